@@ -1,0 +1,381 @@
+/*
+ * cmd-metrics.c - calib metrics: every metric of one or more files.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_TSV, FMT_MARKDOWN };
+enum { NORM_ALL, NORM_L1, NORM_L2, NORM_MAX };
+enum { OPT_NORM = CLI_OPT_CMD_BASE };
+
+struct result {
+	const char *file;
+	const char *target;
+	calib_metrics m;
+	size_t zero_prob_rows;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "Usage: %s metrics [OPTIONS] FILE...\n"
+	    "\n"
+	    "Compute the calibration metrics of each prediction file (CSV with a\n"
+	    "header; gzip is detected; '-' reads standard input).\n"
+	    "\n"
+	    "Output:\n"
+	    "  -f, --format FMT      text (default: one column per file), json\n"
+	    "                        (JSON Lines, one object per file), csv, tsv,\n"
+	    "                        markdown\n"
+	    "      --norm NORM       show only one calibration-error norm in text\n"
+	    "                        and markdown: l1 (ECE), l2 (RMSCE) or max\n"
+	    "                        (MCE); default all three\n"
+	    "  -o, --output FILE     write to FILE (atomically) instead of stdout\n"
+	    "  -h, --help            show this help\n"
+	    "\n%s\n%s"
+	    "\n"
+	    "Exit status: 0 success, 2 usage or input error.\n",
+	    cli_progname, cli_metric_help, cli_read_help);
+}
+
+static const char *
+short_target(const calib_preds *p)
+{
+	if (p->target == CALIB_TARGET_TOP)
+		return p->k == 2 ? "binary top-label" : "top-label";
+	return "binary positive";
+}
+
+static void
+num(char *buf, size_t size, double v, int text)
+{
+	if (!text)
+		cli_fmt_number(buf, size, v);
+	else if (isnan(v))
+		snprintf(buf, size, "n/a");
+	else if (isinf(v))
+		snprintf(buf, size, "%s", v > 0 ? "inf" : "-inf");
+	else
+		snprintf(buf, size, "%.8g", v);
+}
+
+/* The table rows: metric name and whether --norm hides it. */
+static int
+shown(const char *name, int norm)
+{
+	if (norm == NORM_ALL)
+		return 1;
+	if (strcmp(name, "ece") == 0)
+		return norm == NORM_L1;
+	if (strcmp(name, "rmsce") == 0)
+		return norm == NORM_L2;
+	if (strcmp(name, "mce") == 0)
+		return norm == NORM_MAX;
+	return 1;
+}
+
+static void
+write_table(FILE *fp, const struct result *res, int nres,
+    const struct cli_read *r, int norm, int markdown)
+{
+	const int label_w = 16;
+	char buf[64];
+	int i, j, *w;
+
+	w = calloc((size_t)nres, sizeof(int));
+	if (w == NULL)
+		return;
+	for (i = 0; i < nres; i++) {
+		w[i] = (int)strlen(res[i].file);
+		if (w[i] < 16)
+			w[i] = 16;
+	}
+	if (!markdown) {
+		fprintf(fp, "# %d %s bins%s, temperature %g, NLL %s\n",
+		    r->mo.bins, r->mo.binning == CALIB_BIN_WIDTH ?
+		    "equal-width" : "equal-mass",
+		    r->mo.binning == CALIB_BIN_WIDTH ? " ((m-1)/M, m/M]" : "",
+		    r->ro.temperature, r->mo.nll_clip > 0 ? "clipped" :
+		    "unclipped");
+		fprintf(fp, "%-*s", label_w, "");
+		for (i = 0; i < nres; i++)
+			fprintf(fp, "  %*s", w[i], res[i].file);
+		fputc('\n', fp);
+	} else {
+		fprintf(fp, "| metric |");
+		for (i = 0; i < nres; i++)
+			fprintf(fp, " %s |", res[i].file);
+		fprintf(fp, "\n|---|");
+		for (i = 0; i < nres; i++)
+			fprintf(fp, "---:|");
+		fputc('\n', fp);
+	}
+
+#define ROW_BEGIN(name) \
+	do { \
+		if (markdown) \
+			fprintf(fp, "| %s |", name); \
+		else \
+			fprintf(fp, "%-*s", label_w, name); \
+	} while (0)
+#define CELL(i, text) \
+	do { \
+		if (markdown) \
+			fprintf(fp, " %s |", text); \
+		else \
+			fprintf(fp, "  %*s", w[i], text); \
+	} while (0)
+
+	ROW_BEGIN("rows");
+	for (i = 0; i < nres; i++) {
+		snprintf(buf, sizeof(buf), "%zu", res[i].m.n);
+		CELL(i, buf);
+	}
+	fputc('\n', fp);
+	ROW_BEGIN("classes");
+	for (i = 0; i < nres; i++) {
+		snprintf(buf, sizeof(buf), "%d", res[i].m.classes);
+		CELL(i, buf);
+	}
+	fputc('\n', fp);
+	ROW_BEGIN("target");
+	for (i = 0; i < nres; i++)
+		CELL(i, res[i].target);
+	fputc('\n', fp);
+	if (r->mo.binning == CALIB_BIN_MASS) {
+		ROW_BEGIN("bins_used");
+		for (i = 0; i < nres; i++) {
+			snprintf(buf, sizeof(buf), "%d", res[i].m.bins);
+			CELL(i, buf);
+		}
+		fputc('\n', fp);
+	}
+	for (j = 0; calib_metric_names[j] != NULL; j++) {
+		if (!shown(calib_metric_names[j], norm))
+			continue;
+		ROW_BEGIN(calib_metric_names[j]);
+		for (i = 0; i < nres; i++) {
+			double v;
+			calib_metrics_get(&res[i].m, calib_metric_names[j], &v);
+			num(buf, sizeof(buf), v, 1);
+			CELL(i, buf);
+		}
+		fputc('\n', fp);
+	}
+#undef ROW_BEGIN
+#undef CELL
+	free(w);
+}
+
+static void
+write_json(FILE *fp, const struct result *res, int nres)
+{
+	char buf[64];
+	int i, j;
+
+	for (i = 0; i < nres; i++) {
+		const calib_metrics *m = &res[i].m;
+		fputs("{\"file\":", fp);
+		cli_json_string(fp, res[i].file);
+		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"bins\":%d,"
+		    "\"binning\":\"%s\"", m->n, m->classes, m->bins,
+		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
+		for (j = 0; calib_metric_names[j] != NULL; j++) {
+			double v;
+			calib_metrics_get(m, calib_metric_names[j], &v);
+			cli_fmt_number(buf, sizeof(buf), v);
+			fprintf(fp, ",\"%s\":%s", calib_metric_names[j], buf);
+		}
+		fprintf(fp, ",\"version\":\"%s\"}\n", PACKAGE_VERSION);
+	}
+}
+
+/* CSV fields are quoted when they hold the delimiter, a quote or a newline. */
+static void
+write_field(FILE *fp, const char *s, char delim)
+{
+	if (strchr(s, delim) == NULL && strchr(s, '"') == NULL &&
+	    strchr(s, '\n') == NULL && strchr(s, '\r') == NULL) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+write_delimited(FILE *fp, const struct result *res, int nres, char delim)
+{
+	char buf[64];
+	int i, j;
+
+	fprintf(fp, "file%cn%cclasses%cbins%cbinning", delim, delim, delim,
+	    delim);
+	for (j = 0; calib_metric_names[j] != NULL; j++)
+		fprintf(fp, "%c%s", delim, calib_metric_names[j]);
+	fprintf(fp, "%cversion\n", delim);
+	for (i = 0; i < nres; i++) {
+		const calib_metrics *m = &res[i].m;
+		write_field(fp, res[i].file, delim);
+		fprintf(fp, "%c%zu%c%d%c%d%c%s", delim, m->n, delim, m->classes,
+		    delim, m->bins, delim,
+		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
+		for (j = 0; calib_metric_names[j] != NULL; j++) {
+			double v;
+			calib_metrics_get(m, calib_metric_names[j], &v);
+			if (isinf(v))
+				snprintf(buf, sizeof(buf), "inf");
+			else if (isnan(v))
+				buf[0] = '\0';
+			else
+				cli_fmt_number(buf, sizeof(buf), v);
+			fprintf(fp, "%c%s", delim, buf);
+		}
+		fprintf(fp, "%c%s\n", delim, PACKAGE_VERSION);
+	}
+}
+
+static int
+run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "norm", required_argument, NULL, OPT_NORM },
+		{ "help", no_argument, NULL, 'h' },
+		CLI_READ_LONGOPTS,
+		CLI_METRIC_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_read r;
+	struct cli_out out;
+	struct result *res;
+	const char *output = NULL;
+	int fmt = FMT_TEXT, norm = NORM_ALL, opt, i, nres, rc = CLI_OK;
+
+	cli_read_init(&r);
+	while ((opt = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1) {
+		int h;
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			return CLI_OK;
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				fmt = FMT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				fmt = FMT_JSON;
+			else if (strcmp(optarg, "csv") == 0)
+				fmt = FMT_CSV;
+			else if (strcmp(optarg, "tsv") == 0)
+				fmt = FMT_TSV;
+			else if (strcmp(optarg, "markdown") == 0)
+				fmt = FMT_MARKDOWN;
+			else
+				return cli_usage_error("metrics", "--format: "
+				    "'%s' is not text, json, csv, tsv or "
+				    "markdown", optarg);
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_NORM:
+			if (strcmp(optarg, "l1") == 0)
+				norm = NORM_L1;
+			else if (strcmp(optarg, "l2") == 0)
+				norm = NORM_L2;
+			else if (strcmp(optarg, "max") == 0)
+				norm = NORM_MAX;
+			else
+				return cli_usage_error("metrics", "--norm: '%s' "
+				    "is not l1, l2 or max", optarg);
+			break;
+		case '?':
+			return cli_usage_error("metrics", "invalid option");
+		default:
+			h = cli_read_option("metrics", opt, optarg, &r);
+			if (h < 0)
+				return CLI_ERROR;
+			if (h == 0)
+				return cli_usage_error("metrics",
+				    "invalid option");
+		}
+	}
+	nres = argc - optind;
+	if (nres < 1)
+		return cli_usage_error("metrics", "no prediction file given");
+
+	res = calloc((size_t)nres, sizeof(*res));
+	if (res == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	for (i = 0; i < nres; i++) {
+		calib_preds *p = cli_read_preds(argv[optind + i], &r, 0);
+		if (p == NULL) {
+			free(res);
+			return CLI_ERROR;
+		}
+		res[i].file = argv[optind + i];
+		res[i].target = short_target(p);
+		res[i].zero_prob_rows = p->zero_prob_rows;
+		if (calib_metrics_compute(p, &r.mo, NULL, &res[i].m) !=
+		    CALIB_OK) {
+			cli_error("%s: out of memory", p->source);
+			calib_preds_free(p);
+			free(res);
+			return CLI_ERROR;
+		}
+		if (isinf(res[i].m.nll))
+			cli_warn("%s: NLL is infinite: %zu row%s probability 0 "
+			    "to the true class%s (--nll-clip EPS bounds it)",
+			    p->source, p->zero_prob_rows,
+			    p->zero_prob_rows == 1 ? " gives" : "s give",
+			    fmt == FMT_JSON ? "; written as null" : "");
+		calib_preds_free(p);
+	}
+
+	if (cli_out_open(&out, output) != 0) {
+		free(res);
+		return CLI_ERROR;
+	}
+	switch (fmt) {
+	case FMT_TEXT:
+		write_table(out.fp, res, nres, &r, norm, 0);
+		break;
+	case FMT_MARKDOWN:
+		write_table(out.fp, res, nres, &r, norm, 1);
+		break;
+	case FMT_JSON:
+		write_json(out.fp, res, nres);
+		break;
+	case FMT_CSV:
+		write_delimited(out.fp, res, nres, ',');
+		break;
+	case FMT_TSV:
+		write_delimited(out.fp, res, nres, '\t');
+		break;
+	}
+	if (cli_out_commit(&out) != 0)
+		rc = CLI_ERROR;
+	free(res);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_metrics = {
+	.name = "metrics",
+	.run = run,
+	.summary = "calibration metrics of prediction files (ECE, MCE, NLL...)",
+};

@@ -1,0 +1,466 @@
+/*
+ * common.c - messages, option parsing and output files shared by the
+ * subcommands.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char *cli_progname = "calib";
+
+static void
+vmessage(const char *kind, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", cli_progname, kind);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_lib_error(const calib_error *err)
+{
+	char where[700];
+	size_t n = 0;
+
+	where[0] = '\0';
+	if (err->file[0] != '\0')
+		n += (size_t)snprintf(where + n, sizeof(where) - n, "%s",
+		    err->file);
+	if (err->line > 0 && n < sizeof(where))
+		n += (size_t)snprintf(where + n, sizeof(where) - n, ":%lu",
+		    err->line);
+	if (err->column > 0 && n < sizeof(where))
+		n += (size_t)snprintf(where + n, sizeof(where) - n, ":%u",
+		    err->column);
+	if (err->column_name[0] != '\0' && n < sizeof(where))
+		n += (size_t)snprintf(where + n, sizeof(where) - n,
+		    " (column '%s')", err->column_name);
+	if (n > 0)
+		cli_error("%s: %s", where, err->message[0] ? err->message :
+		    calib_strerror(err->status));
+	else
+		cli_error("%s", err->message[0] ? err->message :
+		    calib_strerror(err->status));
+}
+
+int
+cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli_progname);
+	if (cmd != NULL)
+		fprintf(stderr, "%s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (cmd != NULL)
+		fprintf(stderr, "\nTry '%s %s --help' for more information.\n",
+		    cli_progname, cmd);
+	else
+		fprintf(stderr, "\nTry '%s --help' for more information.\n",
+		    cli_progname);
+	return CLI_ERROR;
+}
+
+int
+cli_parse_double(const char *cmd, const char *opt, const char *arg,
+    double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(v)) {
+		cli_usage_error(cmd, "--%s: '%s' is not a finite number", opt,
+		    arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+cli_parse_int(const char *cmd, const char *opt, const char *arg, int lo,
+    int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (end == arg || *end != '\0' || errno == ERANGE || v < lo ||
+	    v > hi) {
+		cli_usage_error(cmd, "--%s: '%s' is not a whole number from "
+		    "%d to %d", opt, arg, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+const char cli_read_help[] =
+"Reading prediction files:\n"
+"  --label-col NAME      column holding the true labels (default label)\n"
+"  --weight-col NAME     column holding sample weights (default weight;\n"
+"                        the column is optional)\n"
+"  --score-col NAME      the single score column of a binary file\n"
+"                        (default: p, prob or logit)\n"
+"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';'\n"
+"                        (default: detected from the header)\n"
+"  --logits, --probs     what the score columns hold, overriding the\n"
+"                        header prefixes logit_ / p_ / prob_\n"
+"  --sum-tol X           probability rows must sum to 1 within X\n"
+"                        (default 1e-4)\n"
+"  --renormalize         divide rows outside --sum-tol by their sum\n"
+"                        instead of rejecting them (the count is reported)\n"
+"  --temperature T       divide logits by T before the softmax (ln p for\n"
+"                        probability files)\n"
+"  --binary MEANING      for 2-class files: top-label (default; confidence\n"
+"                        max(p,1-p) against accuracy) or positive (p\n"
+"                        against the fraction of positives)\n"
+"  --threads N           parsing threads (default: all CPUs); results are\n"
+"                        identical for any N\n";
+
+const char cli_metric_help[] =
+"Binning and metrics:\n"
+"  --bins M              number of bins (default 15)\n"
+"  --binning width|mass  equal-width bins ((m-1)/M, m/M] (default), or\n"
+"                        equal-mass bins of floor(n/M) or ceil(n/M) rows\n"
+"  --nll-clip EPS        clip p(y) into [EPS, 1-EPS] before the log, as\n"
+"                        scikit-learn's log_loss does with 1e-15\n"
+"                        (default: unclipped)\n";
+
+void
+cli_read_init(struct cli_read *r)
+{
+	memset(r, 0, sizeof(*r));
+	calib_read_options_init(&r->ro);
+	calib_metric_options_init(&r->mo);
+	r->binary = CLI_BINARY_TOP;
+}
+
+int
+cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
+{
+	switch (opt) {
+	case CLI_OPT_LABEL_COL:
+		r->ro.label_col = arg;
+		return 1;
+	case CLI_OPT_WEIGHT_COL:
+		r->ro.weight_col = arg;
+		return 1;
+	case CLI_OPT_SCORE_COL:
+		r->ro.score_col = arg;
+		return 1;
+	case CLI_OPT_DELIMITER:
+		if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0 ||
+		    strcmp(arg, "\t") == 0)
+			r->ro.delimiter = '\t';
+		else if (strcmp(arg, ",") == 0 || strcmp(arg, ";") == 0 ||
+		    strcmp(arg, "|") == 0)
+			r->ro.delimiter = arg[0];
+		else {
+			cli_usage_error(cmd, "--delimiter: '%s' is not one of "
+			    "',', ';', '|' or tab", arg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_LOGITS:
+		r->ro.kind = CALIB_SCORES_LOGITS;
+		return 1;
+	case CLI_OPT_PROBS:
+		r->ro.kind = CALIB_SCORES_PROBS;
+		return 1;
+	case CLI_OPT_SUM_TOL:
+		if (cli_parse_double(cmd, "sum-tol", arg, &r->ro.sum_tol) != 0)
+			return -1;
+		if (r->ro.sum_tol < 0) {
+			cli_usage_error(cmd, "--sum-tol must be >= 0");
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_RENORMALIZE:
+		r->ro.renormalize = 1;
+		return 1;
+	case CLI_OPT_TEMPERATURE:
+		if (cli_parse_double(cmd, "temperature", arg,
+		    &r->ro.temperature) != 0)
+			return -1;
+		if (!(r->ro.temperature > 0)) {
+			cli_usage_error(cmd, "--temperature must be > 0");
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_BINARY:
+		if (strcmp(arg, "top-label") == 0)
+			r->binary = CLI_BINARY_TOP;
+		else if (strcmp(arg, "positive") == 0)
+			r->binary = CLI_BINARY_POSITIVE;
+		else {
+			cli_usage_error(cmd, "--binary: '%s' is not top-label "
+			    "or positive", arg);
+			return -1;
+		}
+		r->binary_set = 1;
+		return 1;
+	case CLI_OPT_THREADS:
+		return cli_parse_int(cmd, "threads", arg, 1, 1024,
+		    &r->ro.threads) == 0 ? 1 : -1;
+	case CLI_OPT_BINS:
+		return cli_parse_int(cmd, "bins", arg, 1, 1000000,
+		    &r->mo.bins) == 0 ? 1 : -1;
+	case CLI_OPT_BINNING:
+		if (strcmp(arg, "width") == 0)
+			r->mo.binning = CALIB_BIN_WIDTH;
+		else if (strcmp(arg, "mass") == 0)
+			r->mo.binning = CALIB_BIN_MASS;
+		else {
+			cli_usage_error(cmd, "--binning: '%s' is not width or "
+			    "mass", arg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_NLL_CLIP:
+		if (cli_parse_double(cmd, "nll-clip", arg, &r->mo.nll_clip) != 0)
+			return -1;
+		if (!(r->mo.nll_clip >= 0 && r->mo.nll_clip < 0.5)) {
+			cli_usage_error(cmd, "--nll-clip must be in [0, 0.5)");
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+calib_preds *
+cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
+{
+	calib_read_options ro = r->ro;
+	calib_preds *p = NULL;
+	calib_error err;
+	calib_status st;
+
+	ro.keep |= keep;
+	ro.classwise_bins = r->mo.bins;
+	/* Equal-mass classwise bins need every class's scores sorted. */
+	if (r->mo.binning == CALIB_BIN_MASS)
+		ro.keep |= CALIB_KEEP_PROBS;
+	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
+		ro.target = 1;
+	st = calib_read(path, &ro, &p, &err);
+	if (st != CALIB_OK) {
+		cli_lib_error(&err);
+		return NULL;
+	}
+	if (r->binary == CLI_BINARY_POSITIVE && p->k != 2) {
+		cli_error("%s: --binary positive needs a 2-class file, this one "
+		    "has %d classes", p->source, p->k);
+		calib_preds_free(p);
+		return NULL;
+	}
+	if (p->tied_rows > 0)
+		cli_warn("%s: %zu row%s a maximum score shared by several "
+		    "classes; the lowest class index was taken as the "
+		    "prediction", p->source, p->tied_rows,
+		    p->tied_rows == 1 ? " has" : "s have");
+	if (p->renormalized_rows > 0)
+		cli_warn("%s: %zu row%s not sum to 1 within %g and %s divided "
+		    "by %s sum (--renormalize)", p->source,
+		    p->renormalized_rows, p->renormalized_rows == 1 ?
+		    " did" : "s did", ro.sum_tol, p->renormalized_rows == 1 ?
+		    "was" : "were", p->renormalized_rows == 1 ? "its" :
+		    "their");
+	return p;
+}
+
+const char *
+cli_target_text(const calib_preds *p)
+{
+	if (p->target == CALIB_TARGET_TOP)
+		return p->k == 2 ? "top-label (binary: max(p, 1-p) against "
+		    "accuracy)" : "top-label";
+	if (p->k == 2 && p->target == 1)
+		return "positive class (binary: p against the fraction of "
+		    "positives)";
+	return "one-vs-rest";
+}
+
+/* ---- output files ------------------------------------------------- */
+
+int
+cli_out_open(struct cli_out *o, const char *path)
+{
+	char *dirc, *dir;
+	int fd;
+	size_t n;
+
+	memset(o, 0, sizeof(*o));
+	if (path == NULL || strcmp(path, "-") == 0) {
+		o->fp = stdout;
+		return 0;
+	}
+	o->path = strdup(path);
+	dirc = strdup(path);
+	if (o->path == NULL || dirc == NULL) {
+		free(dirc);
+		free(o->path);
+		cli_error("out of memory");
+		return -1;
+	}
+	dir = dirname(dirc);
+	n = strlen(dir) + 32;
+	o->tmp = malloc(n);
+	if (o->tmp == NULL) {
+		free(dirc);
+		free(o->path);
+		cli_error("out of memory");
+		return -1;
+	}
+	snprintf(o->tmp, n, "%s/.calib-tmp-XXXXXX", dir);
+	free(dirc);
+	fd = mkstemp(o->tmp);
+	if (fd < 0) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		free(o->tmp);
+		free(o->path);
+		memset(o, 0, sizeof(*o));
+		return -1;
+	}
+	/* mkstemp makes the file 0600; an output file should get the usual
+	 * permissions the umask allows. */
+	{
+		mode_t um = umask(0);
+		umask(um);
+		fchmod(fd, 0666 & ~um);
+	}
+	o->fp = fdopen(fd, "w");
+	if (o->fp == NULL) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		unlink(o->tmp);
+		free(o->tmp);
+		free(o->path);
+		memset(o, 0, sizeof(*o));
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_out_commit(struct cli_out *o)
+{
+	int bad;
+
+	if (o->fp == NULL)
+		return -1;
+	if (o->tmp == NULL) {
+		if (fflush(o->fp) != 0 || ferror(o->fp)) {
+			cli_error("cannot write to standard output: %s",
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	bad = ferror(o->fp);
+	if (fclose(o->fp) != 0)
+		bad = 1;
+	o->fp = NULL;
+	if (bad || rename(o->tmp, o->path) != 0) {
+		cli_error("cannot write '%s': %s", o->path, strerror(errno));
+		unlink(o->tmp);
+		free(o->tmp);
+		free(o->path);
+		memset(o, 0, sizeof(*o));
+		return -1;
+	}
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+	return 0;
+}
+
+void
+cli_out_abort(struct cli_out *o)
+{
+	if (o->tmp != NULL) {
+		if (o->fp != NULL)
+			fclose(o->fp);
+		unlink(o->tmp);
+		free(o->tmp);
+		free(o->path);
+	}
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- numbers and strings ------------------------------------------ */
+
+void
+cli_fmt_number(char *buf, size_t size, double v)
+{
+	int prec;
+
+	if (!isfinite(v)) {
+		snprintf(buf, size, "null");
+		return;
+	}
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+}
+
+void
+cli_json_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", fp);
+		else if (c == '\t')
+			fputs("\\t", fp);
+		else if (c == '\r')
+			fputs("\\r", fp);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}

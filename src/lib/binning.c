@@ -1,0 +1,425 @@
+/*
+ * binning.c - reliability tables: which bin each score falls in, and the
+ * per-bin sums every binned metric is computed from.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/*
+ * ceil(s * M) decides the bin, but s * M is rounded: for s = 0.7 and M = 10
+ * the double product is exactly 7 while the real product 0.69999999999999995559
+ * * 10 is just below it, and for other s the rounding goes the other way.
+ * fma() gives the rounding error of the product exactly, which settles
+ * every case without rounded bin edges such as 0.30000000000000004.
+ */
+int
+calib_bin_index(double s, int m)
+{
+	double M = (double)m, prod, err, f;
+	int b;
+
+	if (!(s > 0))
+		return 0;
+	if (s >= 1)
+		return m - 1;
+	prod = s * M;
+	err = fma(s, M, -prod);
+	f = floor(prod);
+	/* Rounding is monotonic and integers up to M are representable, so a
+	 * non-integral rounded product has the same ceiling as the real one;
+	 * an integral one is exceeded exactly when the error is positive. */
+	if (prod > f)
+		b = (int)f + 1;
+	else
+		b = (int)f + (err > 0);
+	if (b < 1)
+		b = 1;
+	if (b > m)
+		b = m;
+	return b - 1;
+}
+
+typedef struct order_item {
+	double s;
+	size_t i;
+} order_item;
+
+static int
+order_cmp(const void *a, const void *b)
+{
+	const order_item *x = a, *y = b;
+
+	if (x->s < y->s)
+		return -1;
+	if (x->s > y->s)
+		return 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Per-bin compensated accumulators while binning. */
+typedef struct bin_acc {
+	ci_sum w, s, o;
+	size_t count;
+} bin_acc;
+
+static void
+acc_add(bin_acc *a, double s, uint8_t o, double w, uint32_t mult)
+{
+	double wm = w * mult;
+
+	ci_sum_add(&a->w, wm);
+	ci_sum_add(&a->s, wm * s);
+	if (o)
+		ci_sum_add(&a->o, wm);
+	a->count += mult;
+}
+
+static void
+acc_store(const bin_acc *a, calib_bin *b)
+{
+	b->count = a->count;
+	b->weight = ci_sum_get(&a->w);
+	b->sum_score = ci_sum_get(&a->s);
+	b->sum_outcome = ci_sum_get(&a->o);
+}
+
+/*
+ * Bin n (score, outcome, weight) triples.  The one routine behind the
+ * top-label table and each class of the classwise ECE.
+ */
+static calib_status
+bin_arrays(size_t n, const double *score, const uint8_t *outcome,
+    const double *weight, const uint32_t *mult, int m, calib_binning binning,
+    calib_bins *out)
+{
+	size_t i, total = 0;
+	ci_sum W = { 0, 0 };
+
+	memset(out, 0, sizeof(*out));
+	if (m < 1)
+		return CALIB_E_ARG;
+	out->binning = binning;
+	out->requested = m;
+	out->bin = calloc((size_t)m, sizeof(*out->bin));
+	if (out->bin == NULL)
+		return CALIB_E_NOMEM;
+
+	if (binning == CALIB_BIN_WIDTH) {
+		bin_acc *acc = calloc((size_t)m, sizeof(*acc));
+		int j;
+		if (acc == NULL) {
+			calib_bins_release(out);
+			return CALIB_E_NOMEM;
+		}
+		for (i = 0; i < n; i++) {
+			uint32_t c = mult ? mult[i] : 1;
+			double w = weight ? weight[i] : 1.0;
+			if (c == 0)
+				continue;
+			acc_add(&acc[calib_bin_index(score[i], m)], score[i],
+			    outcome[i], w, c);
+		}
+		for (j = 0; j < m; j++) {
+			acc_store(&acc[j], &out->bin[j]);
+			out->bin[j].lo = (double)j / m;
+			out->bin[j].hi = (double)(j + 1) / m;
+			total += acc[j].count;
+			ci_sum_add(&W, out->bin[j].weight);
+		}
+		free(acc);
+		out->m = m;
+	} else {
+		order_item *ord;
+		size_t cnt = 0, t_next, pos = 0, cum = 0;
+		int j = 1, nb = 0;
+		bin_acc cur;
+		double lo = 0;
+
+		for (i = 0; i < n; i++)
+			if (!mult || mult[i])
+				cnt++;
+		ord = malloc((cnt ? cnt : 1) * sizeof(*ord));
+		if (ord == NULL) {
+			calib_bins_release(out);
+			return CALIB_E_NOMEM;
+		}
+		for (i = 0; i < n; i++)
+			if (!mult || mult[i]) {
+				ord[pos].s = score[i];
+				ord[pos].i = i;
+				pos++;
+			}
+		qsort(ord, cnt, sizeof(*ord), order_cmp);
+		for (i = 0; i < cnt; i++)
+			total += mult ? mult[ord[i].i] : 1;
+		/* Cut targets floor(j * total / M); a target at 0 would make an
+		 * empty first bin and is dropped. */
+#define TARGET(j) ((size_t)(((unsigned long long)(j) * total) / (unsigned)m))
+		while (j < m && TARGET(j) == 0)
+			j++;
+		t_next = j < m ? TARGET(j) : total;
+		memset(&cur, 0, sizeof(cur));
+		for (i = 0; i < cnt;) {
+			double v = ord[i].s;
+			/* A run of equal scores goes into one bin whole, so a cut
+			 * target inside it moves to the run's end. */
+			for (; i < cnt && ord[i].s == v; i++) {
+				size_t r = ord[i].i;
+				uint32_t c = mult ? mult[r] : 1;
+				acc_add(&cur, v, outcome[r],
+				    weight ? weight[r] : 1.0, c);
+				cum += c;
+			}
+			if (i < cnt && j < m && t_next <= cum) {
+				acc_store(&cur, &out->bin[nb]);
+				out->bin[nb].lo = lo;
+				out->bin[nb].hi = v;
+				lo = v;
+				ci_sum_add(&W, out->bin[nb].weight);
+				nb++;
+				memset(&cur, 0, sizeof(cur));
+				while (j < m && TARGET(j) <= cum)
+					j++;
+				t_next = j < m ? TARGET(j) : total;
+			}
+		}
+#undef TARGET
+		if (cnt > 0) {
+			acc_store(&cur, &out->bin[nb]);
+			out->bin[nb].lo = lo;
+			out->bin[nb].hi = ord[cnt - 1].s;
+			ci_sum_add(&W, out->bin[nb].weight);
+			nb++;
+		}
+		free(ord);
+		out->m = nb;
+	}
+	out->n = total;
+	out->total_weight = ci_sum_get(&W);
+	return CALIB_OK;
+}
+
+calib_status
+calib_bins_compute(const calib_preds *p, int m, calib_binning binning,
+    const uint32_t *mult, calib_bins *out)
+{
+	if (p == NULL || out == NULL)
+		return CALIB_E_ARG;
+	return bin_arrays(p->n, p->score, p->outcome, p->weight, mult, m,
+	    binning, out);
+}
+
+void
+calib_bins_release(calib_bins *b)
+{
+	if (b == NULL)
+		return;
+	free(b->bin);
+	memset(b, 0, sizeof(*b));
+}
+
+/* sum_m |O_m - S_m| / W, the ECE written without per-bin divisions. */
+double
+ci_ece_terms(const double *weight, const double *sum_score,
+    const double *sum_outcome, int m, double total)
+{
+	ci_sum e = { 0, 0 };
+	int j;
+
+	for (j = 0; j < m; j++)
+		if (weight[j] > 0)
+			ci_sum_add(&e, fabs(sum_outcome[j] - sum_score[j]));
+	return total > 0 ? ci_sum_get(&e) / total : NAN;
+}
+
+double
+calib_ece(const calib_bins *b)
+{
+	ci_sum e = { 0, 0 };
+	int j;
+
+	if (b == NULL || !(b->total_weight > 0))
+		return NAN;
+	for (j = 0; j < b->m; j++)
+		if (b->bin[j].weight > 0)
+			ci_sum_add(&e, fabs(b->bin[j].sum_outcome -
+			    b->bin[j].sum_score));
+	return ci_sum_get(&e) / b->total_weight;
+}
+
+double
+calib_rmsce(const calib_bins *b)
+{
+	ci_sum e = { 0, 0 };
+	int j;
+
+	if (b == NULL || !(b->total_weight > 0))
+		return NAN;
+	for (j = 0; j < b->m; j++) {
+		const calib_bin *x = &b->bin[j];
+		if (x->weight > 0) {
+			double gap = (x->sum_outcome - x->sum_score) / x->weight;
+			ci_sum_add(&e, x->weight * gap * gap);
+		}
+	}
+	return sqrt(ci_sum_get(&e) / b->total_weight);
+}
+
+double
+calib_mce(const calib_bins *b)
+{
+	double mx = 0;
+	int j, any = 0;
+
+	if (b == NULL)
+		return NAN;
+	for (j = 0; j < b->m; j++) {
+		const calib_bin *x = &b->bin[j];
+		if (x->weight > 0) {
+			double gap = fabs(x->sum_outcome / x->weight -
+			    x->sum_score / x->weight);
+			if (gap > mx)
+				mx = gap;
+			any = 1;
+		}
+	}
+	return any ? mx : NAN;
+}
+
+double
+calib_oe(const calib_bins *b)
+{
+	ci_sum e = { 0, 0 };
+	int j;
+
+	if (b == NULL || !(b->total_weight > 0))
+		return NAN;
+	for (j = 0; j < b->m; j++) {
+		const calib_bin *x = &b->bin[j];
+		if (x->weight > 0) {
+			double conf = x->sum_score / x->weight;
+			double acc = x->sum_outcome / x->weight;
+			if (conf > acc)
+				ci_sum_add(&e, x->weight * conf * (conf - acc));
+		}
+	}
+	return ci_sum_get(&e) / b->total_weight;
+}
+
+/* ---- classwise ---------------------------------------------------- */
+
+int
+ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins)
+{
+	size_t cells = (size_t)k * (size_t)bins;
+
+	acc->bins = bins;
+	acc->weight = calloc(cells, sizeof(double));
+	acc->sum_score = calloc(cells, sizeof(double));
+	acc->sum_outcome = calloc(cells, sizeof(double));
+	if (acc->weight == NULL || acc->sum_score == NULL ||
+	    acc->sum_outcome == NULL) {
+		ci_classwise_free(acc);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ci_classwise_free(calib_classwise_acc *acc)
+{
+	free(acc->weight);
+	free(acc->sum_score);
+	free(acc->sum_outcome);
+	memset(acc, 0, sizeof(*acc));
+}
+
+void
+ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
+    int32_t label, double weight)
+{
+	const int m = acc->bins;
+	int c;
+
+	for (c = 0; c < k; c++) {
+		size_t cell = (size_t)c * (size_t)m +
+		    (size_t)calib_bin_index(probs[c], m);
+		acc->weight[cell] += weight;
+		acc->sum_score[cell] += weight * probs[c];
+		if (c == label)
+			acc->sum_outcome[cell] += weight;
+	}
+}
+
+void
+ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src,
+    int k)
+{
+	size_t cells = (size_t)k * (size_t)dst->bins, i;
+
+	for (i = 0; i < cells; i++) {
+		dst->weight[i] += src->weight[i];
+		dst->sum_score[i] += src->sum_score[i];
+		dst->sum_outcome[i] += src->sum_outcome[i];
+	}
+}
+
+calib_status
+calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
+    const uint32_t *mult, double *out)
+{
+	ci_sum total = { 0, 0 };
+	int c;
+
+	*out = NAN;
+	if (p == NULL || m < 1)
+		return CALIB_E_ARG;
+	if (p->probs == NULL) {
+		const calib_classwise_acc *a = &p->classwise;
+		size_t off;
+		if (binning != CALIB_BIN_WIDTH || mult != NULL ||
+		    a->bins != m)
+			return CALIB_E_ARG;
+		for (c = 0; c < p->k; c++) {
+			off = (size_t)c * (size_t)m;
+			ci_sum_add(&total, ci_ece_terms(a->weight + off,
+			    a->sum_score + off, a->sum_outcome + off, m,
+			    p->total_weight));
+		}
+	} else {
+		double *col = malloc((p->n ? p->n : 1) * sizeof(*col));
+		uint8_t *hit = malloc(p->n ? p->n : 1);
+		size_t i;
+		if (col == NULL || hit == NULL) {
+			free(col);
+			free(hit);
+			return CALIB_E_NOMEM;
+		}
+		for (c = 0; c < p->k; c++) {
+			calib_bins b;
+			calib_status st;
+			for (i = 0; i < p->n; i++) {
+				col[i] = p->probs[i * (size_t)p->k + (size_t)c];
+				hit[i] = p->label[i] == c;
+			}
+			st = bin_arrays(p->n, col, hit, p->weight, mult, m,
+			    binning, &b);
+			if (st != CALIB_OK) {
+				free(col);
+				free(hit);
+				return st;
+			}
+			ci_sum_add(&total, calib_ece(&b));
+			calib_bins_release(&b);
+		}
+		free(col);
+		free(hit);
+	}
+	*out = ci_sum_get(&total) / p->k;
+	return CALIB_OK;
+}

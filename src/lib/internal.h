@@ -1,0 +1,133 @@
+/*
+ * internal.h - libcalib's private interfaces, grouped by source file.
+ * Names here start with ci_ and are not exported from libcalib.so.
+ */
+#ifndef CALIB_INTERNAL_H
+#define CALIB_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calib.h"
+
+/* error.c */
+calib_status ci_error_set(calib_error *err, calib_status status,
+    const char *file, unsigned long line, unsigned column,
+    const char *column_name, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+void ci_quote_text(char *dst, size_t size, const char *s, size_t len);
+
+/* numparse.c */
+
+/* Outcome of converting one field. */
+typedef enum ci_num_status {
+	CI_NUM_OK = 0,
+	CI_NUM_SYNTAX,   /* not a decimal number */
+	CI_NUM_NONFINITE, /* spelled like NaN or infinity */
+	CI_NUM_RANGE,    /* decimal, but overflows a double */
+	CI_NUM_NOMEM
+} ci_num_status;
+
+/*
+ * Fast path: converts [s, e) when it is a plain decimal with at most 19
+ * significant digits and a decimal exponent within +-22, where one IEEE
+ * multiplication or division is exact-then-rounded (Clinger 1990), giving
+ * the same double strtod does.  Returns 0 when it does not apply (including
+ * malformed text); the caller then uses ci_parse_number().
+ */
+int ci_fast_number(const char *s, const char *e, double *v);
+
+/*
+ * Reference conversion: the strict grammar
+ *   [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?
+ * then strtod.  No surrounding blanks, no hex, no NaN or infinity.
+ */
+ci_num_status ci_parse_number(const char *s, size_t len, double *v);
+
+/* Parses a canonical non-negative integer (digits only, < 2^31). */
+int ci_parse_index(const char *s, size_t len, long *v);
+
+/* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */
+
+/* Column roles of a prediction file. */
+enum { CI_COL_LABEL = -1, CI_COL_WEIGHT = -2 };
+
+/* What every row needs to know, fixed once the header is read. */
+typedef struct ci_layout {
+	int k;                   /* classes */
+	int single_column;       /* one score column holding P(class 1) */
+	calib_score_kind kind;   /* resolved: PROBS or LOGITS */
+	int has_weight;
+	int integer_labels;      /* labels may be given as indices */
+	char **class_names;      /* k names */
+	/* open-addressing table of class names -> index */
+	int *name_slots;
+	size_t name_mask;
+} ci_layout;
+
+/* Result of finishing one row. */
+typedef struct ci_row {
+	double score;
+	uint8_t outcome;
+	int32_t label;
+	int32_t pred;
+	double weight;
+	double nll, brier, entropy;
+	int tied, renormalized, zero_prob;
+} ci_row;
+
+/* Problem found while finishing a row: which score column (0-based class,
+ * or -1 for the row as a whole) and why. */
+typedef struct ci_row_problem {
+	int cls;
+	char message[256];
+} ci_row_problem;
+
+int ci_layout_build_names(ci_layout *L);
+int ci_label_lookup(const ci_layout *L, const char *s, size_t len);
+void ci_layout_release(ci_layout *L);
+
+/*
+ * Turn the raw scores x[0..k) (single_column: x[0] only) of one row into
+ * probabilities and the per-row terms.  probs and logits receive k values
+ * when not NULL.  Returns 0, or -1 with *pb filled.
+ */
+int ci_row_finish(const ci_layout *L, const calib_read_options *o,
+    double *x, int32_t label, double weight, ci_row *r, double *probs,
+    double *logits, double *work, ci_row_problem *pb);
+
+/* binning.c */
+void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
+    int32_t label, double weight);
+int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);
+void ci_classwise_free(calib_classwise_acc *acc);
+void ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src,
+    int k);
+double ci_ece_terms(const double *weight, const double *sum_score,
+    const double *sum_outcome, int m, double total);
+
+/* sum.c: Neumaier-compensated sums, so long sums do not drift with n */
+typedef struct ci_sum {
+	double s, c;
+} ci_sum;
+
+static inline void
+ci_sum_add(ci_sum *a, double x)
+{
+	double t = a->s + x;
+	/* Neumaier's variant also catches |x| > |s|. */
+	if ((a->s >= 0 ? a->s : -a->s) >= (x >= 0 ? x : -x))
+		a->c += (a->s - t) + x;
+	else
+		a->c += (x - t) + a->s;
+	a->s = t;
+}
+
+static inline double
+ci_sum_get(const ci_sum *a)
+{
+	return a->s + a->c;
+}
+
+#endif /* CALIB_INTERNAL_H */

@@ -1,0 +1,249 @@
+/*
+ * row.c - from one row's raw scores to the numbers the metrics need.
+ *
+ * The file reader and calib_preds_from_arrays() both end here, so a row
+ * gives the same doubles however it arrived.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static uint64_t
+name_hash(const char *s, size_t len)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= UINT64_C(1099511628211);
+	}
+	return h;
+}
+
+static int
+is_index_text(const char *s)
+{
+	long v;
+
+	return ci_parse_index(s, strlen(s), &v);
+}
+
+/*
+ * Class names are looked up once per row, so they go in a small hash table.
+ * Labels may be indices when that cannot be confused with a name: either
+ * the names are exactly "0".."K-1" in order, or no name looks like an index.
+ */
+int
+ci_layout_build_names(ci_layout *L)
+{
+	size_t size = 16, i;
+	int canonical = 1, any_index = 0;
+
+	while (size < (size_t)L->k * 2)
+		size *= 2;
+	L->name_slots = malloc(size * sizeof(*L->name_slots));
+	if (L->name_slots == NULL)
+		return -1;
+	for (i = 0; i < size; i++)
+		L->name_slots[i] = -1;
+	L->name_mask = size - 1;
+	for (i = 0; i < (size_t)L->k; i++) {
+		const char *nm = L->class_names[i];
+		size_t len = strlen(nm), h = (size_t)name_hash(nm, len);
+		char want[24];
+
+		while (L->name_slots[h & L->name_mask] >= 0)
+			h++;
+		L->name_slots[h & L->name_mask] = (int)i;
+		snprintf(want, sizeof(want), "%zu", i);
+		if (strcmp(want, nm) != 0)
+			canonical = 0;
+		if (is_index_text(nm))
+			any_index = 1;
+	}
+	L->integer_labels = canonical || !any_index;
+	return 0;
+}
+
+/* Class index of a label field, or -1 when it names no class. */
+int
+ci_label_lookup(const ci_layout *L, const char *s, size_t len)
+{
+	long v;
+	size_t h;
+
+	if (L->integer_labels && ci_parse_index(s, len, &v))
+		return v < L->k ? (int)v : -1;
+	if (L->name_slots == NULL)
+		return -1;
+	for (h = (size_t)name_hash(s, len);; h++) {
+		int c = L->name_slots[h & L->name_mask];
+		if (c < 0)
+			return -1;
+		if (strlen(L->class_names[c]) == len &&
+		    memcmp(L->class_names[c], s, len) == 0)
+			return c;
+	}
+}
+
+void
+ci_layout_release(ci_layout *L)
+{
+	int i;
+
+	if (L->class_names != NULL)
+		for (i = 0; i < L->k; i++)
+			free(L->class_names[i]);
+	free(L->class_names);
+	free(L->name_slots);
+	memset(L, 0, sizeof(*L));
+}
+
+static int
+argmax(const double *v, int k, int *tied)
+{
+	int best = 0, i, ties = 0;
+
+	for (i = 1; i < k; i++) {
+		if (v[i] > v[best]) {
+			best = i;
+			ties = 0;
+		} else if (v[i] == v[best]) {
+			ties = 1;
+		}
+	}
+	*tied = ties;
+	return best;
+}
+
+int
+ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
+    int32_t label, double weight, ci_row *r, double *probs, double *logits,
+    double *work, ci_row_problem *pb)
+{
+	const int k = L->k;
+	const double T = o->temperature;
+	double *p = work, *z = work + k;
+	double nll, ent, brier = 0;
+	int i, pred, tied;
+
+	memset(r, 0, sizeof(*r));
+	if (L->single_column) {
+		double v = x[0];
+		if (L->kind == CALIB_SCORES_PROBS) {
+			if (!(v >= 0 && v <= 1)) {
+				pb->cls = 0;
+				snprintf(pb->message, sizeof(pb->message),
+				    "probability %.17g is outside [0, 1]", v);
+				return -1;
+			}
+			p[0] = 1 - v;
+			p[1] = v;
+		} else {
+			z[0] = 0;
+			z[1] = v;
+		}
+	} else if (L->kind == CALIB_SCORES_PROBS) {
+		ci_sum s = { 0, 0 };
+		double sum;
+		for (i = 0; i < k; i++) {
+			if (!(x[i] >= 0 && x[i] <= 1)) {
+				pb->cls = i;
+				snprintf(pb->message, sizeof(pb->message),
+				    "probability %.17g is outside [0, 1]", x[i]);
+				return -1;
+			}
+			ci_sum_add(&s, x[i]);
+		}
+		sum = ci_sum_get(&s);
+		if (fabs(sum - 1) > o->sum_tol) {
+			if (!o->renormalize || !(sum > 0)) {
+				pb->cls = -1;
+				snprintf(pb->message, sizeof(pb->message),
+				    "probabilities sum to %.17g, expected 1 "
+				    "within %g%s", sum, o->sum_tol,
+				    o->renormalize ? " (a zero row cannot be "
+				    "renormalized)" : " (renormalize to rescale)");
+				return -1;
+			}
+			for (i = 0; i < k; i++)
+				p[i] = x[i] / sum;
+			r->renormalized = 1;
+		} else {
+			memcpy(p, x, (size_t)k * sizeof(*p));
+		}
+	} else {
+		memcpy(z, x, (size_t)k * sizeof(*z));
+	}
+
+	if (L->kind == CALIB_SCORES_PROBS && T == 1) {
+		/* Probabilities used as given: no exp/log round trip. */
+		pred = argmax(p, k, &tied);
+		nll = p[label] > 0 ? -log(p[label]) : INFINITY;
+		ent = 0;
+		for (i = 0; i < k; i++)
+			if (p[i] > 0)
+				ent -= p[i] * log(p[i]);
+		if (logits != NULL)
+			for (i = 0; i < k; i++)
+				logits[i] = log(p[i]);
+	} else {
+		double m, S = 0, lse, zy;
+		if (L->kind == CALIB_SCORES_PROBS)
+			for (i = 0; i < k; i++)
+				z[i] = log(p[i]);
+		if (logits != NULL)
+			memcpy(logits, z, (size_t)k * sizeof(*z));
+		if (T != 1)
+			for (i = 0; i < k; i++)
+				z[i] /= T;
+		pred = argmax(z, k, &tied);
+		m = z[pred];
+		/* Softmax with the maximum subtracted: every exp() is <= 1, so
+		 * nothing overflows and the largest term is exactly 1. */
+		for (i = 0; i < k; i++) {
+			p[i] = exp(z[i] - m);
+			S += p[i];
+		}
+		for (i = 0; i < k; i++)
+			p[i] /= S;
+		lse = log(S);
+		/* ln p_y from the logits directly: stays finite where p_y
+		 * itself underflows to 0. */
+		zy = z[label] - m;
+		nll = isinf(zy) ? INFINITY : lse - zy;
+		ent = lse;
+		for (i = 0; i < k; i++)
+			if (p[i] > 0)
+				ent -= p[i] * (z[i] - m);
+	}
+	for (i = 0; i < k; i++) {
+		double d = p[i] - (i == label ? 1.0 : 0.0);
+		brier += d * d;
+	}
+	if (probs != NULL)
+		memcpy(probs, p, (size_t)k * sizeof(*p));
+
+	r->label = label;
+	r->pred = pred;
+	r->weight = weight;
+	r->tied = tied;
+	r->nll = nll;
+	r->zero_prob = isinf(nll);
+	r->brier = brier;
+	r->entropy = ent > 0 ? ent : 0;
+	if (o->target == CALIB_TARGET_TOP) {
+		r->score = p[pred];
+		r->outcome = pred == label;
+	} else {
+		r->score = p[o->target];
+		r->outcome = label == o->target;
+	}
+	return 0;
+}
