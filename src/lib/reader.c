@@ -739,7 +739,7 @@ build_layout(rd_ctx *C, calib_error *err)
 {
 	const calib_read_options *o = C->o;
 	const char *prefix = NULL;
-	int c, j, label_col = -1, weight_col = -1, single = -1, nclass = 0;
+	int c, j, weight_col = -1, single = -1, nclass = 0;
 	calib_score_kind kind = CALIB_SCORES_AUTO;
 
 	C->col_role = malloc((size_t)C->ncols * sizeof(int));
@@ -755,13 +755,22 @@ build_layout(rd_ctx *C, calib_error *err)
 				    "duplicate column '%s' (also column %d)",
 				    nm, j + 1);
 	}
+	/* A missing label column explains the rest of the header better
+	 * than a complaint about whichever column holds the labels. */
+	for (c = 0; c < C->ncols; c++)
+		if (strcmp(C->col_names[c], o->label_col) == 0)
+			break;
+	if (c == C->ncols)
+		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
+		    "no '%s' column in the header (expected the true labels "
+		    "there; the first column is '%s')", o->label_col,
+		    C->col_names[0]);
 	for (c = 0; c < C->ncols; c++) {
 		const char *nm = C->col_names[c], *pre = NULL;
 		calib_score_kind ck = CALIB_SCORES_AUTO;
 
 		if (strcmp(nm, o->label_col) == 0) {
 			C->col_role[c] = CI_COL_LABEL;
-			label_col = c;
 			continue;
 		}
 		if (strcmp(nm, o->weight_col) == 0) {
@@ -814,10 +823,6 @@ build_layout(rd_ctx *C, calib_error *err)
 		kind = ck;
 		C->col_role[c] = nclass++;
 	}
-	if (label_col < 0)
-		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
-		    "no '%s' column in the header (expected the true labels "
-		    "there)", o->label_col);
 	if (single >= 0 && nclass > 0)
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 		    (unsigned)single + 1, C->col_names[single],

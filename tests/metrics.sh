@@ -1,0 +1,186 @@
+#!/bin/sh
+# metrics.sh - calib metrics end to end: values worked out by hand for the
+# fixtures in tests/data, every output format, stdin, gzip, options.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/setup.sh"
+
+# --- the 5-row multiclass example (see tests/t-metrics.c for the
+# arithmetic): M = 5
+run metrics --bins 5 -f json "$DATA/multiclass.csv"
+check_status 0 "metrics on multiclass.csv"
+near "$(json_num "$T/out" ece)" 0.22 1e-15 "ECE = 1.1/5"
+near "$(json_num "$T/out" mce)" 0.375 1e-15 "MCE = .375"
+near "$(json_num "$T/out" oe)" 0.13125 1e-15 "OE = .13125"
+near "$(json_num "$T/out" classwise_ece)" 0.3 1e-15 "classwise ECE = .3"
+near "$(json_num "$T/out" brier)" 0.607 1e-15 "Brier = 3.035/5"
+near "$(json_num "$T/out" accuracy)" 0.6 1e-15 "accuracy = 3/5"
+keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | tr '\n' ' ')
+[ "$keys" = "file n classes bins binning accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy version " ]
+ok $? "JSON has exactly the documented keys in order"
+[ "$(wc -l <"$T/out")" -eq 1 ]
+ok $? "one JSON line per file"
+
+# --- labels by class name, tab delimiter detected, prob_ prefix
+run metrics --bins 5 -f json "$DATA/named.tsv"
+check_status 0 "labels by name in a tab-separated file"
+near "$(json_num "$T/out" ece)" 0.22 1e-15 "same ECE as with indices"
+
+# --- weights: weight 2 on row 1 equals repeating it: ECE = 1/6
+run metrics --bins 5 -f json "$DATA/weighted.csv"
+check_status 0 "weighted file"
+near "$(json_num "$T/out" ece)" 0.16666666666666667 1e-15 "weighted ECE = 1/6"
+near "$(json_num "$T/out" accuracy)" 0.66666666666666667 1e-15 "weighted accuracy = 4/6"
+
+# --- binary, both meanings (M = 4; dyadic p keeps 1 - p exact)
+run metrics --bins 4 "$DATA/binary.csv"
+check_status 0 "binary file, default meaning"
+check_contains "$T/out" "binary top-label" "text output says top-label was used"
+run metrics --bins 4 -f json "$DATA/binary.csv"
+near "$(json_num "$T/out" ece)" 0.175 1e-15 "binary top-label ECE = .875/5"
+run metrics --bins 4 --binary positive "$DATA/binary.csv"
+check_contains "$T/out" "binary positive" "text output says positive was used"
+run metrics --bins 4 --binary positive -f json "$DATA/binary.csv"
+near "$(json_num "$T/out" ece)" 0.225 1e-15 "binary positive-class ECE = 1.125/5"
+run metrics --binary positive "$DATA/multiclass.csv"
+check_status 2 "--binary positive on a 3-class file"
+check_contains "$T/err" "needs a 2-class file" "message says why"
+
+# --- exact bin edges: 0.2, 0.6, 0.7 and their neighbouring doubles, M = 10
+# bins: 2: {.19999999999999998/0} 3: {.2/1 .20000000000000004/0}
+# 6: {.6/1 .5999999999999999/1} 7: {.6000000000000001/0 .7/1
+# .6999999999999998/0} 8: {.7000000000000001/1} 1: {0/0} 10: {1/1}
+# sum |O - S| = .2 + .6 + .8 + 1.0 + .3 = 2.9 over 11 rows
+run metrics --bins 10 --binary positive -f json "$DATA/edges.csv"
+check_status 0 "edge values"
+near "$(json_num "$T/out" ece)" 0.26363636363636364 1e-15 "ECE with exact edges = 2.9/11"
+near "$(json_num "$T/out" mce)" 0.4 1e-15 "MCE with exact edges = |1 - .6|"
+
+# --- ties: warned, lowest index wins
+run metrics "$DATA/tie.csv"
+check_status 0 "tied row accepted"
+check_contains "$T/err" "1 row has a maximum score shared by several classes" "tie warned"
+
+# --- logits: softmax, huge logits, NLL from logits
+run metrics -f json "$DATA/logits.csv"
+check_status 0 "logit file"
+# rows: softmax(2.5,.5,-1)[0]; softmax(0,1,3)[2]; logit 1000 -> conf 1 wrong
+want=$(awk 'BEGIN { a = exp(2.5); b = exp(.5); c = exp(-1); s = a + b + c;
+	d = exp(0) + exp(1) + exp(3);
+	printf "%.17g", (-log(a / s) - log(exp(3) / d) + 1000) / 3 }')
+near "$(json_num "$T/out" nll)" "$want" 1e-12 "NLL from logits, row 3 contributes 1000"
+run metrics -f json --temperature 2 "$DATA/logits.csv"
+want=$(awk 'BEGIN { a = exp(1.25); b = exp(.25); c = exp(-.5);
+	printf "%.17g", (a / (a + b + c) + exp(1.5) / (1 + exp(.5) + exp(1.5)) + 1) / 3 }')
+near "$(json_num "$T/out" mean_confidence)" "$want" 1e-15 "--temperature 2 halves the logits"
+
+# --- formats
+run metrics --bins 5 -f csv "$DATA/multiclass.csv" "$DATA/binary.csv"
+check_status 0 "csv format"
+[ "$(head -1 "$T/out")" = "file,n,classes,bins,binning,accuracy,mean_confidence,overconfidence,ece,mce,rmsce,classwise_ece,oe,nll,brier,brier_per_class,entropy,version" ]
+ok $? "csv header"
+[ "$(wc -l <"$T/out")" -eq 3 ]
+ok $? "csv: header and one row per file"
+run metrics -f tsv "$DATA/multiclass.csv"
+head -1 "$T/out" | grep -q "$(printf 'file\tn\tclasses')"
+ok $? "tsv header is tab-separated"
+run metrics -f markdown "$DATA/multiclass.csv" "$DATA/binary.csv"
+check_status 0 "markdown format"
+check_contains "$T/out" "| metric |" "markdown table header"
+check_contains "$T/out" "|---|---:|---:|" "markdown alignment row, one column per file"
+run metrics --norm l2 "$DATA/multiclass.csv"
+grep -q '^rmsce' "$T/out" && ! grep -q '^ece ' "$T/out" && ! grep -q '^mce ' "$T/out"
+ok $? "--norm l2 shows only RMSCE"
+run metrics -f yaml "$DATA/multiclass.csv"
+check_status 2 "unknown format refused"
+
+# --- text: settings echoed
+run metrics "$DATA/multiclass.csv"
+check_contains "$T/out" "# 15 equal-width bins ((m-1)/M, m/M], temperature 1, NLL unclipped" "settings echoed"
+check_contains "$T/out" "top-label" "target echoed"
+
+# --- stdin and gzip give the same numbers
+run metrics -f json "$DATA/multiclass.csv"
+sed 's/"file":"[^"]*"//' "$T/out" >"$T/a"
+rc=0; "$CALIB" metrics -f json - <"$DATA/multiclass.csv" >"$T/out" 2>"$T/err" || rc=$?
+check_status 0 "reading standard input"
+sed 's/"file":"[^"]*"//' "$T/out" >"$T/b"
+cmp -s "$T/a" "$T/b"
+ok $? "stdin gives the same metrics"
+gzip -c "$DATA/multiclass.csv" >"$T/m.gz"
+cp "$T/m.gz" "$T/m.txt"
+run metrics -f json "$T/m.txt"
+check_status 0 "gzip detected by content, not by name"
+sed 's/"file":"[^"]*"//' "$T/out" >"$T/c"
+cmp -s "$T/a" "$T/c"
+ok $? "gzip gives the same metrics"
+
+# --- equal-mass binning reports the bins used
+run metrics --binning mass --bins 2 -f json "$DATA/multiclass.csv"
+check_status 0 "equal-mass binning"
+near "$(json_num "$T/out" ece)" 0.1 1e-15 "equal-mass ECE, M = 2: .5/5"
+[ "$(json_num "$T/out" bins)" = 2 ]
+ok $? "bins used reported"
+
+# --- NLL: infinite is null in JSON with a warning; --nll-clip bounds it
+printf 'label,p_0,p_1\n0,0,1\n1,0.2,0.8\n' >"$T/zero.csv"
+run metrics -f json "$T/zero.csv"
+check_status 0 "zero true-class probability accepted"
+[ "$(json_num "$T/out" nll)" = null ]
+ok $? "infinite NLL written as null"
+check_contains "$T/err" "NLL is infinite: 1 row gives probability 0" "infinite NLL warned"
+run metrics -f json --nll-clip 1e-15 "$T/zero.csv"
+want=$(awk 'BEGIN { printf "%.17g", (-log(1e-15) - log(0.8)) / 2 }')
+near "$(json_num "$T/out" nll)" "$want" 1e-12 "clipped NLL"
+
+# --- renormalize: refused by default, counted when asked
+printf 'label,p_0,p_1\n0,0.5,0.4\n1,0.2,0.8\n' >"$T/sum.csv"
+run metrics "$T/sum.csv"
+check_status 2 "row summing to .9 refused"
+run metrics --renormalize -f json "$T/sum.csv"
+check_status 0 "accepted with --renormalize"
+check_contains "$T/err" "1 row did not sum to 1" "renormalized rows counted"
+near "$(json_num "$T/out" mean_confidence)" "$(awk 'BEGIN { printf "%.17g", (0.5/0.9 + 0.8) / 2 }')" 1e-15 "renormalized confidence"
+
+# --- thread count does not change a single byte
+run metrics -f json --threads 1 "$DATA/multiclass.csv" "$DATA/logits.csv"
+cp "$T/out" "$T/t1"
+run metrics -f json --threads 2 "$DATA/multiclass.csv" "$DATA/logits.csv"
+cmp -s "$T/t1" "$T/out"
+ok $? "--threads 1 and 2 give identical output"
+
+# --- -o writes a file; a failed run leaves nothing behind
+run metrics -f json -o "$T/result.json" "$DATA/multiclass.csv"
+check_status 0 "-o FILE"
+[ -s "$T/result.json" ] && [ ! -s "$T/out" ]
+ok $? "output went to the file, not stdout"
+run metrics -f json -o "$T/never.json" "$T/sum.csv"
+[ ! -e "$T/never.json" ] && [ -z "$(ls -A "$T" | grep calib-tmp)" ]
+ok $? "a failed run writes no output and no temporary file"
+run metrics -o "$T/no/such/dir/x.json" "$DATA/multiclass.csv"
+check_status 2 "unwritable output"
+check_contains "$T/err" "cannot write" "unwritable output explained"
+
+# --- help, version, unknown commands
+run --version
+check_status 0 "--version"
+check_contains "$T/out" "calib 0." "version printed"
+run --help
+check_status 0 "--help"
+check_contains "$T/out" "metrics" "help lists metrics"
+run help metrics
+check_status 0 "help metrics"
+check_contains "$T/out" "Usage: calib metrics" "help metrics shows its usage"
+run metrics --help
+check_contains "$T/out" "--nll-clip" "metrics --help documents options"
+run frobnicate
+check_status 2 "unknown command"
+check_contains "$T/err" "'frobnicate' is not a calib command" "unknown command named"
+run metrics --bins 0 "$DATA/multiclass.csv"
+check_status 2 "--bins 0 refused"
+check_contains "$T/err" "--bins: '0' is not a whole number" "bad --bins explained"
+run metrics --temperature -1 "$DATA/multiclass.csv"
+check_status 2 "negative temperature refused"
+run metrics
+check_status 2 "no file"
+check_contains "$T/err" "no prediction file given" "missing file explained"
+
+done_testing
