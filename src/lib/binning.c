@@ -10,38 +10,10 @@
 
 #include "internal.h"
 
-/*
- * ceil(s * M) decides the bin, but s * M is rounded: for s = 0.7 and M = 10
- * the double product is exactly 7 while the real product 0.69999999999999995559
- * * 10 is just below it, and for other s the rounding goes the other way.
- * fma() gives the rounding error of the product exactly, which settles
- * every case without rounded bin edges such as 0.30000000000000004.
- */
 int
 calib_bin_index(double s, int m)
 {
-	double M = (double)m, prod, err, f;
-	int b;
-
-	if (!(s > 0))
-		return 0;
-	if (s >= 1)
-		return m - 1;
-	prod = s * M;
-	err = fma(s, M, -prod);
-	f = floor(prod);
-	/* Rounding is monotonic and integers up to M are representable, so a
-	 * non-integral rounded product has the same ceiling as the real one;
-	 * an integral one is exceeded exactly when the error is positive. */
-	if (prod > f)
-		b = (int)f + 1;
-	else
-		b = (int)f + (err > 0);
-	if (b < 1)
-		b = 1;
-	if (b > m)
-		b = m;
-	return b - 1;
+	return ci_bin_index(s, m);
 }
 
 typedef struct order_item {
@@ -121,7 +93,7 @@ bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 			double w = weight ? weight[i] : 1.0;
 			if (c == 0)
 				continue;
-			acc_add(&acc[calib_bin_index(score[i], m)], score[i],
+			acc_add(&acc[ci_bin_index(score[i], m)], score[i],
 			    outcome[i], w, c);
 		}
 		for (j = 0; j < m; j++) {
@@ -348,7 +320,7 @@ ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
 
 	for (c = 0; c < k; c++) {
 		size_t cell = (size_t)c * (size_t)m +
-		    (size_t)calib_bin_index(probs[c], m);
+		    (size_t)ci_bin_index(probs[c], m);
 		acc->weight[cell] += weight;
 		acc->sum_score[cell] += weight * probs[c];
 		if (c == label)

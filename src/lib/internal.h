@@ -5,6 +5,7 @@
 #ifndef CALIB_INTERNAL_H
 #define CALIB_INTERNAL_H
 
+#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +99,42 @@ int ci_row_finish(const ci_layout *L, const calib_read_options *o,
     double *logits, double *work, ci_row_problem *pb);
 
 /* binning.c */
+
+/*
+ * calib_bin_index(), inlined into the hot loops.  ceil(s * M) decides the
+ * bin, but s * M is rounded: for s = 0.7 and M = 10 the double product is
+ * exactly 7 while the real product 0.69999999999999995559 * 10 is just
+ * below it, and for other s the rounding goes the other way.  fma() gives
+ * the rounding error of the product exactly, which settles every case
+ * without rounded bin edges such as 0.30000000000000004.
+ */
+static inline int
+ci_bin_index(double s, int m)
+{
+	double M = (double)m, prod, err, f;
+	int b;
+
+	if (!(s > 0))
+		return 0;
+	if (s >= 1)
+		return m - 1;
+	prod = s * M;
+	err = fma(s, M, -prod);
+	f = floor(prod);
+	/* Rounding is monotonic and integers up to M are representable, so a
+	 * non-integral rounded product has the same ceiling as the real one;
+	 * an integral one is exceeded exactly when the error is positive. */
+	if (prod > f)
+		b = (int)f + 1;
+	else
+		b = (int)f + (err > 0);
+	if (b < 1)
+		b = 1;
+	if (b > m)
+		b = m;
+	return b - 1;
+}
+
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
 int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);

@@ -25,18 +25,25 @@ calib_metric_options_init(calib_metric_options *o)
 }
 
 /*
- * Weighted mean of one per-row quantity.  Every unbinned metric is one of
- * these, so the weighting and bootstrap multiplicity live in one place.
- * Rows with zero effective weight are skipped, so an infinite term there
- * (a zero-weight row with p_y = 0) cannot poison the mean.
+ * Every unbinned metric is a weighted mean of a per-row term.  They are
+ * summed in one pass, so the weighting and bootstrap multiplicity live in
+ * one place.  Rows with zero effective weight are skipped, so an infinite
+ * term there (a zero-weight row with p_y = 0) cannot poison the mean.
  */
-typedef double (*row_value)(const calib_preds *p, size_t i, const void *arg);
+typedef struct row_means {
+	double accuracy, score, outcome, nll, brier, entropy;
+} row_means;
 
-static double
-weighted_mean(const calib_preds *p, const uint32_t *mult, row_value f,
-    const void *arg)
+static void
+row_means_compute(const calib_preds *p, const uint32_t *mult, double clip,
+    row_means *out)
 {
-	ci_sum num = { 0, 0 }, den = { 0, 0 };
+	ci_sum acc = { 0, 0 }, sc = { 0, 0 }, oc = { 0, 0 }, nl = { 0, 0 };
+	ci_sum br = { 0, 0 }, en = { 0, 0 }, den = { 0, 0 };
+	/* Clipping p_y into [eps, 1 - eps] is clipping -ln p_y into
+	 * [-ln(1 - eps), -ln eps]. */
+	const double hi = clip > 0 ? -log(clip) : INFINITY;
+	const double lo = clip > 0 ? -log1p(-clip) : 0;
 	size_t i;
 	int inf = 0;
 
@@ -46,105 +53,92 @@ weighted_mean(const calib_preds *p, const uint32_t *mult, row_value f,
 			w *= mult[i];
 		if (w == 0)
 			continue;
-		v = f(p, i, arg);
-		if (isinf(v))
-			inf = 1;
-		else
-			ci_sum_add(&num, w * v);
-		ci_sum_add(&den, w);
-	}
-	if (!(ci_sum_get(&den) > 0))
-		return NAN;
-	return inf ? INFINITY : ci_sum_get(&num) / ci_sum_get(&den);
-}
-
-static double
-v_correct(const calib_preds *p, size_t i, const void *arg)
-{
-	(void)arg;
-	return p->pred[i] == p->label[i];
-}
-
-static double
-v_score(const calib_preds *p, size_t i, const void *arg)
-{
-	(void)arg;
-	return p->score[i];
-}
-
-static double
-v_outcome(const calib_preds *p, size_t i, const void *arg)
-{
-	(void)arg;
-	return p->outcome[i];
-}
-
-static double
-v_nll(const calib_preds *p, size_t i, const void *arg)
-{
-	const double *clip = arg;
-	double v = p->nll[i];
-
-	/* Clipping p_y into [eps, 1 - eps] is clipping -ln p_y into
-	 * [-ln(1 - eps), -ln eps]. */
-	if (*clip > 0) {
-		double hi = -log(*clip), lo = -log1p(-*clip);
+		if (p->pred[i] == p->label[i])
+			ci_sum_add(&acc, w);
+		ci_sum_add(&sc, w * p->score[i]);
+		if (p->outcome[i])
+			ci_sum_add(&oc, w);
+		v = p->nll[i];
 		if (v > hi)
 			v = hi;
 		if (v < lo)
 			v = lo;
+		if (isinf(v))
+			inf = 1;
+		else
+			ci_sum_add(&nl, w * v);
+		ci_sum_add(&br, w * p->brier[i]);
+		ci_sum_add(&en, w * p->entropy[i]);
+		ci_sum_add(&den, w);
 	}
-	return v;
-}
-
-static double
-v_brier(const calib_preds *p, size_t i, const void *arg)
-{
-	(void)arg;
-	return p->brier[i];
-}
-
-static double
-v_entropy(const calib_preds *p, size_t i, const void *arg)
-{
-	(void)arg;
-	return p->entropy[i];
+	{
+		double W = ci_sum_get(&den);
+		if (!(W > 0)) {
+			out->accuracy = out->score = out->outcome = NAN;
+			out->nll = out->brier = out->entropy = NAN;
+			return;
+		}
+		out->accuracy = ci_sum_get(&acc) / W;
+		out->score = ci_sum_get(&sc) / W;
+		out->outcome = ci_sum_get(&oc) / W;
+		out->nll = inf ? INFINITY : ci_sum_get(&nl) / W;
+		out->brier = ci_sum_get(&br) / W;
+		out->entropy = ci_sum_get(&en) / W;
+	}
 }
 
 double
 calib_accuracy(const calib_preds *p, const uint32_t *mult)
 {
-	return weighted_mean(p, mult, v_correct, NULL);
+	row_means r;
+
+	row_means_compute(p, mult, 0, &r);
+	return r.accuracy;
 }
 
 double
 calib_mean_score(const calib_preds *p, const uint32_t *mult)
 {
-	return weighted_mean(p, mult, v_score, NULL);
+	row_means r;
+
+	row_means_compute(p, mult, 0, &r);
+	return r.score;
 }
 
 double
 calib_mean_outcome(const calib_preds *p, const uint32_t *mult)
 {
-	return weighted_mean(p, mult, v_outcome, NULL);
+	row_means r;
+
+	row_means_compute(p, mult, 0, &r);
+	return r.outcome;
 }
 
 double
 calib_nll(const calib_preds *p, double clip, const uint32_t *mult)
 {
-	return weighted_mean(p, mult, v_nll, &clip);
+	row_means r;
+
+	row_means_compute(p, mult, clip, &r);
+	return r.nll;
 }
 
 double
 calib_brier(const calib_preds *p, const uint32_t *mult)
 {
-	return weighted_mean(p, mult, v_brier, NULL);
+	row_means r;
+
+	row_means_compute(p, mult, 0, &r);
+	return r.brier;
 }
 
 double
 calib_entropy(const calib_preds *p, const uint32_t *mult)
 {
-	return weighted_mean(p, mult, v_entropy, NULL);
+	row_means r;
+
+	row_means_compute(p, mult, 0, &r);
+	return r.entropy;
 }
 
 calib_status
@@ -153,6 +147,7 @@ calib_metrics_compute(const calib_preds *p, const calib_metric_options *o,
 {
 	calib_bins b;
 	calib_status st;
+	row_means r;
 
 	if (p == NULL || o == NULL || out == NULL || o->bins < 1 ||
 	    !(o->nll_clip >= 0 && o->nll_clip < 0.5))
@@ -171,17 +166,18 @@ calib_metrics_compute(const calib_preds *p, const calib_metric_options *o,
 	out->oe = calib_oe(&b);
 	calib_bins_release(&b);
 
-	out->accuracy = calib_accuracy(p, mult);
-	out->mean_confidence = calib_mean_score(p, mult);
-	out->overconfidence = out->mean_confidence - calib_mean_outcome(p, mult);
+	row_means_compute(p, mult, o->nll_clip, &r);
+	out->accuracy = r.accuracy;
+	out->mean_confidence = r.score;
+	out->overconfidence = r.score - r.outcome;
+	out->nll = r.nll;
+	out->brier = r.brier;
+	out->brier_per_class = r.brier / p->k;
+	out->entropy = r.entropy;
 	st = calib_classwise_ece(p, o->bins, o->binning, mult,
 	    &out->classwise_ece);
 	if (st == CALIB_E_NOMEM)
 		return st;
-	out->nll = calib_nll(p, o->nll_clip, mult);
-	out->brier = calib_brier(p, mult);
-	out->brier_per_class = out->brier / p->k;
-	out->entropy = calib_entropy(p, mult);
 	return CALIB_OK;
 }
 
