@@ -411,6 +411,75 @@ extern const char *const calib_metric_names[];
 calib_status calib_metrics_get(const calib_metrics *m, const char *name,
     double *value);
 
+/* ------------------------------------------------------------------ */
+/* Paired runs and the bootstrap                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Check that b can be paired with a row by row: the same number of rows and
+ * classes, the same label in every row, and the same weights.  Rows are
+ * paired by position, so a different test order is a user error to catch,
+ * not to average over.  On a mismatch returns CALIB_E_MISMATCH, with
+ * err->file naming b and the message naming the first differing data row
+ * (counted from 1 after the header) and what differs.
+ */
+calib_status calib_preds_check_paired(const calib_preds *a,
+    const calib_preds *b, calib_error *err);
+
+/* Options for calib_bootstrap_paired(); start from
+ * calib_bootstrap_options_init(). */
+typedef struct calib_bootstrap_options {
+	int replicates;          /* B, default 1000 */
+	unsigned long seed;      /* gsl_rng_mt19937 seed, default 20191206 */
+	calib_metric_options metric;
+} calib_bootstrap_options;
+
+void calib_bootstrap_options_init(calib_bootstrap_options *o);
+
+/*
+ * Replicate metrics of several runs on the same rows.  rep holds
+ * runs x replicates entries: the metrics of run r on replicate j are
+ * rep[r * replicates + j].  point holds each run's metrics on all rows.
+ */
+typedef struct calib_bootstrap {
+	int runs;
+	int replicates;
+	calib_metrics *point;
+	calib_metrics *rep;
+} calib_bootstrap;
+
+/*
+ * Paired nonparametric bootstrap over rows (Efron & Tibshirani, "An
+ * introduction to the bootstrap", 1993, ch. 6): each replicate draws n row
+ * indices uniformly with replacement, once, and evaluates every run on that
+ * same resample (as a multiplicity vector, see calib_bins_compute()), so
+ * differences between runs keep their pairing.  The draws come from one
+ * gsl_rng_mt19937 stream seeded with o->seed: the same inputs and seed give
+ * the same replicates.  Every run must pass calib_preds_check_paired()
+ * against runs[0].  Classwise ECE needs CALIB_KEEP_PROBS in each run;
+ * without it the replicates hold NaN there.  Release with
+ * calib_bootstrap_release().
+ */
+calib_status calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
+    const calib_bootstrap_options *o, calib_bootstrap *out, calib_error *err);
+
+void calib_bootstrap_release(calib_bootstrap *b);
+
+/*
+ * Percentile interval (Efron & Tibshirani 1993, ch. 13) at level (e.g.
+ * 0.95) for metric name of run, or, when base >= 0, for the paired
+ * difference (run - base): the (1-level)/2 and (1+level)/2 quantiles of the
+ * replicate values, by linear interpolation between order statistics
+ * (Hyndman & Fan 1996, definition 7, numpy's default).  Infinite
+ * replicates (an infinite NLL) sort beyond every finite one, and an end
+ * interpolated next to one is infinite; a NaN replicate (a metric undefined
+ * on some resample) makes both ends NaN.  With fewer than 2 replicates both
+ * ends are NaN.  CALIB_E_ARG for an unknown name or run.
+ */
+calib_status calib_bootstrap_interval(const calib_bootstrap *b,
+    const char *name, int run, int base, double level, double *lo,
+    double *hi);
+
 #ifdef __cplusplus
 }
 #endif

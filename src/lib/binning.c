@@ -67,7 +67,7 @@ acc_store(const bin_acc *a, calib_bin *b)
 static calib_status
 bin_arrays(size_t n, const double *score, const uint8_t *outcome,
     const double *weight, const uint32_t *mult, int m, calib_binning binning,
-    calib_bins *out)
+    const uint32_t *idx, calib_bins *out)
 {
 	size_t i, total = 0;
 	ci_sum W = { 0, 0 };
@@ -93,8 +93,8 @@ bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 			double w = weight ? weight[i] : 1.0;
 			if (c == 0)
 				continue;
-			acc_add(&acc[ci_bin_index(score[i], m)], score[i],
-			    outcome[i], w, c);
+			acc_add(&acc[idx ? idx[i] : (uint32_t)ci_bin_index(
+			    score[i], m)], score[i], outcome[i], w, c);
 		}
 		for (j = 0; j < m; j++) {
 			acc_store(&acc[j], &out->bin[j]);
@@ -183,7 +183,93 @@ calib_bins_compute(const calib_preds *p, int m, calib_binning binning,
 	if (p == NULL || out == NULL)
 		return CALIB_E_ARG;
 	return bin_arrays(p->n, p->score, p->outcome, p->weight, mult, m,
-	    binning, out);
+	    binning, NULL, out);
+}
+
+calib_status
+ci_bins_cached(const calib_preds *p, const ci_cells *cells,
+    const uint32_t *mult, calib_bins *out)
+{
+	return bin_arrays(p->n, p->score, p->outcome, p->weight, mult,
+	    cells->m, CALIB_BIN_WIDTH, cells->top, out);
+}
+
+int
+ci_cells_build(const calib_preds *p, int m, ci_cells *cells)
+{
+	size_t i, nk = p->n * (size_t)p->k;
+	int c;
+
+	memset(cells, 0, sizeof(*cells));
+	cells->m = m;
+	cells->top = malloc((p->n ? p->n : 1) * sizeof(uint32_t));
+	if (cells->top == NULL)
+		return -1;
+	for (i = 0; i < p->n; i++)
+		cells->top[i] = (uint32_t)ci_bin_index(p->score[i], m);
+	if (p->probs != NULL) {
+		cells->cls = malloc((nk ? nk : 1) * sizeof(uint32_t));
+		if (cells->cls == NULL) {
+			ci_cells_free(cells);
+			return -1;
+		}
+		for (i = 0; i < p->n; i++)
+			for (c = 0; c < p->k; c++)
+				cells->cls[i * (size_t)p->k + (size_t)c] =
+				    (uint32_t)c * (uint32_t)m + (uint32_t)
+				    ci_bin_index(p->probs[i * (size_t)p->k +
+				    (size_t)c], m);
+	}
+	return 0;
+}
+
+void
+ci_cells_free(ci_cells *cells)
+{
+	free(cells->top);
+	free(cells->cls);
+	memset(cells, 0, sizeof(*cells));
+}
+
+/* Classwise ECE from cached cells: the bootstrap's inner loop. */
+calib_status
+ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
+    const uint32_t *mult, double *out)
+{
+	calib_classwise_acc a;
+	ci_sum W = { 0, 0 }, total = { 0, 0 };
+	const int k = p->k, m = cells->m;
+	size_t i, off;
+	int c;
+
+	*out = NAN;
+	if (cells->cls == NULL)
+		return CALIB_E_ARG;
+	if (ci_classwise_alloc(&a, k, m) != 0)
+		return CALIB_E_NOMEM;
+	for (i = 0; i < p->n; i++) {
+		const uint32_t *cell = cells->cls + i * (size_t)k;
+		const double *pr = p->probs + i * (size_t)k;
+		double w = p->weight ? p->weight[i] : 1.0;
+		if (mult != NULL)
+			w *= mult[i];
+		if (w == 0)
+			continue;
+		for (c = 0; c < k; c++) {
+			a.weight[cell[c]] += w;
+			a.sum_score[cell[c]] += w * pr[c];
+		}
+		a.sum_outcome[cell[p->label[i]]] += w;
+		ci_sum_add(&W, w);
+	}
+	for (c = 0; c < k; c++) {
+		off = (size_t)c * (size_t)m;
+		ci_sum_add(&total, ci_ece_terms(a.weight + off,
+		    a.sum_score + off, a.sum_outcome + off, m, ci_sum_get(&W)));
+	}
+	ci_classwise_free(&a);
+	*out = ci_sum_get(&total) / k;
+	return CALIB_OK;
 }
 
 void
@@ -363,6 +449,31 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 			    a->sum_score + off, a->sum_outcome + off, m,
 			    p->total_weight));
 		}
+	} else if (binning == CALIB_BIN_WIDTH) {
+		/* One row-major pass over the matrix; the bootstrap calls this
+		 * once per replicate. */
+		calib_classwise_acc a;
+		ci_sum W = { 0, 0 };
+		size_t i, off;
+		if (ci_classwise_alloc(&a, p->k, m) != 0)
+			return CALIB_E_NOMEM;
+		for (i = 0; i < p->n; i++) {
+			double w = p->weight ? p->weight[i] : 1.0;
+			if (mult != NULL)
+				w *= mult[i];
+			if (w == 0)
+				continue;
+			ci_classwise_add(&a, p->k, p->probs + i * (size_t)p->k,
+			    p->label[i], w);
+			ci_sum_add(&W, w);
+		}
+		for (c = 0; c < p->k; c++) {
+			off = (size_t)c * (size_t)m;
+			ci_sum_add(&total, ci_ece_terms(a.weight + off,
+			    a.sum_score + off, a.sum_outcome + off, m,
+			    ci_sum_get(&W)));
+		}
+		ci_classwise_free(&a);
 	} else {
 		double *col = malloc((p->n ? p->n : 1) * sizeof(*col));
 		uint8_t *hit = malloc(p->n ? p->n : 1);
@@ -380,7 +491,7 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 				hit[i] = p->label[i] == c;
 			}
 			st = bin_arrays(p->n, col, hit, p->weight, mult, m,
-			    binning, &b);
+			    binning, NULL, &b);
 			if (st != CALIB_OK) {
 				free(col);
 				free(hit);

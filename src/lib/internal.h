@@ -135,6 +135,26 @@ ci_bin_index(double s, int m)
 	return b - 1;
 }
 
+/* Equal-width bin indices cached for repeated evaluation (the bootstrap):
+ * top[i] is row i's bin, cls[i*k + c] the classwise cell c*m + bin. */
+typedef struct ci_cells {
+	int m;
+	uint32_t *top;
+	uint32_t *cls;   /* NULL without the probability matrix */
+} ci_cells;
+
+int ci_cells_build(const calib_preds *p, int m, ci_cells *cells);
+void ci_cells_free(ci_cells *cells);
+calib_status ci_bins_cached(const calib_preds *p, const ci_cells *cells,
+    const uint32_t *mult, calib_bins *out);
+calib_status ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
+    const uint32_t *mult, double *out);
+
+/* metrics.c: calib_metrics_compute(), optionally from cached cells */
+calib_status ci_metrics_compute(const calib_preds *p,
+    const calib_metric_options *o, const uint32_t *mult,
+    const ci_cells *cells, calib_metrics *out);
+
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
 int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);

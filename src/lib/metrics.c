@@ -145,6 +145,13 @@ calib_status
 calib_metrics_compute(const calib_preds *p, const calib_metric_options *o,
     const uint32_t *mult, calib_metrics *out)
 {
+	return ci_metrics_compute(p, o, mult, NULL, out);
+}
+
+calib_status
+ci_metrics_compute(const calib_preds *p, const calib_metric_options *o,
+    const uint32_t *mult, const ci_cells *cells, calib_metrics *out)
+{
 	calib_bins b;
 	calib_status st;
 	row_means r;
@@ -153,7 +160,11 @@ calib_metrics_compute(const calib_preds *p, const calib_metric_options *o,
 	    !(o->nll_clip >= 0 && o->nll_clip < 0.5))
 		return CALIB_E_ARG;
 	memset(out, 0, sizeof(*out));
-	st = calib_bins_compute(p, o->bins, o->binning, mult, &b);
+	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
+	    cells->m != o->bins))
+		cells = NULL;
+	st = cells ? ci_bins_cached(p, cells, mult, &b) :
+	    calib_bins_compute(p, o->bins, o->binning, mult, &b);
 	if (st != CALIB_OK)
 		return st;
 	out->n = b.n;
@@ -174,8 +185,9 @@ calib_metrics_compute(const calib_preds *p, const calib_metric_options *o,
 	out->brier = r.brier;
 	out->brier_per_class = r.brier / p->k;
 	out->entropy = r.entropy;
-	st = calib_classwise_ece(p, o->bins, o->binning, mult,
-	    &out->classwise_ece);
+	st = cells && cells->cls ? ci_classwise_cached(p, cells, mult,
+	    &out->classwise_ece) : calib_classwise_ece(p, o->bins, o->binning,
+	    mult, &out->classwise_ece);
 	if (st == CALIB_E_NOMEM)
 		return st;
 	return CALIB_OK;

@@ -1,0 +1,966 @@
+/*
+ * cmd-compare.c - calib compare: several runs on the same test set, side by
+ * side, with paired-bootstrap intervals on their differences; or groups of
+ * runs (seeds) with mean +- standard deviation and Welch intervals.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "cli.h"
+
+enum { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
+enum {
+	OPT_NAMES = CLI_OPT_CMD_BASE,
+	OPT_GROUP,
+	OPT_BOOTSTRAP,
+	OPT_SEED,
+	OPT_CI_LEVEL,
+	OPT_EPSILON
+};
+
+/* What compare reports, in order; pts: shown in percentage points. */
+static const struct {
+	const char *name;
+	const char *label;
+	int pts;
+} M[] = {
+	{ "accuracy", "accuracy", 1 },
+	{ "mean_confidence", "mean confidence", 1 },
+	{ "overconfidence", "overconfidence", 1 },
+	{ "ece", "ECE", 1 },
+	{ "mce", "MCE", 1 },
+	{ "oe", "OE", 1 },
+	{ "classwise_ece", "classwise ECE", 1 },
+	{ "nll", "NLL", 0 },
+	{ "brier", "Brier", 0 },
+	{ "entropy", "mean entropy", 0 },
+};
+#define NM ((int)(sizeof(M) / sizeof(M[0])))
+
+struct run {
+	char *name;
+	const char *file;
+	calib_preds *p;
+	calib_metrics m;
+};
+
+struct group {
+	char *name;
+	int first, count;      /* runs[first .. first+count) */
+	double mean[NM], sd[NM];
+};
+
+/* One difference between a run (or group) and the baseline. */
+struct diff {
+	double d, lo, hi;      /* lo/hi NaN without an interval */
+};
+
+struct ctx {
+	struct cli_read r;
+	struct run *runs;
+	int nruns;
+	struct group *groups;
+	int ngroups;
+	int boot_n;
+	unsigned long seed;
+	double level;
+	double epsilon;
+	int have_epsilon;
+	calib_bootstrap boot;
+	int have_boot;
+	/* side[i]: overconfidence interval of run i (plain mode) */
+	struct diff *side;
+	/* cmp[(i-1) * NM + j]: run or group i against 0, metric j */
+	struct diff *cmp;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "Usage: %s compare [OPTIONS] A.csv B.csv [C.csv ...]\n"
+	    "       %s compare [OPTIONS] --group NAME=F1,F2,... --group NAME=F1,...\n"
+	    "\n"
+	    "Compare runs evaluated on the same test set: each file holds one\n"
+	    "run's predictions, rows paired by position (the labels must be\n"
+	    "identical).  Every later run is compared with the first.\n"
+	    "\n"
+	    "Comparison:\n"
+	    "  -n, --names A,B,...    run names (default: file names without\n"
+	    "                         directory and extension)\n"
+	    "      --bootstrap N      paired bootstrap replicates (default 1000;\n"
+	    "                         0 for no intervals)\n"
+	    "      --seed S           bootstrap seed (default 20191206)\n"
+	    "      --ci-level X       interval level (default 0.95)\n"
+	    "      --group NAME=FILES several runs (seeds) per arm, comma-\n"
+	    "                         separated; repeat per arm.  Reports mean\n"
+	    "                         +- standard deviation over runs and Welch t\n"
+	    "                         intervals on the difference of means\n"
+	    "      --epsilon E        label-smoothing strength: mark 1-E+E/K and\n"
+	    "                         E/K in the confidence histogram\n"
+	    "\n"
+	    "Output:\n"
+	    "  -f, --format FMT       text (default), json, markdown\n"
+	    "  -o, --output DIR       also write compare.txt, compare.json and\n"
+	    "                         the figures into DIR\n"
+	    "  -h, --help             show this help\n"
+	    "\n%s\n%s"
+	    "\n"
+	    "Exit status: 0 success, 2 usage or input error (including runs\n"
+	    "whose labels differ), 3 figures not rendered (gnuplot missing).\n",
+	    cli_progname, cli_progname, cli_metric_help, cli_read_help);
+}
+
+/* "runs/hard.csv.gz" -> "hard" */
+static char *
+default_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	char *s, *dot;
+	static const char *const ext[] = { ".gz", ".csv", ".tsv", ".txt" };
+	size_t i;
+
+	s = strdup(b ? b + 1 : path);
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		dot = strrchr(s, '.');
+		if (dot != NULL && dot != s && strcmp(dot, ext[i]) == 0)
+			*dot = '\0';
+	}
+	return s;
+}
+
+static double
+metric(const calib_metrics *m, int j)
+{
+	double v = NAN;
+
+	calib_metrics_get(m, M[j].name, &v);
+	return v;
+}
+
+/* ---- words ------------------------------------------------------- */
+
+static void
+fmt_scaled(char *buf, size_t size, double v, int pts, int sign)
+{
+	if (isnan(v))
+		snprintf(buf, size, "n/a");
+	else if (isinf(v))
+		snprintf(buf, size, "%sinf", v < 0 ? "-" : (sign ? "+" : ""));
+	else if (pts)
+		snprintf(buf, size, sign ? "%+.2f" : "%.2f", 100 * v);
+	else
+		snprintf(buf, size, sign ? "%+.4f" : "%.4f", v);
+}
+
+/*
+ * "ECE: smooth is lower by 3.40 points [2.90, 3.90] (95 % CI)".  The
+ * interval is of the change in the direction named, so both ends are
+ * positive when the difference is clear.
+ */
+static void
+verdict(FILE *fp, int j, const char *who, const char *base,
+    const struct diff *x, double level, const char *ci_kind)
+{
+	char a[32], b[32], c[32];
+	const char *unit = M[j].pts ? " points" : "";
+
+	if (isnan(x->lo) || isnan(x->hi)) {
+		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
+		fprintf(fp, "  %s: %s - %s = %s%s (no interval)\n", M[j].label,
+		    who, base, a, unit);
+	} else if (x->lo > 0) {
+		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 0);
+		fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 0);
+		fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 0);
+		fprintf(fp, "  %s: %s is higher by %s%s [%s, %s] (%g %% %s)\n",
+		    M[j].label, who, a, unit, b, c, 100 * level, ci_kind);
+	} else if (x->hi < 0) {
+		fmt_scaled(a, sizeof(a), -x->d, M[j].pts, 0);
+		fmt_scaled(b, sizeof(b), -x->hi, M[j].pts, 0);
+		fmt_scaled(c, sizeof(c), -x->lo, M[j].pts, 0);
+		fprintf(fp, "  %s: %s is lower by %s%s [%s, %s] (%g %% %s)\n",
+		    M[j].label, who, a, unit, b, c, 100 * level, ci_kind);
+	} else {
+		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
+		fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 1);
+		fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 1);
+		fprintf(fp, "  %s: no clear difference between %s and %s "
+		    "(%s%s [%s, %s], %g %% %s)\n", M[j].label, who, base, a,
+		    unit, b, c, 100 * level, ci_kind);
+	}
+}
+
+static const char *
+verdict_word(const struct diff *x)
+{
+	if (isnan(x->lo) || isnan(x->hi))
+		return "no interval";
+	if (x->lo > 0)
+		return "higher";
+	if (x->hi < 0)
+		return "lower";
+	return "no clear difference";
+}
+
+static const char *
+side_word(const struct diff *x)
+{
+	if (isnan(x->lo) || isnan(x->hi))
+		return x->d > 0 ? "overconfident" : x->d < 0 ?
+		    "underconfident" : "calibrated";
+	if (x->lo > 0)
+		return "overconfident";
+	if (x->hi < 0)
+		return "underconfident";
+	return "neither";
+}
+
+/* Which side of the diagonal a run sits on. */
+static void
+side_line(FILE *fp, const struct run *ru, const struct diff *x, double level)
+{
+	const int top = ru->p->target == CALIB_TARGET_TOP;
+	const char *conf = top ? "mean confidence" : "mean p";
+	const char *acc = top ? "accuracy" : "the fraction of positives";
+	char a[32], b[32], c[32];
+	const char *w = side_word(x);
+	int ci = !(isnan(x->lo) || isnan(x->hi));
+
+	if (strcmp(w, "overconfident") == 0) {
+		fmt_scaled(a, sizeof(a), x->d, 1, 0);
+		fmt_scaled(b, sizeof(b), x->lo, 1, 0);
+		fmt_scaled(c, sizeof(c), x->hi, 1, 0);
+		fprintf(fp, "  %s: overconfident - %s exceeds %s by %s points",
+		    ru->name, conf, acc, a);
+	} else if (strcmp(w, "underconfident") == 0) {
+		fmt_scaled(a, sizeof(a), -x->d, 1, 0);
+		fmt_scaled(b, sizeof(b), -x->hi, 1, 0);
+		fmt_scaled(c, sizeof(c), -x->lo, 1, 0);
+		fprintf(fp, "  %s: underconfident - %s exceeds %s by %s points",
+		    ru->name, acc, conf, a);
+	} else {
+		fmt_scaled(a, sizeof(a), x->d, 1, 1);
+		fmt_scaled(b, sizeof(b), x->lo, 1, 1);
+		fmt_scaled(c, sizeof(c), x->hi, 1, 1);
+		fprintf(fp, "  %s: neither clearly over- nor underconfident - "
+		    "%s - %s = %s points", ru->name, conf, acc, a);
+	}
+	if (ci)
+		fprintf(fp, " [%s, %s] (%g %% CI)\n", b, c, 100 * level);
+	else
+		fprintf(fp, " (no interval)\n");
+}
+
+/* ---- statistics -------------------------------------------------- */
+
+static void
+group_stats(struct ctx *C, struct group *g)
+{
+	int j, i;
+
+	for (j = 0; j < NM; j++) {
+		double s = 0, ss = 0, mean;
+		for (i = 0; i < g->count; i++)
+			s += metric(&C->runs[g->first + i].m, j);
+		mean = s / g->count;
+		for (i = 0; i < g->count; i++) {
+			double d = metric(&C->runs[g->first + i].m, j) - mean;
+			ss += d * d;
+		}
+		g->mean[j] = mean;
+		g->sd[j] = g->count > 1 ? sqrt(ss / (g->count - 1)) : NAN;
+	}
+}
+
+/*
+ * Welch's t interval for mean(b) - mean(a) (Welch, Biometrika 1947): the
+ * runs in a group differ by training seed, so the spread over seeds is the
+ * noise the difference must exceed.
+ */
+static struct diff
+welch(const struct group *a, const struct group *b, int j, double level)
+{
+	struct diff x;
+	double va = a->sd[j] * a->sd[j] / a->count;
+	double vb = b->sd[j] * b->sd[j] / b->count;
+	double se = sqrt(va + vb), df, t;
+
+	x.d = b->mean[j] - a->mean[j];
+	x.lo = x.hi = NAN;
+	if (isnan(se) || isinf(x.d))
+		return x;
+	if (se == 0) {
+		x.lo = x.hi = x.d;
+		return x;
+	}
+	/* Welch-Satterthwaite degrees of freedom */
+	df = (va + vb) * (va + vb) /
+	    (va * va / (a->count - 1) + vb * vb / (b->count - 1));
+	t = gsl_cdf_tdist_Pinv((1 + level) / 2, df);
+	x.lo = x.d - t * se;
+	x.hi = x.d + t * se;
+	return x;
+}
+
+/* ---- output ------------------------------------------------------ */
+
+static void
+write_text_plain(FILE *fp, const struct ctx *C)
+{
+	const int lw = 16;
+	char buf[32];
+	int i, j, w = 12;
+
+	for (i = 0; i < C->nruns; i++)
+		if ((int)strlen(C->runs[i].name) > w)
+			w = (int)strlen(C->runs[i].name);
+	fprintf(fp, "# %d runs on the same %zu rows; %d %s bins; ", C->nruns,
+	    C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning ==
+	    CALIB_BIN_WIDTH ? "equal-width" : "equal-mass");
+	if (C->have_boot)
+		fprintf(fp, "paired bootstrap, %d replicates, seed %lu, %g %% "
+		    "intervals\n", C->boot_n, C->seed, 100 * C->level);
+	else
+		fprintf(fp, "no bootstrap\n");
+	fprintf(fp, "%-*s", lw, "");
+	for (i = 0; i < C->nruns; i++)
+		fprintf(fp, "  %*s", w, C->runs[i].name);
+	fputc('\n', fp);
+	for (j = 0; j < NM; j++) {
+		fprintf(fp, "%-*s", lw, M[j].name);
+		for (i = 0; i < C->nruns; i++) {
+			double v = metric(&C->runs[i].m, j);
+			if (isinf(v))
+				snprintf(buf, sizeof(buf), "inf");
+			else if (isnan(v))
+				snprintf(buf, sizeof(buf), "n/a");
+			else
+				snprintf(buf, sizeof(buf), j == 2 ? "%+.4f" :
+				    "%.4f", v);
+			fprintf(fp, "  %*s", w, buf);
+		}
+		fputc('\n', fp);
+	}
+	fprintf(fp, "\nCalibration (mean confidence against accuracy):\n");
+	for (i = 0; i < C->nruns; i++)
+		side_line(fp, &C->runs[i], &C->side[i], C->level);
+	for (i = 1; i < C->nruns; i++) {
+		fprintf(fp, "\n%s against %s (difference %s - %s):\n",
+		    C->runs[i].name, C->runs[0].name, C->runs[i].name,
+		    C->runs[0].name);
+		for (j = 0; j < NM; j++)
+			verdict(fp, j, C->runs[i].name, C->runs[0].name,
+			    &C->cmp[(size_t)(i - 1) * NM + (size_t)j], C->level,
+			    "CI");
+	}
+}
+
+static void
+write_text_groups(FILE *fp, const struct ctx *C)
+{
+	const int lw = 16;
+	char buf[400], a[32], b[32];
+	int g, j, w = 20;
+
+	fprintf(fp, "# %d groups on the same %zu rows; %d %s bins; mean +- "
+	    "standard deviation over runs; Welch t %g %% intervals\n",
+	    C->ngroups, C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning ==
+	    CALIB_BIN_WIDTH ? "equal-width" : "equal-mass", 100 * C->level);
+	fprintf(fp, "%-*s", lw, "");
+	for (g = 0; g < C->ngroups; g++) {
+		snprintf(buf, sizeof(buf), "%s (%d runs)", C->groups[g].name,
+		    C->groups[g].count);
+		fprintf(fp, "  %*s", w, buf);
+	}
+	fputc('\n', fp);
+	for (j = 0; j < NM; j++) {
+		fprintf(fp, "%-*s", lw, M[j].name);
+		for (g = 0; g < C->ngroups; g++) {
+			const struct group *G = &C->groups[g];
+			snprintf(a, sizeof(a), j == 2 ? "%+.4f" : "%.4f",
+			    G->mean[j]);
+			snprintf(b, sizeof(b), "%.4f", G->sd[j]);
+			snprintf(buf, sizeof(buf), "%s +- %s", a, b);
+			fprintf(fp, "  %*s", w, buf);
+		}
+		fputc('\n', fp);
+	}
+	for (g = 1; g < C->ngroups; g++) {
+		fprintf(fp, "\n%s against %s (difference of means):\n",
+		    C->groups[g].name, C->groups[0].name);
+		for (j = 0; j < NM; j++)
+			verdict(fp, j, C->groups[g].name, C->groups[0].name,
+			    &C->cmp[(size_t)(g - 1) * NM + (size_t)j], C->level,
+			    "Welch CI over runs");
+	}
+}
+
+static void
+json_num(FILE *fp, double v)
+{
+	char buf[40];
+
+	cli_fmt_number(buf, sizeof(buf), v);
+	fputs(buf, fp);
+}
+
+static void
+json_diff(FILE *fp, const struct diff *x)
+{
+	fputs("{\"difference\":", fp);
+	json_num(fp, x->d);
+	fputs(",\"ci\":[", fp);
+	json_num(fp, x->lo);
+	fputc(',', fp);
+	json_num(fp, x->hi);
+	fprintf(fp, "],\"verdict\":\"%s\"}", verdict_word(x));
+}
+
+static void
+write_json(FILE *fp, const struct ctx *C)
+{
+	int i, j, g;
+
+	fprintf(fp, "{\"version\":\"%s\",\"rows\":%zu,\"bins\":%d,"
+	    "\"binning\":\"%s\",\"ci_level\":", PACKAGE_VERSION,
+	    C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning == CALIB_BIN_WIDTH ?
+	    "width" : "mass");
+	json_num(fp, C->level);
+	if (C->ngroups == 0)
+		fprintf(fp, ",\"interval\":\"paired bootstrap percentile\","
+		    "\"bootstrap\":%d,\"seed\":%lu", C->have_boot ? C->boot_n : 0,
+		    C->seed);
+	else
+		fprintf(fp, ",\"interval\":\"Welch t over runs\"");
+	fputs(",\"runs\":[", fp);
+	for (i = 0; i < C->nruns; i++) {
+		fputs(i ? ",{\"name\":" : "{\"name\":", fp);
+		cli_json_string(fp, C->runs[i].name);
+		fputs(",\"file\":", fp);
+		cli_json_string(fp, C->runs[i].file);
+		fputs(",\"metrics\":{", fp);
+		for (j = 0; j < NM; j++) {
+			fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+			json_num(fp, metric(&C->runs[i].m, j));
+		}
+		fputc('}', fp);
+		if (C->ngroups == 0) {
+			fprintf(fp, ",\"side\":\"%s\",\"overconfidence_ci\":[",
+			    side_word(&C->side[i]));
+			json_num(fp, C->side[i].lo);
+			fputc(',', fp);
+			json_num(fp, C->side[i].hi);
+			fputc(']', fp);
+		}
+		fputc('}', fp);
+	}
+	fputc(']', fp);
+	if (C->ngroups > 0) {
+		fputs(",\"groups\":[", fp);
+		for (g = 0; g < C->ngroups; g++) {
+			const struct group *G = &C->groups[g];
+			fputs(g ? ",{\"name\":" : "{\"name\":", fp);
+			cli_json_string(fp, G->name);
+			fprintf(fp, ",\"runs\":%d,\"mean\":{", G->count);
+			for (j = 0; j < NM; j++) {
+				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				json_num(fp, G->mean[j]);
+			}
+			fputs("},\"sd\":{", fp);
+			for (j = 0; j < NM; j++) {
+				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				json_num(fp, G->sd[j]);
+			}
+			fputs("}}", fp);
+		}
+		fputc(']', fp);
+	}
+	fputs(",\"comparisons\":[", fp);
+	{
+		int n = C->ngroups ? C->ngroups : C->nruns;
+		for (i = 1; i < n; i++) {
+			const char *who = C->ngroups ? C->groups[i].name :
+			    C->runs[i].name;
+			const char *base = C->ngroups ? C->groups[0].name :
+			    C->runs[0].name;
+			fputs(i > 1 ? ",{\"run\":" : "{\"run\":", fp);
+			cli_json_string(fp, who);
+			fputs(",\"baseline\":", fp);
+			cli_json_string(fp, base);
+			fputs(",\"metrics\":{", fp);
+			for (j = 0; j < NM; j++) {
+				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				json_diff(fp, &C->cmp[(size_t)(i - 1) * NM +
+				    (size_t)j]);
+			}
+			fputs("}}", fp);
+		}
+	}
+	fputs("]}\n", fp);
+}
+
+static void
+write_markdown(FILE *fp, const struct ctx *C)
+{
+	char a[32], b[32], c[32];
+	int i, j, n = C->ngroups ? C->ngroups : C->nruns;
+
+	fputs("| metric |", fp);
+	for (i = 0; i < n; i++)
+		fprintf(fp, " %s |", C->ngroups ? C->groups[i].name :
+		    C->runs[i].name);
+	fputs("\n|---|", fp);
+	for (i = 0; i < n; i++)
+		fputs("---:|", fp);
+	fputc('\n', fp);
+	for (j = 0; j < NM; j++) {
+		fprintf(fp, "| %s |", M[j].label);
+		for (i = 0; i < n; i++) {
+			if (C->ngroups) {
+				fmt_scaled(a, sizeof(a), C->groups[i].mean[j],
+				    0, j == 2);
+				fmt_scaled(b, sizeof(b), C->groups[i].sd[j], 0,
+				    0);
+				fprintf(fp, " %s ± %s |", a, b);
+			} else {
+				fmt_scaled(a, sizeof(a), metric(&C->runs[i].m,
+				    j), 0, j == 2);
+				fprintf(fp, " %s |", a);
+			}
+		}
+		fputc('\n', fp);
+	}
+	if (n < 2)
+		return;
+	fprintf(fp, "\n| difference against %s | metric | change | %g %% "
+	    "interval | verdict |\n|---|---|---:|---|---|\n",
+	    C->ngroups ? C->groups[0].name : C->runs[0].name, 100 * C->level);
+	for (i = 1; i < n; i++)
+		for (j = 0; j < NM; j++) {
+			const struct diff *x = &C->cmp[(size_t)(i - 1) * NM +
+			    (size_t)j];
+			fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
+			fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 1);
+			fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 1);
+			fprintf(fp, "| %s | %s | %s%s | [%s, %s] | %s |\n",
+			    C->ngroups ? C->groups[i].name : C->runs[i].name,
+			    M[j].label, a, M[j].pts ? " pts" : "", b, c,
+			    verdict_word(x));
+		}
+}
+
+static void
+write_format(FILE *fp, const struct ctx *C, int fmt)
+{
+	if (fmt == FMT_JSON)
+		write_json(fp, C);
+	else if (fmt == FMT_MARKDOWN)
+		write_markdown(fp, C);
+	else if (C->ngroups)
+		write_text_groups(fp, C);
+	else
+		write_text_plain(fp, C);
+}
+
+/* Write DIR/NAME in one format, atomically. */
+static int
+write_file(const char *dir, const char *name, const struct ctx *C, int fmt)
+{
+	struct cli_out out;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (cli_out_open(&out, path) != 0)
+		return -1;
+	write_format(out.fp, C, fmt);
+	return cli_out_commit(&out);
+}
+
+/* ---- driver ------------------------------------------------------ */
+
+static int
+add_group(struct ctx *C, const char *spec, char ***files, int *nfiles)
+{
+	const char *eq = strchr(spec, '=');
+	char *list, *tok, *save = NULL;
+	struct group *g;
+
+	if (eq == NULL || eq == spec || eq[1] == '\0')
+		return cli_usage_error("compare", "--group: '%s' is not "
+		    "NAME=FILE,FILE,...", spec);
+	g = realloc(C->groups, (size_t)(C->ngroups + 1) * sizeof(*g));
+	if (g == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	C->groups = g;
+	g = &C->groups[C->ngroups++];
+	memset(g, 0, sizeof(*g));
+	g->name = strndup(spec, (size_t)(eq - spec));
+	g->first = *nfiles;
+	list = strdup(eq + 1);
+	if (g->name == NULL || list == NULL) {
+		free(list);
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		char **f = realloc(*files, (size_t)(*nfiles + 1) * sizeof(*f));
+		if (f == NULL || (f[*nfiles] = strdup(tok)) == NULL) {
+			if (f != NULL)
+				*files = f;
+			free(list);
+			cli_error("out of memory");
+			return CLI_ERROR;
+		}
+		*files = f;
+		(*nfiles)++;
+		g->count++;
+	}
+	free(list);
+	if (g->count < 2)
+		return cli_usage_error("compare", "--group %s: needs at least "
+		    "2 runs for a standard deviation (compare single runs "
+		    "without --group)", g->name);
+	return CLI_OK;
+}
+
+static int
+set_names(struct ctx *C, const char *names)
+{
+	char *list = names ? strdup(names) : NULL, *tok, *save = NULL;
+	int i = 0;
+
+	if (names != NULL) {
+		if (list == NULL) {
+			cli_error("out of memory");
+			return CLI_ERROR;
+		}
+		for (tok = strtok_r(list, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if (i == C->nruns)
+				break;
+			C->runs[i++].name = strdup(tok);
+		}
+		free(list);
+		if (i != C->nruns || tok != NULL)
+			return cli_usage_error("compare", "--names gives %s "
+			    "names for %d files", tok != NULL ? "more" :
+			    "fewer", C->nruns);
+	}
+	for (i = 0; i < C->nruns; i++) {
+		if (C->runs[i].name == NULL)
+			C->runs[i].name = default_name(C->runs[i].file);
+		if (C->runs[i].name == NULL) {
+			cli_error("out of memory");
+			return CLI_ERROR;
+		}
+	}
+	return CLI_OK;
+}
+
+static void
+ctx_free(struct ctx *C)
+{
+	int i;
+
+	for (i = 0; i < C->nruns; i++) {
+		free(C->runs[i].name);
+		calib_preds_free(C->runs[i].p);
+	}
+	free(C->runs);
+	for (i = 0; i < C->ngroups; i++)
+		free(C->groups[i].name);
+	free(C->groups);
+	free(C->side);
+	free(C->cmp);
+	calib_bootstrap_release(&C->boot);
+}
+
+static int
+run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "names", required_argument, NULL, 'n' },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
+		{ "epsilon", required_argument, NULL, OPT_EPSILON },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		CLI_READ_LONGOPTS,
+		CLI_METRIC_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctx C;
+	const char *names = NULL, *outdir = NULL;
+	char **gfiles = NULL;
+	int ngfiles = 0, fmt = FMT_TEXT, opt, i, j, rc = CLI_OK, nfiles;
+	calib_error err;
+
+	memset(&C, 0, sizeof(C));
+	cli_read_init(&C.r);
+	C.boot_n = 1000;
+	C.seed = 20191206;
+	C.level = 0.95;
+	while ((opt = getopt_long(argc, argv, "n:f:o:h", options, NULL)) != -1) {
+		int h;
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			rc = CLI_OK;
+			goto out;
+		case 'n':
+			names = optarg;
+			break;
+		case OPT_GROUP:
+			if ((rc = add_group(&C, optarg, &gfiles, &ngfiles)) !=
+			    CLI_OK)
+				goto out;
+			break;
+		case OPT_BOOTSTRAP:
+			if (cli_parse_int("compare", "bootstrap", optarg, 0,
+			    1000000, &C.boot_n) != 0) {
+				rc = CLI_ERROR;
+				goto out;
+			}
+			break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			C.seed = strtoul(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || errno != 0 ||
+			    optarg[0] == '-') {
+				rc = cli_usage_error("compare", "--seed: '%s' "
+				    "is not a non-negative whole number",
+				    optarg);
+				goto out;
+			}
+			break;
+		}
+		case OPT_CI_LEVEL:
+			if (cli_parse_double("compare", "ci-level", optarg,
+			    &C.level) != 0 || !(C.level > 0 && C.level < 1)) {
+				if (C.level <= 0 || C.level >= 1)
+					cli_usage_error("compare", "--ci-level "
+					    "must be between 0 and 1");
+				rc = CLI_ERROR;
+				goto out;
+			}
+			break;
+		case OPT_EPSILON:
+			if (cli_parse_double("compare", "epsilon", optarg,
+			    &C.epsilon) != 0 || !(C.epsilon >= 0 &&
+			    C.epsilon < 1)) {
+				if (!(C.epsilon >= 0 && C.epsilon < 1))
+					cli_usage_error("compare", "--epsilon "
+					    "must be in [0, 1)");
+				rc = CLI_ERROR;
+				goto out;
+			}
+			C.have_epsilon = 1;
+			break;
+		case 'f':
+			if (strcmp(optarg, "text") == 0)
+				fmt = FMT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				fmt = FMT_JSON;
+			else if (strcmp(optarg, "markdown") == 0)
+				fmt = FMT_MARKDOWN;
+			else {
+				rc = cli_usage_error("compare", "--format: '%s' "
+				    "is not text, json or markdown", optarg);
+				goto out;
+			}
+			break;
+		case 'o':
+			outdir = optarg;
+			break;
+		case '?':
+			rc = cli_usage_error("compare", "invalid option");
+			goto out;
+		default:
+			h = cli_read_option("compare", opt, optarg, &C.r);
+			if (h <= 0) {
+				rc = h < 0 ? CLI_ERROR :
+				    cli_usage_error("compare", "invalid option");
+				goto out;
+			}
+		}
+	}
+	if (C.ngroups > 0 && optind < argc) {
+		rc = cli_usage_error("compare", "give files either as "
+		    "arguments or in --group, not both");
+		goto out;
+	}
+	if (C.ngroups > 0 && names != NULL) {
+		rc = cli_usage_error("compare", "--names does not apply to "
+		    "--group (the group names are given there)");
+		goto out;
+	}
+	nfiles = C.ngroups > 0 ? ngfiles : argc - optind;
+	if (C.ngroups == 1 || (C.ngroups == 0 && nfiles < 2)) {
+		rc = cli_usage_error("compare", "need at least two %s to "
+		    "compare", C.ngroups ? "groups" : "files");
+		goto out;
+	}
+	C.runs = calloc((size_t)nfiles, sizeof(*C.runs));
+	if (C.runs == NULL) {
+		cli_error("out of memory");
+		rc = CLI_ERROR;
+		goto out;
+	}
+	C.nruns = nfiles;
+	for (i = 0; i < nfiles; i++)
+		C.runs[i].file = C.ngroups ? gfiles[i] : argv[optind + i];
+	if (C.ngroups > 0) {
+		for (i = 0; i < C.ngroups; i++)
+			for (j = 0; j < C.groups[i].count; j++) {
+				char nm[300];
+				snprintf(nm, sizeof(nm), "%s#%d",
+				    C.groups[i].name, j + 1);
+				C.runs[C.groups[i].first + j].name = strdup(nm);
+			}
+	}
+	if ((rc = set_names(&C, names)) != CLI_OK)
+		goto out;
+
+	/* Read every run; the bootstrap needs the matrix for classwise ECE. */
+	for (i = 0; i < nfiles; i++) {
+		C.runs[i].p = cli_read_preds(C.runs[i].file, &C.r,
+		    CALIB_KEEP_PROBS);
+		if (C.runs[i].p == NULL) {
+			rc = CLI_ERROR;
+			goto out;
+		}
+		if (i > 0 && calib_preds_check_paired(C.runs[0].p, C.runs[i].p,
+		    &err) != CALIB_OK) {
+			cli_lib_error(&err);
+			rc = CLI_ERROR;
+			goto out;
+		}
+		if (i > 0 && C.runs[i].p->k == C.runs[0].p->k) {
+			int c;
+			for (c = 0; c < C.runs[0].p->k; c++)
+				if (strcmp(C.runs[i].p->class_names[c],
+				    C.runs[0].p->class_names[c]) != 0)
+					break;
+			if (c < C.runs[0].p->k)
+				cli_warn("%s: class %d is '%s' here but '%s' in "
+				    "%s; labels are compared as indices",
+				    C.runs[i].file, c,
+				    C.runs[i].p->class_names[c],
+				    C.runs[0].p->class_names[c],
+				    C.runs[0].file);
+		}
+	}
+
+	C.side = calloc((size_t)nfiles, sizeof(*C.side));
+	C.cmp = calloc((size_t)nfiles * NM, sizeof(*C.cmp));
+	if (C.side == NULL || C.cmp == NULL) {
+		cli_error("out of memory");
+		rc = CLI_ERROR;
+		goto out;
+	}
+	if (C.ngroups == 0) {
+		calib_bootstrap_options bo;
+		const calib_preds **ps = malloc((size_t)nfiles * sizeof(*ps));
+		if (ps == NULL) {
+			cli_error("out of memory");
+			rc = CLI_ERROR;
+			goto out;
+		}
+		for (i = 0; i < nfiles; i++)
+			ps[i] = C.runs[i].p;
+		calib_bootstrap_options_init(&bo);
+		bo.replicates = C.boot_n;
+		bo.seed = C.seed;
+		bo.metric = C.r.mo;
+		if (calib_bootstrap_paired(ps, nfiles, &bo, &C.boot, &err) !=
+		    CALIB_OK) {
+			free(ps);
+			cli_lib_error(&err);
+			rc = CLI_ERROR;
+			goto out;
+		}
+		free(ps);
+		C.have_boot = C.boot_n >= 2;
+		for (i = 0; i < nfiles; i++) {
+			C.runs[i].m = C.boot.point[i];
+			C.side[i].d = C.runs[i].m.overconfidence;
+			calib_bootstrap_interval(&C.boot, "overconfidence", i,
+			    -1, C.level, &C.side[i].lo, &C.side[i].hi);
+		}
+		for (i = 1; i < nfiles; i++)
+			for (j = 0; j < NM; j++) {
+				struct diff *x = &C.cmp[(size_t)(i - 1) * NM +
+				    (size_t)j];
+				x->d = metric(&C.runs[i].m, j) -
+				    metric(&C.runs[0].m, j);
+				calib_bootstrap_interval(&C.boot, M[j].name, i,
+				    0, C.level, &x->lo, &x->hi);
+			}
+	} else {
+		for (i = 0; i < nfiles; i++)
+			if (calib_metrics_compute(C.runs[i].p, &C.r.mo, NULL,
+			    &C.runs[i].m) != CALIB_OK) {
+				cli_error("%s: out of memory", C.runs[i].file);
+				rc = CLI_ERROR;
+				goto out;
+			}
+		for (i = 0; i < C.ngroups; i++)
+			group_stats(&C, &C.groups[i]);
+		for (i = 1; i < C.ngroups; i++)
+			for (j = 0; j < NM; j++)
+				C.cmp[(size_t)(i - 1) * NM + (size_t)j] =
+				    welch(&C.groups[0], &C.groups[i], j,
+				    C.level);
+	}
+
+	if (outdir != NULL) {
+		if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
+			cli_error("cannot create '%s': %s", outdir,
+			    strerror(errno));
+			rc = CLI_ERROR;
+			goto out;
+		}
+		if (write_file(outdir, "compare.txt", &C, FMT_TEXT) != 0 ||
+		    write_file(outdir, "compare.json", &C, FMT_JSON) != 0) {
+			rc = CLI_ERROR;
+			goto out;
+		}
+	}
+	write_format(stdout, &C, fmt);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write to standard output: %s",
+		    strerror(errno));
+		rc = CLI_ERROR;
+	}
+
+out:
+	for (i = 0; i < ngfiles; i++)
+		free(gfiles[i]);
+	free(gfiles);
+	ctx_free(&C);
+	return rc;
+}
+
+const struct cli_cmd cli_cmd_compare = {
+	.name = "compare",
+	.run = run,
+	.summary = "compare runs on the same test set, with paired intervals",
+};

@@ -1,0 +1,223 @@
+/*
+ * bootstrap.c - paired runs: checking that rows pair up, the paired
+ * bootstrap over rows, and percentile intervals.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "internal.h"
+
+void
+calib_bootstrap_options_init(calib_bootstrap_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->replicates = 1000;
+	o->seed = 20191206;
+	calib_metric_options_init(&o->metric);
+}
+
+calib_status
+calib_preds_check_paired(const calib_preds *a, const calib_preds *b,
+    calib_error *err)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return ci_error_set(err, CALIB_E_MISMATCH, b->source, 0, 0,
+		    NULL, "has %zu rows but '%s' has %zu (rows are paired by "
+		    "position, so both must hold the same test examples)",
+		    b->n, a->source, a->n);
+	if (a->k != b->k)
+		return ci_error_set(err, CALIB_E_MISMATCH, b->source, 0, 0,
+		    NULL, "has %d classes but '%s' has %d", b->k, a->source,
+		    a->k);
+	for (i = 0; i < a->n; i++)
+		if (a->label[i] != b->label[i])
+			return ci_error_set(err, CALIB_E_MISMATCH, b->source,
+			    0, 0, NULL, "row %zu has label %s but row %zu "
+			    "of '%s' has %s (rows are paired by position: are "
+			    "the files in the same test order?)", i + 1,
+			    b->class_names[b->label[i]], i + 1, a->source,
+			    a->class_names[a->label[i]]);
+	if ((a->weight == NULL) != (b->weight == NULL))
+		return ci_error_set(err, CALIB_E_MISMATCH, b->source, 0, 0,
+		    NULL, "%s a weight column but '%s' %s (paired runs need "
+		    "the same weights)", b->weight ? "has" : "has no",
+		    a->source, a->weight ? "has" : "has none");
+	if (a->weight != NULL)
+		for (i = 0; i < a->n; i++)
+			if (a->weight[i] != b->weight[i])
+				return ci_error_set(err, CALIB_E_MISMATCH,
+				    b->source, 0, 0, NULL, "row %zu has "
+				    "weight %.17g but row %zu of '%s' has %.17g "
+				    "(paired runs need the same weights)", i + 1,
+				    b->weight[i], i + 1, a->source, a->weight[i]);
+	return CALIB_OK;
+}
+
+void
+calib_bootstrap_release(calib_bootstrap *b)
+{
+	if (b == NULL)
+		return;
+	free(b->point);
+	free(b->rep);
+	memset(b, 0, sizeof(*b));
+}
+
+calib_status
+calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
+    const calib_bootstrap_options *o, calib_bootstrap *out, calib_error *err)
+{
+	gsl_rng *rng = NULL;
+	uint32_t *mult = NULL;
+	ci_cells *cells = NULL;
+	calib_status st = CALIB_OK;
+	size_t n, i;
+	int r, j;
+
+	memset(out, 0, sizeof(*out));
+	if (runs == NULL || nruns < 1 || o == NULL || o->replicates < 0)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "need at least one run and a replicate count >= 0");
+	for (r = 1; r < nruns; r++)
+		if ((st = calib_preds_check_paired(runs[0], runs[r], err)) !=
+		    CALIB_OK)
+			return st;
+	n = runs[0]->n;
+	out->runs = nruns;
+	out->replicates = o->replicates;
+	out->point = calloc((size_t)nruns, sizeof(*out->point));
+	out->rep = calloc((size_t)nruns * (size_t)(o->replicates ? o->replicates : 1),
+	    sizeof(*out->rep));
+	mult = malloc((n ? n : 1) * sizeof(*mult));
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (out->point == NULL || out->rep == NULL || mult == NULL ||
+	    rng == NULL) {
+		st = ci_error_set(err, CALIB_E_NOMEM, NULL, 0, 0, NULL,
+		    "out of memory");
+		goto done;
+	}
+	gsl_rng_set(rng, o->seed);
+	/* Bin indices do not change between replicates: compute them once. */
+	if (o->metric.binning == CALIB_BIN_WIDTH && o->replicates > 0) {
+		cells = calloc((size_t)nruns, sizeof(*cells));
+		if (cells == NULL) {
+			st = ci_error_set(err, CALIB_E_NOMEM, NULL, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		for (r = 0; r < nruns; r++)
+			if (ci_cells_build(runs[r], o->metric.bins,
+			    &cells[r]) != 0) {
+				st = ci_error_set(err, CALIB_E_NOMEM, NULL, 0, 0,
+				    NULL, "out of memory");
+				goto done;
+			}
+	}
+	for (r = 0; r < nruns; r++)
+		if ((st = calib_metrics_compute(runs[r], &o->metric, NULL,
+		    &out->point[r])) != CALIB_OK) {
+			ci_error_set(err, st, runs[r]->source, 0, 0, NULL, "%s",
+			    calib_strerror(st));
+			goto done;
+		}
+	for (j = 0; j < o->replicates; j++) {
+		memset(mult, 0, n * sizeof(*mult));
+		/* n draws with replacement, as counts per row: the same
+		 * resample for every run keeps the pairing. */
+		for (i = 0; i < n; i++)
+			mult[gsl_rng_uniform_int(rng, n)]++;
+		for (r = 0; r < nruns; r++) {
+			calib_metrics *m = &out->rep[(size_t)r *
+			    (size_t)o->replicates + (size_t)j];
+			if ((st = ci_metrics_compute(runs[r], &o->metric,
+			    mult, cells ? &cells[r] : NULL, m)) != CALIB_OK) {
+				ci_error_set(err, st, runs[r]->source, 0, 0,
+				    NULL, "%s", calib_strerror(st));
+				goto done;
+			}
+		}
+	}
+
+done:
+	if (cells != NULL)
+		for (r = 0; r < nruns; r++)
+			ci_cells_free(&cells[r]);
+	free(cells);
+	gsl_rng_free(rng);
+	free(mult);
+	if (st != CALIB_OK)
+		calib_bootstrap_release(out);
+	return st;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Hyndman & Fan definition 7 on sorted data: h = (n-1) q. */
+static double
+quantile7(const double *sorted, size_t n, double q)
+{
+	double h = (double)(n - 1) * q, f = floor(h);
+	size_t lo = (size_t)f;
+
+	if (lo + 1 >= n)
+		return sorted[n - 1];
+	if (h == f)
+		return sorted[lo];
+	/* Written so equal neighbours (including infinities) stay exact. */
+	if (sorted[lo] == sorted[lo + 1])
+		return sorted[lo];
+	return sorted[lo] + (h - f) * (sorted[lo + 1] - sorted[lo]);
+}
+
+calib_status
+calib_bootstrap_interval(const calib_bootstrap *b, const char *name, int run,
+    int base, double level, double *lo, double *hi)
+{
+	double *v, x, y;
+	int j;
+
+	*lo = *hi = NAN;
+	if (b == NULL || run < 0 || run >= b->runs || base >= b->runs ||
+	    !(level > 0 && level < 1))
+		return CALIB_E_ARG;
+	if (calib_metrics_get(&b->point[run], name, &x) != CALIB_OK)
+		return CALIB_E_ARG;
+	if (b->replicates < 2)
+		return CALIB_OK;
+	v = malloc((size_t)b->replicates * sizeof(*v));
+	if (v == NULL)
+		return CALIB_E_NOMEM;
+	for (j = 0; j < b->replicates; j++) {
+		calib_metrics_get(&b->rep[(size_t)run * (size_t)b->replicates +
+		    (size_t)j], name, &x);
+		if (base >= 0) {
+			calib_metrics_get(&b->rep[(size_t)base *
+			    (size_t)b->replicates + (size_t)j], name, &y);
+			/* inf - inf has no meaning as a difference */
+			x = isinf(x) && isinf(y) ? NAN : x - y;
+		}
+		if (isnan(x)) {
+			free(v);
+			return CALIB_OK;
+		}
+		v[j] = x;
+	}
+	qsort(v, (size_t)b->replicates, sizeof(*v), cmp_double);
+	*lo = quantile7(v, (size_t)b->replicates, (1 - level) / 2);
+	*hi = quantile7(v, (size_t)b->replicates, (1 + level) / 2);
+	free(v);
+	return CALIB_OK;
+}

@@ -1,0 +1,117 @@
+#!/bin/sh
+# compare.sh - calib compare: the demo runs, pairing errors, --group
+# statistics checked by hand, reproducibility and formats.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/setup.sh"
+
+D=$top_srcdir/data
+H=$D/fashion-mnist-ls0.00.csv
+S5=$D/fashion-mnist-ls0.05.csv
+S10=$D/fashion-mnist-ls0.10.csv
+
+# --- the demo runs: overconfidence falls with epsilon and turns into
+# underconfidence, with intervals that exclude zero
+run compare --bootstrap 300 --names hard,ls05,ls10 "$H" "$S5" "$S10"
+check_status 0 "compare on the three demo runs"
+check_contains "$T/out" "hard: overconfident - mean confidence exceeds accuracy by 8.53 points" "hard-label run is overconfident"
+check_contains "$T/out" "ls10: underconfident - accuracy exceeds mean confidence by 6.49 points" "epsilon 0.1 is underconfident"
+check_contains "$T/out" "overconfidence: ls05 is lower by 9.67 points" "smoothing lowers overconfidence"
+check_contains "$T/out" "ECE: ls05 is lower by 7.24 points" "smoothing lowers ECE"
+check_contains "$T/out" "ls05 against hard (difference ls05 - hard):" "comparison against the first run"
+run compare -f json --bootstrap 300 --names hard,ls05,ls10 "$H" "$S5" "$S10"
+check_status 0 "json"
+tr '{' '\n' <"$T/out" | grep -c '"side":"overconfident"' >"$T/n_over"
+[ "$(cat "$T/n_over")" = 1 ] && grep -q '"name":"ls10".*"side":"underconfident"' "$T/out"
+ok $? "json: one overconfident run, ls10 underconfident"
+# the overconfidence interval of each run excludes zero
+awk 'BEGIN { RS = "\"overconfidence_ci\":\\[" } NR > 1 { split($0, a, /[],]/);
+	if (!((a[1] > 0 && a[2] > 0) || (a[1] < 0 && a[2] < 0))) bad = 1 }
+	END { exit bad }' "$T/out"
+ok $? "every run's overconfidence interval excludes zero"
+
+# --- the same seed reproduces the output byte for byte; another does not
+run compare -f json --bootstrap 200 --seed 7 "$H" "$S5"
+cp "$T/out" "$T/seed7"
+run compare -f json --bootstrap 200 --seed 7 "$H" "$S5"
+cmp -s "$T/out" "$T/seed7"
+ok $? "fixed seed: identical output"
+run compare -f json --bootstrap 200 --seed 8 "$H" "$S5"
+! cmp -s "$T/out" "$T/seed7"
+ok $? "another seed: different intervals"
+run compare -f json --bootstrap 200 --seed 7 --threads 1 "$H" "$S5"
+cmp -s "$T/out" "$T/seed7"
+ok $? "thread count does not change the output"
+
+# --- rows must pair up
+head -n 101 "$H" >"$T/a.csv"
+head -n 101 "$S5" | awk -F, 'NR == 18 { $1 = ($1 + 1) % 10 } 1' OFS=, >"$T/b.csv"
+run compare "$T/a.csv" "$T/b.csv"
+check_status 2 "runs with a differing label"
+check_contains "$T/err" "b.csv: row 17 has label" "the differing row is named"
+check_contains "$T/err" "same test order" "the message explains the pairing"
+head -n 51 "$S5" >"$T/c.csv"
+run compare "$T/a.csv" "$T/c.csv"
+check_status 2 "runs with different row counts"
+check_contains "$T/err" "c.csv: has 50 rows but" "row counts named"
+run compare "$H"
+check_status 2 "one file is not a comparison"
+run compare --names a,b,c "$H" "$S5"
+check_status 2 "--names count must match"
+
+# --- groups: mean, standard deviation and Welch interval by hand.
+# Labels 0 1 0 1.  Predictions give accuracies A: .5, .75; B: 1, .75.
+mk() { # mk FILE PRED1 PRED2 PRED3 PRED4
+	f=$1
+	shift
+	echo "label,p_0,p_1" >"$f"
+	y=0
+	for p in "$@"; do
+		if [ "$p" = 0 ]; then echo "$y,0.8,0.2"; else echo "$y,0.2,0.8"; fi
+		y=$((1 - y))
+	done >>"$f"
+}
+mk "$T/a1.csv" 0 1 1 0
+mk "$T/a2.csv" 0 1 1 1
+mk "$T/b1.csv" 0 1 0 1
+mk "$T/b2.csv" 0 1 0 0
+run compare -f json --group A="$T/a1.csv,$T/a2.csv" --group B="$T/b1.csv,$T/b2.csv"
+check_status 0 "--group"
+grp() { # grp NAME FIELD METRIC: a group statistic from the JSON
+	sed 's/.*"groups":\[//' "$T/out" | tr '}' '\n' |
+		awk -v g="\"name\":\"$1\"" -v f="\"$2\":" -v m="\"$3\":" '
+		index($0, g) { on = 1 }
+		on && index($0, f) { s = substr($0, index($0, f)); on2 = 1 }
+		on2 { t = substr(s, index(s, m) + length(m)); sub(/[,}].*/, "", t); print t; exit }'
+}
+# mean of A: .625; sd: sqrt(2 * .125^2 / 1) = .1767766952966369
+near "$(grp A mean accuracy)" 0.625 1e-12 "group A mean accuracy .625"
+near "$(grp A sd accuracy)" 0.17677669529663687 1e-12 "group A sd sqrt(.03125)"
+near "$(grp B mean accuracy)" 0.875 1e-12 "group B mean accuracy .875"
+# Welch: se = sqrt(.03125/2 + .03125/2); df = .03125^2 / (2 * .015625^2) = 2;
+# t(.975, 2) = 4.302652729911275
+diffs=$(sed 's/.*"comparisons":\[//' "$T/out" | sed 's/.*"accuracy":{"difference":\([^,]*\),"ci":\[\([^],]*\),\([^]]*\)\].*/\1 \2 \3/')
+set -- $diffs
+near "$1" 0.25 1e-12 "difference of means .25"
+near "$2" "$(awk 'BEGIN { printf "%.17g", .25 - 4.302652729911275 * sqrt(.03125) }')" 1e-9 "Welch lower end"
+near "$3" "$(awk 'BEGIN { printf "%.17g", .25 + 4.302652729911275 * sqrt(.03125) }')" 1e-9 "Welch upper end"
+run compare --group A="$T/a1.csv,$T/a2.csv" --group B="$T/b1.csv,$T/b2.csv"
+check_contains "$T/out" "accuracy: no clear difference between B and A (+25.00 points [-51.06, +101.06], 95 % Welch CI over runs)" "group verdict in text"
+check_contains "$T/out" "0.6250 +- 0.1768" "mean +- sd in the table"
+run compare --group A="$T/a1.csv" --group B="$T/b1.csv,$T/b2.csv"
+check_status 2 "a group needs two runs"
+run compare --group A="$T/a1.csv,$T/a2.csv" --group B="$T/b1.csv,$T/c.csv"
+check_status 2 "groups must pair up too"
+
+# --- formats and the output directory
+run compare -f markdown --bootstrap 100 --names hard,ls05 "$H" "$S5"
+check_status 0 "markdown"
+check_contains "$T/out" "| metric | hard | ls05 |" "markdown table header"
+check_contains "$T/out" "| ls05 | ECE | -7.24 pts |" "markdown verdict rows"
+run compare --bootstrap 100 -o "$T/outdir" "$H" "$S5"
+check_status 0 "-o DIR"
+[ -s "$T/outdir/compare.txt" ] && [ -s "$T/outdir/compare.json" ]
+ok $? "compare.txt and compare.json written"
+run compare --bootstrap 0 "$H" "$S5"
+check_status 0 "--bootstrap 0"
+check_contains "$T/out" "(no interval)" "without replicates there is no interval"
+
+done_testing
