@@ -480,6 +480,48 @@ calib_status calib_bootstrap_interval(const calib_bootstrap *b,
     const char *name, int run, int base, double level, double *lo,
     double *hi);
 
+/* ------------------------------------------------------------------ */
+/* Assertions for CI gates (calib check)                               */
+/* ------------------------------------------------------------------ */
+
+typedef enum calib_assert_kind {
+	CALIB_ASSERT_MAX = 0,      /* metric <= bound */
+	CALIB_ASSERT_MIN,          /* metric >= bound */
+	CALIB_ASSERT_MAX_INCREASE, /* metric - baseline metric <= bound */
+	CALIB_ASSERT_MAX_DECREASE  /* baseline metric - metric <= bound */
+} calib_assert_kind;
+
+/* One assertion, e.g. "max ece=0.05". */
+typedef struct calib_assertion {
+	calib_assert_kind kind;
+	char metric[32];          /* one of calib_metric_names */
+	double bound;             /* finite; >= 0 for the baseline kinds */
+} calib_assertion;
+
+/*
+ * Parse one assertion.  kind is "max", "min", "max-increase" or
+ * "max-decrease" (a leading "--" is accepted, so command-line spellings can
+ * be pasted into a rules file); spec is "METRIC=VALUE".  On failure returns
+ * CALIB_E_ARG with a message naming what was expected (the valid metric
+ * names for an unknown metric); the caller adds the location.
+ */
+calib_status calib_assertion_parse(const char *kind, const char *spec,
+    calib_assertion *a, calib_error *err);
+
+/*
+ * Does the assertion hold for the quantity q it constrains: the metric for
+ * MAX and MIN; the difference (metric - baseline) for MAX_INCREASE and
+ * MAX_DECREASE (so a decrease of d is q = -d)?
+ *
+ * Without an interval (lo or hi NaN) the point value decides.  With a
+ * bootstrap interval [lo, hi] on q, the assertion fails only when the whole
+ * interval is on the wrong side of the bound - the data show a violation
+ * beyond noise - or, when strict, when any part of it is.  A value equal to
+ * the bound holds.
+ */
+int calib_assertion_holds(const calib_assertion *a, double value, double lo,
+    double hi, int strict);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,6 +28,7 @@ struct cli_cmd {
 
 extern const struct cli_cmd cli_cmd_metrics;
 extern const struct cli_cmd cli_cmd_compare;
+extern const struct cli_cmd cli_cmd_check;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;

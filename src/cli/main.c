@@ -16,6 +16,7 @@ static const struct cli_cmd cli_cmd_help;
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_metrics,
 	&cli_cmd_compare,
+	&cli_cmd_check,
 	&cli_cmd_help,
 	NULL
 };

@@ -1,0 +1,717 @@
+/*
+ * cmd-check.c - calib check: calibration gates for CI pipelines.  Bounds on
+ * any metric, on the change against a baseline run, optionally judged on a
+ * bootstrap interval instead of the point estimate; reports in text, TAP,
+ * JUnit XML, JSON and GitHub workflow annotations.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum { FMT_TEXT, FMT_TAP, FMT_JUNIT, FMT_JSON, FMT_GITHUB, FMT_COUNT };
+static const char *const fmt_names[FMT_COUNT] = {
+	"text", "tap", "junit", "json", "github"
+};
+enum {
+	OPT_MAX = CLI_OPT_CMD_BASE,
+	OPT_MIN,
+	OPT_MAX_INC,
+	OPT_MAX_DEC,
+	OPT_RULES,
+	OPT_BASELINE,
+	OPT_BOOTSTRAP,
+	OPT_CI_LEVEL,
+	OPT_SEED,
+	OPT_STRICT,
+	OPT_OUT_FIRST /* OPT_OUT_FIRST + FMT_x: --text FILE, --tap FILE ... */
+};
+
+struct item {
+	calib_assertion a;
+	char source[300];   /* "--max ece=0.05" or "rules.txt:3" */
+	double value;       /* the constrained quantity q */
+	double lo, hi;      /* its interval, NaN without bootstrap */
+	double now, before; /* metric of the file and of the baseline */
+	int pass;
+	char text[400];     /* "ece 0.055 > 0.05" */
+};
+
+struct check {
+	struct cli_read r;
+	struct item *items;
+	int nitems;
+	const char *file;
+	const char *baseline;
+	int boot_n;
+	double level;
+	unsigned long seed;
+	int strict;
+	int failed;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "Usage: %s check [OPTIONS] FILE\n"
+	    "\n"
+	    "Assert bounds on the calibration metrics of FILE, for CI pipelines.\n"
+	    "\n"
+	    "Assertions (repeatable; METRIC is any name calib metrics reports):\n"
+	    "      --max METRIC=VALUE        the metric is at most VALUE\n"
+	    "      --min METRIC=VALUE        the metric is at least VALUE\n"
+	    "      --baseline OLD.csv        a previous run on the same rows\n"
+	    "      --max-increase METRIC=D   metric - baseline metric <= D\n"
+	    "      --max-decrease METRIC=D   baseline metric - metric <= D\n"
+	    "      --rules FILE              more assertions, one per line,\n"
+	    "                                e.g. 'max ece=0.05'; '#' comments\n"
+	    "\n"
+	    "Noise:\n"
+	    "      --bootstrap N             judge each assertion on a paired\n"
+	    "                                bootstrap interval (default 0: the\n"
+	    "                                point estimate decides)\n"
+	    "      --ci-level X              interval level (default 0.95)\n"
+	    "      --seed S                  bootstrap seed (default 20191206)\n"
+	    "      --strict                  with --bootstrap: fail when any part\n"
+	    "                                of the interval violates the bound\n"
+	    "                                (default: only when all of it does)\n"
+	    "\n"
+	    "Reports:\n"
+	    "  -f, --format FMT              on stdout: text (default), tap,\n"
+	    "                                junit, json, github\n"
+	    "      --text FILE, --tap FILE, --junit FILE, --json FILE,\n"
+	    "      --github FILE             also write that report to FILE\n"
+	    "  -h, --help                    show this help\n"
+	    "\n%s\n%s"
+	    "\n"
+	    "Exit status: 0 every assertion holds, 1 at least one fails,\n"
+	    "2 usage or input error.\n",
+	    cli_progname, cli_metric_help, cli_read_help);
+}
+
+static int
+add_item(struct check *K, const char *kind, const char *spec,
+    const char *source)
+{
+	calib_error err;
+	struct item *it;
+
+	it = realloc(K->items, (size_t)(K->nitems + 1) * sizeof(*it));
+	if (it == NULL) {
+		cli_error("out of memory");
+		return -1;
+	}
+	K->items = it;
+	it = &K->items[K->nitems];
+	memset(it, 0, sizeof(*it));
+	if (calib_assertion_parse(kind, spec, &it->a, &err) != CALIB_OK) {
+		cli_error("%s: %s", source, err.message);
+		return -1;
+	}
+	snprintf(it->source, sizeof(it->source), "%s", source);
+	K->nitems++;
+	return 0;
+}
+
+/* Rules file: "max ece=0.05" per line; blanks and '#' comments ignored. */
+static int
+read_rules(struct check *K, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long ln = 0;
+	int rc = 0;
+
+	if (fp == NULL) {
+		cli_error("cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		char *hash = strchr(line, '#'), *kind, *rest, src[300];
+		char spec[256];
+		size_t o = 0;
+		char *tok, *save = NULL;
+
+		ln++;
+		if (hash != NULL)
+			*hash = '\0';
+		kind = strtok_r(line, " \t\r\n", &save);
+		if (kind == NULL)
+			continue;
+		/* "ece=0.05", "ece = 0.05" and "ece =0.05" all read the same */
+		spec[0] = '\0';
+		while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL &&
+		    o < sizeof(spec))
+			o += (size_t)snprintf(spec + o, sizeof(spec) - o, "%s",
+			    tok);
+		rest = spec;
+		snprintf(src, sizeof(src), "%s:%lu", path, ln);
+		if (rest[0] == '\0') {
+			cli_error("%s: '%s' has no METRIC=VALUE (expected e.g. "
+			    "'max ece=0.05')", src, kind);
+			rc = -1;
+			break;
+		}
+		if (add_item(K, kind, rest, src) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(fp)) {
+		cli_error("cannot read '%s': %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+static double
+get(const calib_metrics *m, const char *name)
+{
+	double v = NAN;
+
+	calib_metrics_get(m, name, &v);
+	return v;
+}
+
+/*
+ * The comparison as words: "<=" or ">" for a point estimate or an interval
+ * wholly on one side; with an interval across the bound, "straddles" and
+ * a note on why that passed (within noise) or failed (--strict).  [lo, hi]
+ * is the interval of the quantity as shown (a decrease as a positive
+ * number); upper: the bound is an upper bound.
+ */
+static const char *
+relation(double lo, double hi, double bound, int upper, int pass,
+    const char **note)
+{
+	int ci = !isnan(lo) && !isnan(hi);
+
+	*note = "";
+	if (!ci || (upper ? (hi <= bound || lo > bound) :
+	    (lo >= bound || hi < bound)))
+		return upper ? (pass ? "<=" : ">") : (pass ? ">=" : "<");
+	*note = pass ? " (holds within noise)" : " (fails: --strict)";
+	return "straddles";
+}
+
+/* "ece 0.0550027 [0.0501, 0.0598] > 0.05" */
+static void
+describe(const struct check *K, struct item *it)
+{
+	const calib_assertion *a = &it->a;
+	char iv[96] = "";
+	const char *op, *note;
+	int ci = !isnan(it->lo) && !isnan(it->hi);
+
+	switch (a->kind) {
+	case CALIB_ASSERT_MAX:
+	case CALIB_ASSERT_MIN:
+		if (ci)
+			snprintf(iv, sizeof(iv), " [%.6g, %.6g]", it->lo,
+			    it->hi);
+		op = relation(it->lo, it->hi, a->bound,
+		    a->kind == CALIB_ASSERT_MAX, it->pass, &note);
+		snprintf(it->text, sizeof(it->text), "%s %.6g%s %s %.6g%s",
+		    a->metric, it->value, iv, op, a->bound, note);
+		break;
+	case CALIB_ASSERT_MAX_INCREASE:
+		if (ci)
+			snprintf(iv, sizeof(iv), " [%+.6g, %+.6g]", it->lo,
+			    it->hi);
+		op = relation(it->lo, it->hi, a->bound, 1, it->pass, &note);
+		snprintf(it->text, sizeof(it->text), "%s increase %+.6g%s %s "
+		    "%.6g%s (%.6g against %.6g in %s)", a->metric, it->value,
+		    iv, op, a->bound, note, it->now, it->before, K->baseline);
+		break;
+	case CALIB_ASSERT_MAX_DECREASE:
+		if (ci)
+			snprintf(iv, sizeof(iv), " [%+.6g, %+.6g]", -it->hi,
+			    -it->lo);
+		op = relation(-it->hi, -it->lo, a->bound, 1, it->pass, &note);
+		snprintf(it->text, sizeof(it->text), "%s decrease %+.6g%s %s "
+		    "%.6g%s (%.6g against %.6g in %s)", a->metric, -it->value,
+		    iv, op, a->bound, note, it->now, it->before, K->baseline);
+		break;
+	}
+}
+
+static const char *
+kind_name(calib_assert_kind k)
+{
+	static const char *const n[] = { "max", "min", "max-increase",
+	    "max-decrease" };
+	return n[k];
+}
+
+/* ---- reports ----------------------------------------------------- */
+
+static void
+mode_text(const struct check *K, char *buf, size_t size)
+{
+	if (K->boot_n > 0)
+		snprintf(buf, size, "%g %% bootstrap intervals, %d replicates, "
+		    "seed %lu; an assertion fails when %s of its interval "
+		    "violates the bound", 100 * K->level, K->boot_n, K->seed,
+		    K->strict ? "any part" : "all");
+	else
+		snprintf(buf, size, "point estimates");
+}
+
+static void
+report_text(FILE *fp, const struct check *K)
+{
+	char mode[200];
+	int i;
+
+	mode_text(K, mode, sizeof(mode));
+	fprintf(fp, "calib check %s: %d of %d assertions hold (%s)\n", K->file,
+	    K->nitems - K->failed, K->nitems, mode);
+	for (i = 0; i < K->nitems; i++)
+		fprintf(fp, "%s  %s  [%s %s=%g]\n", K->items[i].pass ? "PASS" :
+		    "FAIL", K->items[i].text, kind_name(K->items[i].a.kind),
+		    K->items[i].a.metric, K->items[i].a.bound);
+}
+
+static void
+report_tap(FILE *fp, const struct check *K)
+{
+	char mode[200];
+	int i;
+
+	mode_text(K, mode, sizeof(mode));
+	fprintf(fp, "1..%d\n# calib check %s (%s)\n", K->nitems, K->file, mode);
+	for (i = 0; i < K->nitems; i++)
+		fprintf(fp, "%sok %d - %s %s=%g: %s\n", K->items[i].pass ? "" :
+		    "not ", i + 1, kind_name(K->items[i].a.kind),
+		    K->items[i].a.metric, K->items[i].a.bound, K->items[i].text);
+}
+
+static void
+xml_text(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", fp);
+			break;
+		case '>':
+			fputs("&gt;", fp);
+			break;
+		case '&':
+			fputs("&amp;", fp);
+			break;
+		case '"':
+			fputs("&quot;", fp);
+			break;
+		case '\'':
+			fputs("&apos;", fp);
+			break;
+		default:
+			/* XML 1.0 forbids most control characters */
+			if ((unsigned char)*s < 0x20 && *s != '\t')
+				fputc('?', fp);
+			else
+				fputc(*s, fp);
+		}
+	}
+}
+
+static void
+report_junit(FILE *fp, const struct check *K)
+{
+	int i;
+
+	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<testsuites name=\"calib check\" tests=\"%d\" failures=\"%d\" "
+	    "errors=\"0\">\n  <testsuite name=\"calib check ", K->nitems,
+	    K->failed);
+	xml_text(fp, K->file);
+	fprintf(fp, "\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+	    "skipped=\"0\">\n", K->nitems, K->failed);
+	for (i = 0; i < K->nitems; i++) {
+		const struct item *it = &K->items[i];
+		char name[100];
+		snprintf(name, sizeof(name), "%s %s=%g", kind_name(it->a.kind),
+		    it->a.metric, it->a.bound);
+		fputs("    <testcase classname=\"calib.check\" name=\"", fp);
+		xml_text(fp, name);
+		fputs("\"", fp);
+		if (it->pass) {
+			fputs("/>\n", fp);
+			continue;
+		}
+		fputs(">\n      <failure type=\"assertion\" message=\"", fp);
+		xml_text(fp, it->text);
+		fputs("\">", fp);
+		xml_text(fp, it->text);
+		fputs(" (", fp);
+		xml_text(fp, it->source);
+		fputs(")</failure>\n    </testcase>\n", fp);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", fp);
+}
+
+static void
+json_num(FILE *fp, double v)
+{
+	char buf[40];
+
+	cli_fmt_number(buf, sizeof(buf), v);
+	fputs(buf, fp);
+}
+
+static void
+report_json(FILE *fp, const struct check *K)
+{
+	int i;
+
+	fputs("{\"file\":", fp);
+	cli_json_string(fp, K->file);
+	fputs(",\"baseline\":", fp);
+	if (K->baseline != NULL)
+		cli_json_string(fp, K->baseline);
+	else
+		fputs("null", fp);
+	fprintf(fp, ",\"bootstrap\":%d,\"ci_level\":", K->boot_n);
+	json_num(fp, K->level);
+	fprintf(fp, ",\"strict\":%s,\"passed\":%s,\"failures\":%d,"
+	    "\"assertions\":[", K->strict ? "true" : "false",
+	    K->failed ? "false" : "true", K->failed);
+	for (i = 0; i < K->nitems; i++) {
+		const struct item *it = &K->items[i];
+		fprintf(fp, "%s{\"kind\":\"%s\",\"metric\":\"%s\",\"bound\":",
+		    i ? "," : "", kind_name(it->a.kind), it->a.metric);
+		json_num(fp, it->a.bound);
+		fputs(",\"value\":", fp);
+		json_num(fp, it->value);
+		fputs(",\"ci\":", fp);
+		if (isnan(it->lo) || isnan(it->hi)) {
+			fputs("null", fp);
+		} else {
+			fputc('[', fp);
+			json_num(fp, it->lo);
+			fputc(',', fp);
+			json_num(fp, it->hi);
+			fputc(']', fp);
+		}
+		fprintf(fp, ",\"passed\":%s,\"message\":",
+		    it->pass ? "true" : "false");
+		cli_json_string(fp, it->text);
+		fputs(",\"source\":", fp);
+		cli_json_string(fp, it->source);
+		fputc('}', fp);
+	}
+	fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+}
+
+/* Workflow-command escaping: '%' and line ends everywhere, and ':' and ','
+ * in property values. */
+static void
+gh_escape(FILE *fp, const char *s, int property)
+{
+	for (; *s; s++) {
+		if (*s == '%')
+			fputs("%25", fp);
+		else if (*s == '\r')
+			fputs("%0D", fp);
+		else if (*s == '\n')
+			fputs("%0A", fp);
+		else if (property && *s == ':')
+			fputs("%3A", fp);
+		else if (property && *s == ',')
+			fputs("%2C", fp);
+		else
+			fputc(*s, fp);
+	}
+}
+
+static void
+report_github(FILE *fp, const struct check *K)
+{
+	int i;
+
+	for (i = 0; i < K->nitems; i++) {
+		const struct item *it = &K->items[i];
+		if (it->pass)
+			continue;
+		fputs("::error file=", fp);
+		gh_escape(fp, K->file, 1);
+		fputs(",title=calib check::", fp);
+		gh_escape(fp, it->text, 0);
+		fputc('\n', fp);
+	}
+	fprintf(fp, "calib check %s: %d of %d assertions hold\n", K->file,
+	    K->nitems - K->failed, K->nitems);
+}
+
+static void
+report(FILE *fp, const struct check *K, int fmt)
+{
+	switch (fmt) {
+	case FMT_TAP:
+		report_tap(fp, K);
+		break;
+	case FMT_JUNIT:
+		report_junit(fp, K);
+		break;
+	case FMT_JSON:
+		report_json(fp, K);
+		break;
+	case FMT_GITHUB:
+		report_github(fp, K);
+		break;
+	default:
+		report_text(fp, K);
+	}
+}
+
+/* ---- evaluation -------------------------------------------------- */
+
+static int
+evaluate(struct check *K)
+{
+	calib_preds *cur = NULL, *old = NULL;
+	calib_bootstrap bs;
+	calib_bootstrap_options bo;
+	calib_error err;
+	unsigned keep = K->boot_n > 0 ? CALIB_KEEP_PROBS : 0;
+	int i, now = 0, rc = CLI_OK;
+
+	memset(&bs, 0, sizeof(bs));
+	cur = cli_read_preds(K->file, &K->r, keep);
+	if (cur == NULL)
+		return CLI_ERROR;
+	if (K->baseline != NULL) {
+		old = cli_read_preds(K->baseline, &K->r, keep);
+		if (old == NULL) {
+			rc = CLI_ERROR;
+			goto done;
+		}
+	}
+	calib_bootstrap_options_init(&bo);
+	bo.replicates = K->boot_n;
+	bo.seed = K->seed;
+	bo.metric = K->r.mo;
+	{
+		const calib_preds *runs[2];
+		int nruns = 0;
+		if (old != NULL)
+			runs[nruns++] = old;
+		now = nruns;
+		runs[nruns++] = cur;
+		/* Zero replicates still checks the pairing and gives the
+		 * point metrics. */
+		if (calib_bootstrap_paired(runs, nruns, &bo, &bs, &err) !=
+		    CALIB_OK) {
+			cli_lib_error(&err);
+			rc = CLI_ERROR;
+			goto done;
+		}
+	}
+	for (i = 0; i < K->nitems; i++) {
+		struct item *it = &K->items[i];
+		int rel = it->a.kind >= CALIB_ASSERT_MAX_INCREASE;
+		it->now = get(&bs.point[now], it->a.metric);
+		it->before = old ? get(&bs.point[0], it->a.metric) : NAN;
+		it->value = rel ? it->now - it->before : it->now;
+		it->lo = it->hi = NAN;
+		if (K->boot_n > 0)
+			calib_bootstrap_interval(&bs, it->a.metric, now,
+			    rel ? 0 : -1, K->level, &it->lo, &it->hi);
+		it->pass = calib_assertion_holds(&it->a, it->value, it->lo,
+		    it->hi, K->strict);
+		K->failed += !it->pass;
+		describe(K, it);
+	}
+
+done:
+	calib_bootstrap_release(&bs);
+	calib_preds_free(cur);
+	calib_preds_free(old);
+	return rc;
+}
+
+static int
+run(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "max", required_argument, NULL, OPT_MAX },
+		{ "min", required_argument, NULL, OPT_MIN },
+		{ "max-increase", required_argument, NULL, OPT_MAX_INC },
+		{ "max-decrease", required_argument, NULL, OPT_MAX_DEC },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "baseline", required_argument, NULL, OPT_BASELINE },
+		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "format", required_argument, NULL, 'f' },
+		{ "text", required_argument, NULL, OPT_OUT_FIRST + FMT_TEXT },
+		{ "tap", required_argument, NULL, OPT_OUT_FIRST + FMT_TAP },
+		{ "junit", required_argument, NULL, OPT_OUT_FIRST + FMT_JUNIT },
+		{ "json", required_argument, NULL, OPT_OUT_FIRST + FMT_JSON },
+		{ "github", required_argument, NULL, OPT_OUT_FIRST + FMT_GITHUB },
+		{ "help", no_argument, NULL, 'h' },
+		CLI_READ_LONGOPTS,
+		CLI_METRIC_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const kinds[] = { "max", "min", "max-increase",
+	    "max-decrease" };
+	struct check K;
+	const char *outfile[FMT_COUNT] = { NULL };
+	int fmt = FMT_TEXT, opt, i, rc;
+
+	memset(&K, 0, sizeof(K));
+	cli_read_init(&K.r);
+	K.level = 0.95;
+	K.seed = 20191206;
+	while ((opt = getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
+		char src[300];
+		int h;
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			free(K.items);
+			return CLI_OK;
+		case OPT_MAX:
+		case OPT_MIN:
+		case OPT_MAX_INC:
+		case OPT_MAX_DEC:
+			snprintf(src, sizeof(src), "--%s %s",
+			    kinds[opt - OPT_MAX], optarg);
+			if (add_item(&K, kinds[opt - OPT_MAX], optarg, src) != 0)
+				goto usage_fail;
+			break;
+		case OPT_RULES:
+			if (read_rules(&K, optarg) != 0)
+				goto usage_fail;
+			break;
+		case OPT_BASELINE:
+			K.baseline = optarg;
+			break;
+		case OPT_BOOTSTRAP:
+			if (cli_parse_int("check", "bootstrap", optarg, 0,
+			    1000000, &K.boot_n) != 0)
+				goto usage_fail;
+			break;
+		case OPT_CI_LEVEL:
+			if (cli_parse_double("check", "ci-level", optarg,
+			    &K.level) != 0)
+				goto usage_fail;
+			if (!(K.level > 0 && K.level < 1)) {
+				cli_usage_error("check", "--ci-level must be "
+				    "between 0 and 1");
+				goto usage_fail;
+			}
+			break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			K.seed = strtoul(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || errno != 0 ||
+			    optarg[0] == '-') {
+				cli_usage_error("check", "--seed: '%s' is not a "
+				    "non-negative whole number", optarg);
+				goto usage_fail;
+			}
+			break;
+		}
+		case OPT_STRICT:
+			K.strict = 1;
+			break;
+		case 'f':
+			for (i = 0; i < FMT_COUNT; i++)
+				if (strcmp(optarg, fmt_names[i]) == 0)
+					break;
+			if (i == FMT_COUNT) {
+				cli_usage_error("check", "--format: '%s' is not "
+				    "text, tap, junit, json or github", optarg);
+				goto usage_fail;
+			}
+			fmt = i;
+			break;
+		case '?':
+			cli_usage_error("check", "invalid option");
+			goto usage_fail;
+		default:
+			if (opt >= OPT_OUT_FIRST &&
+			    opt < OPT_OUT_FIRST + FMT_COUNT) {
+				outfile[opt - OPT_OUT_FIRST] = optarg;
+				break;
+			}
+			h = cli_read_option("check", opt, optarg, &K.r);
+			if (h == 0)
+				cli_usage_error("check", "invalid option");
+			if (h <= 0)
+				goto usage_fail;
+		}
+	}
+	if (argc - optind != 1) {
+		cli_usage_error("check", argc - optind ? "give exactly one "
+		    "prediction file" : "no prediction file given");
+		goto usage_fail;
+	}
+	K.file = argv[optind];
+	if (K.nitems == 0) {
+		cli_usage_error("check", "no assertions (use --max, --min, "
+		    "--max-increase, --max-decrease or --rules)");
+		goto usage_fail;
+	}
+	for (i = 0; i < K.nitems; i++)
+		if (K.items[i].a.kind >= CALIB_ASSERT_MAX_INCREASE &&
+		    K.baseline == NULL) {
+			cli_usage_error("check", "%s needs --baseline",
+			    K.items[i].source);
+			goto usage_fail;
+		}
+
+	rc = evaluate(&K);
+	if (rc != CLI_OK) {
+		free(K.items);
+		return rc;
+	}
+	for (i = 0; i < FMT_COUNT; i++) {
+		struct cli_out out;
+		if (outfile[i] == NULL)
+			continue;
+		if (cli_out_open(&out, outfile[i]) != 0) {
+			free(K.items);
+			return CLI_ERROR;
+		}
+		report(out.fp, &K, i);
+		if (cli_out_commit(&out) != 0) {
+			free(K.items);
+			return CLI_ERROR;
+		}
+	}
+	report(stdout, &K, fmt);
+	rc = K.failed ? CLI_FAILED : CLI_OK;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write to standard output: %s",
+		    strerror(errno));
+		rc = CLI_ERROR;
+	}
+	free(K.items);
+	return rc;
+
+usage_fail:
+	free(K.items);
+	return CLI_ERROR;
+}
+
+const struct cli_cmd cli_cmd_check = {
+	.name = "check",
+	.run = run,
+	.summary = "assert bounds on calibration metrics (CI gates)",
+};
