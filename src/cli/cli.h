@@ -145,6 +145,8 @@ void cli_out_abort(struct cli_out *o);
 /* Numbers for machine-readable output: the shortest text that reads back
  * as the same double; "null" for NaN and infinities. */
 void cli_fmt_number(char *buf, size_t size, double v);
+/* cli_fmt_number() written to fp. */
+void cli_json_number(FILE *fp, double v);
 /* A JSON string literal with the needed escapes. */
 void cli_json_string(FILE *fp, const char *s);
 

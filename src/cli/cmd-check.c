@@ -362,15 +362,6 @@ report_junit(FILE *fp, const struct check *K)
 }
 
 static void
-json_num(FILE *fp, double v)
-{
-	char buf[40];
-
-	cli_fmt_number(buf, sizeof(buf), v);
-	fputs(buf, fp);
-}
-
-static void
 report_json(FILE *fp, const struct check *K)
 {
 	int i;
@@ -383,7 +374,7 @@ report_json(FILE *fp, const struct check *K)
 	else
 		fputs("null", fp);
 	fprintf(fp, ",\"bootstrap\":%d,\"ci_level\":", K->boot_n);
-	json_num(fp, K->level);
+	cli_json_number(fp, K->level);
 	fprintf(fp, ",\"strict\":%s,\"passed\":%s,\"failures\":%d,"
 	    "\"assertions\":[", K->strict ? "true" : "false",
 	    K->failed ? "false" : "true", K->failed);
@@ -391,17 +382,17 @@ report_json(FILE *fp, const struct check *K)
 		const struct item *it = &K->items[i];
 		fprintf(fp, "%s{\"kind\":\"%s\",\"metric\":\"%s\",\"bound\":",
 		    i ? "," : "", kind_name(it->a.kind), it->a.metric);
-		json_num(fp, it->a.bound);
+		cli_json_number(fp, it->a.bound);
 		fputs(",\"value\":", fp);
-		json_num(fp, it->value);
+		cli_json_number(fp, it->value);
 		fputs(",\"ci\":", fp);
 		if (isnan(it->lo) || isnan(it->hi)) {
 			fputs("null", fp);
 		} else {
 			fputc('[', fp);
-			json_num(fp, it->lo);
+			cli_json_number(fp, it->lo);
 			fputc(',', fp);
-			json_num(fp, it->hi);
+			cli_json_number(fp, it->hi);
 			fputc(']', fp);
 		}
 		fprintf(fp, ",\"passed\":%s,\"message\":",

@@ -407,23 +407,14 @@ write_text_groups(FILE *fp, const struct ctx *C)
 }
 
 static void
-json_num(FILE *fp, double v)
-{
-	char buf[40];
-
-	cli_fmt_number(buf, sizeof(buf), v);
-	fputs(buf, fp);
-}
-
-static void
 json_diff(FILE *fp, const struct diff *x)
 {
 	fputs("{\"difference\":", fp);
-	json_num(fp, x->d);
+	cli_json_number(fp, x->d);
 	fputs(",\"ci\":[", fp);
-	json_num(fp, x->lo);
+	cli_json_number(fp, x->lo);
 	fputc(',', fp);
-	json_num(fp, x->hi);
+	cli_json_number(fp, x->hi);
 	fprintf(fp, "],\"verdict\":\"%s\"}", verdict_word(x));
 }
 
@@ -436,7 +427,7 @@ write_json(FILE *fp, const struct ctx *C)
 	    "\"binning\":\"%s\",\"ci_level\":", PACKAGE_VERSION,
 	    C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning == CALIB_BIN_WIDTH ?
 	    "width" : "mass");
-	json_num(fp, C->level);
+	cli_json_number(fp, C->level);
 	if (C->ngroups == 0)
 		fprintf(fp, ",\"interval\":\"paired bootstrap percentile\","
 		    "\"bootstrap\":%d,\"seed\":%lu", C->have_boot ? C->boot_n : 0,
@@ -452,15 +443,15 @@ write_json(FILE *fp, const struct ctx *C)
 		fputs(",\"metrics\":{", fp);
 		for (j = 0; j < NM; j++) {
 			fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
-			json_num(fp, metric(&C->runs[i].m, j));
+			cli_json_number(fp, metric(&C->runs[i].m, j));
 		}
 		fputc('}', fp);
 		if (C->ngroups == 0) {
 			fprintf(fp, ",\"side\":\"%s\",\"overconfidence_ci\":[",
 			    side_word(&C->side[i]));
-			json_num(fp, C->side[i].lo);
+			cli_json_number(fp, C->side[i].lo);
 			fputc(',', fp);
-			json_num(fp, C->side[i].hi);
+			cli_json_number(fp, C->side[i].hi);
 			fputc(']', fp);
 		}
 		fputc('}', fp);
@@ -475,12 +466,12 @@ write_json(FILE *fp, const struct ctx *C)
 			fprintf(fp, ",\"runs\":%d,\"mean\":{", G->count);
 			for (j = 0; j < NM; j++) {
 				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
-				json_num(fp, G->mean[j]);
+				cli_json_number(fp, G->mean[j]);
 			}
 			fputs("},\"sd\":{", fp);
 			for (j = 0; j < NM; j++) {
 				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
-				json_num(fp, G->sd[j]);
+				cli_json_number(fp, G->sd[j]);
 			}
 			fputs("}}", fp);
 		}

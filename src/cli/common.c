@@ -444,6 +444,15 @@ cli_fmt_number(char *buf, size_t size, double v)
 }
 
 void
+cli_json_number(FILE *fp, double v)
+{
+	char buf[40];
+
+	cli_fmt_number(buf, sizeof(buf), v);
+	fputs(buf, fp);
+}
+
+void
 cli_json_string(FILE *fp, const char *s)
 {
 	fputc('"', fp);
