@@ -42,7 +42,6 @@ if (!exists("xlabel")) xlabel = 'Confidence'
 if (!exists("acclabel")) acclabel = 'Accuracy'
 if (!exists("conflabel")) conflabel = 'Avg. confidence'
 
-set encoding utf8
 set datafile separator comma
 set datafile columnheaders
 set datafile missing ''

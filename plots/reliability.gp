@@ -45,7 +45,6 @@ if (!exists("logcount")) logcount = 0
 if (!exists("xlabel")) xlabel = 'Confidence'
 if (!exists("ylabel")) ylabel = 'Accuracy'
 
-set encoding utf8
 set datafile separator comma
 set datafile columnheaders
 set datafile missing ''
