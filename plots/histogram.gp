@@ -87,16 +87,25 @@ mid(lo, hi) = (lo + hi) / 2
 
 subtitle = sprintf("n = %d", int(n))
 if (binning ne '') subtitle = subtitle . "   (" . binning . ")"
-tm = title ne '' ? 0.84 : 0.9
+# The layout in text lines (L pixels, or points for PDF), as in
+# reliability.gp, so labels keep their room at any --size.
+L = fontsize * 1.6
+fy(pixels) = pixels / height
+y_title = 1 - fy(1.0 * L)
+y_sub = title ne '' ? 1 - fy(2.1 * L) : 1 - fy(1.0 * L)
+y_top = y_sub - fy(1.0 * L)
+y_bottom = fy(2.9 * L)
+x_left = (4.6 * fontsize * 1.33) / width
+x_right = 1 - (1.2 * fontsize * 1.33) / width
 if (title ne '') {
-	set label 100 title at screen 0.5, screen 0.965 center noenhanced font sprintf(",%d", fontsize + 2)
+	set label 100 title at screen 0.5, screen y_title center noenhanced font sprintf(",%d", fontsize + 2)
 }
-set label 101 subtitle at screen 0.5, screen (title ne '' ? 0.915 : 0.95) center noenhanced
+set label 101 subtitle at screen 0.5, screen y_sub center noenhanced
 
-set lmargin at screen 0.12
-set rmargin at screen 0.96
-set tmargin at screen tm
-set bmargin at screen 0.13
+set lmargin at screen x_left
+set rmargin at screen x_right
+set tmargin at screen y_top
+set bmargin at screen y_bottom
 
 set xrange [0:1]
 set xtics 0.1 format '%.1f'
@@ -121,14 +130,11 @@ set arrow 1 from first accuracy, graph 0 to first accuracy, graph 1 nohead \
 set arrow 2 from first confidence, graph 0 to first confidence, graph 1 nohead \
     lw 2.5 dt 1 lc rgb c_conf front
 # The distance between the lines, signed as calib reports it: confidence
-# minus accuracy, > 0 when overconfident.
+# minus accuracy, > 0 when overconfident.  Its value goes in the key, where
+# it cannot collide with the bars or the key at small sizes.
 oc = confidence - accuracy
 set arrow 3 from first accuracy, graph 0.9 to first confidence, graph 0.9 \
     heads size screen 0.008, 25 lw 1.2 lc rgb '#404040' front
-set style textbox opaque noborder margins 1, 1
-set label 3 sprintf("overconfidence %+.2f%%", 100 * oc) \
-    at first (accuracy < confidence ? accuracy : confidence), graph 0.9 \
-    right offset -0.6, 0 front boxed tc rgb '#404040'
 
 plot \
     datafile using (mid(column("lo"), column("hi"))):\
@@ -140,4 +146,6 @@ plot \
     NaN with lines lw 2.5 dt 2 lc rgb c_acc \
         title sprintf("%s %.2f%%", acclabel, 100 * accuracy) noenhanced, \
     NaN with lines lw 2.5 dt 1 lc rgb c_conf \
-        title sprintf("%s %.2f%%", conflabel, 100 * confidence) noenhanced
+        title sprintf("%s %.2f%%", conflabel, 100 * confidence) noenhanced, \
+    keyentry with vectors heads size screen 0.008, 25 lw 1.2 lc rgb '#404040' \
+        title sprintf("overconfidence %+.2f%%", 100 * oc)

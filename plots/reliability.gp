@@ -103,19 +103,34 @@ pct(x) = sprintf("%.2f%%", 100 * x)
 bar(lo, hi) = (hi - lo) * 0.04
 mid(lo, hi) = (lo + hi) / 2
 
+# The layout in text lines (L pixels, or points for PDF), so that titles,
+# tick labels and the key keep their room at any --size; the two panels
+# share what is left, 7 : 3.
+L = fontsize * 1.6
+fy(pixels) = pixels / height
+y_title = 1 - fy(1.0 * L)
+y_sub = title ne '' ? 1 - fy(2.1 * L) : 1 - fy(1.0 * L)
+y_top = y_sub - fy(1.0 * L)
+y_bottom = fy(4 * 1.1 * L + 0.5 * L + 2.7 * L)
+gap = fy(0.6 * L)
+y_split = y_bottom + (y_top - y_bottom - gap) * 0.3
+# left margin: room for the tick labels and the y label
+x_left = (4.3 * fontsize * 1.33) / width
+x_right = 1 - (1.2 * fontsize * 1.33) / width
+
 set multiplot
 if (title ne '') {
-	set label 100 title at screen 0.5, screen 0.975 center noenhanced font sprintf(",%d", fontsize + 2)
+	set label 100 title at screen 0.5, screen y_title center noenhanced font sprintf(",%d", fontsize + 2)
 }
 subtitle = sprintf("ECE %s   MCE %s   OE %s   n = %d", pct(ece), pct(mce), pct(oe), int(n))
 if (binning ne '') subtitle = subtitle . "   (" . binning . ")"
-set label 101 subtitle at screen 0.5, screen (title ne '' ? 0.942 : 0.965) center noenhanced
-set lmargin at screen 0.12
-set rmargin at screen 0.96
+set label 101 subtitle at screen 0.5, screen y_sub center noenhanced
+set lmargin at screen x_left
+set rmargin at screen x_right
 
 # ---- upper panel: the diagram ------------------------------------------
-set tmargin at screen (title ne '' ? 0.915 : 0.94)
-set bmargin at screen 0.38
+set tmargin at screen y_top
+set bmargin at screen y_split + gap
 set xrange [0:1]
 set yrange [0:1]
 set xtics 0.1 format ''
@@ -125,8 +140,8 @@ set grid xtics ytics lc rgb '#e6e6e6' lw 1
 set ylabel ylabel noenhanced
 unset xlabel
 set border lw 1
-set key at screen 0.54, screen 0.01 center bottom vertical maxrows 4 \
-    reverse Left samplen 1.5 spacing 1.05 width 2 noopaque nobox \
+set key at screen 0.5, screen fy(0.3 * L) center bottom vertical maxrows 4 \
+    reverse Left samplen 1.5 spacing 1.05 width 0 noopaque nobox \
     font keyfont
 
 bandkey = band eq '' ? '' : sprintf("consistency band (%g%%, %s)", 100 * level, band)
@@ -171,8 +186,8 @@ plot \
 # ---- lower panel: rows per bin -----------------------------------------
 unset label
 unset key
-set tmargin at screen 0.365
-set bmargin at screen 0.175
+set tmargin at screen y_split
+set bmargin at screen y_bottom
 set xtics 0.1 format '%.1f'
 set xlabel xlabel noenhanced
 set ylabel 'Count'
@@ -184,6 +199,8 @@ if (logcount != 0) {
 	set yrange [0.8:(maxcount > 1 ? maxcount : 1) * 4]
 } else {
 	set ytics auto format (maxcount >= 100000 ? '%.0s%c' : '%.0f')
+	# whole counts only: no 0.5 steps on a small table
+	if (maxcount <= 8) { set ytics 1 }
 	set yrange [0:(maxcount > 0 ? maxcount : 1) * 1.18]
 }
 plot datafile using (mid(column("lo"), column("hi"))):\
