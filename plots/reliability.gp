@@ -111,7 +111,7 @@ fy(pixels) = pixels / height
 y_title = 1 - fy(1.0 * L)
 y_sub = title ne '' ? 1 - fy(2.1 * L) : 1 - fy(1.0 * L)
 y_top = y_sub - fy(1.0 * L)
-y_bottom = fy(4 * 1.1 * L + 0.5 * L + 2.7 * L)
+y_bottom = fy(4 * 1.1 * L + 0.5 * L + 2.4 * L)
 gap = fy(0.6 * L)
 y_split = y_bottom + (y_top - y_bottom - gap) * 0.3
 # left margin: room for the tick labels and the y label
