@@ -115,7 +115,12 @@ y_bottom = fy(4 * 1.1 * L + 0.5 * L + 2.4 * L)
 gap = fy(0.6 * L)
 y_split = y_bottom + (y_top - y_bottom - gap) * 0.3
 # left margin: room for the tick labels and the y label
-x_left = (4.3 * fontsize * 1.33) / width
+# left margin: room for the y label and the widest count tick label
+digits = maxcount >= 100000 ? 4 : maxcount >= 1000 ? int(log10(maxcount)) + 1 : 3
+x_left = ((2.5 + 0.62 * digits) * fontsize * 1.33) / width
+# Many narrow bins: thinner marks, or the intervals and band edges turn the
+# diagram black.
+many = nbins > 30
 x_right = 1 - (1.2 * fontsize * 1.33) / width
 
 set multiplot
@@ -150,6 +155,7 @@ ivkey = sprintf("%s interval (%g%%)", interval, 100 * level)
 # The bars rise to the smaller of accuracy and confidence and the gap fills
 # the rest, so each gap colour is seen on white as in the key; the dot on
 # the interval marks the accuracy.
+if (many) { set errorbars small 0 } else { set errorbars small }
 # Layers, back to front: empty bins, bars, gap, band, diagonal, intervals.
 # The gap and the band are translucent so the bars show through.
 plot \
@@ -161,7 +167,7 @@ plot \
         (column("lo") + bar(column("lo"), column("hi"))):\
         (column("hi") - bar(column("lo"), column("hi"))):(0):\
         (column("acc") < column("conf") ? column("acc") : column("conf")) \
-        with boxxyerror fs solid 0.85 border lc rgb '#1f4e79' lc rgb c_bar title ylabel, \
+        with boxxyerror fs solid 0.85 border lc rgb (many ? c_bar : '#1f4e79') lc rgb c_bar title ylabel, \
     datafile using (mid(column("lo"), column("hi"))):(column("gap") < 0 ? column("conf") : NaN):\
         (column("lo") + bar(column("lo"), column("hi"))):\
         (column("hi") - bar(column("lo"), column("hi"))):(column("acc")):(column("conf")) \
@@ -176,12 +182,12 @@ plot \
         (column("lo") + 4 * bar(column("lo"), column("hi"))):\
         (column("hi") - 4 * bar(column("lo"), column("hi"))):\
         (column("band_lo")):(column("band_hi")) \
-        with boxxyerror fs transparent solid 0.35 border lc rgb '#202020' lc rgb c_band \
+        with boxxyerror fs transparent solid 0.35 border lc rgb (many ? '#d8d8d8' : '#202020') lc rgb c_band \
         title bandkey, \
     x with lines dt 2 lw 1.5 lc rgb '#303030' title 'perfect calibration', \
     datafile using (mid(column("lo"), column("hi"))):(column("acc")):\
         (column("acc_lo")):(column("acc_hi")) \
-        with yerrorbars pt 7 ps 0.45 lw 1.3 lc rgb 'black' title ivkey
+        with yerrorbars pt 7 ps (many ? 0.2 : 0.45) lw (many ? 0.7 : 1.3) lc rgb 'black' title ivkey
 
 # ---- lower panel: rows per bin -----------------------------------------
 unset label

@@ -103,6 +103,12 @@ grep -qx "xlabel = 'Predicted probability of class 1'" "$T/log/vars.gp" &&
 case $(sed -n 3p "$T/log/args") in */plots/histogram.gp) true ;; *) false ;; esac
 ok $? "hist runs histogram.gp; --class labels the axis"
 
+rc=0
+"$CALIB" hist --gnuplot "$T/bin/fakegp" -o "$T/fake.png" - <"$MC" >"$T/out" 2>"$T/err" || rc=$?
+check_status 0 "hist from standard input"
+grep -qx "title = 'standard input'" "$T/log/vars.gp"
+ok $? "standard input is titled so"
+
 # --- every way of not drawing: exit 3, no figure, the data and a script kept
 echo old >"$T/keep.png"
 run diagram --bins 5 --gnuplot /nonexistent/gnuplot -o "$T/keep.png" "$MC"
@@ -146,7 +152,7 @@ run diagram --gnuplot /nonexistent -o "$T/in.png" "$T/in-bins.csv"
 check_status 3 "input named like the kept data"
 cmp -s "$MC" "$T/in-bins.csv"
 ok $? "the input was not overwritten"
-check_contains "$T/err" "is an input" "and the message says why"
+check_contains "$T/err" "would overwrite a file named on the command line" "and the message says why"
 
 # --- errors before drawing: exit 2, nothing written
 run diagram "$MC"

@@ -610,8 +610,9 @@ keep_for_later(struct cli_plot *pl, const struct cli_plot_opts *po,
 	}
 	for (i = 0; i < pl->ndata; i++)
 		if (protected_path(pl, names[i])) {
-			cli_error("not keeping the figure's data: '%s' is an "
-			    "input", names[i]);
+			cli_error("not keeping the figure's data: '%s' would "
+			    "overwrite a file named on the command line (an "
+			    "input)", names[i]);
 			goto done;
 		}
 	for (i = 0; i < pl->ndata && !bad; i++) {

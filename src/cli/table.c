@@ -495,7 +495,10 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 		cli_table_write(fp, CLI_TABLE_CSV, input, p, &rel);
 
 	cli_table_summary(&rel, &s);
-	base = strrchr(input, '/') ? strrchr(input, '/') + 1 : input;
+	if (strcmp(input, "-") == 0)
+		base = "standard input";
+	else
+		base = strrchr(input, '/') ? strrchr(input, '/') + 1 : input;
 	cli_plot_set_string(pl, "title", po->title ? po->title : base);
 	cli_plot_set_number(pl, "n", (double)rel.table.n);
 	cli_plot_set_number(pl, "ece", s.ece);
