@@ -253,6 +253,11 @@ int cli_table_save(const char *path, int fmt, const char *file,
  * without its extension), so `gnuplot STEM.gp` in that directory renders
  * it later; the result is CLI_NO_RENDER.
  *
+ * Several inputs (calib compare): one cli_plot_data() per file, as data1,
+ * data2, ..., with a count set by cli_plot_set_number(pl, "ndata", n); the
+ * script loops with  do for [i = 1:ndata] { f = value(sprintf("data%d", i))
+ * ... }.  Labels for them can be passed the same way.
+ *
  * Scripts are found in the first of: $CALIB_PLOTS_DIR; the source tree's
  * plots/ when this calib binary lies in its build tree; the installed
  * $(pkgdatadir).

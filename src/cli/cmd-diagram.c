@@ -9,6 +9,8 @@
 
 #include "cli.h"
 
+#define CMD "diagram"
+
 enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT };
 
 static void
@@ -72,28 +74,28 @@ run(int argc, char **argv)
 			log_count = 1;
 			break;
 		case '?':
-			return cli_usage_error("diagram", "invalid option");
+			return cli_usage_error(CMD, "invalid option");
 		default:
-			h = cli_plot_option("diagram", opt, optarg, &po);
+			h = cli_plot_option(CMD, opt, optarg, &po);
 			if (h == 0)
-				h = cli_table_option("diagram", opt, optarg, &t);
+				h = cli_table_option(CMD, opt, optarg, &t);
 			if (h < 0)
 				return CLI_ERROR;
 			if (h == 0)
-				return cli_usage_error("diagram", "invalid option");
+				return cli_usage_error(CMD, "invalid option");
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("diagram", "no prediction file given");
+		return cli_usage_error(CMD, "no prediction file given");
 	if (argc - optind > 1)
-		return cli_usage_error("diagram", "one prediction file at a time "
+		return cli_usage_error(CMD, "one prediction file at a time "
 		    "('%s' is extra)", argv[optind + 1]);
-	return cli_table_figure("diagram", "reliability.gp", argv[optind], output, table,
-	    &t, &po, log_count);
+	return cli_table_figure(CMD, "reliability.gp", argv[optind], output,
+	    table, &t, &po, log_count);
 }
 
 const struct cli_cmd cli_cmd_diagram = {
 	.name = "diagram",
 	.run = run,
-	.summary = "reliability diagram with intervals and consistency band (gnuplot)",
+	.summary = "reliability diagram with intervals and consistency band",
 };

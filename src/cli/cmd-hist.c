@@ -9,6 +9,8 @@
 
 #include "cli.h"
 
+#define CMD "hist"
+
 enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT };
 
 static void
@@ -71,28 +73,28 @@ run(int argc, char **argv)
 			log_count = 1;
 			break;
 		case '?':
-			return cli_usage_error("hist", "invalid option");
+			return cli_usage_error(CMD, "invalid option");
 		default:
-			h = cli_plot_option("hist", opt, optarg, &po);
+			h = cli_plot_option(CMD, opt, optarg, &po);
 			if (h == 0)
-				h = cli_table_option("hist", opt, optarg, &t);
+				h = cli_table_option(CMD, opt, optarg, &t);
 			if (h < 0)
 				return CLI_ERROR;
 			if (h == 0)
-				return cli_usage_error("hist", "invalid option");
+				return cli_usage_error(CMD, "invalid option");
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("hist", "no prediction file given");
+		return cli_usage_error(CMD, "no prediction file given");
 	if (argc - optind > 1)
-		return cli_usage_error("hist", "one prediction file at a time "
+		return cli_usage_error(CMD, "one prediction file at a time "
 		    "('%s' is extra)", argv[optind + 1]);
-	return cli_table_figure("hist", "histogram.gp", argv[optind], output, table,
-	    &t, &po, log_count);
+	return cli_table_figure(CMD, "histogram.gp", argv[optind], output,
+	    table, &t, &po, log_count);
 }
 
 const struct cli_cmd cli_cmd_hist = {
 	.name = "hist",
 	.run = run,
-	.summary = "confidence histogram with accuracy and mean confidence (gnuplot)",
+	.summary = "confidence histogram with accuracy and mean confidence",
 };
