@@ -140,6 +140,7 @@ set xrange [0:1]
 set yrange [0:1]
 set xtics 0.1 format ''
 set mxtics 2
+set tics front
 set ytics 0.1 format '%.1f'
 set grid xtics ytics lc rgb '#e6e6e6' lw 1
 set ylabel ylabel noenhanced
@@ -155,7 +156,7 @@ ivkey = sprintf("%s interval (%g%%)", interval, 100 * level)
 # The bars rise to the smaller of accuracy and confidence and the gap fills
 # the rest, so each gap colour is seen on white as in the key; the dot on
 # the interval marks the accuracy.
-if (many) { set errorbars small 0 } else { set errorbars small }
+if (many) { set errorbars 0 } else { set errorbars 1.0 }
 # Layers, back to front: empty bins, bars, gap, band, diagonal, intervals.
 # The gap and the band are translucent so the bars show through.
 plot \
