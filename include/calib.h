@@ -12,6 +12,8 @@
  *   calib_bins_compute()    calib_preds -> calib_bins (the reliability table)
  *   calib_ece() & co.       calib_bins -> one number each
  *   calib_metrics_compute() calib_preds -> every metric at once
+ *   calib_reliability_compute() calib_preds -> the table with an interval
+ *                           and a consistency band per bin
  *
  * Conventions that hold for the whole API:
  *
@@ -521,6 +523,146 @@ calib_status calib_assertion_parse(const char *kind, const char *spec,
  */
 int calib_assertion_holds(const calib_assertion *a, double value, double lo,
     double hi, int strict);
+/* Uncertainty per bin: intervals and consistency bands                */
+/* ------------------------------------------------------------------ */
+
+/* How calib_bin_interval() brackets a bin's observed frequency. */
+typedef enum calib_interval {
+	CALIB_INTERVAL_WILSON = 0,      /* Wilson score interval */
+	CALIB_INTERVAL_CLOPPER_PEARSON  /* exact (conservative) binomial */
+} calib_interval;
+
+/*
+ * A two-sided interval at the given level (0 < level < 1, e.g. 0.95) for a
+ * binomial proportion, from x successes in n trials (0 <= x <= n, n > 0).
+ * x and n need not be integers, so a weighted bin can pass its Kish
+ * effective size n_eff = W_m^2 / sum w_i^2 and x = acc(B_m) n_eff.
+ * With z the (1 + level)/2 quantile of the standard normal and p = x/n:
+ *
+ *   CALIB_INTERVAL_WILSON (Wilson, "Probable inference, the law of
+ *   succession, and statistical inference", JASA 22, 1927):
+ *       (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)
+ *   the set of true proportions q the score test |p - q| <= z sqrt(q(1-q)/n)
+ *   does not reject.  It stays inside [0, 1] and is not degenerate at
+ *   x = 0 or x = n.
+ *
+ *   CALIB_INTERVAL_CLOPPER_PEARSON (Clopper & Pearson, "The use of
+ *   confidence or fiducial limits illustrated in the case of the
+ *   binomial", Biometrika 26, 1934):
+ *       lo = B^-1(a/2; x, n-x+1),  hi = B^-1(1-a/2; x+1, n-x),  a = 1-level
+ *   with B^-1 the beta quantile (GSL's gsl_cdf_beta_Pinv); lo = 0 when
+ *   x = 0 and hi = 1 when x = n.  Coverage is at least the level for
+ *   every true proportion, so it is wider than Wilson.
+ *
+ * On failure *lo and *hi are NaN: CALIB_E_ARG for arguments outside the
+ * ranges above, CALIB_E_NUMERIC if GSL reports no answer.
+ */
+calib_status calib_bin_interval(double x, double n, double level,
+    calib_interval method, double *lo, double *hi);
+
+/* How calib_consistency_band() gets the band. */
+typedef enum calib_band {
+	CALIB_BAND_AUTO = 0, /* exact when the positive weights are equal,
+				otherwise resampled */
+	CALIB_BAND_EXACT,    /* the Poisson-binomial distribution */
+	CALIB_BAND_RESAMPLE, /* seeded resampling of the outcomes */
+	CALIB_BAND_NONE      /* not computed (the table's band is NaN) */
+} calib_band;
+
+/*
+ * Consistency band for one bin (Broecker & Smith, "Increasing the
+ * reliability of reliability diagrams", Weather and Forecasting 22, 2007):
+ * the range of observed frequencies a perfectly calibrated model with these
+ * scores would show in the bin at the given level.  If the model is
+ * calibrated, outcome i is Bernoulli(s_i), independently, so the bin's
+ * observed frequency is
+ *     A = sum_i w_i O_i / sum_i w_i,   O_i ~ Bernoulli(s_i).
+ * The band is [Q(a/2), Q(1 - a/2)], a = 1 - level, with the quantile
+ * convention Q(q) = the smallest value v with P(A <= v) >= q (the
+ * inverse of the distribution function, type 1 of Hyndman & Fan 1996), so
+ * the band covers A with probability at least the level.  An observed
+ * frequency outside it is evidence of miscalibration in that bin.
+ *
+ * Broecker & Smith's consistency resampling also redraws the scores from
+ * the whole sample; this band holds the bin's scores fixed and redraws
+ * only the outcomes, so it answers "could these very scores have produced
+ * this frequency?" and can be computed exactly.
+ *
+ *   CALIB_BAND_EXACT: with equal positive weights A = X / n', where X, the
+ *   number of successes among the n' rows of positive weight, has the
+ *   Poisson-binomial distribution of the s_i.  Its probabilities come from
+ *   the recursion f_j(x) = f_{j-1}(x)(1 - s_j) + f_{j-1}(x - 1) s_j, whose
+ *   terms are all non-negative (no cancellation).  Values below 1e-30 at
+ *   the tails are dropped as the recursion runs, so its cost is
+ *   O(n sqrt(n)) rather than O(n^2), and every probability is off by less
+ *   than n * 1e-30.  Rows with different positive weights: CALIB_E_ARG.
+ *
+ *   CALIB_BAND_RESAMPLE: resamples replicates of A, each drawing every
+ *   O_i as [U_i < s_i] with U_i uniform from GSL's gsl_rng_mt19937 seeded
+ *   with seed (rows in the order given).  The quantiles are the order
+ *   statistics A_(ceil(q R)) of the R = resamples sorted replicates.  The
+ *   same input and seed always give the same band.
+ *
+ *   CALIB_BAND_AUTO: EXACT when weight is NULL or all positive weights are
+ *   equal, RESAMPLE otherwise.
+ *
+ * score holds n values in [0, 1]; weight is NULL or n non-negative weights.
+ * When the bin has no positive weight *lo and *hi are NaN and the status is
+ * CALIB_OK.  CALIB_BAND_NONE sets them to NaN.
+ */
+calib_status calib_consistency_band(size_t n, const double *score,
+    const double *weight, double level, calib_band method, int resamples,
+    unsigned long seed, double *lo, double *hi);
+
+/* Options for calib_reliability_compute(); start from
+ * calib_reliability_options_init(). */
+typedef struct calib_reliability_options {
+	int bins;                /* M, default 15 */
+	calib_binning binning;   /* default CALIB_BIN_WIDTH */
+	double level;            /* of the interval and the band, default 0.95 */
+	calib_interval interval; /* default CALIB_INTERVAL_WILSON */
+	calib_band band;         /* default CALIB_BAND_AUTO */
+	int resamples;           /* for CALIB_BAND_RESAMPLE, default 2000 */
+	unsigned long seed;      /* for CALIB_BAND_RESAMPLE, default 1 */
+} calib_reliability_options;
+
+void calib_reliability_options_init(calib_reliability_options *o);
+
+/* The uncertainty of one bin of a reliability table; NaN for empty bins. */
+typedef struct calib_bin_uncertainty {
+	double n_eff;            /* W_m^2 / sum w_i^2; the count when unweighted */
+	double acc_lo, acc_hi;   /* interval for acc(B_m) */
+	double band_lo, band_hi; /* consistency band around the bin's scores */
+} calib_bin_uncertainty;
+
+/* A reliability table with an interval and a band for every bin. */
+typedef struct calib_reliability {
+	calib_bins table;          /* as from calib_bins_compute() */
+	calib_bin_uncertainty *u;  /* table.m entries, in bin order */
+	double level;
+	calib_interval interval;
+	calib_band band;           /* as used: EXACT, RESAMPLE or NONE */
+	int resamples;
+	unsigned long seed;
+} calib_reliability;
+
+/*
+ * Bin p as calib_bins_compute() does, then give every non-empty bin the
+ * interval of its observed frequency (x = acc(B_m) n_eff out of n_eff;
+ * x = the number of correct rows out of the count when unweighted) and its
+ * consistency band.  CALIB_BAND_AUTO is decided for the whole file: EXACT
+ * when it has no weights or all its positive weights are equal, RESAMPLE
+ * otherwise.  For resampling, bin m (0-based) uses its own generator seeded
+ * from (seed, m), so a bin's band does not depend on the other bins.
+ * Release with calib_reliability_release().
+ */
+calib_status calib_reliability_compute(const calib_preds *p,
+    const calib_reliability_options *o, calib_reliability *out,
+    calib_error *err);
+
+/* Release a table filled by calib_reliability_compute(); accepts a zeroed
+ * one. */
+void calib_reliability_release(calib_reliability *r);
 
 #ifdef __cplusplus
 }

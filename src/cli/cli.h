@@ -29,6 +29,9 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmd_metrics;
 extern const struct cli_cmd cli_cmd_compare;
 extern const struct cli_cmd cli_cmd_check;
+extern const struct cli_cmd cli_cmd_bins;
+extern const struct cli_cmd cli_cmd_diagram;
+extern const struct cli_cmd cli_cmd_hist;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
@@ -149,5 +152,182 @@ void cli_fmt_number(char *buf, size_t size, double v);
 void cli_json_number(FILE *fp, double v);
 /* A JSON string literal with the needed escapes. */
 void cli_json_string(FILE *fp, const char *s);
+
+/* ---- reliability tables (table.c): bins, diagram and hist ---------- */
+
+/* Option codes of the table and plot options; below CLI_OPT_CMD_BASE. */
+enum {
+	CLI_OPT_TABLE_BASE = 1050,
+	CLI_OPT_CI,
+	CLI_OPT_CI_LEVEL,
+	CLI_OPT_BAND,
+	CLI_OPT_RESAMPLES,
+	CLI_OPT_SEED,
+	CLI_OPT_CLASS,
+	CLI_OPT_GNUPLOT = 1080,
+	CLI_OPT_SIZE,
+	CLI_OPT_TITLE
+};
+
+/* --bins and --binning (no --nll-clip: tables have no NLL) and the
+ * interval and band options. */
+#define CLI_TABLE_LONGOPTS \
+	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
+	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
+	{ "class", required_argument, NULL, CLI_OPT_CLASS }, \
+	{ "ci", required_argument, NULL, CLI_OPT_CI }, \
+	{ "ci-level", required_argument, NULL, CLI_OPT_CI_LEVEL }, \
+	{ "band", required_argument, NULL, CLI_OPT_BAND }, \
+	{ "resamples", required_argument, NULL, CLI_OPT_RESAMPLES }, \
+	{ "seed", required_argument, NULL, CLI_OPT_SEED }
+
+extern const char cli_table_help[];
+
+struct cli_table {
+	struct cli_read r;           /* reading options */
+	calib_reliability_options o; /* bins, interval, band */
+	int cls;                     /* --class, or -1 for top-label */
+};
+
+void cli_table_init(struct cli_table *t);
+/* Handle a table or reading option: 1 handled, 0 not ours, -1 bad value
+ * (usage error printed). */
+int cli_table_option(const char *cmd, int opt, const char *arg,
+    struct cli_table *t);
+/*
+ * Read path and compute its table.  Returns CLI_OK with *p and *rel to
+ * release, or CLI_ERROR after printing why.
+ */
+int cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
+    calib_preds **p, calib_reliability *rel);
+
+/* Whole-table numbers: ECE, MCE and OE of the table, and the weighted
+ * means of the conf and acc columns. */
+struct cli_table_summary {
+	double ece, mce, oe, confidence, accuracy;
+};
+void cli_table_summary(const calib_reliability *rel,
+    struct cli_table_summary *s);
+/* "top-label", "binary top-label", "binary positive" or "class K ('name')
+ * vs rest"; buf holds the last. */
+const char *cli_table_target(const calib_preds *p, char *buf, size_t size);
+const char *cli_table_interval_name(const calib_reliability *rel);
+const char *cli_table_band_name(const calib_reliability *rel);
+
+enum { CLI_TABLE_TEXT, CLI_TABLE_CSV, CLI_TABLE_TSV, CLI_TABLE_JSON };
+/* "text", "csv", "tsv", "json" -> CLI_TABLE_*, or -1. */
+int cli_table_format_parse(const char *s);
+/* The format a file name asks for: .csv, .tsv, .json, anything else text. */
+int cli_table_format_for(const char *path);
+/* Write the table; file is the input's name as given. */
+void cli_table_write(FILE *fp, int fmt, const char *file,
+    const calib_preds *p, const calib_reliability *rel);
+/* Write it atomically to path ("-" or NULL: stdout); CLI_OK or CLI_ERROR. */
+int cli_table_save(const char *path, int fmt, const char *file,
+    const calib_preds *p, const calib_reliability *rel);
+
+/* ---- figures with gnuplot (plot.c) ---------------------------------- */
+
+/*
+ * A figure is one of the scripts in plots/ run by gnuplot on data files
+ * calib writes.  The script reads its inputs from gnuplot variables:
+ *   term      'pngcairo', 'svg' or 'pdfcairo' (from the output's extension)
+ *   width, height   the size: pixels, or points for PDF (only when --size
+ *             was given; the script has defaults)
+ *   outfile   where to write; '' means standard output
+ * plus the data files and values the command sets below.
+ *
+ * To render, calib makes a private directory (mkdtemp under $TMPDIR),
+ * writes the data files and a file of variable assignments there, and runs
+ *   gnuplot -d vars.gp SCRIPT
+ * with fork and execvp (no shell), its working directory that private
+ * directory, its standard output the temporary file that becomes the
+ * figure, and its standard error captured.  So no name the user gave
+ * reaches gnuplot's command line or its parser: data files are referred to
+ * by fixed names, the figure is gnuplot's standard output, and strings
+ * such as --title are written as single-quoted gnuplot literals, the one
+ * string form in which gnuplot expands neither backquotes nor macros.  -d
+ * skips ~/.gnuplot, so figures do not depend on who draws them.  The figure
+ * is renamed into place only when gnuplot exits with status 0 and wrote
+ * something.
+ *
+ * When gnuplot cannot be run or fails, the data files and a self-contained
+ * script (the assignments followed by the script's text) are written next
+ * to the figure as STEM-TAG.csv and STEM.gp (STEM: the figure's name
+ * without its extension), so `gnuplot STEM.gp` in that directory renders
+ * it later; the result is CLI_NO_RENDER.
+ *
+ * Several inputs (calib compare): one cli_plot_data() per file, as data1,
+ * data2, ..., with a count set by cli_plot_set_number(pl, "ndata", n); the
+ * script loops with  do for [i = 1:ndata] { f = value(sprintf("data%d", i))
+ * ... }.  Labels for them can be passed the same way.
+ *
+ * Scripts are found in the first of: $CALIB_PLOTS_DIR; the source tree's
+ * plots/ when this calib binary lies in its build tree; the installed
+ * $(pkgdatadir).
+ */
+struct cli_plot;
+
+/* The options every figure command shares. */
+struct cli_plot_opts {
+	const char *gnuplot; /* --gnuplot, default CALIB_GNUPLOT */
+	int width, height;   /* --size WxH; 0 = the script's default */
+	const char *title;   /* --title, or NULL */
+};
+
+#define CLI_PLOT_LONGOPTS \
+	{ "gnuplot", required_argument, NULL, CLI_OPT_GNUPLOT }, \
+	{ "size", required_argument, NULL, CLI_OPT_SIZE }, \
+	{ "title", required_argument, NULL, CLI_OPT_TITLE }
+
+extern const char cli_plot_help[];
+
+void cli_plot_opts_init(struct cli_plot_opts *po);
+/* 1 handled, 0 not a plot option, -1 bad value (usage error printed). */
+int cli_plot_option(const char *cmd, int opt, const char *arg,
+    struct cli_plot_opts *po);
+/* The gnuplot terminal for a figure name: "pngcairo" (.png), "svg" (.svg),
+ * "pdfcairo" (.pdf), any case; NULL for anything else. */
+const char *cli_plot_terminal(const char *output);
+/* The directory the scripts are taken from, by the rule above (static
+ * storage). */
+const char *cli_plot_dir(void);
+
+/*
+ * Start a figure drawn by script (a file name in the plots directory,
+ * e.g. "reliability.gp") into output.  Returns NULL after printing why
+ * (an unknown extension, no temporary directory).
+ */
+struct cli_plot *cli_plot_new(const char *script, const char *output);
+/*
+ * A data file the script reads through the variable var (an identifier).
+ * tag names the copy kept when rendering fails (STEM-tag.csv).  The stream
+ * belongs to the plot; write it and leave it open.  NULL on failure.
+ */
+FILE *cli_plot_data(struct cli_plot *pl, const char *var, const char *tag);
+/* Variables for the script: a string (any bytes; control characters are
+ * passed as octal escapes) or a number (NaN for a missing one). */
+int cli_plot_set_string(struct cli_plot *pl, const char *var,
+    const char *value);
+int cli_plot_set_number(struct cli_plot *pl, const char *var, double v);
+/* A file that must never be overwritten by the kept copies (the input). */
+void cli_plot_protect(struct cli_plot *pl, const char *path);
+/* Render: CLI_OK, CLI_NO_RENDER (gnuplot missing or failed; the data and
+ * script were kept, as the message says) or CLI_ERROR. */
+int cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po);
+/* Remove the private directory and free; accepts NULL. */
+void cli_plot_free(struct cli_plot *pl);
+
+/*
+ * Draw script (e.g. "reliability.gp") from the table of input into output,
+ * writing the table to `table` too when it is not NULL (format from its
+ * extension).  The script gets the table as datafile and the variables
+ * title, n, ece, mce, oe, accuracy, confidence, level, interval, band,
+ * binning, logcount, xlabel, ylabel, acclabel and conflabel.  Returns CLI_OK,
+ * CLI_NO_RENDER or CLI_ERROR.
+ */
+int cli_table_figure(const char *cmd, const char *script, const char *input,
+    const char *output, const char *table, struct cli_table *t,
+    const struct cli_plot_opts *po, int log_count);
 
 #endif /* CALIB_CLI_H */

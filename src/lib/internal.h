@@ -164,6 +164,18 @@ void ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src
 double ci_ece_terms(const double *weight, const double *sum_score,
     const double *sum_outcome, int m, double total);
 
+/* reliability.c */
+
+/*
+ * Poisson-binomial probabilities of the number of successes among n
+ * independent Bernoulli(p[i]) into f[0..n] (n + 1 entries); only f[*a..*b]
+ * is non-zero (tails below 1e-30 are dropped as the recursion runs).
+ */
+void ci_poisson_binomial(size_t n, const double *p, double *f, size_t *a,
+    size_t *b);
+/* A well-mixed seed for stream `index` of a run seeded with `seed`. */
+unsigned long ci_seed_mix(unsigned long seed, unsigned long index);
+
 /* sum.c: Neumaier-compensated sums, so long sums do not drift with n */
 typedef struct ci_sum {
 	double s, c;

@@ -1,0 +1,541 @@
+/*
+ * table.c - the reliability table behind calib bins, diagram and hist:
+ * its options, its computation and its four output formats.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+const char cli_table_help[] =
+"Bins, intervals and bands:\n"
+"  --bins M              number of bins (default 15)\n"
+"  --binning width|mass  equal-width bins ((m-1)/M, m/M] (default), or\n"
+"                        equal-mass bins of floor(n/M) or ceil(n/M) rows\n"
+"  --class K             one-vs-rest calibration of class K (an index\n"
+"                        0..K-1): p_K against [label = K], instead of the\n"
+"                        top-label confidence against correctness\n"
+"  --ci wilson|clopper-pearson\n"
+"                        interval for each bin's accuracy (default wilson)\n"
+"  --ci-level X          level of the interval and of the consistency band\n"
+"                        (default 0.95)\n"
+"  --band auto|exact|resample|none\n"
+"                        consistency band: the accuracies a calibrated\n"
+"                        model with the bin's confidences would show;\n"
+"                        exact (Poisson-binomial) or resampled outcomes;\n"
+"                        auto (default) is exact unless weights differ\n"
+"  --resamples R         draws for a resampled band (default 2000)\n"
+"  --seed S              seed of a resampled band (default 1): the same\n"
+"                        file and seed always give the same band\n";
+
+void
+cli_table_init(struct cli_table *t)
+{
+	memset(t, 0, sizeof(*t));
+	cli_read_init(&t->r);
+	calib_reliability_options_init(&t->o);
+	t->cls = -1;
+}
+
+int
+cli_table_option(const char *cmd, int opt, const char *arg,
+    struct cli_table *t)
+{
+	switch (opt) {
+	case CLI_OPT_CI:
+		if (strcmp(arg, "wilson") == 0)
+			t->o.interval = CALIB_INTERVAL_WILSON;
+		else if (strcmp(arg, "clopper-pearson") == 0)
+			t->o.interval = CALIB_INTERVAL_CLOPPER_PEARSON;
+		else {
+			cli_usage_error(cmd, "--ci: '%s' is not wilson or "
+			    "clopper-pearson", arg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_CI_LEVEL:
+		if (cli_parse_double(cmd, "ci-level", arg, &t->o.level) != 0)
+			return -1;
+		if (!(t->o.level > 0 && t->o.level < 1)) {
+			cli_usage_error(cmd, "--ci-level: '%s' is not strictly "
+			    "between 0 and 1", arg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_BAND:
+		if (strcmp(arg, "auto") == 0)
+			t->o.band = CALIB_BAND_AUTO;
+		else if (strcmp(arg, "exact") == 0)
+			t->o.band = CALIB_BAND_EXACT;
+		else if (strcmp(arg, "resample") == 0)
+			t->o.band = CALIB_BAND_RESAMPLE;
+		else if (strcmp(arg, "none") == 0)
+			t->o.band = CALIB_BAND_NONE;
+		else {
+			cli_usage_error(cmd, "--band: '%s' is not auto, exact, "
+			    "resample or none", arg);
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_RESAMPLES:
+		return cli_parse_int(cmd, "resamples", arg, 1, 100000000,
+		    &t->o.resamples) == 0 ? 1 : -1;
+	case CLI_OPT_SEED: {
+		char *end;
+		unsigned long long v;
+		/* strtoull would accept "-1" as a huge seed. */
+		if (arg[0] < '0' || arg[0] > '9') {
+			cli_usage_error(cmd, "--seed: '%s' is not a whole number "
+			    ">= 0", arg);
+			return -1;
+		}
+		v = strtoull(arg, &end, 10);
+		if (*end != '\0' || v > 4294967295ull) {
+			cli_usage_error(cmd, "--seed: '%s' is not a whole number "
+			    "from 0 to 4294967295", arg);
+			return -1;
+		}
+		t->o.seed = (unsigned long)v;
+		return 1;
+	}
+	case CLI_OPT_CLASS:
+		return cli_parse_int(cmd, "class", arg, 0, 1000000000,
+		    &t->cls) == 0 ? 1 : -1;
+	case CLI_OPT_BINS:
+		return cli_parse_int(cmd, "bins", arg, 1, 1000000,
+		    &t->o.bins) == 0 ? 1 : -1;
+	case CLI_OPT_BINNING:
+		if (strcmp(arg, "width") == 0)
+			t->o.binning = CALIB_BIN_WIDTH;
+		else if (strcmp(arg, "mass") == 0)
+			t->o.binning = CALIB_BIN_MASS;
+		else {
+			cli_usage_error(cmd, "--binning: '%s' is not width or "
+			    "mass", arg);
+			return -1;
+		}
+		return 1;
+	}
+	return cli_read_option(cmd, opt, arg, &t->r);
+}
+
+int
+cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
+    calib_preds **pp, calib_reliability *rel)
+{
+	calib_preds *p;
+	calib_error err;
+
+	*pp = NULL;
+	if (t->cls >= 0) {
+		if (t->r.binary_set && t->r.binary == CLI_BINARY_POSITIVE)
+			return cli_usage_error(cmd, "--class and --binary "
+			    "positive both choose what is calibrated; give "
+			    "one of them");
+		t->r.ro.target = t->cls;
+	}
+	p = cli_read_preds(path, &t->r, 0);
+	if (p == NULL)
+		return CLI_ERROR;
+	if (calib_reliability_compute(p, &t->o, rel, &err) != CALIB_OK) {
+		cli_lib_error(&err);
+		calib_preds_free(p);
+		return CLI_ERROR;
+	}
+	*pp = p;
+	return CLI_OK;
+}
+
+void
+cli_table_summary(const calib_reliability *rel, struct cli_table_summary *s)
+{
+	const calib_bins *b = &rel->table;
+	double sc = 0, oc = 0;
+	int j;
+
+	for (j = 0; j < b->m; j++) {
+		sc += b->bin[j].sum_score;
+		oc += b->bin[j].sum_outcome;
+	}
+	s->ece = calib_ece(b);
+	s->mce = calib_mce(b);
+	s->oe = calib_oe(b);
+	s->confidence = b->total_weight > 0 ? sc / b->total_weight : NAN;
+	s->accuracy = b->total_weight > 0 ? oc / b->total_weight : NAN;
+}
+
+const char *
+cli_table_target(const calib_preds *p, char *buf, size_t size)
+{
+	if (p->target == CALIB_TARGET_TOP)
+		return p->k == 2 ? "binary top-label" : "top-label";
+	if (p->k == 2 && p->target == 1)
+		return "binary positive";
+	snprintf(buf, size, "class %d ('%s') vs rest", p->target,
+	    p->class_names[p->target]);
+	return buf;
+}
+
+const char *
+cli_table_interval_name(const calib_reliability *rel)
+{
+	return rel->interval == CALIB_INTERVAL_WILSON ? "wilson" :
+	    "clopper-pearson";
+}
+
+const char *
+cli_table_band_name(const calib_reliability *rel)
+{
+	switch (rel->band) {
+	case CALIB_BAND_EXACT:
+		return "exact";
+	case CALIB_BAND_RESAMPLE:
+		return "resample";
+	default:
+		return "none";
+	}
+}
+
+int
+cli_table_format_parse(const char *s)
+{
+	if (strcmp(s, "text") == 0)
+		return CLI_TABLE_TEXT;
+	if (strcmp(s, "csv") == 0)
+		return CLI_TABLE_CSV;
+	if (strcmp(s, "tsv") == 0)
+		return CLI_TABLE_TSV;
+	if (strcmp(s, "json") == 0)
+		return CLI_TABLE_JSON;
+	return -1;
+}
+
+int
+cli_table_format_for(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot == NULL || strchr(dot, '/') != NULL)
+		return CLI_TABLE_TEXT;
+	if (strcasecmp(dot, ".csv") == 0)
+		return CLI_TABLE_CSV;
+	if (strcasecmp(dot, ".tsv") == 0)
+		return CLI_TABLE_TSV;
+	if (strcasecmp(dot, ".json") == 0)
+		return CLI_TABLE_JSON;
+	return CLI_TABLE_TEXT;
+}
+
+/* The derived columns of bin j; NaN where the bin is empty. */
+struct row {
+	double conf, acc, gap;
+};
+
+static struct row
+bin_row(const calib_bin *b)
+{
+	struct row r;
+
+	if (b->weight > 0) {
+		r.conf = b->sum_score / b->weight;
+		r.acc = b->sum_outcome / b->weight;
+		r.gap = r.acc - r.conf;
+	} else
+		r.conf = r.acc = r.gap = NAN;
+	return r;
+}
+
+static const char *const columns[] = {
+	"bin", "lo", "hi", "count", "weight", "conf", "acc", "gap", "acc_lo",
+	"acc_hi", "band_lo", "band_hi", NULL
+};
+
+static void
+write_text(FILE *fp, const char *file, const calib_preds *p,
+    const calib_reliability *rel)
+{
+	const calib_bins *b = &rel->table;
+	struct cli_table_summary s;
+	char tbuf[160];
+	int j, c;
+
+	cli_table_summary(rel, &s);
+	fprintf(fp, "# %s: %zu rows, %d classes, %s\n", file, b->n, p->k,
+	    cli_table_target(p, tbuf, sizeof(tbuf)));
+	if (b->binning == CALIB_BIN_WIDTH)
+		fprintf(fp, "# %d equal-width bins ((m-1)/M, m/M], temperature "
+		    "%g\n", b->m, p->temperature);
+	else
+		fprintf(fp, "# %d equal-mass bins (%d asked for), temperature "
+		    "%g\n", b->m, b->requested, p->temperature);
+	fprintf(fp, "# acc_lo, acc_hi: %g%% %s interval of acc\n",
+	    100 * rel->level, rel->interval == CALIB_INTERVAL_WILSON ?
+	    "Wilson score" : "Clopper-Pearson");
+	if (rel->band == CALIB_BAND_EXACT)
+		fprintf(fp, "# band_lo, band_hi: %g%% consistency band, exact "
+		    "(Poisson-binomial)\n", 100 * rel->level);
+	else if (rel->band == CALIB_BAND_RESAMPLE)
+		fprintf(fp, "# band_lo, band_hi: %g%% consistency band, %d "
+		    "resamples, seed %lu\n", 100 * rel->level, rel->resamples,
+		    rel->seed);
+	fprintf(fp, "# ECE %.8g  MCE %.8g  OE %.8g  accuracy %.8g  "
+	    "confidence %.8g\n", s.ece, s.mce, s.oe, s.accuracy,
+	    s.confidence);
+	fprintf(fp, "%4s %9s %9s %8s %10s", columns[0], columns[1],
+	    columns[2], columns[3], columns[4]);
+	for (c = 5; columns[c] != NULL; c++)
+		fprintf(fp, " %9s", columns[c]);
+	fputc('\n', fp);
+	for (j = 0; j < b->m; j++) {
+		const calib_bin *x = &b->bin[j];
+		const calib_bin_uncertainty *u = &rel->u[j];
+		struct row r = bin_row(x);
+		const double v[] = { r.conf, r.acc, r.gap, u->acc_lo,
+		    u->acc_hi, u->band_lo, u->band_hi };
+		size_t i;
+
+		fprintf(fp, "%4d %9.6f %9.6f %8zu %10.6g", j + 1, x->lo, x->hi,
+		    x->count, x->weight);
+		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+			if (isnan(v[i]))
+				fprintf(fp, " %9s", "-");
+			else
+				fprintf(fp, " %9.6f", v[i]);
+		fputc('\n', fp);
+	}
+}
+
+/* A number for CSV/TSV: shortest round-trip text, empty when missing. */
+static void
+field(FILE *fp, char sep, double v)
+{
+	char buf[40];
+
+	fputc(sep, fp);
+	if (isnan(v))
+		return;
+	cli_fmt_number(buf, sizeof(buf), v);
+	fputs(buf, fp);
+}
+
+static void
+write_delimited(FILE *fp, const calib_reliability *rel, char sep)
+{
+	const calib_bins *b = &rel->table;
+	int j, c;
+
+	fputs(columns[0], fp);
+	for (c = 1; columns[c] != NULL; c++)
+		fprintf(fp, "%c%s", sep, columns[c]);
+	fputc('\n', fp);
+	for (j = 0; j < b->m; j++) {
+		const calib_bin *x = &b->bin[j];
+		const calib_bin_uncertainty *u = &rel->u[j];
+		struct row r = bin_row(x);
+
+		fprintf(fp, "%d", j + 1);
+		field(fp, sep, x->lo);
+		field(fp, sep, x->hi);
+		fprintf(fp, "%c%zu", sep, x->count);
+		field(fp, sep, x->weight);
+		field(fp, sep, r.conf);
+		field(fp, sep, r.acc);
+		field(fp, sep, r.gap);
+		field(fp, sep, u->acc_lo);
+		field(fp, sep, u->acc_hi);
+		field(fp, sep, u->band_lo);
+		field(fp, sep, u->band_hi);
+		fputc('\n', fp);
+	}
+}
+
+static void
+json_num(FILE *fp, const char *key, double v)
+{
+	char buf[40];
+
+	cli_fmt_number(buf, sizeof(buf), v);
+	fprintf(fp, ",\"%s\":%s", key, buf);
+}
+
+static void
+write_json(FILE *fp, const char *file, const calib_preds *p,
+    const calib_reliability *rel)
+{
+	const calib_bins *b = &rel->table;
+	struct cli_table_summary s;
+	char tbuf[160];
+	int j;
+
+	cli_table_summary(rel, &s);
+	fputs("{\"file\":", fp);
+	cli_json_string(fp, file);
+	fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"target\":", b->n, p->k);
+	cli_json_string(fp, cli_table_target(p, tbuf, sizeof(tbuf)));
+	if (p->target == CALIB_TARGET_TOP)
+		fputs(",\"class\":null", fp);
+	else
+		fprintf(fp, ",\"class\":%d", p->target);
+	fprintf(fp, ",\"bins\":%d,\"binning\":\"%s\"", b->m,
+	    b->binning == CALIB_BIN_WIDTH ? "width" : "mass");
+	json_num(fp, "temperature", p->temperature);
+	fprintf(fp, ",\"interval\":\"%s\"", cli_table_interval_name(rel));
+	json_num(fp, "level", rel->level);
+	fprintf(fp, ",\"band\":\"%s\"", cli_table_band_name(rel));
+	if (rel->band == CALIB_BAND_RESAMPLE)
+		fprintf(fp, ",\"resamples\":%d,\"seed\":%lu", rel->resamples,
+		    rel->seed);
+	else
+		fputs(",\"resamples\":null,\"seed\":null", fp);
+	json_num(fp, "ece", s.ece);
+	json_num(fp, "mce", s.mce);
+	json_num(fp, "oe", s.oe);
+	json_num(fp, "accuracy", s.accuracy);
+	json_num(fp, "confidence", s.confidence);
+	fputs(",\"table\":[", fp);
+	for (j = 0; j < b->m; j++) {
+		const calib_bin *x = &b->bin[j];
+		const calib_bin_uncertainty *u = &rel->u[j];
+		struct row r = bin_row(x);
+
+		fprintf(fp, "%s{\"bin\":%d", j ? "," : "", j + 1);
+		json_num(fp, "lo", x->lo);
+		json_num(fp, "hi", x->hi);
+		fprintf(fp, ",\"count\":%zu", x->count);
+		json_num(fp, "weight", x->weight);
+		json_num(fp, "conf", r.conf);
+		json_num(fp, "acc", r.acc);
+		json_num(fp, "gap", r.gap);
+		json_num(fp, "acc_lo", u->acc_lo);
+		json_num(fp, "acc_hi", u->acc_hi);
+		json_num(fp, "band_lo", u->band_lo);
+		json_num(fp, "band_hi", u->band_hi);
+		fputc('}', fp);
+	}
+	fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+}
+
+void
+cli_table_write(FILE *fp, int fmt, const char *file, const calib_preds *p,
+    const calib_reliability *rel)
+{
+	switch (fmt) {
+	case CLI_TABLE_TEXT:
+		write_text(fp, file, p, rel);
+		break;
+	case CLI_TABLE_CSV:
+		write_delimited(fp, rel, ',');
+		break;
+	case CLI_TABLE_TSV:
+		write_delimited(fp, rel, '\t');
+		break;
+	case CLI_TABLE_JSON:
+		write_json(fp, file, p, rel);
+		break;
+	}
+}
+
+int
+cli_table_save(const char *path, int fmt, const char *file,
+    const calib_preds *p, const calib_reliability *rel)
+{
+	struct cli_out out;
+
+	if (cli_out_open(&out, path) != 0)
+		return CLI_ERROR;
+	cli_table_write(out.fp, fmt, file, p, rel);
+	return cli_out_commit(&out) == 0 ? CLI_OK : CLI_ERROR;
+}
+
+/* ---- figures drawn from the table --------------------------------- */
+
+int
+cli_table_figure(const char *cmd, const char *script, const char *input,
+    const char *output, const char *table, struct cli_table *t,
+    const struct cli_plot_opts *po, int log_count)
+{
+	struct cli_table_summary s;
+	struct cli_plot *pl;
+	calib_reliability rel;
+	calib_preds *p;
+	char buf[300];
+	const char *base;
+	FILE *fp;
+	int rc;
+
+	if (output == NULL)
+		return cli_usage_error(cmd, "no figure named: give -o FILE "
+		    "(.png, .svg or .pdf)");
+	if (cli_plot_terminal(output) == NULL)
+		return cli_usage_error(cmd, "-o '%s': the figure's name must "
+		    "end in .png, .svg or .pdf", output);
+	rc = cli_table_compute(cmd, input, t, &p, &rel);
+	if (rc != CLI_OK)
+		return rc;
+	if (table != NULL) {
+		rc = cli_table_save(table, cli_table_format_for(table), input,
+		    p, &rel);
+		if (rc != CLI_OK)
+			goto done;
+	}
+	rc = CLI_ERROR;
+	pl = cli_plot_new(script, output);
+	if (pl == NULL)
+		goto done;
+	cli_plot_protect(pl, input);
+	if (table != NULL)
+		cli_plot_protect(pl, table);
+	fp = cli_plot_data(pl, "datafile", "bins");
+	if (fp != NULL)
+		cli_table_write(fp, CLI_TABLE_CSV, input, p, &rel);
+
+	cli_table_summary(&rel, &s);
+	if (strcmp(input, "-") == 0)
+		base = "standard input";
+	else
+		base = strrchr(input, '/') ? strrchr(input, '/') + 1 : input;
+	cli_plot_set_string(pl, "title", po->title ? po->title : base);
+	cli_plot_set_number(pl, "n", (double)rel.table.n);
+	cli_plot_set_number(pl, "ece", s.ece);
+	cli_plot_set_number(pl, "mce", s.mce);
+	cli_plot_set_number(pl, "oe", s.oe);
+	cli_plot_set_number(pl, "accuracy", s.accuracy);
+	cli_plot_set_number(pl, "confidence", s.confidence);
+	cli_plot_set_number(pl, "level", rel.level);
+	cli_plot_set_string(pl, "interval", rel.interval ==
+	    CALIB_INTERVAL_WILSON ? "Wilson" : "Clopper-Pearson");
+	cli_plot_set_string(pl, "band", rel.band == CALIB_BAND_EXACT ?
+	    "exact" : rel.band == CALIB_BAND_RESAMPLE ? "resampled" : "");
+	cli_plot_set_number(pl, "logcount", log_count);
+	if (rel.table.binning == CALIB_BIN_WIDTH)
+		snprintf(buf, sizeof(buf), "%d equal-width bins", rel.table.m);
+	else
+		snprintf(buf, sizeof(buf), "%d equal-mass bins", rel.table.m);
+	cli_plot_set_string(pl, "binning", buf);
+	if (p->target == CALIB_TARGET_TOP) {
+		cli_plot_set_string(pl, "xlabel", "Confidence");
+		cli_plot_set_string(pl, "ylabel", "Accuracy");
+		cli_plot_set_string(pl, "acclabel", "Accuracy");
+		cli_plot_set_string(pl, "conflabel", "Avg. confidence");
+	} else {
+		const char *name = p->class_names[p->target];
+		snprintf(buf, sizeof(buf), "Predicted probability of class %s",
+		    name);
+		cli_plot_set_string(pl, "xlabel", buf);
+		snprintf(buf, sizeof(buf), "Frequency of class %s", name);
+		cli_plot_set_string(pl, "ylabel", buf);
+		cli_plot_set_string(pl, "acclabel", buf);
+		cli_plot_set_string(pl, "conflabel", "Avg. probability");
+	}
+	rc = cli_plot_render(pl, po);
+	cli_plot_free(pl);
+done:
+	calib_reliability_release(&rel);
+	calib_preds_free(p);
+	return rc;
+}

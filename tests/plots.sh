@@ -1,0 +1,284 @@
+#!/bin/sh
+# plots.sh - calib diagram and hist: figures of the requested format and
+# size, the numbers written in them, --table, what reaches gnuplot (a fake
+# gnuplot records it), names with spaces, quotes and shell syntax, and
+# every way of not drawing: no gnuplot, gnuplot failing, crashing or
+# writing nothing.  Tests that need a real gnuplot skip without one.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/setup.sh"
+
+MC=$DATA/multiclass.csv
+# Private directories go here, so leftovers are seen.
+mkdir "$T/tmp"
+TMPDIR=$T/tmp
+export TMPDIR
+
+if command -v gnuplot >/dev/null 2>&1 && gnuplot -e 'set terminal pngcairo' </dev/null >/dev/null 2>&1; then
+	have_gnuplot=1
+else
+	have_gnuplot=0
+fi
+
+# png_size FILE: "W H" from the IHDR chunk
+png_size() {
+	od -An -tu1 -j16 -N8 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4,
+		$5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'
+}
+is_png() {
+	[ "$(od -An -tx1 -N8 "$1" | tr -d ' ')" = 89504e470d0a1a0a ] &&
+	[ "$(od -An -c -j12 -N4 "$1" | tr -d ' ')" = IHDR ]
+}
+is_svg() { # is_svg FILE W H
+	grep -q "<svg" "$1" && grep -q "width=\"$2\" height=\"$3\"" "$1" &&
+	grep -q "</svg>" "$1" &&
+	{ ! command -v xmllint >/dev/null 2>&1 || xmllint --noout "$1" 2>/dev/null; }
+}
+is_pdf() { # is_pdf FILE W H
+	[ "$(head -c 5 "$1")" = "%PDF-" ] &&
+	grep -aq "/MediaBox \[ 0 0 $2 $3 \]" "$1" &&
+	tail -c 64 "$1" | grep -aq '%%EOF'
+}
+# has FILE TEXT DESCRIPTION: like check_contains, without printing FILE
+has() {
+	grep -F -- "$2" "$1" >/dev/null
+	s=$?
+	ok $s "$3"
+	[ $s -eq 0 ] || diag "'$2' not found in $1"
+}
+no_leftovers() { # no temporary files in DIR and no private directory
+	[ -z "$(ls -A "$1" | grep calib-tmp)" ] && [ -z "$(ls -A "$T/tmp")" ]
+}
+
+# --- a fake gnuplot records what calib hands over (no gnuplot needed)
+mkdir "$T/bin" "$T/log"
+cat >"$T/bin/fakegp" <<'EOF'
+#!/bin/sh
+printf '%s\n' "$@" >"$LOGDIR/args"
+pwd >"$LOGDIR/cwd"
+cp vars.gp "$LOGDIR/vars.gp"
+cp datafile.csv "$LOGDIR/data.csv"
+printf 'FIGURE'
+EOF
+chmod +x "$T/bin/fakegp"
+LOGDIR=$T/log
+export LOGDIR
+odd='a b'"'"'c";d $(touch pwned) `touch pwned2` @x'
+(cd "$T" && "$CALIB" diagram --bins 5 --gnuplot ./bin/fakegp --title "$odd" \
+    -o "$T/fake.png" "$MC" >"$T/out" 2>"$T/err")
+rc=$?
+check_status 0 "diagram with a fake gnuplot given by a relative path"
+[ "$(cat "$T/fake.png")" = FIGURE ]
+ok $? "the figure is gnuplot's standard output"
+[ "$(sed -n 1,2p "$T/log/args" | tr '\n' ' ')" = "-d vars.gp " ] &&
+[ "$(wc -l <"$T/log/args")" -eq 3 ] &&
+case $(sed -n 3p "$T/log/args") in /*/plots/reliability.gp) true ;; *) false ;; esac
+ok $? "gnuplot's arguments: -d vars.gp /.../plots/reliability.gp"
+case $(cat "$T/log/cwd") in "$T/tmp/calib-plot-"*) true ;; *) false ;; esac
+ok $? "gnuplot runs in a private directory under \$TMPDIR"
+run bins --bins 5 -f csv "$MC"
+cmp -s "$T/out" "$T/log/data.csv"
+ok $? "its data file is the table of calib bins -f csv"
+grep -qx "title = 'a b''c\";d \$(touch pwned) \`touch pwned2\` @x'" "$T/log/vars.gp"
+ok $? "the title is one single-quoted gnuplot literal, quote doubled"
+grep -qx "datafile = 'datafile.csv'" "$T/log/vars.gp" &&
+grep -qx "term = 'pngcairo'" "$T/log/vars.gp" &&
+grep -qx "outfile = ''" "$T/log/vars.gp" &&
+grep -qx "n = 5.0" "$T/log/vars.gp" &&
+grep -q "^ece = 0.2200000000000000[0-9]*$" "$T/log/vars.gp" &&
+grep -qx "band = 'exact'" "$T/log/vars.gp"
+ok $? "variables: datafile, term, outfile, n, ece, band"
+grep -q '^width' "$T/log/vars.gp"
+[ $? -ne 0 ]
+ok $? "no size unless --size is given"
+no_leftovers "$T"
+ok $? "private directory removed, no temporary file left"
+run diagram --bins 5 --gnuplot "$T/bin/fakegp" --size 300x200 --title "$(printf 'two\nlines')" -o "$T/fake.svg" "$MC"
+grep -qx "term = 'svg'" "$T/log/vars.gp" && grep -qx "width = 300.0" "$T/log/vars.gp" &&
+grep -qx "height = 200.0" "$T/log/vars.gp"
+ok $? "--size and .svg reach the script"
+grep -qx "title = 'two'.\"\\\\012\".'lines'" "$T/log/vars.gp"
+ok $? "a newline in the title becomes an octal escape"
+run hist --gnuplot "$T/bin/fakegp" --class 1 -o "$T/fake.pdf" "$MC"
+grep -qx "term = 'pdfcairo'" "$T/log/vars.gp" &&
+grep -qx "xlabel = 'Predicted probability of class 1'" "$T/log/vars.gp" &&
+case $(sed -n 3p "$T/log/args") in */plots/histogram.gp) true ;; *) false ;; esac
+ok $? "hist runs histogram.gp; --class labels the axis"
+
+rc=0
+"$CALIB" hist --gnuplot "$T/bin/fakegp" -o "$T/fake.png" - <"$MC" >"$T/out" 2>"$T/err" || rc=$?
+check_status 0 "hist from standard input"
+grep -qx "title = 'standard input'" "$T/log/vars.gp"
+ok $? "standard input is titled so"
+
+# --- every way of not drawing: exit 3, no figure, the data and a script kept
+echo old >"$T/keep.png"
+run diagram --bins 5 --gnuplot /nonexistent/gnuplot -o "$T/keep.png" "$MC"
+check_status 3 "no gnuplot"
+check_contains "$T/err" "figure '$T/keep.png' not drawn: cannot run gnuplot '/nonexistent/gnuplot': No such file or directory" \
+    "no gnuplot: says so"
+check_contains "$T/err" "kept '$T/keep-bins.csv' and '$T/keep.gp'; to draw the figure later, run 'gnuplot keep.gp' in '$T'" \
+    "no gnuplot: says what was kept and how to draw it"
+[ "$(cat "$T/keep.png")" = old ]
+ok $? "no gnuplot: an existing figure is left alone"
+run bins --bins 5 -f csv "$MC"
+cmp -s "$T/out" "$T/keep-bins.csv"
+ok $? "no gnuplot: the kept data is the bin table"
+grep -qx "datafile = 'keep-bins.csv'" "$T/keep.gp" && grep -qx "outfile = 'keep.png'" "$T/keep.gp" &&
+grep -q '^# reliability.gp - a reliability diagram' "$T/keep.gp"
+ok $? "no gnuplot: the kept script holds the variables and the script"
+no_leftovers "$T"
+ok $? "no gnuplot: no temporary files"
+
+run diagram --bins 5 --gnuplot /bin/false -o "$T/keep.png" "$MC"
+check_status 3 "gnuplot failing"
+check_contains "$T/err" "gnuplot '/bin/false' failed (exit status 1)" "failure reported with its status"
+[ "$(cat "$T/keep.png")" = old ] && no_leftovers "$T"
+ok $? "failure: existing figure untouched, nothing left behind"
+run diagram --bins 5 --gnuplot /bin/true -o "$T/empty.png" "$MC"
+check_status 3 "gnuplot writing nothing"
+check_contains "$T/err" "gnuplot '/bin/true' wrote nothing" "empty output reported"
+[ ! -e "$T/empty.png" ]
+ok $? "no empty figure"
+printf '#!/bin/sh\necho "dying" >&2\nkill -9 $$\n' >"$T/bin/crash"
+chmod +x "$T/bin/crash"
+run hist --gnuplot "$T/bin/crash" -o "$T/crash.png" "$MC"
+check_status 3 "gnuplot killed by a signal"
+check_contains "$T/err" "killed by signal 9" "the signal is named"
+check_contains "$T/err" "calib: gnuplot: dying" "gnuplot's standard error is shown"
+[ ! -e "$T/crash.png" ] && no_leftovers "$T"
+ok $? "crash: nothing left behind"
+# The kept files never overwrite the input.
+cp "$MC" "$T/in-bins.csv"
+run diagram --gnuplot /nonexistent -o "$T/in.png" "$T/in-bins.csv"
+check_status 3 "input named like the kept data"
+cmp -s "$MC" "$T/in-bins.csv"
+ok $? "the input was not overwritten"
+check_contains "$T/err" "would overwrite a file named on the command line" "and the message says why"
+
+# --- errors before drawing: exit 2, nothing written
+run diagram "$MC"
+check_status 2 "no -o"
+check_contains "$T/err" "no figure named" "missing -o explained"
+run diagram -o "$T/fig.gif" "$MC"
+check_status 2 "unknown figure format"
+check_contains "$T/err" "must end in .png, .svg or .pdf" "format explained"
+run hist --size 10x10 -o "$T/fig.png" "$MC"
+check_status 2 "--size 10x10 refused"
+run hist --size big -o "$T/fig.png" "$MC"
+check_status 2 "--size big refused"
+printf 'label,p_0,p_1\n0,0.5\n' >"$T/short.csv"
+run diagram -o "$T/short.png" "$T/short.csv"
+check_status 2 "bad input"
+check_contains "$T/err" "short.csv:2" "bad input located"
+[ ! -e "$T/short.png" ] && [ ! -e "$T/short.gp" ] && no_leftovers "$T"
+ok $? "bad input: no figure, nothing kept"
+mkdir "$T/noscripts"
+rc=0
+CALIB_PLOTS_DIR=$T/noscripts "$CALIB" diagram --gnuplot "$T/bin/fakegp" -o "$T/x.png" "$MC" >"$T/out" 2>"$T/err" || rc=$?
+check_status 2 "no scripts in \$CALIB_PLOTS_DIR"
+check_contains "$T/err" "cannot read the gnuplot script '$T/noscripts/reliability.gp'" "missing script named"
+run diagram --help
+check_contains "$T/out" "--log-count" "diagram --help"
+run help hist
+check_contains "$T/out" "Usage: calib hist" "help hist"
+
+# --- real figures
+if [ "$have_gnuplot" -eq 0 ]; then
+	skip "figures rendered" "gnuplot with pngcairo not installed"
+	done_testing
+	exit
+fi
+
+run diagram --bins 5 -o "$T/d.png" "$MC"
+check_status 0 "diagram to PNG"
+is_png "$T/d.png"
+ok $? "a PNG file"
+[ "$(png_size "$T/d.png")" = "640 760" ]
+ok $? "default size 640 x 760 ($(png_size "$T/d.png"))"
+[ ! -s "$T/err" ]
+ok $? "gnuplot printed nothing"
+[ -s "$T/err" ] && diag "$(cat "$T/err")"
+no_leftovers "$T"
+ok $? "nothing left behind"
+run diagram --bins 5 --size 500x400 --log-count -o "$T/d2.png" "$MC"
+[ "$rc" -eq 0 ] && [ "$(png_size "$T/d2.png")" = "500 400" ]
+ok $? "--size 500x400 gives a 500 x 400 PNG"
+run diagram --bins 5 --size 700x650 --title 'T & <b>' -o "$T/d.svg" "$MC"
+check_status 0 "diagram to SVG"
+is_svg "$T/d.svg" 700 650
+ok $? "an SVG of 700 x 650"
+has "$T/d.svg" "ECE 22.00%   MCE 37.50%   OE 13.12%   n = 5" "the figure shows ECE .22, MCE .375, OE .13125, n 5"
+has "$T/d.svg" "T &amp; &lt;b" "the title, escaped in the SVG"
+has "$T/d.svg" "consistency band (95%, exact)" "the band is in the key"
+has "$T/d.svg" "Wilson interval (95%)" "the interval is in the key"
+run diagram --bins 5 --ci clopper-pearson --ci-level 0.9 -o "$T/d3.svg" "$MC"
+has "$T/d3.svg" "Clopper-Pearson interval (90%)" "--ci and --ci-level reach the key"
+run diagram --bins 5 --size 400x300 -o "$T/d.pdf" "$MC"
+check_status 0 "diagram to PDF"
+is_pdf "$T/d.pdf" 400 300
+ok $? "a PDF with MediaBox 400 x 300"
+
+run hist --bins 5 -o "$T/h.png" "$MC"
+check_status 0 "hist to PNG"
+is_png "$T/h.png" && [ "$(png_size "$T/h.png")" = "640 480" ]
+ok $? "a 640 x 480 PNG"
+run hist --bins 5 --size 480x360 -o "$T/h.svg" "$MC"
+is_svg "$T/h.svg" 480 360
+ok $? "hist to a 480 x 360 SVG"
+has "$T/h.svg" "Accuracy 60.00%" "the accuracy line: 3/5"
+has "$T/h.svg" "Avg. confidence 68.00%" "the confidence line: 3.4/5"
+has "$T/h.svg" "overconfidence +8.00%" "the distance between them: +8%"
+run hist --log-count -o "$T/h.pdf" "$MC"
+is_pdf "$T/h.pdf" 640 480
+ok $? "hist to PDF"
+if [ -r "$top_srcdir/data/fashion-mnist-ls0.10.csv" ]; then
+	run hist --size 600x400 --binning mass -o "$T/h2.svg" "$top_srcdir/data/fashion-mnist-ls0.10.csv"
+	has "$T/h2.svg" "overconfidence -6.49%" "demo ls0.10: underconfident by 6.49 %"
+fi
+
+# --table writes the table too, in the format its name asks for
+run diagram --bins 5 --table "$T/t.csv" -o "$T/t.png" "$MC"
+run bins --bins 5 -f csv "$MC"
+cmp -s "$T/out" "$T/t.csv"
+ok $? "--table t.csv = calib bins -f csv"
+run hist --bins 5 --table "$T/t.json" -o "$T/t.png" "$MC"
+run bins --bins 5 -f json "$MC"
+cmp -s "$T/out" "$T/t.json"
+ok $? "--table t.json = calib bins -f json"
+
+# --- names with spaces, quotes and shell syntax, and a relative output
+dir="$T/we ird;dir"
+mkdir "$dir"
+cp "$MC" "$dir/in put'q\".csv"
+(cd "$dir" && "$CALIB" diagram --bins 5 --title "$odd" -o "$odd.png" "in put'q\".csv" >"$T/out" 2>"$T/err")
+rc=$?
+check_status 0 "odd names: diagram"
+is_png "$dir/$odd.png"
+ok $? "odd names: the figure is at exactly the name given"
+(cd "$dir" && "$CALIB" hist --title "$odd" -o "$odd.svg" "in put'q\".csv" >"$T/out" 2>"$T/err")
+grep -q "a b'c&quot;;d \$(touch pwned) \`touch pwned2\` @x" "$dir/$odd.svg" ||
+grep -q "a b'c\";d \$(touch pwned) \`touch pwned2\` @x" "$dir/$odd.svg"
+ok $? "odd names: the title is drawn literally"
+# ... and the kept script draws the figure later, names and all
+(cd "$dir" && "$CALIB" diagram --bins 5 --gnuplot /nonexistent --title "$odd" -o "$odd later.png" "in put'q\".csv" >"$T/out" 2>"$T/err")
+rc=$?
+check_status 3 "odd names: no gnuplot"
+(cd "$dir" && gnuplot "$odd later.gp" >/dev/null 2>"$T/err")
+s=$?
+[ $s -eq 0 ] && is_png "$dir/$odd later.png"
+ok $? "odd names: the kept script draws the figure"
+[ -z "$(find "$T" -name 'pwned*')" ]
+ok $? "nothing in any name was run"
+no_leftovers "$dir"
+ok $? "odd names: nothing left behind"
+
+# CALIB_PLOTS_DIR is searched first.
+mkdir "$T/myplots"
+printf "print 'my own script'\nset terminal term size 100,100\nplot x\n" >"$T/myplots/histogram.gp"
+rc=0
+CALIB_PLOTS_DIR=$T/myplots "$CALIB" hist -o "$T/mine.png" "$MC" >"$T/out" 2>"$T/err" || rc=$?
+check_status 0 "a script from \$CALIB_PLOTS_DIR"
+check_contains "$T/err" "calib: gnuplot: my own script" "it was that script (its message is passed on)"
+[ "$(png_size "$T/mine.png")" = "100 100" ]
+ok $? "and its figure was kept"
+
+done_testing
