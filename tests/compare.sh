@@ -110,6 +110,40 @@ run compare --bootstrap 100 -o "$T/outdir" "$H" "$S5"
 check_status 0 "-o DIR"
 [ -s "$T/outdir/compare.txt" ] && [ -s "$T/outdir/compare.json" ]
 ok $? "compare.txt and compare.json written"
+# --- figures: the runs side by side and overlaid, or exit 3 without gnuplot
+mkdir "$T/tmp"
+if [ "$have_gnuplot" = 1 ]; then
+	run compare --bootstrap 50 --names hard,ls05,ls10 --epsilon 0,0.05,0.1 -o "$T/figs" "$H" "$S5" "$S10"
+	check_status 0 "figures drawn"
+	is_png "$T/figs/reliability.png" && [ "$(png_size "$T/figs/reliability.png")" = "1160 520" ]
+	ok $? "reliability.png: a PNG, 360 px per run + 80 wide"
+	is_png "$T/figs/confidence.png" && [ "$(png_size "$T/figs/confidence.png")" = "760 480" ]
+	ok $? "confidence.png: a 760 x 480 PNG"
+	run compare --bootstrap 20 --figures svg --size 900x400 -o "$T/svg" "$H" "$S5"
+	is_svg "$T/svg/reliability.svg" 900 400 && is_svg "$T/svg/confidence.svg" 900 400
+	ok $? "--figures svg --size 900x400"
+	run compare --bootstrap 20 --figures pdf -o "$T/pdf" "$H" "$S5"
+	is_pdf "$T/pdf/confidence.pdf" 760 480
+	ok $? "--figures pdf"
+else
+	skip "figures drawn" "no gnuplot with cairo terminals"
+	skip "reliability.png" "no gnuplot"
+	skip "confidence.png" "no gnuplot"
+	skip "svg figures" "no gnuplot"
+	skip "pdf figures" "no gnuplot"
+fi
+TMPDIR=$T/tmp run compare --bootstrap 20 --gnuplot /nonexistent/gnuplot -o "$T/nogp" "$H" "$S5"
+check_status 3 "without gnuplot: exit 3"
+[ -s "$T/nogp/compare.txt" ] && [ -s "$T/nogp/compare.json" ] && [ -s "$T/out" ] &&
+	[ ! -e "$T/nogp/reliability.png" ] && [ -s "$T/nogp/reliability.gp" ] &&
+	[ -s "$T/nogp/reliability-bins1.csv" ] && [ -s "$T/nogp/confidence-bins2.csv" ]
+ok $? "the reports, tables and scripts are still written"
+check_contains "$T/err" "cannot run gnuplot '/nonexistent/gnuplot'" "missing gnuplot explained"
+run compare --epsilon 0.1,0.2,0.3 "$H" "$S5"
+check_status 2 "--epsilon with more values than runs"
+run compare --figures gif "$H" "$S5"
+check_status 2 "--figures gif refused"
+
 run compare --bootstrap 0 "$H" "$S5"
 check_status 0 "--bootstrap 0"
 check_contains "$T/out" "(no interval)" "without replicates there is no interval"

@@ -12,31 +12,6 @@ mkdir "$T/tmp"
 TMPDIR=$T/tmp
 export TMPDIR
 
-if command -v gnuplot >/dev/null 2>&1 && gnuplot -e 'set terminal pngcairo' </dev/null >/dev/null 2>&1; then
-	have_gnuplot=1
-else
-	have_gnuplot=0
-fi
-
-# png_size FILE: "W H" from the IHDR chunk
-png_size() {
-	od -An -tu1 -j16 -N8 "$1" | awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4,
-		$5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'
-}
-is_png() {
-	[ "$(od -An -tx1 -N8 "$1" | tr -d ' ')" = 89504e470d0a1a0a ] &&
-	[ "$(od -An -c -j12 -N4 "$1" | tr -d ' ')" = IHDR ]
-}
-is_svg() { # is_svg FILE W H
-	grep -q "<svg" "$1" && grep -q "width=\"$2\" height=\"$3\"" "$1" &&
-	grep -q "</svg>" "$1" &&
-	{ ! command -v xmllint >/dev/null 2>&1 || xmllint --noout "$1" 2>/dev/null; }
-}
-is_pdf() { # is_pdf FILE W H
-	[ "$(head -c 5 "$1")" = "%PDF-" ] &&
-	grep -aq "/MediaBox \[ 0 0 $2 $3 \]" "$1" &&
-	tail -c 64 "$1" | grep -aq '%%EOF'
-}
 # has FILE TEXT DESCRIPTION: like check_contains, without printing FILE
 has() {
 	grep -F -- "$2" "$1" >/dev/null

@@ -23,7 +23,8 @@ enum {
 	OPT_BOOTSTRAP,
 	OPT_SEED,
 	OPT_CI_LEVEL,
-	OPT_EPSILON
+	OPT_EPSILON,
+	OPT_FIGURES
 };
 
 /* What compare reports, in order; pts: shown in percentage points. */
@@ -72,8 +73,10 @@ struct ctx {
 	int boot_n;
 	unsigned long seed;
 	double level;
-	double epsilon;
-	int have_epsilon;
+	double *eps;           /* per run, NaN when not given */
+	const char *eps_arg;
+	const char *figext;    /* "png", "svg" or "pdf" */
+	struct cli_plot_opts po;
 	calib_bootstrap boot;
 	int have_boot;
 	/* side[i]: overconfidence interval of run i (plain mode) */
@@ -104,19 +107,25 @@ usage(FILE *fp)
 	    "                         separated; repeat per arm.  Reports mean\n"
 	    "                         +- standard deviation over runs and Welch t\n"
 	    "                         intervals on the difference of means\n"
-	    "      --epsilon E        label-smoothing strength: mark 1-E+E/K and\n"
-	    "                         E/K in the confidence histogram\n"
+	    "      --epsilon E[,E...] label-smoothing strength of each run (or one\n"
+	    "                         for all): marks 1-E+E/K and E/K in the\n"
+	    "                         confidence histogram\n"
 	    "\n"
 	    "Output:\n"
 	    "  -f, --format FMT       text (default), json, markdown\n"
 	    "  -o, --output DIR       also write compare.txt, compare.json and\n"
-	    "                         the figures into DIR\n"
+	    "                         the figures reliability.png (the runs'\n"
+	    "                         reliability diagrams side by side) and\n"
+	    "                         confidence.png (their confidence\n"
+	    "                         histograms overlaid) into DIR\n"
+	    "      --figures EXT      png (default), svg or pdf\n"
 	    "  -h, --help             show this help\n"
-	    "\n%s\n%s"
+	    "\n%s\n%s\n%s"
 	    "\n"
 	    "Exit status: 0 success, 2 usage or input error (including runs\n"
 	    "whose labels differ), 3 figures not rendered (gnuplot missing).\n",
-	    cli_progname, cli_progname, cli_metric_help, cli_read_help);
+	    cli_progname, cli_progname, cli_plot_help, cli_metric_help,
+	    cli_read_help);
 }
 
 /* "runs/hard.csv.gz" -> "hard" */
@@ -578,6 +587,117 @@ write_file(const char *dir, const char *name, const struct ctx *C, int fmt)
 	return cli_out_commit(&out);
 }
 
+/* ---- figures ----------------------------------------------------- */
+
+/*
+ * DIR/reliability.EXT and DIR/confidence.EXT from plots/compare-*.gp, one
+ * bin table per run.  Returns CLI_OK, CLI_NO_RENDER or CLI_ERROR.
+ */
+static int
+draw(const struct ctx *C, const char *dir, const char *script,
+    const char *stem)
+{
+	calib_reliability_options ro;
+	struct cli_plot *pl;
+	char path[4096], var[32], tag[300];
+	int i, rc = CLI_ERROR;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", dir, stem, C->figext);
+	pl = cli_plot_new(script, path);
+	if (pl == NULL)
+		return CLI_ERROR;
+	calib_reliability_options_init(&ro);
+	ro.bins = C->r.mo.bins;
+	ro.binning = C->r.mo.binning;
+	ro.level = C->level;
+	for (i = 0; i < C->nruns; i++) {
+		const struct run *ru = &C->runs[i];
+		calib_reliability rel;
+		calib_error err;
+		FILE *fp;
+
+		cli_plot_protect(pl, ru->file);
+		if (calib_reliability_compute(ru->p, &ro, &rel, &err) !=
+		    CALIB_OK) {
+			cli_lib_error(&err);
+			goto done;
+		}
+		snprintf(var, sizeof(var), "data%d", i + 1);
+		snprintf(tag, sizeof(tag), "bins%d", i + 1);
+		fp = cli_plot_data(pl, var, tag);
+		if (fp != NULL)
+			cli_table_write(fp, CLI_TABLE_CSV, ru->file, ru->p, &rel);
+		calib_reliability_release(&rel);
+		if (fp == NULL)
+			goto done;
+		snprintf(var, sizeof(var), "label%d", i + 1);
+		cli_plot_set_string(pl, var, ru->name);
+		snprintf(var, sizeof(var), "ece%d", i + 1);
+		cli_plot_set_number(pl, var, ru->m.ece);
+		snprintf(var, sizeof(var), "oe%d", i + 1);
+		cli_plot_set_number(pl, var, ru->m.oe);
+		snprintf(var, sizeof(var), "over%d", i + 1);
+		cli_plot_set_number(pl, var, ru->m.overconfidence);
+		snprintf(var, sizeof(var), "acc%d", i + 1);
+		cli_plot_set_number(pl, var, ru->m.mean_confidence -
+		    ru->m.overconfidence);
+		snprintf(var, sizeof(var), "conf%d", i + 1);
+		cli_plot_set_number(pl, var, ru->m.mean_confidence);
+		if (C->eps != NULL && !isnan(C->eps[i])) {
+			snprintf(var, sizeof(var), "eps%d", i + 1);
+			cli_plot_set_number(pl, var, C->eps[i]);
+		}
+	}
+	cli_plot_set_number(pl, "ndata", C->nruns);
+	cli_plot_set_number(pl, "classes", C->runs[0].p->k);
+	cli_plot_set_number(pl, "level", C->level);
+	if (C->po.title != NULL)
+		cli_plot_set_string(pl, "title", C->po.title);
+	rc = cli_plot_render(pl, &C->po);
+done:
+	cli_plot_free(pl);
+	return rc;
+}
+
+/* "0,0.05,0.1" (one per run) or "0.1" (for every run). */
+static int
+parse_eps(struct ctx *C)
+{
+	char *list, *tok, *save = NULL, *end;
+	int i = 0;
+
+	C->eps = malloc((size_t)C->nruns * sizeof(double));
+	list = strdup(C->eps_arg);
+	if (C->eps == NULL || list == NULL) {
+		free(list);
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save), i++) {
+		double v;
+		errno = 0;
+		v = strtod(tok, &end);
+		if (end == tok || *end != '\0' || errno != 0 || !(v >= 0 &&
+		    v < 1) || i >= C->nruns) {
+			free(list);
+			return cli_usage_error("compare", i >= C->nruns ?
+			    "--epsilon gives more values than there are runs" :
+			    "--epsilon: '%s' is not a number in [0, 1)", tok);
+		}
+		C->eps[i] = v;
+	}
+	free(list);
+	if (i == 1)
+		for (; i < C->nruns; i++)
+			C->eps[i] = C->eps[0];
+	if (i != C->nruns)
+		return cli_usage_error("compare", "--epsilon gives %d values "
+		    "for %d runs (give one per run, or one for all)", i,
+		    C->nruns);
+	return CLI_OK;
+}
+
 /* ---- driver ------------------------------------------------------ */
 
 static int
@@ -677,6 +797,7 @@ ctx_free(struct ctx *C)
 	free(C->groups);
 	free(C->side);
 	free(C->cmp);
+	free(C->eps);
 	calib_bootstrap_release(&C->boot);
 }
 
@@ -690,6 +811,8 @@ run(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
 		{ "epsilon", required_argument, NULL, OPT_EPSILON },
+		{ "figures", required_argument, NULL, OPT_FIGURES },
+		CLI_PLOT_LONGOPTS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -708,6 +831,8 @@ run(int argc, char **argv)
 	C.boot_n = 1000;
 	C.seed = 20191206;
 	C.level = 0.95;
+	C.figext = "png";
+	cli_plot_opts_init(&C.po);
 	while ((opt = getopt_long(argc, argv, "n:f:o:h", options, NULL)) != -1) {
 		int h;
 		switch (opt) {
@@ -754,16 +879,17 @@ run(int argc, char **argv)
 			}
 			break;
 		case OPT_EPSILON:
-			if (cli_parse_double("compare", "epsilon", optarg,
-			    &C.epsilon) != 0 || !(C.epsilon >= 0 &&
-			    C.epsilon < 1)) {
-				if (!(C.epsilon >= 0 && C.epsilon < 1))
-					cli_usage_error("compare", "--epsilon "
-					    "must be in [0, 1)");
-				rc = CLI_ERROR;
+			C.eps_arg = optarg;
+			break;
+		case OPT_FIGURES:
+			if (strcmp(optarg, "png") != 0 &&
+			    strcmp(optarg, "svg") != 0 &&
+			    strcmp(optarg, "pdf") != 0) {
+				rc = cli_usage_error("compare", "--figures: '%s' "
+				    "is not png, svg or pdf", optarg);
 				goto out;
 			}
-			C.have_epsilon = 1;
+			C.figext = optarg;
 			break;
 		case 'f':
 			if (strcmp(optarg, "text") == 0)
@@ -785,7 +911,10 @@ run(int argc, char **argv)
 			rc = cli_usage_error("compare", "invalid option");
 			goto out;
 		default:
-			h = cli_read_option("compare", opt, optarg, &C.r);
+			h = cli_plot_option("compare", opt, optarg, &C.po);
+			if (h == 0)
+				h = cli_read_option("compare", opt, optarg,
+				    &C.r);
 			if (h <= 0) {
 				rc = h < 0 ? CLI_ERROR :
 				    cli_usage_error("compare", "invalid option");
@@ -828,6 +957,8 @@ run(int argc, char **argv)
 			}
 	}
 	if ((rc = set_names(&C, names)) != CLI_OK)
+		goto out;
+	if (C.eps_arg != NULL && (rc = parse_eps(&C)) != CLI_OK)
 		goto out;
 
 	/* Read every run; the bootstrap needs the matrix for classwise ECE. */
@@ -940,6 +1071,17 @@ run(int argc, char **argv)
 		cli_error("cannot write to standard output: %s",
 		    strerror(errno));
 		rc = CLI_ERROR;
+		goto out;
+	}
+	/* Figures last: without gnuplot the numbers are still all there. */
+	if (outdir != NULL) {
+		int r1 = draw(&C, outdir, "compare-reliability.gp",
+		    "reliability");
+		int r2 = r1 == CLI_ERROR ? CLI_ERROR : draw(&C, outdir,
+		    "compare-histogram.gp", "confidence");
+		rc = r1 == CLI_ERROR || r2 == CLI_ERROR ? CLI_ERROR :
+		    r1 == CLI_NO_RENDER || r2 == CLI_NO_RENDER ? CLI_NO_RENDER :
+		    CLI_OK;
 	}
 
 out:
