@@ -15,6 +15,8 @@ static const struct cli_cmd cli_cmd_help;
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_metrics,
+	&cli_cmd_fit,
+	&cli_cmd_apply,
 	&cli_cmd_help,
 	NULL
 };
