@@ -218,8 +218,8 @@ test_temperature_exact(void)
 		    "temperature\nclasses 3\nclass 0\nclass 1\nclass 2\n"
 		    "temperature %.17g\n", t0 * (1 - 1e-5));
 		f2 = nll_of(p, text);
-		ok(f0 <= f1 && f0 <= f2, "NLL at T is below NLL at T(1 +- 1e-5) "
-		    "(%.17g, %.17g, %.17g)", f0, f1, f2);
+		ok(f0 <= f1 && f0 <= f2, "NLL at T is below NLL at "
+		    "T(1 +- 1e-5) (%.17g, %.17g, %.17g)", f0, f1, f2);
 	}
 	calib_model_free(m);
 	calib_preds_free(p);
@@ -428,7 +428,8 @@ test_vector_exact(void)
 					worst = fabs(qp->probs[j * 3 + c] -
 					    q[c]);
 		}
-		near(worst, 0, 1e-7, "recalibrated rows are softmax(w o z + b)");
+		near(worst, 0, 1e-7, "recalibrated rows are "
+		    "softmax(w o z + b)");
 	}
 	calib_preds_free(qp);
 	calib_model_free(m);
@@ -481,11 +482,11 @@ test_histogram(void)
 	t = binary(5, ts, ty, NULL);
 	q = m ? apply(t, m) : NULL;
 	for (i = 0; q && i < 5; i++)
-		near(q->probs[2 * i + 1], want[i], 1e-15, "binary: p = %g -> %g",
-		    ts[i], want[i]);
+		near(q->probs[2 * i + 1], want[i], 1e-15,
+		    "binary: p = %g -> %g", ts[i], want[i]);
 	for (i = 0; q && i < 5; i++)
-		near(q->probs[2 * i], 1 - want[i], 1e-15, "binary: class 0 gets "
-		    "1 - g");
+		near(q->probs[2 * i], 1 - want[i], 1e-15,
+		    "binary: class 0 gets 1 - g");
 	calib_preds_free(q);
 	/* On its own validation set, with the same bins, histogram binning
 	 * is perfectly calibrated: positive-class ECE 0. */
@@ -747,7 +748,8 @@ test_isotonic_random(void)
 			q = m ? apply(t, m) : NULL;
 			for (i = 0; q && i < nd; i++)
 				if (fabs(q->probs[2 * i + 1] - g[i]) > worst)
-					worst = fabs(q->probs[2 * i + 1] - g[i]);
+					worst = fabs(q->probs[2 * i + 1] -
+					    g[i]);
 			if (q == NULL || worst > 1e-12)
 				bad++;
 			calib_preds_free(q);
@@ -1086,7 +1088,8 @@ test_degenerate_sweep(void)
 				continue;
 			m = fit(p, (calib_method)j, &st, &err);
 			if (m == NULL) {
-				ok(st == CALIB_E_NUMERIC && err.message[0] != '\0',
+				ok(st == CALIB_E_NUMERIC &&
+				    err.message[0] != '\0',
 				    "%s, %s: no fit (%s)", sets[i].name,
 				    calib_method_name((calib_method)j),
 				    err.message);
@@ -1098,9 +1101,10 @@ test_degenerate_sweep(void)
 				if (isnan(q->score[r]) || isnan(q->nll[r]) ||
 				    isnan(q->brier[r]))
 					finite = 0;
-			ok(text && !strstr(text, "nan") && !strstr(text, "inf") &&
-			    q && finite, "%s, %s: fits, no NaN anywhere",
-			    sets[i].name, calib_method_name((calib_method)j));
+			ok(text && !strstr(text, "nan") &&
+			    !strstr(text, "inf") && q && finite,
+			    "%s, %s: fits, no NaN anywhere", sets[i].name,
+			    calib_method_name((calib_method)j));
 			free(text);
 			calib_preds_free(q);
 			calib_model_free(m);
@@ -1143,7 +1147,8 @@ test_model_text(void)
 		    "version 2 is not supported" },
 		{ "# made by hand\n\nmethod temperature\n", 3,
 		    "expected 'calib-model 1'" },
-		{ "calib-model 1\nmethod cubic\n", 2, "unknown method 'cubic'" },
+		{ "calib-model 1\nmethod cubic\n", 2,
+		    "unknown method 'cubic'" },
 		{ "calib-model 1\nmethod temperature\nclasses 1\n", 3,
 		    "from 2 to" },
 		{ "calib-model 1\nmethod temperature\nclasses 3\nclass a\n"
@@ -1168,11 +1173,12 @@ test_model_text(void)
 		{ "calib-model 1\nmethod histogram\nclasses 2\nclass a\n"
 		    "class b\nbinning width\nbins 2\nbin 1 1 1.5\n", 8,
 		    "value 1.5 is outside [0, 1]" },
-		{ "calib-model 1\nmethod isotonic\nclasses 2\nclass a\nclass b\n"
-		    "steps 2\nstep 0.5 1 0.5\nstep 0.5 1 0.5\n", 8,
+		{ "calib-model 1\nmethod isotonic\nclasses 2\nclass a\n"
+		    "class b\nsteps 2\nstep 0.5 1 0.5\nstep 0.5 1 0.5\n", 8,
 		    "does not exceed" },
-		{ "calib-model 1\nmethod isotonic\nclasses 2\nclass a\nclass b\n"
-		    "steps 1\nstep 0.5 0 0.5\n", 7, "must say 'identity'" },
+		{ "calib-model 1\nmethod isotonic\nclasses 2\nclass a\n"
+		    "class b\nsteps 1\nstep 0.5 0 0.5\n", 7,
+		    "must say 'identity'" },
 		{ "calib-model 1\nmethod platt\nclasses 3\n", 3,
 		    "platt calibration has 2 classes" },
 		{ "calib-model 1\nmethod beta\nclasses 2\nclass a\nclass b\n"
@@ -1189,7 +1195,8 @@ test_model_text(void)
 		calib_model *m = parse(good[i]);
 		char *text = NULL;
 		calib_error err;
-		ok(m != NULL && calib_model_format(m, &text, &err) == CALIB_OK &&
+		ok(m != NULL &&
+		    calib_model_format(m, &text, &err) == CALIB_OK &&
 		    strcmp(text, good[i]) == 0, "model %zu (%s) reads back and "
 		    "writes the same text", i, m ? calib_method_name(
 		    calib_model_method(m)) : "?");
@@ -1221,7 +1228,8 @@ test_model_text(void)
 		calib_error err;
 		calib_status st = calib_model_parse(bad[i].text,
 		    strlen(bad[i].text), "bad.calib", &m, &err);
-		ok(st == CALIB_E_FORMAT && m == NULL && err.line == bad[i].line &&
+		ok(st == CALIB_E_FORMAT && m == NULL &&
+		    err.line == bad[i].line &&
 		    strstr(err.message, bad[i].msg) != NULL &&
 		    strcmp(err.file, "bad.calib") == 0,
 		    "malformed model %zu: line %lu, '%s'", i, bad[i].line,
@@ -1294,8 +1302,9 @@ test_pipeline(const char *srcdir)
 			calib_read(path, &o, &a, &err);
 			o.calibrate = NULL;
 			calib_preds_recalibrate(p, m, &o, &b, &err);
-			ok(a && b && a->calibrated && same(a->probs, b->probs, nk)
-			    && same(a->score, b->score, n) &&
+			ok(a && b && a->calibrated &&
+			    same(a->probs, b->probs, nk) &&
+			    same(a->score, b->score, n) &&
 			    same(a->nll, b->nll, n) &&
 			    same(a->brier, b->brier, n) &&
 			    same(a->entropy, b->entropy, n) &&
@@ -1317,8 +1326,8 @@ test_pipeline(const char *srcdir)
 				ok(a && b && same(a->score, b->score, n) &&
 				    same(a->nll, b->nll, n) &&
 				    same(a->brier, b->brier, n),
-				    "temperature model == --temperature %.6g on "
-				    "%s", o.temperature, files[f]);
+				    "temperature model == --temperature %.6g "
+				    "on %s", o.temperature, files[f]);
 				calib_preds_free(a);
 				calib_preds_free(b);
 			}

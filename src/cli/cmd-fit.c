@@ -127,8 +127,8 @@ run(int argc, char **argv)
 		case 'm':
 			if (calib_method_from_name(optarg, &fo.method) !=
 			    CALIB_OK)
-				return cli_usage_error("fit", "--method: '%s' is "
-				    "not temperature, vector, histogram, "
+				return cli_usage_error("fit", "--method: '%s' "
+				    "is not temperature, vector, histogram, "
 				    "isotonic, platt or beta", optarg);
 			break;
 		case 'o':
@@ -145,8 +145,9 @@ run(int argc, char **argv)
 		}
 	}
 	if (r.ro.temperature != 1 || r.calibrate != NULL)
-		return cli_usage_error("fit", "--temperature and --calibrate do "
-		    "not apply to fit (fit on the uncalibrated predictions)");
+		return cli_usage_error("fit", "--temperature and --calibrate "
+		    "do not apply to fit (fit on the uncalibrated "
+		    "predictions)");
 	if (argc - optind != 1)
 		return cli_usage_error("fit", argc - optind < 1 ?
 		    "no validation file given" : "give one validation file");

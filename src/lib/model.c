@@ -26,8 +26,8 @@ typedef struct strbuf {
 	int oom;
 } strbuf;
 
-static void
-sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 sb_printf(strbuf *b, const char *fmt, ...)
@@ -397,9 +397,9 @@ parse_steps(parser *P, calib_model *M, int edges)
 		    NULL, "out of memory");
 	for (j = 0; j < n; j++) {
 		if (!next_line(P) || !key_is(P, edges ? "step" : "bin"))
-			return fail(P, "expected '%s' line %ld of %ld", edges ?
-			    "step UPPER WEIGHT VALUE" : "bin INDEX WEIGHT VALUE",
-			    j + 1, n);
+			return fail(P, "expected '%s' line %ld of %ld",
+			    edges ? "step UPPER WEIGHT VALUE" :
+			    "bin INDEX WEIGHT VALUE", j + 1, n);
 		if (fields(P, f, len, 4) != 3)
 			return fail(P, "expected '%s' and three fields",
 			    shown_key(P, kb, sizeof(kb)));
@@ -500,8 +500,8 @@ parse_model(parser *P, calib_model **out)
 	long v, k, i;
 
 	if (!next_line(P) || !key_is(P, "calib-model"))
-		return fail(P, "expected 'calib-model %d' (is this a calib model "
-		    "file?)", CI_MODEL_VERSION);
+		return fail(P, "expected 'calib-model %d' (is this a calib "
+		    "model file?)", CI_MODEL_VERSION);
 	{
 		const char *f[2];
 		size_t len[2];
@@ -510,8 +510,8 @@ parse_model(parser *P, calib_model **out)
 			return fail(P, "expected 'calib-model' and a version "
 			    "number");
 		if (v != CI_MODEL_VERSION)
-			return fail(P, "model file version %ld is not supported "
-			    "(this calib reads version %d)", v,
+			return fail(P, "model file version %ld is not "
+			    "supported (this calib reads version %d)", v,
 			    CI_MODEL_VERSION);
 	}
 	if (!next_line(P) || !key_is(P, "method"))

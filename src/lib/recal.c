@@ -177,9 +177,9 @@ ci_model_check_classes(const calib_model *m, int k, char *const *names,
 		for (i = 0; i < k; i++)
 			if (strcmp(names[i], m->class_names[i]) != 0)
 				return ci_error_set(err, CALIB_E_MISMATCH, file,
-				    1, 0, NULL, "class %d is '%s' here but '%s' "
-				    "in calibration model '%s' (expected the "
-				    "same classes in the same order)", i,
+				    1, 0, NULL, "class %d is '%s' here but "
+				    "'%s' in calibration model '%s' (expected "
+				    "the same classes in the same order)", i,
 				    names[i], m->class_names[i], src);
 	return CALIB_OK;
 }
@@ -698,9 +698,9 @@ fit_vector(const calib_preds *p, calib_model *M, calib_error *err)
 	free(seen);
 	if (c < k)
 		return ci_error_set(err, CALIB_E_NUMERIC, p->source, 0, 0,
-		    NULL, "class '%s' never occurs among the validation labels, "
-		    "so its vector-scaling bias has no finite optimum (it "
-		    "would go to -infinity)", p->class_names[c]);
+		    NULL, "class '%s' never occurs among the validation "
+		    "labels, so its vector-scaling bias has no finite optimum "
+		    "(it would go to -infinity)", p->class_names[c]);
 
 	/* Temperature scaling is vector scaling with w = 1/T and b = 0: a
 	 * start close to the optimum, when it exists. */
