@@ -560,7 +560,7 @@ calib_status calib_method_from_name(const char *name, calib_method *out);
 /* Options for calib_fit(); start from calib_fit_options_init(). */
 typedef struct calib_fit_options {
 	calib_method method; /* default CALIB_METHOD_TEMPERATURE */
-	int bins;            /* histogram: bins, default 15 */
+	int bins;            /* histogram: bins, 1..1000000, default 15 */
 	calib_binning binning; /* histogram: default CALIB_BIN_WIDTH */
 } calib_fit_options;
 

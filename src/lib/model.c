@@ -16,7 +16,10 @@
 #include "internal.h"
 
 #define CI_MODEL_VERSION 1
-#define CI_MAX_STEPS 1000000
+#define CI_MAX_BINS 1000000
+/* Isotonic steps are bounded by the validation rows only; the bound here
+ * just keeps a corrupt count from asking for absurd memory. */
+#define CI_MAX_STEPS (1L << 30)
 
 /* ---- writing ------------------------------------------------------ */
 
@@ -390,7 +393,8 @@ parse_steps(parser *P, calib_model *M, int edges)
 
 	if (!next_line(P) || !key_is(P, edges ? "steps" : "bins"))
 		return fail(P, "expected '%s N'", edges ? "steps" : "bins");
-	if ((st = one_count(P, 1, CI_MAX_STEPS, &n)) != CALIB_OK)
+	if ((st = one_count(P, 1, edges ? CI_MAX_STEPS : CI_MAX_BINS, &n)) !=
+	    CALIB_OK)
 		return st;
 	if (ci_model_alloc_steps(M, (int)n, edges) != 0)
 		return ci_error_set(P->err, CALIB_E_NOMEM, P->src, P->line, 0,

@@ -1400,10 +1400,11 @@ calib_fit(const calib_preds *p, const calib_fit_options *o,
 		    "%s calibration needs a 2-class file, this one has %d "
 		    "classes", calib_method_name(o->method), p->k);
 	if (o->method == CALIB_METHOD_HISTOGRAM && (o->bins < 1 ||
-	    (o->binning != CALIB_BIN_WIDTH && o->binning != CALIB_BIN_MASS)))
+	    o->bins > 1000000 || (o->binning != CALIB_BIN_WIDTH &&
+	    o->binning != CALIB_BIN_MASS)))
 		return ci_error_set(err, CALIB_E_ARG, p->source, 0, 0, NULL,
-		    "histogram binning needs bins >= 1 and width or mass "
-		    "binning");
+		    "histogram binning needs 1 to 1000000 bins and width or "
+		    "mass binning");
 	M = ci_model_new(o->method, p->k, p->class_names);
 	if (M == NULL)
 		return ci_error_set(err, CALIB_E_NOMEM, p->source, 0, 0, NULL,
