@@ -14,6 +14,9 @@
  *   calib_metrics_compute() calib_preds -> every metric at once
  *   calib_reliability_compute() calib_preds -> the table with an interval
  *                           and a consistency band per bin
+ *   calib_fit()             calib_preds -> calib_model (recalibration map),
+ *                           applied by calib_read() or
+ *                           calib_preds_recalibrate()
  *
  * Conventions that hold for the whole API:
  *
@@ -104,6 +107,9 @@ typedef enum calib_score_kind {
 #define CALIB_KEEP_PROBS  0x1u /* the n x K probability matrix */
 #define CALIB_KEEP_LOGITS 0x2u /* the n x K logit matrix (ln p for probability files) */
 
+/* A fitted recalibration map; see "Recalibration" below. */
+typedef struct calib_model calib_model;
+
 /*
  * Options for calib_read().  Always start from calib_read_options_init(),
  * which sets the documented defaults, then change what you need.
@@ -131,6 +137,14 @@ typedef struct calib_read_options {
 	/* Logits are divided by this before the softmax; for probability files
 	 * ln p serves as the logits.  Must be finite and > 0.  Default 1. */
 	double temperature;
+	/* A recalibration map applied to every row before anything is
+	 * computed from it (see calib_fit()), or NULL (default).  The file
+	 * must have the model's classes, in the same order and with the same
+	 * names (calib_preds_from_arrays() checks the count only); otherwise
+	 * calib_read() fails with CALIB_E_MISMATCH.  Cannot be combined with
+	 * a temperature other than 1.  The model is only read, and must stay
+	 * valid until the call returns. */
+	const calib_model *calibrate;
 	/* CALIB_TARGET_TOP (default) or a class index k for one-vs-rest. */
 	int target;
 	/* CALIB_KEEP_* bits.  Default 0. */
@@ -176,6 +190,7 @@ typedef struct calib_preds {
 	int single_column;      /* 1 for a binary file with one score column */
 	int target;             /* CALIB_TARGET_TOP or the one-vs-rest class */
 	double temperature;     /* temperature that was applied */
+	int calibrated;         /* 1 when a calib_model was applied */
 
 	double *score;          /* s_i (see the notation at the top) */
 	uint8_t *outcome;       /* o_i */
@@ -186,7 +201,9 @@ typedef struct calib_preds {
 	double *brier;          /* sum_k (p_ik - [y_i = k])^2 */
 	double *entropy;        /* -sum_k p_ik ln p_ik (0 ln 0 = 0), nats */
 	double *probs;          /* n x k, row-major; NULL unless kept */
-	double *logits;         /* n x k, row-major; NULL unless kept */
+	double *logits;         /* n x k, row-major; NULL unless kept: the
+	                         * file's own logits (ln p for probability
+	                         * files), before any temperature or model */
 	calib_classwise_acc classwise; /* bins == 0 when not accumulated */
 
 	double total_weight;      /* W */
@@ -663,6 +680,223 @@ calib_status calib_reliability_compute(const calib_preds *p,
 /* Release a table filled by calib_reliability_compute(); accepts a zeroed
  * one. */
 void calib_reliability_release(calib_reliability *r);
+
+/* ------------------------------------------------------------------ */
+/* Recalibration                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A recalibration map is fitted on one prediction set (a validation file)
+ * and applied to another (a test file):
+ *
+ *   calib_fit()                 calib_preds (with logits) -> calib_model
+ *   calib_model_format/parse()  calib_model <-> the text of a model file
+ *   calib_read_options.calibrate, calib_preds_recalibrate()
+ *                               apply a model to every row
+ *
+ * A model sees each row through its logits z_i (for probability files
+ * z_ik = ln p_ik, so softmax(z_i) is p_i divided by its sum) and maps them
+ * to a new probability vector q_i, from which every metric is computed as
+ * usual.  A class with probability exactly 0 (z_ik = -inf) keeps
+ * probability 0 under the scaling methods.  Every method minimises or
+ * estimates on the row weights w_i.
+ *
+ * Methods, with s_i = max_k softmax(z_i)_k the top-label confidence and
+ * o_i = [argmax_k z_ik = y_i] (lowest index on ties) for K > 2 classes, and
+ * s_i = softmax(z_i)_1 = P(class 1), o_i = [y_i = 1] for K = 2:
+ *
+ * CALIB_METHOD_TEMPERATURE - Guo, Pleiss, Sun & Weinberger, "On calibration
+ *   of modern neural networks", ICML 2017, sec. 4.2:
+ *       q_i = softmax(z_i / T),
+ *       T = argmin_{T > 0} sum_i w_i (-ln softmax(z_i / T)_{y_i}).
+ *   The objective is convex in beta = 1/T (its second derivative is a
+ *   weighted sum of variances of z_i under q_i), and is solved to full
+ *   double precision by safeguarded Newton iteration on beta within a sign
+ *   bracket of the derivative.  There is no finite optimum, and the fit
+ *   fails with CALIB_E_NUMERIC, when every row gives its true class the
+ *   largest logit (the NLL falls all the way to T = 0), or when the true
+ *   class's logit is on average no larger than the row mean (the NLL
+ *   falls all the way to T = infinity), or when a row gives its true
+ *   class probability 0.
+ *
+ * CALIB_METHOD_VECTOR - vector scaling, Guo et al. 2017, sec. 4.2 (matrix
+ *   scaling with a diagonal matrix):
+ *       q_i = softmax(w o z_i + b)   (o: element-wise product),
+ *   w and b in R^K minimising the same weighted NLL, with b_0 = 0 (adding
+ *   a constant to every b_k leaves softmax unchanged).  Solved with GSL's
+ *   gsl_multimin_fdfminimizer_vector_bfgs2 and analytic gradients, started
+ *   from the fitted temperature (w = 1/T, b = 0), on parameters scaled by
+ *   the square root of the Hessian's diagonal there.  It stops when the
+ *   scaled gradient's norm is below 1e-10 or the line search stalls (near
+ *   1e-8, where the NLL no longer resolves the decrease a step brings),
+ *   and the fit is accepted when that norm is at most 1e-6.  Needs every
+ *   class among the labels (otherwise its bias would tend to -infinity)
+ *   and at least one row whose true class is not the largest logit.
+ *
+ * CALIB_METHOD_HISTOGRAM - histogram binning, Zadrozny & Elkan, "Obtaining
+ *   calibrated probability estimates from decision trees and naive
+ *   Bayesian classifiers", ICML 2001: the scores are binned (o->bins bins,
+ *   o->binning as in calib_bins_compute()) and g(s) is the weighted mean
+ *   of o_i in the bin of s.  Equal-width bins use calib_bin_index(); an
+ *   equal-mass bin m covers (upper edge of m-1, upper edge of m], scores
+ *   below the first edge falling in the first bin and above the last in
+ *   the last.  A bin without validation weight leaves its scores as they
+ *   are (g(s) = s): there is no evidence to move them.
+ *
+ * CALIB_METHOD_ISOTONIC - isotonic regression, Zadrozny & Elkan,
+ *   "Transforming classifier scores into accurate multiclass probability
+ *   estimates", KDD 2002: g is the non-decreasing step function minimising
+ *   sum_i w_i (g(s_i) - o_i)^2, found by the pool-adjacent-violators
+ *   algorithm (rows with equal scores are pooled first; neighbouring blocks
+ *   with equal values are merged).  Each block holds the scores up to its
+ *   largest one, so g(s) is the value of the first block whose largest
+ *   score is >= s (the last block above all of them): the same
+ *   (lo, hi] convention as the bins.
+ *
+ *   For both binning methods, K = 2: q_i = (1 - g(s_i), g(s_i)).  K > 2:
+ *   the top class gets g(s_i) and the other classes share 1 - g(s_i) in
+ *   proportion to their probabilities (equally when those are all 0), so
+ *   q_i sums to 1 and NLL and Brier score stay defined.  A class whose new
+ *   share exceeds g(s_i) becomes the prediction.  g can be 0 or 1 (a bin
+ *   or block of all-wrong or all-right rows), which gives rows whose true
+ *   class then gets probability 0 an infinite NLL (calib_nll() with clip
+ *   bounds it).
+ *
+ * CALIB_METHOD_PLATT - Platt, "Probabilistic outputs for support vector
+ *   machines and comparisons to regularized likelihood methods", 1999:
+ *   logistic regression on the logit of the score, t_i = ln(s_i/(1-s_i)),
+ *       g(s) = 1 / (1 + exp(-(a t + b))),
+ *   (a, b) minimising the weighted cross-entropy against Platt's smoothed
+ *   targets t+ = (N+ + 1)/(N+ + 2) for positives and t- = 1/(N- + 2) for
+ *   negatives (N+, N-: the numbers of rows with non-zero weight), which
+ *   keeps the optimum finite even when the scores separate the classes.
+ *   K = 2 only.
+ *
+ * CALIB_METHOD_BETA - beta calibration, Kull, Silva Filho & Flach, "Beta
+ *   calibration: a well-founded and easily implemented improvement on
+ *   logistic calibration for binary classifiers", AISTATS 2017:
+ *       g(s) = 1 / (1 + exp(-(c + a ln s - b ln(1 - s)))),  a, b >= 0,
+ *   (a, b, c) the weighted maximum-likelihood fit under the constraint,
+ *   solved exactly: Newton's method on the full model and on its faces
+ *   a = 0, b = 0 and a = b = 0, keeping the best feasible candidate (the
+ *   authors' betacal package refits with one feature dropped instead).
+ *   K = 2 only.  Fails when only one class occurs or when every positive
+ *   scores at least as high as every negative (no finite maximum).
+ *
+ *   For both binary methods s is first clipped into [eps, 1 - eps],
+ *   eps = 2^-52 (DBL_EPSILON), as betacal does, so that probabilities of
+ *   exactly 0 or 1 give finite features; for logit files t is computed from
+ *   the logits directly.  With constant scores the slope is not identified
+ *   and the map is the constant that fits best (a = 0, and b = 0 for beta).
+ *
+ * The K = 2 maps produce q_i = softmax(0, eta_i) for platt and beta, and
+ * q_i = softmax(z_i / T) or softmax(w o z_i + b) for the scaling methods,
+ * so the NLL of a recalibrated row is computed from logits and stays finite
+ * where q_iy underflows.
+ */
+typedef enum calib_method {
+	CALIB_METHOD_TEMPERATURE = 0,
+	CALIB_METHOD_VECTOR,
+	CALIB_METHOD_HISTOGRAM,
+	CALIB_METHOD_ISOTONIC,
+	CALIB_METHOD_PLATT,
+	CALIB_METHOD_BETA
+} calib_method;
+
+/* The method's name as written in model files: "temperature", "vector",
+ * "histogram", "isotonic", "platt", "beta"; NULL for an unknown value. */
+const char *calib_method_name(calib_method m);
+
+/* The method called name; CALIB_E_ARG if there is none. */
+calib_status calib_method_from_name(const char *name, calib_method *out);
+
+/* Options for calib_fit(); start from calib_fit_options_init(). */
+typedef struct calib_fit_options {
+	calib_method method; /* default CALIB_METHOD_TEMPERATURE */
+	int bins;            /* histogram: bins, 1..1000000, default 15 */
+	calib_binning binning; /* histogram: default CALIB_BIN_WIDTH */
+} calib_fit_options;
+
+void calib_fit_options_init(calib_fit_options *o);
+
+/*
+ * Fit a recalibration map on p (the validation predictions).  p must have
+ * been read with CALIB_KEEP_LOGITS, at temperature 1 and without a model
+ * (CALIB_E_ARG otherwise).  The weights, labels and logits of p are used;
+ * its target (top-label or one-vs-rest) is not.  Platt and beta need K = 2
+ * (CALIB_E_ARG otherwise).  When the data admit no finite fit, the call
+ * fails with CALIB_E_NUMERIC and err says why; it never returns a model
+ * with a non-finite parameter.  On success *out owns the model; release it
+ * with calib_model_free().
+ */
+calib_status calib_fit(const calib_preds *p, const calib_fit_options *o,
+    calib_model **out, calib_error *err);
+
+/*
+ * Temperature scaling in one call: *temperature receives the T that
+ * calib_fit() with CALIB_METHOD_TEMPERATURE finds.  Apply it by reading
+ * the test file with calib_read_options.temperature = T, which gives the
+ * same doubles as applying the model.
+ */
+calib_status calib_fit_temperature(const calib_preds *p, double *temperature,
+    calib_error *err);
+
+/* Release a model; accepts NULL. */
+void calib_model_free(calib_model *m);
+
+calib_method calib_model_method(const calib_model *m);
+
+/* The number of classes the model was fitted on. */
+int calib_model_classes(const calib_model *m);
+
+/* The name of class k (0-based) the model was fitted on; NULL if out of
+ * range.  The string belongs to the model. */
+const char *calib_model_class_name(const calib_model *m, int k);
+
+/*
+ * A scalar parameter: "temperature" (temperature), "a" and "b" (platt),
+ * "a", "b" and "c" (beta).  CALIB_E_ARG if the model has no such
+ * parameter.
+ */
+calib_status calib_model_get(const calib_model *m, const char *name,
+    double *value);
+
+/*
+ * The model as the text of a model file, version 1 (documented in the
+ * README): a first line "calib-model 1", then one "key value" line each
+ * for the method, the class count, every class name and the parameters,
+ * numbers written with %.17g so they read back as the same doubles.  *text
+ * is NUL-terminated; release it with free().
+ */
+calib_status calib_model_format(const calib_model *m, char **text,
+    calib_error *err);
+
+/*
+ * Parse the text of a model file (len bytes; need not be NUL-terminated).
+ * source names it in error reports, whose line is 1-based.  Every value is
+ * checked; unknown keys, duplicate or missing ones, a different version, a
+ * non-finite number or parameters outside their domain are errors
+ * (CALIB_E_FORMAT).
+ */
+calib_status calib_model_parse(const char *text, size_t len,
+    const char *source, calib_model **out, calib_error *err);
+
+/* Read and parse the model file at path ("-" for standard input). */
+calib_status calib_model_load(const char *path, calib_model **out,
+    calib_error *err);
+
+/*
+ * Apply m to predictions already in memory: p must hold its logits
+ * (CALIB_KEEP_LOGITS), which are the file's own, before any temperature or
+ * model p was read with.  The result is what calib_read() with
+ * o->calibrate = m gives for the same file, to the bit, and keeps p's
+ * class names (checked against the model's, CALIB_E_MISMATCH), source and
+ * single-column flag.  o supplies target, keep and classwise_bins (NULL:
+ * the defaults); its temperature must be 1 and its calibrate is ignored.
+ */
+calib_status calib_preds_recalibrate(const calib_preds *p,
+    const calib_model *m, const calib_read_options *o, calib_preds **out,
+    calib_error *err);
 
 #ifdef __cplusplus
 }

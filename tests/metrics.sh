@@ -71,6 +71,11 @@ run metrics -f json --temperature 2 "$DATA/logits.csv"
 want=$(awk 'BEGIN { a = exp(1.25); b = exp(.25); c = exp(-.5);
 	printf "%.17g", (a / (a + b + c) + exp(1.5) / (1 + exp(.5) + exp(1.5)) + 1) / 3 }')
 near "$(json_num "$T/out" mean_confidence)" "$want" 1e-15 "--temperature 2 halves the logits"
+# A temperature so small that a logit overflows to infinity: the softmax
+# must not compute inf - inf.  Every row then has confidence 1, two right.
+run metrics -f json --temperature 1e-306 "$DATA/logits.csv"
+check_status 0 "tiny temperature"
+near "$(json_num "$T/out" ece)" 0.33333333333333333 1e-15 "tiny temperature: ECE 1/3, no NaN"
 
 # --- formats
 run metrics --bins 5 -f csv "$DATA/multiclass.csv" "$DATA/binary.csv"

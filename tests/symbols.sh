@@ -14,7 +14,8 @@ bad=$(grep -v '^calib_' "$T/syms" || true)
 ok $? "every exported name starts with calib_"
 [ -z "$bad" ] || diag "$bad"
 for s in calib_read calib_metrics_compute calib_ece calib_bin_index calib_strerror \
-    calib_bin_interval calib_consistency_band calib_reliability_compute; do
+    calib_bin_interval calib_consistency_band calib_reliability_compute \
+    calib_fit calib_fit_temperature calib_model_parse calib_preds_recalibrate; do
 	grep -qx "$s" "$T/syms"
 	ok $? "$s exported"
 done

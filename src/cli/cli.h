@@ -32,6 +32,8 @@ extern const struct cli_cmd cli_cmd_check;
 extern const struct cli_cmd cli_cmd_bins;
 extern const struct cli_cmd cli_cmd_diagram;
 extern const struct cli_cmd cli_cmd_hist;
+extern const struct cli_cmd cli_cmd_fit;
+extern const struct cli_cmd cli_cmd_apply;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
@@ -71,6 +73,7 @@ enum {
 	CLI_OPT_BINS,
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
+	CLI_OPT_CALIBRATE,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -84,6 +87,7 @@ enum {
 	{ "sum-tol", required_argument, NULL, CLI_OPT_SUM_TOL }, \
 	{ "renormalize", no_argument, NULL, CLI_OPT_RENORMALIZE }, \
 	{ "temperature", required_argument, NULL, CLI_OPT_TEMPERATURE }, \
+	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
 	{ "threads", required_argument, NULL, CLI_OPT_THREADS }
 
@@ -107,6 +111,10 @@ struct cli_read {
 	calib_metric_options mo;
 	cli_binary binary;
 	int binary_set;
+	/* --calibrate: a model file applied to every file read.  It is
+	 * loaded by cli_read_preds(), once per file, so nothing needs
+	 * releasing. */
+	const char *calibrate;
 };
 
 void cli_read_init(struct cli_read *r);
@@ -119,8 +127,9 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
 
 /*
  * Read one prediction file with the shared options.  Binary files (K = 2)
- * get the target their --binary meaning asks for.  Prints warnings (ties,
- * renormalized rows) and, on failure, the error.  Returns NULL on failure.
+ * get the target their --binary meaning asks for, and --calibrate's model
+ * is applied to every row.  Prints warnings (ties, renormalized rows) and,
+ * on failure, the error.  Returns NULL on failure.
  */
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);

@@ -98,11 +98,15 @@ write_table(FILE *fp, const struct result *res, int nres,
 			w[i] = 16;
 	}
 	if (!markdown) {
-		fprintf(fp, "# %d %s bins%s, temperature %g, NLL %s\n",
-		    r->mo.bins, r->mo.binning == CALIB_BIN_WIDTH ?
-		    "equal-width" : "equal-mass",
-		    r->mo.binning == CALIB_BIN_WIDTH ? " ((m-1)/M, m/M]" : "",
-		    r->ro.temperature, r->mo.nll_clip > 0 ? "clipped" :
+		fprintf(fp, "# %d %s bins%s, ", r->mo.bins,
+		    r->mo.binning == CALIB_BIN_WIDTH ? "equal-width" :
+		    "equal-mass",
+		    r->mo.binning == CALIB_BIN_WIDTH ? " ((m-1)/M, m/M]" : "");
+		if (r->calibrate != NULL)
+			fprintf(fp, "calibrated by '%s'", r->calibrate);
+		else
+			fprintf(fp, "temperature %g", r->ro.temperature);
+		fprintf(fp, ", NLL %s\n", r->mo.nll_clip > 0 ? "clipped" :
 		    "unclipped");
 		fprintf(fp, "%-*s", label_w, "");
 		for (i = 0; i < nres; i++)

@@ -148,6 +148,8 @@ const char cli_read_help[] =
 "                        instead of rejecting them (the count is reported)\n"
 "  --temperature T       divide logits by T before the softmax (ln p for\n"
 "                        probability files)\n"
+"  --calibrate MODEL     apply the recalibration map in MODEL (written by\n"
+"                        'calib fit') to every row before measuring\n"
 "  --binary MEANING      for 2-class files: top-label (default; confidence\n"
 "                        max(p,1-p) against accuracy) or positive (p\n"
 "                        against the fraction of positives)\n"
@@ -224,6 +226,9 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 			return -1;
 		}
 		return 1;
+	case CLI_OPT_CALIBRATE:
+		r->calibrate = arg;
+		return 1;
 	case CLI_OPT_BINARY:
 		if (strcmp(arg, "top-label") == 0)
 			r->binary = CLI_BINARY_TOP;
@@ -270,9 +275,22 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 {
 	calib_read_options ro = r->ro;
 	calib_preds *p = NULL;
+	calib_model *model = NULL;
 	calib_error err;
 	calib_status st;
 
+	if (r->calibrate != NULL) {
+		if (ro.temperature != 1) {
+			cli_error("--temperature and --calibrate cannot be "
+			    "combined (the model replaces the temperature)");
+			return NULL;
+		}
+		if (calib_model_load(r->calibrate, &model, &err) != CALIB_OK) {
+			cli_lib_error(&err);
+			return NULL;
+		}
+		ro.calibrate = model;
+	}
 	ro.keep |= keep;
 	ro.classwise_bins = r->mo.bins;
 	/* Equal-mass classwise bins need every class's scores sorted. */
@@ -281,6 +299,7 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
 		ro.target = 1;
 	st = calib_read(path, &ro, &p, &err);
+	calib_model_free(model);
 	if (st != CALIB_OK) {
 		cli_lib_error(&err);
 		return NULL;

@@ -20,6 +20,8 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_bins,
 	&cli_cmd_diagram,
 	&cli_cmd_hist,
+	&cli_cmd_fit,
+	&cli_cmd_apply,
 	&cli_cmd_help,
 	NULL
 };

@@ -64,8 +64,8 @@ acc_store(const bin_acc *a, calib_bin *b)
  * Bin n (score, outcome, weight) triples.  The one routine behind the
  * top-label table and each class of the classwise ECE.
  */
-static calib_status
-bin_arrays(size_t n, const double *score, const uint8_t *outcome,
+calib_status
+ci_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
     const double *weight, const uint32_t *mult, int m, calib_binning binning,
     const uint32_t *idx, calib_bins *out)
 {
@@ -182,7 +182,7 @@ calib_bins_compute(const calib_preds *p, int m, calib_binning binning,
 {
 	if (p == NULL || out == NULL)
 		return CALIB_E_ARG;
-	return bin_arrays(p->n, p->score, p->outcome, p->weight, mult, m,
+	return ci_bin_arrays(p->n, p->score, p->outcome, p->weight, mult, m,
 	    binning, NULL, out);
 }
 
@@ -190,7 +190,7 @@ calib_status
 ci_bins_cached(const calib_preds *p, const ci_cells *cells,
     const uint32_t *mult, calib_bins *out)
 {
-	return bin_arrays(p->n, p->score, p->outcome, p->weight, mult,
+	return ci_bin_arrays(p->n, p->score, p->outcome, p->weight, mult,
 	    cells->m, CALIB_BIN_WIDTH, cells->top, out);
 }
 
@@ -490,7 +490,7 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 				col[i] = p->probs[i * (size_t)p->k + (size_t)c];
 				hit[i] = p->label[i] == c;
 			}
-			st = bin_arrays(p->n, col, hit, p->weight, mult, m,
+			st = ci_bin_arrays(p->n, col, hit, p->weight, mult, m,
 			    binning, NULL, &b);
 			if (st != CALIB_OK) {
 				free(col);

@@ -98,7 +98,63 @@ int ci_row_finish(const ci_layout *L, const calib_read_options *o,
     double *x, int32_t label, double weight, ci_row *r, double *probs,
     double *logits, double *work, ci_row_problem *pb);
 
+/*
+ * Softmax of z[0..k) into p, with the maximum subtracted; -inf entries get
+ * probability 0.  Returns ln sum_k exp(z_k - max); *top receives the index
+ * of the maximum (lowest on ties) and *tied (when not NULL) whether it is
+ * shared.  The reader's logit path uses it too, so a model fitted on
+ * stored logits sees the same doubles as one applied while reading.
+ */
+double ci_softmax(const double *z, int k, double *p, int *top, int *tied);
+
+/* recal.c and model.c */
+
+/*
+ * The fitted map.  Binning maps (histogram, isotonic) are step functions:
+ * nsteps values, and for everything but equal-width histograms the upper
+ * edge of each step.  A step with weight 0 leaves its scores unchanged.
+ */
+struct calib_model {
+	calib_method method;
+	int k;
+	char **class_names;
+	char *source;           /* where it was parsed from, for messages */
+	double temperature;
+	double *w, *b;          /* vector scaling, k each */
+	double pa, pb, pc;      /* platt (a, b), beta (a, b, c) */
+	calib_binning binning;  /* histogram */
+	int nsteps;
+	double *edge;           /* NULL for equal-width bins */
+	double *value;
+	double *weight;
+};
+
+/* 1 when the model maps logits to logits (temperature, vector, platt,
+ * beta), 0 when it maps probabilities to probabilities. */
+int ci_model_maps_logits(const calib_model *m);
+/* Logit maps: z[0..k) in place. */
+void ci_model_logits(const calib_model *m, double *z);
+/* Probability maps: p = softmax(z) in place; top is its argmax. */
+void ci_model_probs(const calib_model *m, double *p, int top);
+/* The score s_i the binning maps see: P(class 1) for K = 2, else p[top]. */
+double ci_model_score(int k, const double *p, int top);
+/* The logit t of P(class 1) of a binary row, clipped as documented. */
+double ci_binary_logit(const double *z);
+/* Allocation helpers shared by fitting and parsing. */
+calib_model *ci_model_new(calib_method method, int k,
+    char *const *class_names);
+int ci_model_alloc_steps(calib_model *m, int nsteps, int with_edges);
+/* Check a model against a file's classes; fills err on mismatch. */
+calib_status ci_model_check_classes(const calib_model *m, int k,
+    char *const *names, const char *file, calib_error *err);
+
 /* binning.c */
+
+/* The routine behind calib_bins_compute(), on plain arrays; idx, when not
+ * NULL, holds precomputed equal-width bin indices (ci_cells). */
+calib_status ci_bin_arrays(size_t n, const double *score,
+    const uint8_t *outcome, const double *weight, const uint32_t *mult,
+    int m, calib_binning binning, const uint32_t *idx, calib_bins *out);
 
 /*
  * calib_bin_index(), inlined into the hot loops.  ceil(s * M) decides the

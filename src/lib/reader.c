@@ -85,6 +85,10 @@ check_options(const calib_read_options *o, calib_error *err)
 	if (o->label_col == NULL || o->weight_col == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "label and weight column names must be set");
+	if (o->calibrate != NULL && o->temperature != 1)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "a temperature and a calibration model cannot be combined "
+		    "(the model replaces the temperature)");
 	return CALIB_OK;
 }
 
@@ -1062,6 +1066,7 @@ finish_preds(rd_ctx *C, rows *all, calib_preds *P, calib_error *err)
 	P->single_column = C->L.single_column;
 	P->target = C->o->target;
 	P->temperature = C->o->temperature;
+	P->calibrated = C->o->calibrate != NULL;
 	P->class_names = C->L.class_names;
 	C->L.class_names = NULL;
 	P->score = all->score;
@@ -1225,6 +1230,12 @@ calib_read(const char *path, const calib_read_options *opt,
 	st = build_layout(&C, err);
 	if (st != CALIB_OK)
 		goto done;
+	if (opt->calibrate != NULL) {
+		st = ci_model_check_classes(opt->calibrate, C.L.k,
+		    C.L.class_names, shown, err);
+		if (st != CALIB_OK)
+			goto done;
+	}
 	C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0;
 	C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0;
 	C.cw_bins = C.keep_probs ? 0 : opt->classwise_bins;
@@ -1337,10 +1348,17 @@ done:
 
 /* ---- from memory -------------------------------------------------- */
 
-calib_status
-calib_preds_from_arrays(const char *source, size_t n, int k,
-    const double *scores, const int32_t *labels, const double *weights,
-    const calib_read_options *opt, calib_preds **out, calib_error *err)
+/*
+ * Rows from memory through the same ci_row_finish() as the file reader.
+ * names (NULL: "0".."k-1") are the classes the rows came with; with
+ * from_logits the scores are logits that may hold -inf (ln 0 of a
+ * probability file), as calib_preds_recalibrate() passes them.
+ */
+static calib_status
+preds_build(const char *source, size_t n, int k, const double *scores,
+    const int32_t *labels, const double *weights, char *const *names,
+    int from_logits, const calib_read_options *opt, calib_preds **out,
+    calib_error *err)
 {
 	calib_read_options defaults;
 	calib_preds *P = NULL;
@@ -1371,9 +1389,13 @@ calib_preds_from_arrays(const char *source, size_t n, int k,
 		    "class %d does not exist (%d classes)", opt->target, k);
 	memset(&L, 0, sizeof(L));
 	memset(&all, 0, sizeof(all));
+	if (opt->calibrate != NULL &&
+	    (st = ci_model_check_classes(opt->calibrate, k, names, shown,
+	    err)) != CALIB_OK)
+		return st;
 	L.k = k;
-	L.kind = opt->kind == CALIB_SCORES_LOGITS ? CALIB_SCORES_LOGITS :
-	    CALIB_SCORES_PROBS;
+	L.kind = from_logits || opt->kind == CALIB_SCORES_LOGITS ?
+	    CALIB_SCORES_LOGITS : CALIB_SCORES_PROBS;
 	L.has_weight = weights != NULL;
 	L.integer_labels = 1;
 	P = calloc(1, sizeof(*P));
@@ -1390,7 +1412,8 @@ calib_preds_from_arrays(const char *source, size_t n, int k,
 	for (c = 0; c < k; c++) {
 		char nm[24];
 		snprintf(nm, sizeof(nm), "%d", c);
-		if ((L.class_names[c] = xstrdup(nm)) == NULL) {
+		if ((L.class_names[c] = xstrdup(names ? names[c] : nm)) ==
+		    NULL) {
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
 			    NULL, "out of memory");
 			goto done;
@@ -1418,7 +1441,8 @@ calib_preds_from_arrays(const char *source, size_t n, int k,
 
 		for (c = 0; c < k; c++) {
 			x[c] = scores[i * (size_t)k + (size_t)c];
-			if (!isfinite(x[c])) {
+			if (!isfinite(x[c]) &&
+			    !(from_logits && x[c] == -INFINITY)) {
 				st = ci_error_set(err, CALIB_E_FORMAT, shown,
 				    i + 1, (unsigned)c + 1, NULL,
 				    "score is not a finite number");
@@ -1481,5 +1505,49 @@ done:
 		return st;
 	}
 	*out = P;
+	return CALIB_OK;
+}
+
+calib_status
+calib_preds_from_arrays(const char *source, size_t n, int k,
+    const double *scores, const int32_t *labels, const double *weights,
+    const calib_read_options *opt, calib_preds **out, calib_error *err)
+{
+	return preds_build(source, n, k, scores, labels, weights, NULL, 0, opt,
+	    out, err);
+}
+
+calib_status
+calib_preds_recalibrate(const calib_preds *p, const calib_model *m,
+    const calib_read_options *o, calib_preds **out, calib_error *err)
+{
+	calib_read_options ro;
+	calib_status st;
+
+	if (out != NULL)
+		*out = NULL;
+	if (p == NULL || m == NULL || out == NULL)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "need predictions and a model");
+	if (p->logits == NULL)
+		return ci_error_set(err, CALIB_E_ARG, p->source, 0, 0, NULL,
+		    "recalibrating needs the logits: read the file with "
+		    "CALIB_KEEP_LOGITS");
+	if (o != NULL)
+		ro = *o;
+	else
+		calib_read_options_init(&ro);
+	if (ro.temperature != 1)
+		return ci_error_set(err, CALIB_E_ARG, p->source, 0, 0, NULL,
+		    "a temperature and a calibration model cannot be combined "
+		    "(the model replaces the temperature)");
+	ro.calibrate = m;
+	st = preds_build(p->source, p->n, p->k, p->logits, p->label, p->weight,
+	    p->class_names, 1, &ro, out, err);
+	if (st != CALIB_OK)
+		return st;
+	(*out)->kind = p->kind;
+	(*out)->single_column = p->single_column;
+	(*out)->renormalized_rows = p->renormalized_rows;
 	return CALIB_OK;
 }

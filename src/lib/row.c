@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,28 @@ argmax(const double *v, int k, int *tied)
 	return best;
 }
 
+double
+ci_softmax(const double *z, int k, double *p, int *top, int *tied)
+{
+	double m, S = 0;
+	int i, t, tie;
+
+	t = argmax(z, k, &tie);
+	m = z[t];
+	/* Every exp() is <= 1, so nothing overflows and the largest term is
+	 * exactly 1. */
+	for (i = 0; i < k; i++) {
+		p[i] = exp(z[i] - m);
+		S += p[i];
+	}
+	for (i = 0; i < k; i++)
+		p[i] /= S;
+	*top = t;
+	if (tied != NULL)
+		*tied = tie;
+	return log(S);
+}
+
 int
 ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
     int32_t label, double weight, ci_row *r, double *probs, double *logits,
@@ -129,9 +152,10 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 {
 	const int k = L->k;
 	const double T = o->temperature;
+	const calib_model *M = o->calibrate;
 	double *p = work, *z = work + k;
 	double nll, ent, brier = 0;
-	int i, pred, tied;
+	int i, pred, tied, from_probs;
 
 	memset(r, 0, sizeof(*r));
 	if (L->single_column) {
@@ -182,38 +206,48 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 		memcpy(z, x, (size_t)k * sizeof(*z));
 	}
 
-	if (L->kind == CALIB_SCORES_PROBS && T == 1) {
+	if (L->kind == CALIB_SCORES_PROBS && T == 1 && M == NULL) {
 		/* Probabilities used as given: no exp/log round trip. */
+		from_probs = 1;
+		if (logits != NULL)
+			for (i = 0; i < k; i++)
+				logits[i] = log(p[i]);
+	} else {
+		if (L->kind == CALIB_SCORES_PROBS)
+			for (i = 0; i < k; i++)
+				z[i] = log(p[i]);
+		if (logits != NULL)
+			memcpy(logits, z, (size_t)k * sizeof(*z));
+		if (M != NULL && !ci_model_maps_logits(M)) {
+			int top;
+			ci_softmax(z, k, p, &top, NULL);
+			ci_model_probs(M, p, top);
+			from_probs = 1;
+		} else {
+			if (M != NULL)
+				ci_model_logits(M, z);
+			else if (T != 1)
+				for (i = 0; i < k; i++)
+					z[i] /= T;
+			/* A tiny temperature can overflow a logit to +inf,
+			 * and inf - inf would poison the softmax. */
+			for (i = 0; i < k; i++)
+				if (z[i] > DBL_MAX)
+					z[i] = DBL_MAX;
+			from_probs = 0;
+		}
+	}
+	if (from_probs) {
 		pred = argmax(p, k, &tied);
 		nll = p[label] > 0 ? -log(p[label]) : INFINITY;
 		ent = 0;
 		for (i = 0; i < k; i++)
 			if (p[i] > 0)
 				ent -= p[i] * log(p[i]);
-		if (logits != NULL)
-			for (i = 0; i < k; i++)
-				logits[i] = log(p[i]);
 	} else {
-		double m, S = 0, lse, zy;
-		if (L->kind == CALIB_SCORES_PROBS)
-			for (i = 0; i < k; i++)
-				z[i] = log(p[i]);
-		if (logits != NULL)
-			memcpy(logits, z, (size_t)k * sizeof(*z));
-		if (T != 1)
-			for (i = 0; i < k; i++)
-				z[i] /= T;
-		pred = argmax(z, k, &tied);
+		double m, lse, zy;
+		lse = ci_softmax(z, k, p, &pred, &tied);
 		m = z[pred];
-		/* Softmax with the maximum subtracted: every exp() is <= 1, so
-		 * nothing overflows and the largest term is exactly 1. */
-		for (i = 0; i < k; i++) {
-			p[i] = exp(z[i] - m);
-			S += p[i];
-		}
-		for (i = 0; i < k; i++)
-			p[i] /= S;
-		lse = log(S);
 		/* ln p_y from the logits directly: stays finite where p_y
 		 * itself underflows to 0. */
 		zy = z[label] - m;
