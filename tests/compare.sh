@@ -144,6 +144,39 @@ check_status 2 "--epsilon with more values than runs"
 run compare --figures gif "$H" "$S5"
 check_status 2 "--figures gif refused"
 
+# --- before and after recalibration (Mueller et al. 2019, Table 3)
+HV=$D/fashion-mnist-ls0.00-val.csv
+SV=$D/fashion-mnist-ls0.05-val.csv
+run compare -f json --bootstrap 50 --names hard,ls05 --calibrate-on "$HV,$SV" "$H" "$S5"
+check_status 0 "--calibrate-on: fitted on each run's validation file"
+for nm in hard hard+TS ls05 ls05+TS; do
+	grep -q "\"name\":\"$nm\"" "$T/out"
+	ok $? "run $nm reported"
+done
+sed 's/.*"name":"hard+TS"//' "$T/out" | sed 's/"name":"ls05".*//' >"$T/hts"
+# the same numbers as fitting with calib fit and evaluating with --calibrate
+"$CALIB" fit --method temperature -o "$T/hard.calib" "$HV" 2>/dev/null
+run metrics -f json --calibrate "$T/hard.calib" "$H"
+for key in ece nll brier accuracy; do
+	want=$(json_num "$T/out" $key)
+	got=$(tr ',{' '\n\n' <"$T/hts" | sed -n "s/^\"$key\":\(.*\)$/\1/p" | head -1)
+	[ -n "$want" ] && [ "$got" = "$want" ]
+	ok $? "hard+TS $key equals calib fit + metrics --calibrate ($got)"
+done
+run compare -f json --bootstrap 50 --names hard,ls05 --calibrate-on "$T/hard.calib,$SV" "$H" "$S5"
+check_status 0 "--calibrate-on with a model file for one run"
+check_contains "$T/out" "temperature T = " "the map is described"
+check_contains "$T/out" "from model $T/hard.calib" "model file named"
+run compare --bootstrap 20 --calibrate-on "$HV" "$H" "$S5"
+check_status 2 "--calibrate-on needs one file per run"
+check_contains "$T/err" "--calibrate-on gives fewer files than there are runs (2)" "count mismatch explained"
+run compare --bootstrap 20 --calibrate-on "$HV" --temperature 2 "$H"
+check_status 2 "--calibrate-on does not combine with --temperature"
+run compare --bootstrap 20 --calibrate-on "$HV" "$H"
+check_status 0 "one file with --calibrate-on: before and after"
+check_contains "$T/out" "fashion-mnist-ls0.00+TS: temperature T = 1.76864 fitted on $HV" "the fitted temperature is shown"
+check_contains "$T/out" "ECE: fashion-mnist-ls0.00+TS is lower by 7.44 points" "temperature scaling lowers the hard run's ECE"
+
 run compare --bootstrap 0 "$H" "$S5"
 check_status 0 "--bootstrap 0"
 check_contains "$T/out" "(no interval)" "without replicates there is no interval"

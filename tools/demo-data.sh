@@ -33,9 +33,10 @@ fi
 total_start=$(date +%s)
 for eps in 0.00 0.05 0.10; do
     out=$outdir/fashion-mnist-ls$eps.csv
-    echo "$prog: training with epsilon $eps -> $out" >&2
+    val=$outdir/fashion-mnist-ls$eps-val.csv
+    echo "$prog: training with epsilon $eps -> $out, $val" >&2
     start=$(date +%s)
-    "$trainer" --epsilon "$eps" -o "$out" "$@"
+    "$trainer" --epsilon "$eps" -o "$out" --val-out "$val" "$@"
     rc=$?
     end=$(date +%s)
     if [ "$rc" -ne 0 ]; then

@@ -78,6 +78,8 @@ void openblas_set_num_threads(int num_threads);
 struct options {
 	const char *data_dir;
 	const char *output;
+	const char *val_output;  /* --val-out: logits on held-out images */
+	size_t n_val;
 	size_t n_train;
 	size_t epochs;
 	size_t batch;
@@ -131,6 +133,10 @@ static void usage(FILE *f)
 		"  --seed S         RNG seed for init and shuffling (default %lu)\n"
 		"  --epsilon E      label smoothing strength, 0 <= E <= 1 (required)\n"
 		"  -o, --output F   output CSV file (required)\n"
+		"  --val-out F      also write the logits of held-out training\n"
+		"                   images (for fitting recalibration maps)\n"
+		"  --val N          how many: the N training images after the\n"
+		"                   first --train ones (default 5000)\n"
 		"  -h, --help       show this help and exit\n"
 		"\n"
 		"Progress goes to stderr.  Same seed and same BLAS give a\n"
@@ -205,6 +211,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 {
 	o->data_dir = "/usr/share/datasets/fashion-mnist";
 	o->output = NULL;
+	o->val_output = NULL;
+	o->n_val = 5000;
 	o->n_train = 3000;
 	o->epochs = 150;
 	o->batch = 100;
@@ -230,6 +238,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 			if (*v == '\0')
 				usage_error("the output file name must not be empty");
 			o->output = v;
+		} else if ((v = option_value(argc, argv, &i, "--val-out"))) {
+			o->val_output = v;
+		} else if ((v = option_value(argc, argv, &i, "--val"))) {
+			if (parse_size(v, 1, 1000000, &o->n_val) != 0)
+				usage_error("--val needs an integer in 1..1000000, "
+							"not '%s'", v);
 		} else if ((v = option_value(argc, argv, &i, "--train"))) {
 			if (parse_size(v, 1, 1000000, &o->n_train) != 0)
 				usage_error("--train needs an integer in 1..1000000, "
@@ -878,6 +892,7 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	struct dataset train = {0, NULL, NULL}, test = {0, NULL, NULL};
+	struct dataset val = {0, NULL, NULL};  /* a view into train's arrays */
 	struct mlp model = {0, NULL, NULL, NULL, NULL};
 	struct workspace ws = {0, NULL, NULL, NULL, NULL};
 	gsl_rng *rng = NULL;
@@ -899,9 +914,19 @@ int main(int argc, char **argv)
 	openblas_set_num_threads(1);
 #endif
 
+	/* The validation images follow the training images in the same file;
+	 * they are only ever evaluated, so the training run, its random draws
+	 * and its test logits are the same with or without them. */
 	if (load_split(opt.data_dir, "train-images-idx3-ubyte.gz",
-				   "train-labels-idx1-ubyte.gz", opt.n_train, &train) != 0)
+				   "train-labels-idx1-ubyte.gz",
+				   opt.n_train + (opt.val_output ? opt.n_val : 0), &train) != 0)
 		goto out;
+	if (opt.val_output != NULL) {
+		val.n = opt.n_val;
+		val.x = train.x + opt.n_train * N_INPUTS;
+		val.y = train.y + opt.n_train;
+		train.n = opt.n_train;
+	}
 	if (load_split(opt.data_dir, "t10k-images-idx3-ubyte.gz",
 				   "t10k-labels-idx1-ubyte.gz", 0, &test) != 0)
 		goto out;
@@ -966,6 +991,23 @@ int main(int argc, char **argv)
 				"(%zu images)\n", acc, conf, test.n);
 		fprintf(stderr, PROG ": wrote %s in %.1f s\n", opt.output,
 				seconds_since(&t0));
+	}
+	if (opt.val_output != NULL) {
+		double loss, acc, conf;
+		gsl_matrix *vl = gsl_matrix_alloc(val.n, N_CLASSES);
+		if (vl == NULL) {
+			fprintf(stderr, PROG ": out of memory\n");
+			goto out;
+		}
+		evaluate(&model, &ws, &val, opt.epsilon, &loss, &acc, &conf, vl);
+		if (write_csv(opt.val_output, val.y, vl) != 0) {
+			gsl_matrix_free(vl);
+			goto out;
+		}
+		gsl_matrix_free(vl);
+		fprintf(stderr, PROG ": validation accuracy %.4f  mean confidence "
+				"%.4f  (%zu images)\n", acc, conf, val.n);
+		fprintf(stderr, PROG ": wrote %s\n", opt.val_output);
 	}
 	status = 0;
 

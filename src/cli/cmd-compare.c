@@ -24,7 +24,9 @@ enum {
 	OPT_SEED,
 	OPT_CI_LEVEL,
 	OPT_EPSILON,
-	OPT_FIGURES
+	OPT_FIGURES,
+	OPT_CALIBRATE_ON,
+	OPT_CALIBRATE_METHOD
 };
 
 /* What compare reports, in order; pts: shown in percentage points. */
@@ -51,6 +53,7 @@ struct run {
 	const char *file;
 	calib_preds *p;
 	calib_metrics m;
+	char *recal;           /* "temperature 1.83 fitted on val.csv" */
 };
 
 struct group {
@@ -76,6 +79,8 @@ struct ctx {
 	double *eps;           /* per run, NaN when not given */
 	const char *eps_arg;
 	const char *figext;    /* "png", "svg" or "pdf" */
+	const char *calibrate_on;
+	calib_method method;
 	struct cli_plot_opts po;
 	calib_bootstrap boot;
 	int have_boot;
@@ -107,6 +112,13 @@ usage(FILE *fp)
 	    "                         separated; repeat per arm.  Reports mean\n"
 	    "                         +- standard deviation over runs and Welch t\n"
 	    "                         intervals on the difference of means\n"
+	    "      --calibrate-on V[,V...] per run, a validation file to fit a\n"
+	    "                         recalibration map on (or a model file from\n"
+	    "                         calib fit): each run is shown before and\n"
+	    "                         after it, as NAME and NAME+TS\n"
+	    "      --calibrate-method M  the map fitted on validation files:\n"
+	    "                         temperature (default), vector, histogram,\n"
+	    "                         isotonic, platt, beta\n"
 	    "      --epsilon E[,E...] label-smoothing strength of each run (or one\n"
 	    "                         for all): marks 1-E+E/K and E/K in the\n"
 	    "                         confidence histogram\n"
@@ -361,6 +373,16 @@ write_text_plain(FILE *fp, const struct ctx *C)
 		}
 		fputc('\n', fp);
 	}
+	for (i = 0; i < C->nruns; i++)
+		if (C->runs[i].recal != NULL)
+			break;
+	if (i < C->nruns) {
+		fprintf(fp, "\nRecalibration:\n");
+		for (i = 0; i < C->nruns; i++)
+			if (C->runs[i].recal != NULL)
+				fprintf(fp, "  %s: %s\n", C->runs[i].name,
+				    C->runs[i].recal);
+	}
 	fprintf(fp, "\nCalibration (mean confidence against accuracy):\n");
 	for (i = 0; i < C->nruns; i++)
 		side_line(fp, &C->runs[i], &C->side[i], C->level);
@@ -449,6 +471,11 @@ write_json(FILE *fp, const struct ctx *C)
 		cli_json_string(fp, C->runs[i].name);
 		fputs(",\"file\":", fp);
 		cli_json_string(fp, C->runs[i].file);
+		fputs(",\"recalibration\":", fp);
+		if (C->runs[i].recal != NULL)
+			cli_json_string(fp, C->runs[i].recal);
+		else
+			fputs("null", fp);
 		fputs(",\"metrics\":{", fp);
 		for (j = 0; j < NM; j++) {
 			fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
@@ -698,6 +725,159 @@ parse_eps(struct ctx *C)
 	return CLI_OK;
 }
 
+/* ---- before and after recalibration ------------------------------ */
+
+/* A model file starts, after its comment lines, with "calib-model". */
+static int
+is_model_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char line[256];
+	int yes = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (line[0] == '#')
+			continue;
+		yes = strncmp(line, "calib-model", 11) == 0;
+		break;
+	}
+	fclose(fp);
+	return yes;
+}
+
+/* The map for run i: loaded from a model file, or fitted on a validation
+ * file.  *note describes it.  NULL after printing why. */
+static calib_model *
+run_model(const struct ctx *C, const char *src, char **note)
+{
+	calib_model *model = NULL;
+	calib_error err;
+	char buf[600], par[64] = "";
+	double T;
+
+	if (is_model_file(src)) {
+		if (calib_model_load(src, &model, &err) != CALIB_OK) {
+			cli_lib_error(&err);
+			return NULL;
+		}
+	} else {
+		calib_fit_options fo;
+		calib_preds *val = cli_read_preds(src, &C->r,
+		    CALIB_KEEP_LOGITS);
+		if (val == NULL)
+			return NULL;
+		calib_fit_options_init(&fo);
+		fo.method = C->method;
+		fo.bins = C->r.mo.bins;
+		fo.binning = C->r.mo.binning;
+		if (calib_fit(val, &fo, &model, &err) != CALIB_OK) {
+			cli_lib_error(&err);
+			calib_preds_free(val);
+			return NULL;
+		}
+		calib_preds_free(val);
+	}
+	if (calib_model_get(model, "temperature", &T) == CALIB_OK)
+		snprintf(par, sizeof(par), " T = %.6g", T);
+	snprintf(buf, sizeof(buf), "%s%s %s %s",
+	    calib_method_name(calib_model_method(model)), par,
+	    is_model_file(src) ? "from model" : "fitted on", src);
+	*note = strdup(buf);
+	return model;
+}
+
+/*
+ * --calibrate-on: every run i becomes two, run i as it is and run i
+ * recalibrated (Mueller, Kornblith & Hinton 2019, Table 3: hard labels,
+ * hard labels + temperature scaling, label smoothing, label smoothing +
+ * temperature scaling).  All stay paired, so the bootstrap compares every
+ * one with the first.
+ */
+static int
+add_recalibrated(struct ctx *C)
+{
+	struct run *r2;
+	char *list, *tok, *save = NULL, **src = NULL;
+	int n = 0, i, rc = CLI_ERROR;
+
+	list = strdup(C->calibrate_on);
+	src = calloc((size_t)C->nruns, sizeof(*src));
+	r2 = calloc((size_t)C->nruns * 2, sizeof(*r2));
+	if (list == NULL || src == NULL || r2 == NULL) {
+		cli_error("out of memory");
+		goto done;
+	}
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (n == C->nruns)
+			break;
+		src[n++] = tok;
+	}
+	if (n != C->nruns || tok != NULL) {
+		rc = cli_usage_error("compare", "--calibrate-on gives %s files "
+		    "than there are runs (%d): give one validation or model "
+		    "file per run", tok != NULL ? "more" : "fewer", C->nruns);
+		goto done;
+	}
+	for (i = 0; i < C->nruns; i++) {
+		struct run *a = &r2[2 * i], *b = &r2[2 * i + 1];
+		calib_read_options ro;
+		calib_model *model;
+		calib_error err;
+		const char *method;
+		size_t len;
+
+		*a = C->runs[i];
+		memset(&C->runs[i], 0, sizeof(C->runs[i]));
+		b->file = a->file;
+		model = run_model(C, src[i], &b->recal);
+		if (model == NULL)
+			goto done;
+		calib_read_options_init(&ro);
+		ro.target = a->p->target;
+		ro.keep = CALIB_KEEP_PROBS;
+		ro.classwise_bins = C->r.mo.bins;
+		if (calib_preds_recalibrate(a->p, model, &ro, &b->p, &err) !=
+		    CALIB_OK) {
+			cli_lib_error(&err);
+			calib_model_free(model);
+			goto done;
+		}
+		method = calib_method_name(calib_model_method(model));
+		calib_model_free(model);
+		len = strlen(a->name) + strlen(method) + 3;
+		b->name = malloc(len);
+		if (b->name == NULL || b->recal == NULL) {
+			cli_error("out of memory");
+			goto done;
+		}
+		snprintf(b->name, len, "%s+%s", a->name,
+		    strcmp(method, "temperature") == 0 ? "TS" : method);
+	}
+	rc = CLI_OK;
+done:
+	if (r2 != NULL && rc == CLI_OK) {
+		free(C->runs);
+		C->runs = r2;
+		C->nruns *= 2;
+	} else if (r2 != NULL) {
+		/* put the runs already moved back, so ctx_free() finds them */
+		for (i = 0; i < C->nruns; i++) {
+			if (r2[2 * i].p != NULL)
+				C->runs[i] = r2[2 * i];
+			free(r2[2 * i + 1].name);
+			free(r2[2 * i + 1].recal);
+			calib_preds_free(r2[2 * i + 1].p);
+		}
+		free(r2);
+	}
+	free(src);
+	free(list);
+	return rc;
+}
+
 /* ---- driver ------------------------------------------------------ */
 
 static int
@@ -789,6 +969,7 @@ ctx_free(struct ctx *C)
 
 	for (i = 0; i < C->nruns; i++) {
 		free(C->runs[i].name);
+		free(C->runs[i].recal);
 		calib_preds_free(C->runs[i].p);
 	}
 	free(C->runs);
@@ -812,6 +993,9 @@ run(int argc, char **argv)
 		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
 		{ "epsilon", required_argument, NULL, OPT_EPSILON },
 		{ "figures", required_argument, NULL, OPT_FIGURES },
+		{ "calibrate-on", required_argument, NULL, OPT_CALIBRATE_ON },
+		{ "calibrate-method", required_argument, NULL,
+		    OPT_CALIBRATE_METHOD },
 		CLI_PLOT_LONGOPTS,
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
@@ -881,6 +1065,18 @@ run(int argc, char **argv)
 		case OPT_EPSILON:
 			C.eps_arg = optarg;
 			break;
+		case OPT_CALIBRATE_ON:
+			C.calibrate_on = optarg;
+			break;
+		case OPT_CALIBRATE_METHOD:
+			if (calib_method_from_name(optarg, &C.method) !=
+			    CALIB_OK) {
+				rc = cli_usage_error("compare", "--calibrate-method:"
+				    " '%s' is not temperature, vector, histogram, "
+				    "isotonic, platt or beta", optarg);
+				goto out;
+			}
+			break;
 		case OPT_FIGURES:
 			if (strcmp(optarg, "png") != 0 &&
 			    strcmp(optarg, "svg") != 0 &&
@@ -927,13 +1123,24 @@ run(int argc, char **argv)
 		    "arguments or in --group, not both");
 		goto out;
 	}
+	if (C.calibrate_on != NULL && (C.ngroups > 0 ||
+	    C.r.calibrate != NULL || C.r.ro.temperature != 1)) {
+		rc = cli_usage_error("compare", "--calibrate-on shows each run "
+		    "before and after its own map; it does not combine with "
+		    "%s", C.ngroups ? "--group" : C.r.calibrate ? "--calibrate" :
+		    "--temperature");
+		goto out;
+	}
 	if (C.ngroups > 0 && names != NULL) {
 		rc = cli_usage_error("compare", "--names does not apply to "
 		    "--group (the group names are given there)");
 		goto out;
 	}
 	nfiles = C.ngroups > 0 ? ngfiles : argc - optind;
-	if (C.ngroups == 1 || (C.ngroups == 0 && nfiles < 2)) {
+	/* One file with --calibrate-on is a comparison too: before and
+	 * after its map. */
+	if (C.ngroups == 1 || (C.ngroups == 0 && nfiles < (C.calibrate_on ?
+	    1 : 2))) {
 		rc = cli_usage_error("compare", "need at least two %s to "
 		    "compare", C.ngroups ? "groups" : "files");
 		goto out;
@@ -961,10 +1168,11 @@ run(int argc, char **argv)
 	if (C.eps_arg != NULL && (rc = parse_eps(&C)) != CLI_OK)
 		goto out;
 
-	/* Read every run; the bootstrap needs the matrix for classwise ECE. */
+	/* Read every run; the bootstrap needs the matrix for classwise ECE,
+	 * recalibration the logits. */
 	for (i = 0; i < nfiles; i++) {
 		C.runs[i].p = cli_read_preds(C.runs[i].file, &C.r,
-		    CALIB_KEEP_PROBS);
+		    CALIB_KEEP_PROBS | (C.calibrate_on ? CALIB_KEEP_LOGITS : 0));
 		if (C.runs[i].p == NULL) {
 			rc = CLI_ERROR;
 			goto out;
@@ -991,6 +1199,23 @@ run(int argc, char **argv)
 		}
 	}
 
+	if (C.calibrate_on != NULL) {
+		if ((rc = add_recalibrated(&C)) != CLI_OK)
+			goto out;
+		nfiles = C.nruns;
+		if (C.eps != NULL) {
+			/* each run's epsilon applies to its recalibrated twin */
+			double *e = realloc(C.eps, (size_t)nfiles * sizeof(*e));
+			if (e == NULL) {
+				cli_error("out of memory");
+				rc = CLI_ERROR;
+				goto out;
+			}
+			C.eps = e;
+			for (i = nfiles / 2 - 1; i >= 0; i--)
+				C.eps[2 * i] = C.eps[2 * i + 1] = C.eps[i];
+		}
+	}
 	C.side = calloc((size_t)nfiles, sizeof(*C.side));
 	C.cmp = calloc((size_t)nfiles * NM, sizeof(*C.cmp));
 	if (C.side == NULL || C.cmp == NULL) {

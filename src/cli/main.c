@@ -15,11 +15,11 @@ static const struct cli_cmd cli_cmd_help;
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_metrics,
-	&cli_cmd_compare,
-	&cli_cmd_check,
 	&cli_cmd_bins,
 	&cli_cmd_diagram,
 	&cli_cmd_hist,
+	&cli_cmd_compare,
+	&cli_cmd_check,
 	&cli_cmd_fit,
 	&cli_cmd_apply,
 	&cli_cmd_help,
