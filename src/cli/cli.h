@@ -339,4 +339,11 @@ int cli_table_figure(const char *cmd, const char *script, const char *input,
     const char *output, const char *table, struct cli_table *t,
     const struct cli_plot_opts *po, int log_count);
 
+/*
+ * Run a figure command (calib diagram, calib hist): parse the figure,
+ * table and reading options, then draw script from the one input file.
+ */
+int cli_figure_command(int argc, char **argv, const char *cmd,
+    const char *script, void (*usage)(FILE *));
+
 #endif /* CALIB_CLI_H */

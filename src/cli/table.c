@@ -539,3 +539,66 @@ done:
 	calib_preds_free(p);
 	return rc;
 }
+
+/*
+ * The whole of calib diagram and calib hist but for the usage text and the
+ * script: the same options, one input, one figure.
+ */
+enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT };
+
+int
+cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
+    void (*usage)(FILE *))
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "log-count", no_argument, NULL, OPT_LOG_COUNT },
+		{ "help", no_argument, NULL, 'h' },
+		CLI_PLOT_LONGOPTS,
+		CLI_READ_LONGOPTS,
+		CLI_TABLE_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cli_plot_opts po;
+	struct cli_table t;
+	const char *output = NULL, *table = NULL;
+	int opt, log_count = 0;
+
+	cli_table_init(&t);
+	cli_plot_opts_init(&po);
+	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+		int h;
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			return CLI_OK;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_TABLE:
+			table = optarg;
+			break;
+		case OPT_LOG_COUNT:
+			log_count = 1;
+			break;
+		case '?':
+			return cli_usage_error(cmd, "invalid option");
+		default:
+			h = cli_plot_option(cmd, opt, optarg, &po);
+			if (h == 0)
+				h = cli_table_option(cmd, opt, optarg, &t);
+			if (h < 0)
+				return CLI_ERROR;
+			if (h == 0)
+				return cli_usage_error(cmd, "invalid option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(cmd, "no prediction file given");
+	if (argc - optind > 1)
+		return cli_usage_error(cmd, "one prediction file at a time "
+		    "('%s' is extra)", argv[optind + 1]);
+	return cli_table_figure(cmd, script, argv[optind], output,
+	    table, &t, &po, log_count);
+}
