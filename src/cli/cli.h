@@ -52,6 +52,8 @@ int cli_parse_double(const char *cmd, const char *opt, const char *arg,
     double *out);
 int cli_parse_int(const char *cmd, const char *opt, const char *arg, int lo,
     int hi, int *out);
+/* --seed: a whole number 0..4294967295. */
+int cli_parse_seed(const char *cmd, const char *arg, unsigned long *out);
 
 /*
  * Options shared by every subcommand that reads prediction files.  Their

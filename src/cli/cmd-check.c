@@ -606,18 +606,10 @@ run(int argc, char **argv)
 				goto usage_fail;
 			}
 			break;
-		case OPT_SEED: {
-			char *end;
-			errno = 0;
-			K.seed = strtoul(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || errno != 0 ||
-			    optarg[0] == '-') {
-				cli_usage_error("check", "--seed: '%s' is not a "
-				    "non-negative whole number", optarg);
+		case OPT_SEED:
+			if (cli_parse_seed("check", optarg, &K.seed) != 0)
 				goto usage_fail;
-			}
 			break;
-		}
 		case OPT_STRICT:
 			K.strict = 1;
 			break;

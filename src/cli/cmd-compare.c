@@ -1039,19 +1039,12 @@ run(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case OPT_SEED: {
-			char *end;
-			errno = 0;
-			C.seed = strtoul(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || errno != 0 ||
-			    optarg[0] == '-') {
-				rc = cli_usage_error("compare", "--seed: '%s' "
-				    "is not a non-negative whole number",
-				    optarg);
+		case OPT_SEED:
+			if (cli_parse_seed("compare", optarg, &C.seed) != 0) {
+				rc = CLI_ERROR;
 				goto out;
 			}
 			break;
-		}
 		case OPT_CI_LEVEL:
 			if (cli_parse_double("compare", "ci-level", optarg,
 			    &C.level) != 0 || !(C.level > 0 && C.level < 1)) {

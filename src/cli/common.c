@@ -131,6 +131,30 @@ cli_parse_int(const char *cmd, const char *opt, const char *arg, int lo,
 	return 0;
 }
 
+int
+cli_parse_seed(const char *cmd, const char *arg, unsigned long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	/* strtoull would accept "-1" (and " 1") as a huge seed. */
+	if (arg[0] < '0' || arg[0] > '9') {
+		cli_usage_error(cmd, "--seed: '%s' is not a whole number >= 0",
+		    arg);
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	/* gsl_rng_set takes an unsigned long; 32 bits is what MT19937 uses */
+	if (*end != '\0' || errno != 0 || v > 4294967295ull) {
+		cli_usage_error(cmd, "--seed: '%s' is not a whole number from 0 "
+		    "to 4294967295", arg);
+		return -1;
+	}
+	*out = (unsigned long)v;
+	return 0;
+}
+
 const char cli_read_help[] =
 "Reading prediction files:\n"
 "  --label-col NAME      column holding the true labels (default label)\n"

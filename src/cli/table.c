@@ -85,24 +85,8 @@ cli_table_option(const char *cmd, int opt, const char *arg,
 	case CLI_OPT_RESAMPLES:
 		return cli_parse_int(cmd, "resamples", arg, 1, 100000000,
 		    &t->o.resamples) == 0 ? 1 : -1;
-	case CLI_OPT_SEED: {
-		char *end;
-		unsigned long long v;
-		/* strtoull would accept "-1" as a huge seed. */
-		if (arg[0] < '0' || arg[0] > '9') {
-			cli_usage_error(cmd, "--seed: '%s' is not a whole number "
-			    ">= 0", arg);
-			return -1;
-		}
-		v = strtoull(arg, &end, 10);
-		if (*end != '\0' || v > 4294967295ull) {
-			cli_usage_error(cmd, "--seed: '%s' is not a whole number "
-			    "from 0 to 4294967295", arg);
-			return -1;
-		}
-		t->o.seed = (unsigned long)v;
-		return 1;
-	}
+	case CLI_OPT_SEED:
+		return cli_parse_seed(cmd, arg, &t->o.seed) == 0 ? 1 : -1;
 	case CLI_OPT_CLASS:
 		return cli_parse_int(cmd, "class", arg, 0, 1000000000,
 		    &t->cls) == 0 ? 1 : -1;
