@@ -131,13 +131,16 @@ usage(FILE *fp)
 	    "                         confidence.png (their confidence\n"
 	    "                         histograms overlaid) into DIR\n"
 	    "      --figures EXT      png (default), svg or pdf\n"
+	    "      --size WxH         figure size in pixels (points for PDF)\n"
+	    "      --title TEXT       title above the figures\n"
+	    "      --gnuplot PATH     gnuplot binary to run (default "
+	    CALIB_GNUPLOT ")\n"
 	    "  -h, --help             show this help\n"
-	    "\n%s\n%s\n%s"
+	    "\n%s\n%s"
 	    "\n"
 	    "Exit status: 0 success, 2 usage or input error (including runs\n"
 	    "whose labels differ), 3 figures not rendered (gnuplot missing).\n",
-	    cli_progname, cli_progname, cli_plot_help, cli_metric_help,
-	    cli_read_help);
+	    cli_progname, cli_progname, cli_metric_help, cli_read_help);
 }
 
 /* "runs/hard.csv.gz" -> "hard" */
