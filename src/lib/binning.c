@@ -231,15 +231,31 @@ ci_cells_free(ci_cells *cells)
 	memset(cells, 0, sizeof(*cells));
 }
 
+/* (1/K) sum_k ECE_k from per-class bin sums over total weight W. */
+static double
+classwise_mean(const calib_classwise_acc *a, int k, double W)
+{
+	ci_sum total = { 0, 0 };
+	size_t off;
+	int c;
+
+	for (c = 0; c < k; c++) {
+		off = (size_t)c * (size_t)a->bins;
+		ci_sum_add(&total, ci_ece_terms(a->weight + off,
+		    a->sum_score + off, a->sum_outcome + off, a->bins, W));
+	}
+	return ci_sum_get(&total) / k;
+}
+
 /* Classwise ECE from cached cells: the bootstrap's inner loop. */
 calib_status
 ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
     const uint32_t *mult, double *out)
 {
 	calib_classwise_acc a;
-	ci_sum W = { 0, 0 }, total = { 0, 0 };
+	ci_sum W = { 0, 0 };
 	const int k = p->k, m = cells->m;
-	size_t i, off;
+	size_t i;
 	int c;
 
 	*out = NAN;
@@ -262,13 +278,8 @@ ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
 		a.sum_outcome[cell[p->label[i]]] += w;
 		ci_sum_add(&W, w);
 	}
-	for (c = 0; c < k; c++) {
-		off = (size_t)c * (size_t)m;
-		ci_sum_add(&total, ci_ece_terms(a.weight + off,
-		    a.sum_score + off, a.sum_outcome + off, m, ci_sum_get(&W)));
-	}
+	*out = classwise_mean(&a, k, ci_sum_get(&W));
 	ci_classwise_free(&a);
-	*out = ci_sum_get(&total) / k;
 	return CALIB_OK;
 }
 
@@ -438,23 +449,16 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 	if (p == NULL || m < 1)
 		return CALIB_E_ARG;
 	if (p->probs == NULL) {
-		const calib_classwise_acc *a = &p->classwise;
-		size_t off;
 		if (binning != CALIB_BIN_WIDTH || mult != NULL ||
-		    a->bins != m)
+		    p->classwise.bins != m)
 			return CALIB_E_ARG;
-		for (c = 0; c < p->k; c++) {
-			off = (size_t)c * (size_t)m;
-			ci_sum_add(&total, ci_ece_terms(a->weight + off,
-			    a->sum_score + off, a->sum_outcome + off, m,
-			    p->total_weight));
-		}
+		*out = classwise_mean(&p->classwise, p->k, p->total_weight);
+		return CALIB_OK;
 	} else if (binning == CALIB_BIN_WIDTH) {
-		/* One row-major pass over the matrix; the bootstrap calls this
-		 * once per replicate. */
+		/* One row-major pass over the matrix. */
 		calib_classwise_acc a;
 		ci_sum W = { 0, 0 };
-		size_t i, off;
+		size_t i;
 		if (ci_classwise_alloc(&a, p->k, m) != 0)
 			return CALIB_E_NOMEM;
 		for (i = 0; i < p->n; i++) {
@@ -467,13 +471,9 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 			    p->label[i], w);
 			ci_sum_add(&W, w);
 		}
-		for (c = 0; c < p->k; c++) {
-			off = (size_t)c * (size_t)m;
-			ci_sum_add(&total, ci_ece_terms(a.weight + off,
-			    a.sum_score + off, a.sum_outcome + off, m,
-			    ci_sum_get(&W)));
-		}
+		*out = classwise_mean(&a, p->k, ci_sum_get(&W));
 		ci_classwise_free(&a);
+		return CALIB_OK;
 	} else {
 		double *col = malloc((p->n ? p->n : 1) * sizeof(*col));
 		uint8_t *hit = malloc(p->n ? p->n : 1);
