@@ -270,6 +270,7 @@ typedef struct calib_bin {
 	double weight;      /* summed weight W_m */
 	double sum_score;   /* sum of w_i s_i over the bin */
 	double sum_outcome; /* sum of w_i o_i over the bin */
+	double sum_w2;      /* sum of w_i^2 over the bin (Kish n_eff) */
 } calib_bin;
 
 /*
@@ -385,6 +386,116 @@ double calib_mean_score(const calib_preds *p, const uint32_t *mult);
 double calib_mean_outcome(const calib_preds *p, const uint32_t *mult);
 
 /*
+ * Underconfidence error, the mirror of calib_oe() (Wang, Feng & Zhang,
+ * "Rethinking calibration of deep neural networks: do not be afraid of
+ * overconfidence", NeurIPS 2021):
+ *     UCE = sum_m (W_m / W) (1 - conf(B_m)) max(acc(B_m) - conf(B_m), 0)
+ * over the non-empty bins of b.  0 when no bin is underconfident.
+ */
+double calib_uce(const calib_bins *b);
+
+/*
+ * Top-label Brier score: the Brier score of the binary problem the binned
+ * metrics look at,
+ *     mean_w (s_i - o_i)^2,
+ * which for top-label calibration is (c_i - [yhat_i = y_i])^2 averaged:
+ * scikit-learn's brier_score_loss(correct, confidence).  For one-vs-rest
+ * class k it is the binary Brier score (p_ik - [y_i = k])^2.
+ */
+double calib_brier_top_label(const calib_preds *p, const uint32_t *mult);
+
+/*
+ * Smooth ECE, Blasiok & Nakkiran, "Smooth ECE: principled reliability
+ * diagrams via kernel smoothing", ICLR 2024, Def. 7 and the fixed point of
+ * Sec. 4:
+ *     smECE_sigma = (1/W) int_0^1 | sum_i w_i (s_i - o_i) K_sigma(t, s_i) | dt
+ * with the reflected Gaussian kernel
+ *     K_sigma(t, s) = sum_{k in Z} [phi_sigma(t - s - 2k) + phi_sigma(t + s - 2k)],
+ * phi_sigma the N(0, sigma^2) density: the law of pi(s + sigma Z), where pi
+ * folds the line onto [0, 1] by reflection at every integer, so each row's
+ * kernel has mass exactly 1 on [0, 1] however close s is to 0 or 1.
+ * smECE_sigma does not increase with sigma, so sigma* with
+ * smECE_sigma* = sigma* is unique; smECE = smECE_sigma*.  No bins.
+ *
+ * sigma > 0 (at most 1) computes smECE_sigma at that width; sigma = 0
+ * finds sigma* by regula falsi (Illinois) within a bracket, to 1e-12.
+ * The integral is exact to about 1e-12 relative: the kernel sum is
+ * evaluated from Taylor moments of the rows about centres at most sigma/8
+ * away (14 terms) and |.| is integrated by 16-point Gauss-Legendre on
+ * panels of width sigma/2, split at every sign change of the integrand.
+ * *sigma_used receives the width used.  With no error at all (every s_i =
+ * o_i) the value is 0 and sigma* is 0.  Either output pointer may be NULL.
+ */
+calib_status calib_smece(const calib_preds *p, double sigma,
+    const uint32_t *mult, double *value, double *sigma_used);
+
+/*
+ * The smoothed reliability curve of the same paper, at the points
+ * t_j = j / (points - 1), j = 0..points-1, with the kernel width of
+ * calib_smece() (sigma = 0: the fixed point):
+ *     acc(t)     = sum_i w_i o_i K(t, s_i) / sum_i w_i K(t, s_i)
+ *     conf(t)    = sum_i w_i s_i K(t, s_i) / sum_i w_i K(t, s_i)
+ *     density(t) = sum_i w_i K(t, s_i) / W
+ * so smECE_sigma = int_0^1 |conf(t) - acc(t)| density(t) dt.  acc and conf
+ * are NaN where the density underflows to 0.
+ */
+typedef struct calib_smooth_curve {
+	int points;
+	double sigma, smece;
+	double *t, *acc, *conf, *density;
+} calib_smooth_curve;
+
+calib_status calib_smooth_curve_compute(const calib_preds *p, double sigma,
+    int points, calib_smooth_curve *out);
+void calib_smooth_curve_release(calib_smooth_curve *c);
+
+/*
+ * Debiased l2 calibration error, Kumar, Liang & Ma, "Verified uncertainty
+ * calibration", NeurIPS 2019, Sec. 5 (the estimator of their
+ * uncertainty-calibration package, p = 2, debias = True):
+ *     D = sum_b (W_b / W) [ (acc_b - conf_b)^2 - acc_b (1 - acc_b) / (n_b - 1) ]
+ *     debiased_l2 = sqrt(max(0, D))
+ * on m equal-mass bins of the scores as calib_bins_compute() forms them
+ * (whatever binning the other metrics use); bins with n_b < 2 contribute 0.
+ * n_b is the bin's Kish effective size W_b^2 / sum w_i^2, which is its row
+ * count when the rows are unweighted.  acc_b (1 - acc_b) / (n_b - 1) is the
+ * unbiased estimate of the variance of acc_b, whose square the plug-in
+ * (acc_b - conf_b)^2 overstates by exactly that variance.
+ */
+calib_status calib_debiased_l2(const calib_preds *p, int m,
+    const uint32_t *mult, double *out);
+
+/*
+ * The classwise ("marginal") variant, the default "calibration error" of
+ * uncertainty-calibration:
+ *     sqrt( (1/K) sum_k max(0, D_k) )
+ * with D_k the bracket above for the scores p_ik against [y_i = k], over
+ * all rows, on m equal-mass bins per class.  Needs CALIB_KEEP_PROBS
+ * (CALIB_E_ARG otherwise).
+ */
+calib_status calib_classwise_debiased_l2(const calib_preds *p, int m,
+    const uint32_t *mult, double *out);
+
+/*
+ * Adaptive and thresholded adaptive calibration error, Nixon, Dusenberry,
+ * Zhang, Jerfel & Tran, "Measuring calibration in deep learning", CVPR
+ * Workshops 2019, Sec. 4:
+ *     ACE = (1 / (K R)) sum_k sum_r |acc(r, k) - conf(r, k)|
+ * where, for each class k, the scores p_ik of all rows are cut into R
+ * equal-mass ranges (calib_bins_compute()'s equal-mass rule: ties never
+ * split, so a class may have fewer ranges) and acc(r, k), conf(r, k) are
+ * the weighted means of [y_i = k] and p_ik in range r.  The mean is
+ * unweighted over classes and ranges: over every (class, range) pair that
+ * exists.  TACE is the same after dropping, per class, the predictions
+ * p_ik <= threshold before the ranges are formed (the paper's epsilon;
+ * 1e-3 by default); a class with no prediction above it has no ranges.
+ * (netcal's "ACE" is a different quantity: the unweighted mean gap over
+ * equal-width bins.)  Needs CALIB_KEEP_PROBS.  threshold < 0 gives ACE.
+ */
+calib_status calib_ace(const calib_preds *p, int ranges, double threshold,
+    const uint32_t *mult, double *out);
+
+/*
  * The metric table.  Every metric calib knows is one entry of a table the
  * library owns: its name (also its JSON key, CSV column and the name
  * calib check and --metrics take), a label for prose, its unit, which
@@ -465,6 +576,10 @@ typedef struct calib_metric_options {
 	calib_metric_set select; /* which metrics to compute; default
 	                          * calib_metric_default_set().  0 means the
 	                          * default set too. */
+	double smece_sigma;    /* smooth ECE kernel width; default 0: the
+	                        * fixed point (see calib_smece()) */
+	double tace_threshold; /* TACE: predictions above this count,
+	                        * default 1e-3 (see calib_ace()) */
 } calib_metric_options;
 
 void calib_metric_options_init(calib_metric_options *o);
@@ -486,6 +601,12 @@ typedef struct calib_metrics {
 	double brier;
 	double brier_per_class;  /* brier / K */
 	double entropy;
+	double uce;              /* calib_uce() */
+	double brier_top_label;  /* calib_brier_top_label() */
+	double smece, smece_sigma; /* calib_smece() */
+	double debiased_l2;      /* calib_debiased_l2() */
+	double classwise_debiased_l2;
+	double ace, tace;        /* calib_ace() */
 } calib_metrics;
 
 /*

@@ -77,6 +77,8 @@ enum {
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
 	CLI_OPT_METRICS,
+	CLI_OPT_SMECE_SIGMA,
+	CLI_OPT_TACE_THRESHOLD,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -98,7 +100,9 @@ enum {
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
 	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
 	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }, \
-	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }
+	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }, \
+	{ "smece-sigma", required_argument, NULL, CLI_OPT_SMECE_SIGMA }, \
+	{ "tace-threshold", required_argument, NULL, CLI_OPT_TACE_THRESHOLD }
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
@@ -243,6 +247,27 @@ void cli_table_write(FILE *fp, int fmt, const char *file,
 /* Write it atomically to path ("-" or NULL: stdout); CLI_OK or CLI_ERROR. */
 int cli_table_save(const char *path, int fmt, const char *file,
     const calib_preds *p, const calib_reliability *rel);
+
+/*
+ * A curve in place of the bins (calib bins --smooth, --corp): named
+ * columns of doubles, a few named whole-table numbers, and comment lines
+ * for the text format.  Written in the same four formats as the table.
+ */
+struct cli_curve {
+	const char *kind;            /* "smooth", "corp" */
+	int ncols;
+	const char *colname[8];
+	const double *col[8];
+	size_t rows;
+	int nvals;
+	const char *valname[8];
+	double val[8];
+	const char *note[4];         /* text-format comment lines, or NULL */
+};
+void cli_curve_write(FILE *fp, int fmt, const char *file,
+    const calib_preds *p, const struct cli_curve *c);
+int cli_curve_save(const char *path, int fmt, const char *file,
+    const calib_preds *p, const struct cli_curve *c);
 
 /* ---- figures with gnuplot (plot.c) ---------------------------------- */
 

@@ -10,6 +10,8 @@
 
 #include "cli.h"
 
+enum { OPT_SMOOTH = CLI_OPT_CMD_BASE, OPT_POINTS, OPT_SMECE_SIGMA };
+
 static void
 usage(FILE *fp)
 {
@@ -25,11 +27,66 @@ usage(FILE *fp)
 	    "Output:\n"
 	    "  -f, --format FMT      text (default), csv, tsv or json\n"
 	    "  -o, --output FILE     write to FILE (atomically) instead of stdout\n"
+	    "      --smooth          instead of bins, the smoothed reliability\n"
+	    "                        curve of the smooth ECE (Blasiok & Nakkiran\n"
+	    "                        2024): t, acc, conf, density at --points\n"
+	    "                        points (default 201) with the fixed-point\n"
+	    "                        kernel width, or --smece-sigma S\n"
 	    "  -h, --help            show this help\n"
 	    "\n%s\n%s"
 	    "\n"
 	    "Exit status: 0 success, 2 usage or input error.\n",
 	    cli_progname, cli_table_help, cli_read_help);
+}
+
+/* --smooth: the curve instead of the bins. */
+static int
+curve_table(const char *path, struct cli_table *t, const char *output,
+    int fmt, int points, double sigma)
+{
+	struct cli_curve c;
+	calib_smooth_curve sc;
+	calib_preds *p;
+	char note[200];
+	int rc;
+
+	if (t->cls >= 0)
+		t->r.ro.target = t->cls;
+	p = cli_read_preds(path, &t->r, 0);
+	if (p == NULL)
+		return CLI_ERROR;
+	if (calib_smooth_curve_compute(p, sigma, points, &sc) != CALIB_OK) {
+		cli_error("%s: out of memory", path);
+		calib_preds_free(p);
+		return CLI_ERROR;
+	}
+	memset(&c, 0, sizeof(c));
+	c.kind = "smooth";
+	c.ncols = 4;
+	c.colname[0] = "t";
+	c.colname[1] = "acc";
+	c.colname[2] = "conf";
+	c.colname[3] = "density";
+	c.col[0] = sc.t;
+	c.col[1] = sc.acc;
+	c.col[2] = sc.conf;
+	c.col[3] = sc.density;
+	c.rows = (size_t)sc.points;
+	c.nvals = 2;
+	c.valname[0] = "smece";
+	c.val[0] = sc.smece;
+	c.valname[1] = "sigma";
+	c.val[1] = sc.sigma;
+	snprintf(note, sizeof(note), "smoothed reliability curve: smooth ECE "
+	    "%.8g, reflected Gaussian kernel, sigma %.8g%s", sc.smece,
+	    sc.sigma, sigma > 0 ? "" : " (the fixed point)");
+	c.note[0] = note;
+	c.note[1] = "acc, conf: kernel-weighted means of outcome and score "
+	    "at t; density: kernel density of the scores";
+	rc = cli_curve_save(output, fmt, path, p, &c);
+	calib_smooth_curve_release(&sc);
+	calib_preds_free(p);
+	return rc;
 }
 
 static int
@@ -39,6 +96,9 @@ run(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "smooth", no_argument, NULL, OPT_SMOOTH },
+		{ "points", required_argument, NULL, OPT_POINTS },
+		{ "smece-sigma", required_argument, NULL, OPT_SMECE_SIGMA },
 		CLI_READ_LONGOPTS,
 		CLI_TABLE_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
@@ -47,7 +107,8 @@ run(int argc, char **argv)
 	calib_reliability rel;
 	calib_preds *p;
 	const char *output = NULL;
-	int fmt = CLI_TABLE_TEXT, opt, rc;
+	int fmt = CLI_TABLE_TEXT, opt, rc, curve = 0, points = 201;
+	double sigma = 0;
 
 	cli_table_init(&t);
 	while ((opt = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1) {
@@ -65,6 +126,22 @@ run(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_SMOOTH:
+			curve = OPT_SMOOTH;
+			break;
+		case OPT_POINTS:
+			if (cli_parse_int("bins", "points", optarg, 2, 1000000,
+			    &points) != 0)
+				return CLI_ERROR;
+			break;
+		case OPT_SMECE_SIGMA:
+			if (cli_parse_double("bins", "smece-sigma", optarg,
+			    &sigma) != 0)
+				return CLI_ERROR;
+			if (!(sigma > 0 && sigma <= 1))
+				return cli_usage_error("bins", "--smece-sigma "
+				    "must be in (0, 1]");
+			break;
 		case '?':
 			return cli_usage_error("bins", "invalid option");
 		default:
@@ -81,6 +158,9 @@ run(int argc, char **argv)
 		return cli_usage_error("bins", "one prediction file at a time "
 		    "('%s' is extra)", argv[optind + 1]);
 
+	if (curve)
+		return curve_table(argv[optind], &t, output, fmt, points,
+		    sigma);
 	rc = cli_table_compute("bins", argv[optind], &t, &p, &rel);
 	if (rc != CLI_OK)
 		return rc;

@@ -360,7 +360,8 @@ run(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	for (i = 0; i < nres; i++) {
-		calib_preds *p = cli_read_preds(argv[optind + i], &r, 0);
+		calib_preds *p = cli_read_preds(argv[optind + i], &r,
+		    cli_metric_keep(r.mo.select));
 		if (p == NULL) {
 			free(res);
 			return CLI_ERROR;

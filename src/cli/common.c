@@ -190,7 +190,10 @@ const char cli_metric_help[] =
 "                        (default: unclipped)\n"
 "  --metrics LIST        compute only these metrics (comma-separated\n"
 "                        names), 'all' for every one, 'default' for the\n"
-"                        usual set; the names are listed in calib(1)\n";
+"                        usual set; 'calib metrics --list' lists them\n"
+"  --smece-sigma S       smooth ECE at kernel width S in (0, 1] instead of\n"
+"                        the fixed point sigma = smECE\n"
+"  --tace-threshold X    TACE keeps the predictions above X (default 1e-3)\n";
 
 unsigned
 cli_metric_keep(calib_metric_set set)
@@ -314,6 +317,24 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		r->metrics_set = 1;
 		return 1;
 	}
+	case CLI_OPT_SMECE_SIGMA:
+		if (cli_parse_double(cmd, "smece-sigma", arg,
+		    &r->mo.smece_sigma) != 0)
+			return -1;
+		if (!(r->mo.smece_sigma > 0 && r->mo.smece_sigma <= 1)) {
+			cli_usage_error(cmd, "--smece-sigma must be in (0, 1]");
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_TACE_THRESHOLD:
+		if (cli_parse_double(cmd, "tace-threshold", arg,
+		    &r->mo.tace_threshold) != 0)
+			return -1;
+		if (!(r->mo.tace_threshold >= 0 && r->mo.tace_threshold < 1)) {
+			cli_usage_error(cmd, "--tace-threshold must be in [0, 1)");
+			return -1;
+		}
+		return 1;
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -19,6 +20,8 @@ calib_metric_options_init(calib_metric_options *o)
 	o->binning = CALIB_BIN_WIDTH;
 	o->nll_clip = 0;
 	o->select = calib_metric_default_set();
+	o->smece_sigma = 0;
+	o->tace_threshold = 1e-3;
 }
 
 /*
@@ -162,6 +165,62 @@ ci_eval_release(ci_eval *e)
 	if (e->have_bins)
 		calib_bins_release(&e->bins);
 	e->have_bins = 0;
+	if (e->own_order)
+		free(e->order);
+	e->order = NULL;
+	e->own_order = 0;
+	if (e->own_cls) {
+		ci_class_orders_free(e->cls);
+		free(e->cls);
+	}
+	e->cls = NULL;
+	e->own_cls = 0;
+}
+
+/* Forget the values of the last rows, keep what the rows share (the
+ * sorted orders): the next replicate of a bootstrap. */
+void
+ci_eval_reset(ci_eval *e, const uint32_t *mult)
+{
+	if (e->have_bins)
+		calib_bins_release(&e->bins);
+	e->have_bins = 0;
+	e->have_means = 0;
+	e->have_smece = 0;
+	e->mult = mult;
+}
+
+static calib_status
+eval_order(ci_eval *e, const size_t **order)
+{
+	if (e->order == NULL) {
+		e->order = ci_score_order(e->p->n, e->p->score);
+		if (e->order == NULL)
+			return CALIB_E_NOMEM;
+		e->own_order = 1;
+	}
+	*order = e->order;
+	return CALIB_OK;
+}
+
+/* Per-class columns; sorted only when they will be reused. */
+static calib_status
+eval_cls(ci_eval *e, ci_class_orders **c)
+{
+	if (e->cls == NULL) {
+		e->cls = calloc(1, sizeof(*e->cls));
+		if (e->cls == NULL)
+			return CALIB_E_NOMEM;
+		e->own_cls = 1;
+		if (ci_class_orders_build(e->p, e->keep_orders, e->cls) != 0) {
+			free(e->cls);
+			e->cls = NULL;
+			e->own_cls = 0;
+			return CALIB_E_NOMEM;
+		}
+	}
+	*c = e->cls;
+	return CALIB_OK;
 }
 
 static calib_status
@@ -170,9 +229,14 @@ eval_bins(ci_eval *e, const calib_bins **b)
 	calib_status st;
 
 	if (!e->have_bins) {
+		const size_t *order = NULL;
+		if (e->o->binning == CALIB_BIN_MASS && e->keep_orders &&
+		    (st = eval_order(e, &order)) != CALIB_OK)
+			return st;
 		st = e->cells ? ci_bins_cached(e->p, e->cells, e->mult,
-		    &e->bins) : calib_bins_compute(e->p, e->o->bins,
-		    e->o->binning, e->mult, &e->bins);
+		    &e->bins) : ci_bin_arrays(e->p->n, e->p->score,
+		    e->p->outcome, e->p->weight, e->mult, e->o->bins,
+		    e->o->binning, NULL, order, &e->bins);
 		if (st != CALIB_OK)
 			return st;
 		e->have_bins = 1;
@@ -206,6 +270,7 @@ BINNED(m_ece, calib_ece)
 BINNED(m_mce, calib_mce)
 BINNED(m_rmsce, calib_rmsce)
 BINNED(m_oe, calib_oe)
+BINNED(m_uce, calib_uce)
 #undef BINNED
 
 #define MEAN(fn, expr) \
@@ -224,6 +289,81 @@ MEAN(m_brier, r->brier)
 MEAN(m_brier_per_class, r->brier / e->p->k)
 MEAN(m_entropy, r->entropy)
 #undef MEAN
+
+static calib_status
+m_brier_top_label(ci_eval *e, double *v)
+{
+	*v = calib_brier_top_label(e->p, e->mult);
+	return CALIB_OK;
+}
+
+static calib_status
+eval_smece(ci_eval *e)
+{
+	const size_t *order;
+	calib_status st;
+
+	if (e->have_smece)
+		return CALIB_OK;
+	if ((st = eval_order(e, &order)) != CALIB_OK)
+		return st;
+	st = ci_smece(e->p->n, e->p->score, e->p->outcome, e->p->weight,
+	    e->mult, order, e->o->smece_sigma, &e->smece, &e->smece_sigma);
+	if (st == CALIB_OK)
+		e->have_smece = 1;
+	return st;
+}
+
+static calib_status
+m_smece(ci_eval *e, double *v)
+{
+	calib_status st = eval_smece(e);
+
+	*v = e->smece;
+	return st;
+}
+
+static calib_status
+m_smece_sigma(ci_eval *e, double *v)
+{
+	calib_status st = eval_smece(e);
+
+	*v = e->smece_sigma;
+	return st;
+}
+
+static calib_status
+m_debiased_l2(ci_eval *e, double *v)
+{
+	const size_t *order;
+	calib_status st = eval_order(e, &order);
+
+	if (st != CALIB_OK)
+		return st;
+	return ci_debiased_l2(e->p->n, e->p->score, e->p->outcome,
+	    e->p->weight, e->mult, order, e->o->bins, v);
+}
+
+/* The classwise estimators need the matrix; without it they are NaN. */
+#define CLASSWISE(fn, call) \
+	static calib_status \
+	fn(ci_eval *e, double *v) \
+	{ \
+		ci_class_orders *c; \
+		calib_status st; \
+		*v = NAN; \
+		if (e->p->probs == NULL) \
+			return CALIB_OK; \
+		if ((st = eval_cls(e, &c)) != CALIB_OK) \
+			return st; \
+		return call; \
+	}
+CLASSWISE(m_classwise_debiased_l2, ci_classwise_debiased(e->p, c, e->mult,
+    e->o->bins, v))
+CLASSWISE(m_ace, ci_ace(e->p, c, e->mult, e->o->bins, -1, v))
+CLASSWISE(m_tace, ci_ace(e->p, c, e->mult, e->o->bins, e->o->tace_threshold,
+    v))
+#undef CLASSWISE
 
 static calib_status
 m_classwise_ece(ci_eval *e, double *v)
@@ -248,6 +388,7 @@ typedef struct ci_metric {
 #define FR CALIB_UNIT_FRACTION
 #define LO CALIB_DIR_LOWER
 #define SUMS CALIB_DATA_SUMS
+#define SORTED CALIB_DATA_SORTED
 
 /* In report order.  The one list of metrics. */
 static const ci_metric table[] = {
@@ -277,11 +418,37 @@ static const ci_metric table[] = {
 	    0, 1, "brier / K" }, F(brier_per_class), m_brier_per_class },
 	{ { "entropy", "mean entropy", CALIB_UNIT_NATS, CALIB_DIR_NONE, SUMS,
 	    0, 1, "mean_w -sum_k p_k ln p_k" }, F(entropy), m_entropy },
+	{ { "uce", "UCE", FR, LO, SUMS, 0, 1,
+	    "sum_m (W_m/W) (1 - conf_m) max(acc_m - conf_m, 0)" }, F(uce),
+	    m_uce },
+	{ { "brier_top_label", "top-label Brier", CALIB_UNIT_SCORE, LO, SUMS,
+	    0, 1, "mean_w (s - o)^2" }, F(brier_top_label),
+	    m_brier_top_label },
+	{ { "smece", "smooth ECE", FR, LO, SORTED, 0, 1,
+	    "(1/W) int |sum w (s - o) K_sigma(t, s)| dt at the fixed point "
+	    "sigma = smECE" }, F(smece), m_smece },
+	{ { "smece_sigma", "smooth ECE kernel width", FR, CALIB_DIR_NONE,
+	    SORTED, 0, 1, "the sigma smece used" }, F(smece_sigma),
+	    m_smece_sigma },
+	{ { "debiased_l2", "debiased l2 CE", FR, LO, SORTED, 0, 1,
+	    "sqrt(max(0, sum_b (W_b/W) [(acc_b - conf_b)^2 - "
+	    "acc_b(1-acc_b)/(n_b-1)])), equal-mass bins" }, F(debiased_l2),
+	    m_debiased_l2 },
+	{ { "classwise_debiased_l2", "classwise debiased l2 CE", FR, LO,
+	    SORTED, 1, 0, "sqrt((1/K) sum_k max(0, D_k)), equal-mass bins per "
+	    "class" }, F(classwise_debiased_l2), m_classwise_debiased_l2 },
+	{ { "ace", "ACE", FR, LO, SORTED, 1, 0,
+	    "mean over classes and equal-mass ranges of |acc - conf|" },
+	    F(ace), m_ace },
+	{ { "tace", "TACE", FR, LO, SORTED, 1, 0,
+	    "ACE over the predictions above --tace-threshold" }, F(tace),
+	    m_tace },
 };
 #undef F
 #undef FR
 #undef LO
 #undef SUMS
+#undef SORTED
 
 #define NMETRICS ((int)(sizeof(table) / sizeof(table[0])))
 
@@ -436,7 +603,9 @@ ci_eval_metrics(ci_eval *e, calib_metrics *out)
 	calib_status st;
 	int i;
 
-	if (o->bins < 1 || !(o->nll_clip >= 0 && o->nll_clip < 0.5))
+	if (o->bins < 1 || !(o->nll_clip >= 0 && o->nll_clip < 0.5) ||
+	    !(o->smece_sigma >= 0 && o->smece_sigma <= 1) ||
+	    !(o->tace_threshold >= 0 && o->tace_threshold < 1))
 		return CALIB_E_ARG;
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < NMETRICS; i++)
