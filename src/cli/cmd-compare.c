@@ -710,10 +710,11 @@ parse_eps(struct ctx *C)
 		v = strtod(tok, &end);
 		if (end == tok || *end != '\0' || errno != 0 || !(v >= 0 &&
 		    v < 1) || i >= C->nruns) {
-			free(list);
-			return cli_usage_error("compare", i >= C->nruns ?
+			int rc = cli_usage_error("compare", i >= C->nruns ?
 			    "--epsilon gives more values than there are runs" :
 			    "--epsilon: '%s' is not a number in [0, 1)", tok);
+			free(list);
+			return rc;
 		}
 		C->eps[i] = v;
 	}
