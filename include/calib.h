@@ -648,6 +648,13 @@ typedef struct calib_bootstrap_options {
 	int replicates;          /* B, default 1000 */
 	unsigned long seed;      /* gsl_rng_mt19937 seed, default 20191206 */
 	calib_metric_options metric;
+	/* Worker threads: 0 (default) uses the online CPUs, at most 8.
+	 * Results are bit-identical for every thread count. */
+	int threads;
+	/* Called, when not NULL, from the calling thread after each batch of
+	 * replicates with the number done so far and the total. */
+	void (*progress)(void *ctx, int done, int total);
+	void *progress_ctx;
 } calib_bootstrap_options;
 
 void calib_bootstrap_options_init(calib_bootstrap_options *o);
@@ -671,7 +678,11 @@ typedef struct calib_bootstrap {
  * same resample (as a multiplicity vector, see calib_bins_compute()), so
  * differences between runs keep their pairing.  The draws come from one
  * gsl_rng_mt19937 stream seeded with o->seed: the same inputs and seed give
- * the same replicates.  Every run must pass calib_preds_check_paired()
+ * the same replicates, whatever o->threads is.  Only the metrics
+ * o->metric.select asks for are computed; what the rows share between
+ * replicates (equal-width bin indices, the rows sorted by score and, per
+ * class, by p_ik) is computed once, so an equal-mass replicate costs a
+ * linear pass, not a sort.  Every run must pass calib_preds_check_paired()
  * against runs[0].  Classwise ECE needs CALIB_KEEP_PROBS in each run;
  * without it the replicates hold NaN there.  Release with
  * calib_bootstrap_release().

@@ -214,4 +214,48 @@ run metrics --list
 check_status 0 "--list"
 check_contains "$T/out" "classwise_ece" "--list names the metrics"
 
+# --- --bootstrap: an interval for every metric, in every format
+run metrics --bootstrap 200 --seed 3 -f json "$DATA/multiclass.csv"
+check_status 0 "metrics --bootstrap"
+for k in ece nll smece debiased_l2; do
+	lo=$(json_num "$T/out" ${k}_lo); hi=$(json_num "$T/out" ${k}_hi)
+	awk -v a="$lo" -v b="$hi" 'BEGIN { exit !(a != "" && b != "" && a + 0 <= b + 0) }'
+	ok $? "JSON has ${k}_lo <= ${k}_hi ($lo, $hi)"
+done
+cp "$T/out" "$T/boot1"
+run metrics --bootstrap 200 --seed 3 --threads 1 -f json "$DATA/multiclass.csv"
+cmp -s "$T/out" "$T/boot1"
+ok $? "the same seed gives the same intervals with one thread"
+run metrics --bootstrap 200 --seed 4 -f json "$DATA/multiclass.csv"
+! cmp -s "$T/out" "$T/boot1"
+ok $? "another seed, other intervals"
+run metrics --bootstrap 100 -f csv --metrics ece,nll "$DATA/multiclass.csv"
+[ "$(head -n 1 "$T/out")" = "file,n,classes,bins,binning,ece,ece_lo,ece_hi,nll,nll_lo,nll_hi,version" ]
+ok $? "csv: NAME, NAME_lo, NAME_hi"
+run metrics --bootstrap 100 --metrics ece "$DATA/multiclass.csv"
+grep -Eq '^ece +[0-9.]+ \[[0-9.]+, [0-9.]+\]' "$T/out"
+ok $? "text: value [lo, hi]"
+run metrics --bootstrap 100 --metrics ece -f markdown "$DATA/multiclass.csv"
+grep -Eq '^\| ece \| [0-9.]+ \[[0-9.]+, [0-9.]+\]' "$T/out"
+ok $? "markdown: value [lo, hi]"
+# A bin whose accuracy equals its confidence exactly (ECE 0): on resamples
+# the accuracy moves and the binned ECE can only grow, so the point lies
+# below its own interval - the footnote says why.
+awk 'BEGIN { print "label,p_0,p_1"; for (i = 0; i < 1000; i++) {
+	if (i % 2) { p = "0.55,0.45"; y = (i % 20 < 11) ? 0 : 1 }
+	else { p = "0.35,0.65"; y = (i % 20 < 13) ? 1 : 0 }
+	print y "," p } }' >"$T/exact.csv"
+run metrics --bins 1 --metrics ece,overconfidence -f json "$T/exact.csv"
+near "$(json_num "$T/out" ece)" 0 1e-12 "fixture: ECE 0 in one bin"
+run metrics --bins 1 --bootstrap 200 --metrics ece,overconfidence "$T/exact.csv"
+check_contains "$T/out" "lies outside its own bootstrap interval" "footnote for a point outside its interval"
+grep -Eq '^ece .*\]\*' "$T/out"
+ok $? "the point is starred"
+! grep -Eq '^overconfidence .*\]\*' "$T/out"
+ok $? "an unbiased mean is not starred"
+run metrics --bins 1 --bootstrap 200 --metrics ece -f json "$T/exact.csv"
+check_contains "$T/out" '"outside_interval":["ece"]' "JSON lists it"
+run metrics --bootstrap -1 "$DATA/multiclass.csv"
+check_status 2 "negative --bootstrap refused"
+
 done_testing

@@ -144,6 +144,22 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
 
+/*
+ * Progress of a long resampling on stderr: only when stderr is a terminal,
+ * not --quiet, and the work has run for more than 2 seconds.  Pass
+ * cli_progress as calib_bootstrap_options.progress with a struct
+ * cli_progress as its context; cli_progress_end() clears the line.
+ */
+struct cli_progress {
+	const char *what;      /* "bootstrap" */
+	int quiet;
+	double start;          /* monotonic seconds */
+	int shown;
+};
+void cli_progress_init(struct cli_progress *pg, const char *what, int quiet);
+void cli_progress(void *ctx, int done, int total);
+void cli_progress_end(struct cli_progress *pg);
+
 /* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
 unsigned cli_metric_keep(calib_metric_set set);
 

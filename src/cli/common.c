@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include "cli.h"
 
 const char *cli_progname = "calib";
@@ -194,6 +196,45 @@ const char cli_metric_help[] =
 "  --smece-sigma S       smooth ECE at kernel width S in (0, 1] instead of\n"
 "                        the fixed point sigma = smECE\n"
 "  --tace-threshold X    TACE keeps the predictions above X (default 1e-3)\n";
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void
+cli_progress_init(struct cli_progress *pg, const char *what, int quiet)
+{
+	pg->what = what;
+	pg->quiet = quiet || !isatty(STDERR_FILENO);
+	pg->start = now_seconds();
+	pg->shown = 0;
+}
+
+void
+cli_progress(void *ctx, int done, int total)
+{
+	struct cli_progress *pg = ctx;
+
+	if (pg->quiet || (!pg->shown && now_seconds() - pg->start < 2))
+		return;
+	fprintf(stderr, "\r%s: %s: %d of %d replicates", cli_progname,
+	    pg->what, done, total);
+	fflush(stderr);
+	pg->shown = 1;
+}
+
+void
+cli_progress_end(struct cli_progress *pg)
+{
+	if (pg->shown)
+		fprintf(stderr, "\r\033[K");
+	pg->shown = 0;
+}
 
 unsigned
 cli_metric_keep(calib_metric_set set)

@@ -114,7 +114,8 @@ ci_class_orders_free(ci_class_orders *c)
 {
 	if (c == NULL)
 		return;
-	free(c->order);
+	if (c->own_order)
+		free(c->order);
 	free(c->col);
 	free(c->hit);
 	memset(c, 0, sizeof(*c));
@@ -143,6 +144,7 @@ ci_class_orders_build(const calib_preds *p, int with_order,
 	c->order = malloc((n ? n : 1) * (size_t)p->k * sizeof(size_t));
 	if (c->order == NULL)
 		goto fail;
+	c->own_order = 1;
 	for (k = 0; k < p->k; k++) {
 		size_t *o;
 		for (i = 0; i < n; i++)
@@ -218,6 +220,30 @@ calib_classwise_debiased_l2(const calib_preds *p, int m,
 	st = ci_classwise_debiased(p, &c, mult, m, out);
 	ci_class_orders_free(&c);
 	return st;
+}
+
+calib_status
+ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
+    const uint32_t *mult, int m, double *out)
+{
+	ci_sum total = { 0, 0 };
+	int k;
+
+	*out = NAN;
+	for (k = 0; k < p->k; k++) {
+		calib_bins b;
+		calib_status st;
+		class_column(p, c, k);
+		st = ci_bin_arrays(p->n, c->col, c->hit, p->weight, mult, m,
+		    CALIB_BIN_MASS, NULL, c->order ? c->order + (size_t)k *
+		    p->n : NULL, &b);
+		if (st != CALIB_OK)
+			return st;
+		ci_sum_add(&total, calib_ece(&b));
+		calib_bins_release(&b);
+	}
+	*out = ci_sum_get(&total) / p->k;
+	return CALIB_OK;
 }
 
 calib_status

@@ -219,7 +219,7 @@ calib_status ci_metrics_compute(const calib_preds *p,
 size_t *ci_score_order(size_t n, const double *s);
 calib_status ci_smece(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, double sigma,
-    double *value, double *sigma_used);
+    double hint, double *value, double *sigma_used);
 
 /* estimators.c */
 /* Per-class sorted rows (order: K blocks of n, or NULL) and scratch
@@ -228,6 +228,7 @@ typedef struct ci_class_orders {
 	int k;
 	size_t n;
 	size_t *order;
+	int own_order;           /* 0: borrowed from another evaluation */
 	double *col;
 	uint8_t *hit;
 } ci_class_orders;
@@ -240,6 +241,8 @@ calib_status ci_debiased_l2(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, int m,
     double *out);
 calib_status ci_classwise_debiased(const calib_preds *p, ci_class_orders *c,
+    const uint32_t *mult, int m, double *out);
+calib_status ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
     const uint32_t *mult, int m, double *out);
 calib_status ci_ace(const calib_preds *p, ci_class_orders *c,
     const uint32_t *mult, int ranges, double threshold, double *out);
@@ -264,6 +267,8 @@ typedef struct ci_eval {
 	ci_row_means means;
 	int have_smece;
 	double smece, smece_sigma;
+	double smece_hint;       /* where to look for the fixed point (0:
+	                          * no idea); kept across replicates */
 	/* Sorted rows, kept across the replicates of a bootstrap: set by the
 	 * caller (shared, not freed) or built on first use (owned). */
 	size_t *order;
@@ -279,6 +284,8 @@ void ci_eval_init(ci_eval *e, const calib_preds *p,
     const ci_cells *cells);
 void ci_eval_release(ci_eval *e);
 void ci_eval_reset(ci_eval *e, const uint32_t *mult);
+/* Let e read the sorted rows src has built (src must outlive e). */
+calib_status ci_eval_borrow(ci_eval *e, const ci_eval *src);
 /* Fill *out with the metrics e->o->select asks for. */
 calib_status ci_eval_metrics(ci_eval *e, calib_metrics *out);
 

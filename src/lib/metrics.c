@@ -190,6 +190,27 @@ ci_eval_reset(ci_eval *e, const uint32_t *mult)
 	e->mult = mult;
 }
 
+calib_status
+ci_eval_borrow(ci_eval *e, const ci_eval *src)
+{
+	e->order = src->order;
+	e->own_order = 0;
+	e->smece_hint = src->smece_hint;
+	if (src->cls != NULL && e->cls == NULL) {
+		e->cls = calloc(1, sizeof(*e->cls));
+		if (e->cls == NULL || ci_class_orders_build(e->p, 0,
+		    e->cls) != 0) {
+			free(e->cls);
+			e->cls = NULL;
+			return CALIB_E_NOMEM;
+		}
+		e->own_cls = 1;
+		e->cls->order = src->cls->order;
+		e->cls->own_order = 0;
+	}
+	return CALIB_OK;
+}
+
 static calib_status
 eval_order(ci_eval *e, const size_t **order)
 {
@@ -308,7 +329,11 @@ eval_smece(ci_eval *e)
 	if ((st = eval_order(e, &order)) != CALIB_OK)
 		return st;
 	st = ci_smece(e->p->n, e->p->score, e->p->outcome, e->p->weight,
-	    e->mult, order, e->o->smece_sigma, &e->smece, &e->smece_sigma);
+	    e->mult, order, e->o->smece_sigma, e->smece_hint, &e->smece,
+	    &e->smece_sigma);
+	/* a resample's fixed point is near this one: start there */
+	if (st == CALIB_OK && e->smece_hint == 0 && e->smece_sigma > 0)
+		e->smece_hint = e->smece_sigma;
 	if (st == CALIB_OK)
 		e->have_smece = 1;
 	return st;
@@ -369,6 +394,14 @@ static calib_status
 m_classwise_ece(ci_eval *e, double *v)
 {
 	calib_status st;
+
+	if (e->o->binning == CALIB_BIN_MASS && e->p->probs != NULL) {
+		/* equal-mass: per class, from rows sorted once */
+		ci_class_orders *c;
+		if ((st = eval_cls(e, &c)) != CALIB_OK)
+			return st;
+		return ci_classwise_ece_mass(e->p, c, e->mult, e->o->bins, v);
+	}
 
 	st = e->cells && e->cells->cls ? ci_classwise_cached(e->p, e->cells,
 	    e->mult, v) : calib_classwise_ece(e->p, e->o->bins, e->o->binning,

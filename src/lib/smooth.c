@@ -9,15 +9,17 @@
  *     phi((t - c) - d) = phi(t - c) sum_m (d/sigma)^m / m! He_m(x),
  *     x = (t - c)/sigma, d = s - c, |d/sigma| <= 1/8,
  * (He_m: probabilists' Hermite polynomials, the generating function
- * exp(x u - u^2/2) = sum_m He_m(x) u^m / m!).  With 14 terms the series is
- * exact to about 1e-16 relative, so R is evaluated in O(bins near t), not
+ * exp(x u - u^2/2) = sum_m He_m(x) u^m / m!).  With 12 terms the series is
+ * exact to about 1e-14 relative, so R is evaluated in O(bins near t), not
  * by binning the scores onto a grid: no value is moved.  The reflections
  * of a bin about 0 and 1 are bins too (a reflection negates d).
  *
  * The integral of |R| over [0, 1] is taken panel by panel (width sigma/2,
- * 16-point Gauss-Legendre); where R changes sign inside a panel the root
- * is found and each side integrated on its own, so the kink of |R| never
- * sits inside a quadrature rule.
+ * 16-point Gauss-Legendre); where R changes sign between the nodes of a
+ * panel the root is found and each side integrated on its own, so the
+ * kink of |R| never sits inside a quadrature rule.  (Two roots closer
+ * than the node spacing, sigma/40 or less, are a dip of |R| that small
+ * the rule integrates it to well within 1e-6 relative.)
  */
 #include "config.h"
 
@@ -27,7 +29,7 @@
 
 #include "internal.h"
 
-#define SM_P 14            /* Taylor terms per bin */
+#define SM_P 12            /* Taylor terms per bin */
 #define SM_REACH 10.0      /* phi(10) = 7.7e-23: the kernel's reach in sigmas */
 
 typedef struct sm_bin {
@@ -234,27 +236,37 @@ sm_root(const sm_sum *S, double a, double fa, double b)
 	return a + (b - a) / 2;
 }
 
-/* Sample points per panel when looking for sign changes. */
-#define SM_SCAN 8
-
-/* int_a^b |R(t)| dt for one panel. */
+/*
+ * int_a^b |R(t)| dt for one panel.  The Gauss-Legendre nodes and the ends
+ * are also where sign changes are looked for; when there is none, their
+ * values are the answer.
+ */
 static double
 panel_abs(const sm_sum *S, double a, double b)
 {
-	double x[SM_SCAN + 1], f[SM_SCAN + 1], total = 0, left;
+	double x[18], f[18], total = 0, left, mid = (a + b) / 2,
+	    half = (b - a) / 2, sum = 0;
 	int i, change = 0;
 
-	for (i = 0; i <= SM_SCAN; i++) {
-		x[i] = i == SM_SCAN ? b : a + (b - a) * i / SM_SCAN;
+	x[0] = a;
+	x[17] = b;
+	for (i = 0; i < 8; i++) {
+		x[8 - i] = mid - half * gl_x[i];
+		x[9 + i] = mid + half * gl_x[i];
+	}
+	for (i = 0; i < 18; i++) {
 		f[i] = sm_eval(S, x[i]);
 		if (i > 0 && ((f[i] < 0 && f[i - 1] > 0) ||
 		    (f[i] > 0 && f[i - 1] < 0)))
 			change = 1;
 	}
-	if (!change)
-		return gl_abs(S, a, b);
+	if (!change) {
+		for (i = 0; i < 8; i++)
+			sum += gl_w[i] * (fabs(f[8 - i]) + fabs(f[9 + i]));
+		return sum * half;
+	}
 	left = a;
-	for (i = 1; i <= SM_SCAN; i++)
+	for (i = 1; i < 18; i++)
 		if ((f[i] < 0 && f[i - 1] > 0) || (f[i] > 0 && f[i - 1] < 0)) {
 			double r = sm_root(S, x[i - 1], f[i - 1], x[i]);
 			total += gl_abs(S, left, r);
@@ -333,8 +345,8 @@ ci_score_order(size_t n, const double *s)
 
 calib_status
 ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
-    const uint32_t *mult, const size_t *order, double sigma, double *value,
-    double *sigma_used)
+    const uint32_t *mult, const size_t *order, double sigma, double hint,
+    double *value, double *sigma_used)
 {
 	sm_data D;
 	size_t i;
@@ -379,6 +391,50 @@ ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
 	/* g(sigma) = smECE_sigma - sigma is strictly decreasing (smoothing
 	 * never increases the L1 norm): bracket its root, then bisect to
 	 * 1e-12 (Illinois steps would be faster; bisection is certain). */
+	if (hint > 0 && hint < 1) {
+		/* near a known fixed point (a resample's): widen by 1.25
+		 * until the sign changes */
+		double x = hint, gx;
+		if ((rc = sm_value(&D, x, &gx)) != 0)
+			goto done;
+		gx -= x;
+		if (gx >= 0) {
+			lo = x;
+			glo = gx;
+			for (hi = x * 1.25;; hi *= 1.25) {
+				if (hi >= 1)
+					hi = 1;
+				if ((rc = sm_value(&D, hi, &ghi)) != 0)
+					goto done;
+				ghi -= hi;
+				if (ghi < 0 || hi == 1)
+					break;
+				lo = hi;
+				glo = ghi;
+			}
+			if (ghi >= 0) {
+				*value = *sigma_used = hi;
+				goto done;
+			}
+		} else {
+			hi = x;
+			ghi = gx;
+			for (lo = x / 1.25;; lo /= 1.25) {
+				if ((rc = sm_value(&D, lo, &glo)) != 0)
+					goto done;
+				glo -= lo;
+				if (glo >= 0)
+					break;
+				hi = lo;
+				ghi = glo;
+				if (lo < 1e-9) {
+					*value = *sigma_used = lo;
+					goto done;
+				}
+			}
+		}
+		goto refine;
+	}
 	hi = 1;
 	if ((rc = sm_value(&D, hi, &ghi)) != 0)
 		goto done;
@@ -404,6 +460,7 @@ ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
 			goto done;
 		}
 	}
+refine:
 	/* regula falsi (Illinois) keeps the bracket; stop at 1e-12 */
 	{
 		int side = 0;
@@ -458,7 +515,7 @@ calib_smece(const calib_preds *p, double sigma, const uint32_t *mult,
 	if (order == NULL)
 		return CALIB_E_NOMEM;
 	st = ci_smece(p->n, p->score, p->outcome, p->weight, mult, order,
-	    sigma, &v, &su);
+	    sigma, 0, &v, &su);
 	free(order);
 	if (value != NULL)
 		*value = v;
@@ -500,7 +557,7 @@ calib_smooth_curve_compute(const calib_preds *p, double sigma, int points,
 	if (order == NULL)
 		return CALIB_E_NOMEM;
 	st = ci_smece(p->n, p->score, p->outcome, p->weight, NULL, order,
-	    sigma, &v, &su);
+	    sigma, 0, &v, &su);
 	if (st != CALIB_OK)
 		goto done;
 	out->smece = v;
