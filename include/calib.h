@@ -496,6 +496,93 @@ calib_status calib_ace(const calib_preds *p, int ranges, double threshold,
     const uint32_t *mult, double *out);
 
 /*
+ * CORP decomposition of the Brier score, Dimitriadis, Gneiting & Jordan,
+ * "Stable reliability diagrams for probabilistic classifiers", PNAS 118,
+ * 2021 (CORP: consistent, optimally binned, reproducible, PAV-based):
+ * the binary problem of the binned metrics (s_i against o_i: top-label, or
+ * the positive class) has Brier score
+ *     BS = mean_w (s_i - o_i)^2 = MCB - DSC + UNC
+ * with shat_i the pool-adjacent-violators (isotonic) regression of o on s
+ * (rows with equal scores pooled first), obar = mean_w o_i and
+ *     MCB = BS - mean_w (shat_i - o_i)^2    miscalibration, >= 0
+ *     DSC = UNC - mean_w (shat_i - o_i)^2   discrimination, >= 0
+ *     UNC = obar (1 - obar)                 uncertainty
+ * No bins: the PAV blocks are the bins, chosen by the data.  With curve
+ * non-zero the blocks are kept: block b covers the scores [lo[b], hi[b]]
+ * (its first and last), holds count[b] rows of summed weight weight[b],
+ * and cep[b] is its conditional event probability, the recalibrated
+ * value: the CORP reliability diagram is the step function s -> cep.
+ * Release with calib_corp_release().
+ */
+typedef struct calib_corp {
+	double mcb, dsc, unc, brier;
+	size_t blocks;
+	double *lo, *hi, *cep, *weight;
+	size_t *count;
+} calib_corp;
+
+calib_status calib_corp_compute(const calib_preds *p, const uint32_t *mult,
+    int curve, calib_corp *out);
+void calib_corp_release(calib_corp *c);
+
+/*
+ * A calibration test: is the binned ECE larger than chance would make it
+ * for a calibrated model with these very scores?  Consistency resampling
+ * (Broecker & Smith, "Increasing the reliability of reliability
+ * diagrams", Weather and Forecasting 22, 2007; Vaicenavicius et al.,
+ * "Evaluating model calibration in classification", AISTATS 2019, Sec. 4):
+ * keep every score s_i and its bin (bins as calib_bins_compute() forms
+ * them on the observed data), draw outcomes O_i ~ Bernoulli(s_i)
+ * independently, R = resamples times, and recompute the ECE.  The p-value
+ * is (1 + #{replicates with ECE* >= observed ECE}) / (R + 1), which is
+ * valid (never below its level under calibration) for every R.  The
+ * draws are [U < s_i] with U from gsl_rng_mt19937 seeded with seed, rows
+ * in file order (a row with multiplicity c draws c outcomes): the same
+ * input and seed give the same p-value.  A small p-value says the
+ * miscalibration is more than resampling noise.
+ */
+calib_status calib_calibration_test(const calib_preds *p, int bins,
+    calib_binning binning, int resamples, unsigned long seed,
+    const uint32_t *mult, double *p_value);
+
+/*
+ * ECE-sweep, Roelofs, Cain, Shlens & Mozer, "Mitigating bias in
+ * calibration error estimation", AISTATS 2022, Sec. 4: the ECE (l1, as
+ * calib_ece()) on equal-mass bins (calib_bins_compute()'s rule) with the
+ * largest bin count b for which the bin accuracies are monotone, found by
+ * the paper's first-failure rule: b = 1, 2, ... is tried in turn and the
+ * sweep stops at the first b whose accuracies decrease somewhere (by more
+ * than 1e-12, so equal accuracies summed in another order do not count);
+ * the answer is b - 1 (at most 10000, and at most the number of distinct
+ * scores).  *bins receives the number of bins of that table.
+ */
+calib_status calib_ece_sweep(const calib_preds *p, const uint32_t *mult,
+    double *ece, int *bins);
+
+/*
+ * Squared kernel calibration error, Widmann, Lindsten & Zachariah,
+ * "Calibration tests in multi-class classification: a unifying framework",
+ * NeurIPS 2019, the unbiased linear-time estimator (eq. 9 with blocks of
+ * two):
+ *     SKCE_ul = (1/m) sum_{i=1..m} h(2i-1, 2i),   m = floor(n/2),
+ *     h(i, j) = k(p_i, p_j) (e_{y_i} - p_i) . (e_{y_j} - p_j),
+ * with the matrix-valued kernel k(p, q) I_K: the Gaussian kernel on the
+ * probability simplex, k(p, q) = exp(-|p - q|^2 / (2 nu^2)), times the
+ * white (identity) kernel on the classes.  It uses the whole probability
+ * vector whatever the target, and needs CALIB_KEEP_PROBS.  Rows are paired
+ * in file order (a resampled row with multiplicity c appears c times in a
+ * row); with weights a pair has weight w_i w_j and the mean is weighted.
+ * bandwidth nu > 0, or 0 for the median heuristic: the median of
+ * |p_{2i-1} - p_{2i}| over the pairs.  *p_value is the asymptotic test of
+ * the same paper: under calibration E h = 0 and sqrt(m) SKCE_ul / sd(h) is
+ * asymptotically standard normal, so p = 1 - Phi(SKCE_ul / se) (one-sided:
+ * miscalibration makes SKCE positive), se^2 the weighted variance of h
+ * over m_eff - 1, m_eff = (sum w)^2 / sum w^2.
+ */
+calib_status calib_skce(const calib_preds *p, double bandwidth,
+    const uint32_t *mult, double *skce, double *p_value);
+
+/*
  * The metric table.  Every metric calib knows is one entry of a table the
  * library owns: its name (also its JSON key, CSV column and the name
  * calib check and --metrics take), a label for prose, its unit, which
@@ -517,7 +604,8 @@ typedef enum calib_metric_unit {
 	                          * compare shows it in percentage points */
 	CALIB_UNIT_NATS,         /* a log loss or an entropy */
 	CALIB_UNIT_SCORE,        /* a proper score on its own scale (Brier) */
-	CALIB_UNIT_COUNT         /* a number of bins */
+	CALIB_UNIT_COUNT,        /* a number of bins */
+	CALIB_UNIT_P_VALUE       /* a p-value */
 } calib_metric_unit;
 
 /* What a metric needs from the rows. */
@@ -580,6 +668,10 @@ typedef struct calib_metric_options {
 	                        * fixed point (see calib_smece()) */
 	double tace_threshold; /* TACE: predictions above this count,
 	                        * default 1e-3 (see calib_ace()) */
+	int test_resamples;    /* calibration_p_value: R, default 1000 */
+	unsigned long test_seed; /* and its seed, default 1 */
+	double skce_bandwidth; /* SKCE kernel width; default 0: the median
+	                        * heuristic (see calib_skce()) */
 } calib_metric_options;
 
 void calib_metric_options_init(calib_metric_options *o);
@@ -607,6 +699,10 @@ typedef struct calib_metrics {
 	double debiased_l2;      /* calib_debiased_l2() */
 	double classwise_debiased_l2;
 	double ace, tace;        /* calib_ace() */
+	double corp_mcb, corp_dsc, corp_unc; /* calib_corp_compute() */
+	double calibration_p_value; /* calib_calibration_test() */
+	double ece_sweep, ece_sweep_bins; /* calib_ece_sweep() */
+	double skce, skce_p_value; /* calib_skce() */
 } calib_metrics;
 
 /*

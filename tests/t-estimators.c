@@ -405,11 +405,292 @@ test_ace_uce_brier(void)
 	}
 }
 
+
+/* ---- CORP ----------------------------------------------------------- */
+
+/* Isotonic regression by the min-max formula (Barlow et al. 1972): the
+ * value at run r is max over a <= r of min over b >= r of the mean of
+ * runs a..b.  O(R^3), independent of PAV. */
+static double
+minmax_brier(size_t n, const double *s, const int *o)
+{
+	double total = 0;
+	size_t r, a, b, i;
+
+	for (r = 0; r < n; r++) {
+		double best = -INFINITY;
+		for (a = 0; a <= r; a++) {
+			double mn = INFINITY;
+			for (b = r; b < n; b++) {
+				double sum = 0;
+				for (i = a; i <= b; i++)
+					sum += o[i];
+				if (sum / (b - a + 1) < mn)
+					mn = sum / (b - a + 1);
+			}
+			if (mn > best)
+				best = mn;
+		}
+		total += (best - o[r]) * (best - o[r]);
+	}
+	(void)s;
+	return total / n;
+}
+
+static void
+test_corp(void)
+{
+	double q[4] = { .2, .4, .6, .8 };
+	int32_t y[4] = { 0, 1, 0, 1 };
+	calib_preds *p = make_binary_pos(4, q, y, NULL);
+	calib_corp c;
+	enum { N = 50 };
+	double qs[N], bs = 0, mean = 0;
+	int32_t ys[N];
+	int os[N];
+	uint64_t st = 99;
+	size_t i;
+
+	/* PAV: 0 | (1, 0) -> .5 | 1.  Brier (.04 + .36 + .36 + .04)/4 = .2;
+	 * recalibrated 2 * .25 / 4 = .125; UNC = .25;
+	 * MCB = .075, DSC = .125 */
+	ok(calib_corp_compute(p, NULL, 1, &c) == CALIB_OK, "CORP runs");
+	near(c.brier, 0.2, 1e-15, "Brier .2");
+	near(c.mcb, 0.075, 1e-15, "MCB .075");
+	near(c.dsc, 0.125, 1e-15, "DSC .125");
+	near(c.unc, 0.25, 1e-15, "UNC .25");
+	is_int((long long)c.blocks, 3, "three PAV blocks");
+	ok(c.blocks == 3 && c.cep[0] == 0 && c.cep[1] == 0.5 &&
+	    c.cep[2] == 1 && c.lo[1] == 0.4 && c.hi[1] == 0.6 &&
+	    c.count[1] == 2, "blocks 0 | [.4, .6] .5 | 1");
+	calib_corp_release(&c);
+	calib_preds_free(p);
+
+	/* Sorted distinct scores against the min-max formula. */
+	for (i = 0; i < N; i++) {
+		qs[i] = (i + 0.5) / N;
+		ys[i] = os[i] = lcg(&st) < qs[i] * qs[i] ? 1 : 0;
+		bs += (qs[i] - os[i]) * (qs[i] - os[i]);
+		mean += os[i];
+	}
+	bs /= N;
+	mean /= N;
+	p = make_binary_pos(N, qs, ys, NULL);
+	calib_corp_compute(p, NULL, 0, &c);
+	near(c.mcb, bs - minmax_brier(N, qs, os), 1e-14,
+	    "MCB against the min-max isotonic regression");
+	near(c.unc, mean * (1 - mean), 1e-15, "UNC = obar (1 - obar)");
+	near(c.mcb - c.dsc + c.unc, c.brier, 1e-15, "BS = MCB - DSC + UNC");
+	ok(c.mcb >= 0 && c.dsc >= 0, "MCB, DSC >= 0");
+	calib_corp_release(&c);
+	calib_preds_free(p);
+}
+
+/* ---- calibration test p-value -------------------------------------- */
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+test_p_value(void)
+{
+	enum { N = 100, SEEDS = 200 };
+	double q[N], pv[SEEDS], D = 0, v;
+	int32_t y[N];
+	uint64_t st = 2024;
+	calib_preds *p;
+	int sd, i;
+
+	/* Calibrated data: y ~ Bernoulli(q).  The p-values must look
+	 * uniform: Kolmogorov-Smirnov distance below the 0.1 % critical
+	 * value 1.95 / sqrt(200) = .138. */
+	for (sd = 0; sd < SEEDS; sd++) {
+		for (i = 0; i < N; i++) {
+			q[i] = lcg(&st);
+			y[i] = lcg(&st) < q[i] ? 1 : 0;
+		}
+		p = make_binary_pos(N, q, y, NULL);
+		calib_calibration_test(p, 10, CALIB_BIN_WIDTH, 199,
+		    (unsigned long)sd + 1, NULL, &pv[sd]);
+		calib_preds_free(p);
+	}
+	qsort(pv, SEEDS, sizeof(double), cmp_d);
+	for (sd = 0; sd < SEEDS; sd++) {
+		double hi = (sd + 1.0) / SEEDS - pv[sd], lo = pv[sd] -
+		    (double)sd / SEEDS;
+		if (hi > D)
+			D = hi;
+		if (lo > D)
+			D = lo;
+	}
+	ok(D < 0.138, "p-values of calibrated data uniform: KS D = %.4f over "
+	    "%d seeds", D, SEEDS);
+
+	/* Miscalibrated: scores .9, outcomes at .5: no replicate reaches the
+	 * observed ECE, so p = 1 / (R + 1). */
+	for (i = 0; i < N; i++) {
+		q[i] = 0.9;
+		y[i] = i % 2;
+	}
+	p = make_binary_pos(N, q, y, NULL);
+	calib_calibration_test(p, 10, CALIB_BIN_WIDTH, 199, 7, NULL, &v);
+	near(v, 1.0 / 200, 1e-15, "strong miscalibration: p = 1/(R+1)");
+	calib_calibration_test(p, 10, CALIB_BIN_MASS, 199, 7, NULL, &v);
+	near(v, 1.0 / 200, 1e-15, "the same with equal-mass bins");
+	calib_preds_free(p);
+	/* Outcomes equal to the scores (0 or 1): ECE 0, every replicate
+	 * is >= 0: p = 1. */
+	for (i = 0; i < N; i++) {
+		q[i] = i % 2;
+		y[i] = i % 2;
+	}
+	p = make_binary_pos(N, q, y, NULL);
+	calib_calibration_test(p, 10, CALIB_BIN_WIDTH, 99, 7, NULL, &v);
+	near(v, 1, 0, "perfect 0/1 forecasts: p = 1");
+	calib_preds_free(p);
+}
+
+/* ---- ECE-sweep ------------------------------------------------------ */
+
+static void
+test_sweep(void)
+{
+	/* scores .1 .. .6, outcomes 0 0 1 0 1 1:
+	 * b = 2: acc 1/3, 2/3; b = 3: 0, .5, 1 (monotone);
+	 * b = 4: cuts after 1, 3, 4 rows: 0, .5, 0, 1 - fails, so b* = 3:
+	 * ECE = (2 * .15 + 2 * .15 + 2 * .45) / 6 = .25 */
+	double q[6] = { .1, .2, .3, .4, .5, .6 }, e;
+	int32_t y[6] = { 0, 0, 1, 0, 1, 1 };
+	calib_preds *p = make_binary_pos(6, q, y, NULL);
+	enum { N = 300 };
+	double qs[N];
+	int32_t ys[N];
+	uint64_t st = 5;
+	int b, i, want = 1;
+
+	ok(calib_ece_sweep(p, NULL, &e, &b) == CALIB_OK, "sweep runs");
+	is_int(b, 3, "first failure at 4 bins: 3 bins");
+	near(e, 0.25, 1e-15, "ECE-sweep = .25");
+	calib_preds_free(p);
+
+	/* Against calib_bins_compute() table by table. */
+	for (i = 0; i < N; i++) {
+		qs[i] = lcg(&st);
+		ys[i] = lcg(&st) < 0.2 + 0.6 * qs[i] ? 1 : 0;
+	}
+	p = make_binary_pos(N, qs, ys, NULL);
+	for (b = 2; b <= N; b++) {
+		calib_bins t;
+		double last = -1;
+		int j, mono = 1;
+		calib_bins_compute(p, b, CALIB_BIN_MASS, NULL, &t);
+		for (j = 0; j < t.m; j++) {
+			double acc = t.bin[j].sum_outcome / t.bin[j].weight;
+			if (acc < last - 1e-12)
+				mono = 0;
+			last = acc;
+		}
+		calib_bins_release(&t);
+		if (!mono)
+			break;
+		want = b;
+	}
+	calib_ece_sweep(p, NULL, &e, &b);
+	is_int(b, want, "the same bin count as table-by-table (%d)", want);
+	{
+		calib_bins t;
+		calib_bins_compute(p, want, CALIB_BIN_MASS, NULL, &t);
+		near(e, calib_ece(&t), 0, "the ECE of that table");
+		calib_bins_release(&t);
+	}
+	calib_preds_free(p);
+}
+
+/* ---- SKCE ----------------------------------------------------------- */
+
+static void
+test_skce(void)
+{
+	/* p1 = (.8, .2), y = 0; p2 = (.6, .4), y = 1; nu = 1:
+	 * |p1 - p2|^2 = .08, k = exp(-.04);
+	 * (e0 - p1) . (e1 - p2) = 0 - p1[1] - p2[0] + p1 . p2
+	 *   = -.2 - .6 + .56 = -.24 */
+	double x[4] = { .8, .2, .6, .4 }, v, pv;
+	int32_t y[2] = { 0, 1 };
+	calib_preds *p = make(2, 2, x, y, NULL, CALIB_KEEP_PROBS);
+	enum { N = 400, SEEDS = 200 };
+	double xs[3 * N], pvs[SEEDS], D = 0, msum = 0;
+	int32_t ys[N];
+	uint64_t st = 77;
+	int sd, i;
+
+	ok(calib_skce(p, 1, NULL, &v, &pv) == CALIB_OK, "SKCE runs");
+	near(v, -0.24 * exp(-0.04), 1e-15, "SKCE of one pair by hand");
+	calib_preds_free(p);
+	p = make(2, 2, x, y, NULL, 0);
+	ok(calib_skce(p, 1, NULL, &v, &pv) == CALIB_E_ARG,
+	    "SKCE needs the matrix");
+	calib_preds_free(p);
+
+	/* Calibrated 3-class data (y drawn from p): unbiased, and the
+	 * asymptotic p-values roughly uniform (KS at 0.1 %). */
+	for (sd = 0; sd < SEEDS; sd++) {
+		for (i = 0; i < N; i++) {
+			double a = lcg(&st), b = lcg(&st), c = lcg(&st), t,
+			    u = lcg(&st);
+			t = a + b + c;
+			xs[3 * i] = a / t;
+			xs[3 * i + 1] = b / t;
+			xs[3 * i + 2] = c / t;
+			ys[i] = u < xs[3 * i] ? 0 : u < xs[3 * i] +
+			    xs[3 * i + 1] ? 1 : 2;
+		}
+		p = make(N, 3, xs, ys, NULL, CALIB_KEEP_PROBS);
+		calib_skce(p, 0, NULL, &v, &pvs[sd]);
+		msum += v;
+		calib_preds_free(p);
+	}
+	qsort(pvs, SEEDS, sizeof(double), cmp_d);
+	for (sd = 0; sd < SEEDS; sd++) {
+		double hi = (sd + 1.0) / SEEDS - pvs[sd], lo = pvs[sd] -
+		    (double)sd / SEEDS;
+		if (hi > D)
+			D = hi;
+		if (lo > D)
+			D = lo;
+	}
+	ok(D < 0.138, "SKCE p-values of calibrated data: KS D = %.4f", D);
+	ok(fabs(msum / SEEDS) < 0.005, "SKCE of calibrated data averages "
+	    "to about 0 (%.5f)", msum / SEEDS);
+	/* Overconfident: y drawn from a flattened p. */
+	for (i = 0; i < N; i++) {
+		double u = lcg(&st);
+		xs[3 * i] = 0.9;
+		xs[3 * i + 1] = 0.05;
+		xs[3 * i + 2] = 0.05;
+		ys[i] = u < 0.4 ? 0 : u < 0.7 ? 1 : 2;
+	}
+	p = make(N, 3, xs, ys, NULL, CALIB_KEEP_PROBS);
+	calib_skce(p, 0, NULL, &v, &pv);
+	ok(v > 0 && pv < 1e-6, "miscalibration detected: SKCE %.4f, p %.2g",
+	    v, pv);
+	calib_preds_free(p);
+}
+
 int
 main(void)
 {
 	test_smece();
 	test_debiased();
 	test_ace_uce_brier();
+	test_corp();
+	test_p_value();
+	test_sweep();
+	test_skce();
 	return done_testing();
 }

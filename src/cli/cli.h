@@ -79,6 +79,8 @@ enum {
 	CLI_OPT_METRICS,
 	CLI_OPT_SMECE_SIGMA,
 	CLI_OPT_TACE_THRESHOLD,
+	CLI_OPT_TEST_RESAMPLES,
+	CLI_OPT_TEST_SEED,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -102,7 +104,9 @@ enum {
 	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }, \
 	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }, \
 	{ "smece-sigma", required_argument, NULL, CLI_OPT_SMECE_SIGMA }, \
-	{ "tace-threshold", required_argument, NULL, CLI_OPT_TACE_THRESHOLD }
+	{ "tace-threshold", required_argument, NULL, CLI_OPT_TACE_THRESHOLD }, \
+	{ "test-resamples", required_argument, NULL, CLI_OPT_TEST_RESAMPLES }, \
+	{ "test-seed", required_argument, NULL, CLI_OPT_TEST_SEED }
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 
-enum { OPT_SMOOTH = CLI_OPT_CMD_BASE, OPT_POINTS, OPT_SMECE_SIGMA };
+enum { OPT_SMOOTH = CLI_OPT_CMD_BASE, OPT_POINTS, OPT_SMECE_SIGMA, OPT_CORP };
 
 static void
 usage(FILE *fp)
@@ -32,6 +32,10 @@ usage(FILE *fp)
 	    "                        2024): t, acc, conf, density at --points\n"
 	    "                        points (default 201) with the fixed-point\n"
 	    "                        kernel width, or --smece-sigma S\n"
+	    "      --corp            instead of bins, the CORP reliability curve\n"
+	    "                        (Dimitriadis, Gneiting & Jordan 2021): the\n"
+	    "                        PAV blocks lo, hi, count, weight, cep, with\n"
+	    "                        the Brier score's MCB, DSC and UNC\n"
 	    "  -h, --help            show this help\n"
 	    "\n%s\n%s"
 	    "\n"
@@ -89,6 +93,70 @@ curve_table(const char *path, struct cli_table *t, const char *output,
 	return rc;
 }
 
+/* --corp: the PAV blocks instead of the bins. */
+static int
+corp_table(const char *path, struct cli_table *t, const char *output,
+    int fmt)
+{
+	struct cli_curve c;
+	calib_corp corp;
+	calib_preds *p;
+	double *count = NULL;
+	char note[300];
+	size_t b;
+	int rc;
+
+	if (t->cls >= 0)
+		t->r.ro.target = t->cls;
+	p = cli_read_preds(path, &t->r, 0);
+	if (p == NULL)
+		return CLI_ERROR;
+	if (calib_corp_compute(p, NULL, 1, &corp) != CALIB_OK ||
+	    (count = malloc((corp.blocks ? corp.blocks : 1) *
+	    sizeof(double))) == NULL) {
+		cli_error("%s: out of memory", path);
+		calib_corp_release(&corp);
+		calib_preds_free(p);
+		return CLI_ERROR;
+	}
+	for (b = 0; b < corp.blocks; b++)
+		count[b] = (double)corp.count[b];
+	memset(&c, 0, sizeof(c));
+	c.kind = "corp";
+	c.ncols = 5;
+	c.colname[0] = "lo";
+	c.colname[1] = "hi";
+	c.colname[2] = "count";
+	c.colname[3] = "weight";
+	c.colname[4] = "cep";
+	c.col[0] = corp.lo;
+	c.col[1] = corp.hi;
+	c.col[2] = count;
+	c.col[3] = corp.weight;
+	c.col[4] = corp.cep;
+	c.rows = corp.blocks;
+	c.nvals = 4;
+	c.valname[0] = "brier";
+	c.val[0] = corp.brier;
+	c.valname[1] = "mcb";
+	c.val[1] = corp.mcb;
+	c.valname[2] = "dsc";
+	c.val[2] = corp.dsc;
+	c.valname[3] = "unc";
+	c.val[3] = corp.unc;
+	snprintf(note, sizeof(note), "CORP reliability curve: %zu PAV blocks; "
+	    "Brier %.8g = MCB %.8g - DSC %.8g + UNC %.8g", corp.blocks,
+	    corp.brier, corp.mcb, corp.dsc, corp.unc);
+	c.note[0] = note;
+	c.note[1] = "lo, hi: first and last score of the block; cep: its "
+	    "recalibrated value (isotonic regression)";
+	rc = cli_curve_save(output, fmt, path, p, &c);
+	free(count);
+	calib_corp_release(&corp);
+	calib_preds_free(p);
+	return rc;
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -97,6 +165,7 @@ run(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "smooth", no_argument, NULL, OPT_SMOOTH },
+		{ "corp", no_argument, NULL, OPT_CORP },
 		{ "points", required_argument, NULL, OPT_POINTS },
 		{ "smece-sigma", required_argument, NULL, OPT_SMECE_SIGMA },
 		CLI_READ_LONGOPTS,
@@ -127,7 +196,11 @@ run(int argc, char **argv)
 			output = optarg;
 			break;
 		case OPT_SMOOTH:
-			curve = OPT_SMOOTH;
+		case OPT_CORP:
+			if (curve && curve != opt)
+				return cli_usage_error("bins", "--smooth and "
+				    "--corp are two different curves; give one");
+			curve = opt;
 			break;
 		case OPT_POINTS:
 			if (cli_parse_int("bins", "points", optarg, 2, 1000000,
@@ -158,6 +231,8 @@ run(int argc, char **argv)
 		return cli_usage_error("bins", "one prediction file at a time "
 		    "('%s' is extra)", argv[optind + 1]);
 
+	if (curve == OPT_CORP)
+		return corp_table(argv[optind], &t, output, fmt);
 	if (curve)
 		return curve_table(argv[optind], &t, output, fmt, points,
 		    sigma);

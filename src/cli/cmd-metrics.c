@@ -151,10 +151,15 @@ static void
 write_table(FILE *fp, const struct result *res, int nres,
     const struct cli_read *r, int norm, int markdown, const struct boot *bt)
 {
-	const int label_w = bt->n ? 22 : 16;
+	int label_w = 16;
 	char buf[128];
 	int i, j, *w, star = 0;
 
+	/* the label column fits the longest name shown */
+	for (j = 0; j < calib_metric_count(); j++)
+		if ((res[0].m.computed >> j & 1) &&
+		    (int)strlen(calib_metric_info_get(j)->name) > label_w)
+			label_w = (int)strlen(calib_metric_info_get(j)->name);
 	w = calloc((size_t)nres, sizeof(int));
 	if (w == NULL)
 		return;
@@ -427,7 +432,7 @@ static void
 list_metrics(FILE *fp)
 {
 	static const char *const unit[] = { "fraction", "nats", "score",
-	    "count" };
+	    "count", "p-value" };
 	static const char *const dir[] = { "lower", "higher", "signed",
 	    "-" };
 	static const char *const data[] = { "sums", "sorted", "rows" };

@@ -195,7 +195,9 @@ const char cli_metric_help[] =
 "                        usual set; 'calib metrics --list' lists them\n"
 "  --smece-sigma S       smooth ECE at kernel width S in (0, 1] instead of\n"
 "                        the fixed point sigma = smECE\n"
-"  --tace-threshold X    TACE keeps the predictions above X (default 1e-3)\n";
+"  --tace-threshold X    TACE keeps the predictions above X (default 1e-3)\n"
+"  --test-resamples R    calibration_p_value: outcome redraws (default 1000)\n"
+"  --test-seed S         and their seed (default 1)\n";
 
 static double
 now_seconds(void)
@@ -367,6 +369,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 			return -1;
 		}
 		return 1;
+	case CLI_OPT_TEST_RESAMPLES:
+		return cli_parse_int(cmd, "test-resamples", arg, 1, 100000000,
+		    &r->mo.test_resamples) == 0 ? 1 : -1;
+	case CLI_OPT_TEST_SEED:
+		return cli_parse_seed(cmd, arg, &r->mo.test_seed) == 0 ? 1 : -1;
 	case CLI_OPT_TACE_THRESHOLD:
 		if (cli_parse_double(cmd, "tace-threshold", arg,
 		    &r->mo.tace_threshold) != 0)

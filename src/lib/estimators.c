@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+
 #include "internal.h"
 
 double
@@ -311,5 +314,507 @@ calib_ace(const calib_preds *p, int ranges, double threshold,
 		return CALIB_E_NOMEM;
 	st = ci_ace(p, &c, mult, ranges, threshold, out);
 	ci_class_orders_free(&c);
+	return st;
+}
+
+/* ---- CORP decomposition -------------------------------------------- */
+
+void
+calib_corp_release(calib_corp *c)
+{
+	if (c == NULL)
+		return;
+	free(c->lo);
+	free(c->hi);
+	free(c->cep);
+	free(c->weight);
+	free(c->count);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Pool-adjacent-violators on the rows in score order, rows with equal
+ * scores pooled first (they must get one value), with weights w mult.
+ * Blocks are kept on a stack: weight, sum of w o, first and last score,
+ * rows.
+ */
+typedef struct pav_block {
+	double w, so, lo, hi;
+	size_t count;
+} pav_block;
+
+calib_status
+ci_corp(size_t n, const double *s, const uint8_t *o, const double *w,
+    const uint32_t *mult, const size_t *order, int curve, calib_corp *out)
+{
+	pav_block *st = malloc((n ? n : 1) * sizeof(*st));
+	size_t top = 0, j, b;
+	ci_sum W = { 0, 0 }, O = { 0, 0 }, bs = { 0, 0 }, bsr = { 0, 0 };
+	double ybar;
+
+	memset(out, 0, sizeof(*out));
+	out->mcb = out->dsc = out->unc = out->brier = NAN;
+	if (st == NULL)
+		return CALIB_E_NOMEM;
+	for (j = 0; j < n; j++) {
+		size_t r = order[j];
+		double wi = (w ? w[r] : 1.0) * (mult ? mult[r] : 1), oi;
+		if (wi == 0)
+			continue;
+		oi = o[r] ? 1.0 : 0.0;
+		ci_sum_add(&W, wi);
+		ci_sum_add(&O, wi * oi);
+		ci_sum_add(&bs, wi * (s[r] - oi) * (s[r] - oi));
+		if (top > 0 && st[top - 1].hi == s[r]) {
+			/* an equal score joins the block that holds it */
+			pav_block *x = &st[top - 1];
+			x->w += wi;
+			x->so += wi * oi;
+			x->count += mult ? mult[r] : 1;
+		} else {
+			pav_block *x = &st[top++];
+			x->w = wi;
+			x->so = wi * oi;
+			x->lo = x->hi = s[r];
+			x->count = mult ? mult[r] : 1;
+		}
+		/* merge while the last two blocks violate monotonicity */
+		while (top > 1 && st[top - 2].so / st[top - 2].w >=
+		    st[top - 1].so / st[top - 1].w) {
+			pav_block *a = &st[top - 2], *c = &st[top - 1];
+			/* equal neighbours are merged too: one value, one
+			 * block */
+			a->w += c->w;
+			a->so += c->so;
+			a->count += c->count;
+			a->hi = c->hi;
+			top--;
+		}
+		/* a run of equal scores may still be growing: only the
+		 * newest block can take more rows, which the loop allows */
+	}
+	if (!(ci_sum_get(&W) > 0)) {
+		free(st);
+		return CALIB_OK;
+	}
+	ybar = ci_sum_get(&O) / ci_sum_get(&W);
+	/* Brier score of the recalibrated forecasts: within a block of
+	 * value v = so / w, sum w (v - o)^2 = so (1 - v) ... = w v (1 - v). */
+	for (b = 0; b < top; b++) {
+		double v = st[b].so / st[b].w;
+		ci_sum_add(&bsr, st[b].w * v * (1 - v));
+	}
+	out->brier = ci_sum_get(&bs) / ci_sum_get(&W);
+	out->unc = ybar * (1 - ybar);
+	{
+		double rc = ci_sum_get(&bsr) / ci_sum_get(&W);
+		out->mcb = out->brier - rc;
+		out->dsc = out->unc - rc;
+	}
+	out->blocks = top;
+	if (curve) {
+		out->lo = malloc((top ? top : 1) * sizeof(double));
+		out->hi = malloc((top ? top : 1) * sizeof(double));
+		out->cep = malloc((top ? top : 1) * sizeof(double));
+		out->weight = malloc((top ? top : 1) * sizeof(double));
+		out->count = malloc((top ? top : 1) * sizeof(size_t));
+		if (!out->lo || !out->hi || !out->cep || !out->weight ||
+		    !out->count) {
+			free(st);
+			calib_corp_release(out);
+			return CALIB_E_NOMEM;
+		}
+		for (b = 0; b < top; b++) {
+			out->lo[b] = st[b].lo;
+			out->hi[b] = st[b].hi;
+			out->cep[b] = st[b].so / st[b].w;
+			out->weight[b] = st[b].w;
+			out->count[b] = st[b].count;
+		}
+	}
+	free(st);
+	return CALIB_OK;
+}
+
+calib_status
+calib_corp_compute(const calib_preds *p, const uint32_t *mult, int curve,
+    calib_corp *out)
+{
+	size_t *order;
+	calib_status st;
+
+	if (p == NULL || out == NULL)
+		return CALIB_E_ARG;
+	order = ci_score_order(p->n, p->score);
+	if (order == NULL)
+		return CALIB_E_NOMEM;
+	st = ci_corp(p->n, p->score, p->outcome, p->weight, mult, order,
+	    curve, out);
+	free(order);
+	return st;
+}
+
+/* ---- calibration test by consistency resampling -------------------- */
+
+/* Row i's bin in table b (bin m covers (hi[m-1], hi[m]]). */
+static int
+bin_of(const calib_bins *b, double s)
+{
+	int lo = 0, hi = b->m - 1;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (s <= b->bin[mid].hi)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+calib_status
+ci_calibration_test(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, int m,
+    calib_binning binning, int resamples, unsigned long seed, double *out)
+{
+	calib_bins b;
+	calib_status st;
+	uint32_t *idx = NULL;
+	double *O = NULL, *S = NULL, obs, W;
+	gsl_rng *rng = NULL;
+	size_t i;
+	long ge = 0;
+	int r, j;
+
+	*out = NAN;
+	if (resamples < 1 || m < 1)
+		return CALIB_E_ARG;
+	st = ci_bin_arrays(n, s, o, w, mult, m, binning, NULL, order, &b);
+	if (st != CALIB_OK)
+		return st;
+	idx = malloc((n ? n : 1) * sizeof(*idx));
+	O = calloc((size_t)b.m + 1, sizeof(double));
+	S = calloc((size_t)b.m + 1, sizeof(double));
+	rng = gsl_rng_alloc(gsl_rng_mt19937);
+	if (idx == NULL || O == NULL || S == NULL || rng == NULL) {
+		st = CALIB_E_NOMEM;
+		goto done;
+	}
+	W = b.total_weight;
+	if (!(W > 0))
+		goto done;
+	for (i = 0; i < n; i++) {
+		double wi = (w ? w[i] : 1.0) * (mult ? mult[i] : 1);
+		idx[i] = binning == CALIB_BIN_WIDTH ?
+		    (uint32_t)ci_bin_index(s[i], m) : (uint32_t)bin_of(&b,
+		    s[i]);
+		S[idx[i]] += wi * s[i];
+		O[idx[i]] += o[i] ? wi : 0;
+	}
+	/* The observed statistic by the same sums the replicates use, so
+	 * that an equal replicate compares equal. */
+	obs = 0;
+	for (j = 0; j < b.m; j++)
+		obs += fabs(O[j] - S[j]);
+	gsl_rng_set(rng, seed);
+	for (r = 0; r < resamples; r++) {
+		double e = 0;
+		memset(O, 0, (size_t)b.m * sizeof(double));
+		for (i = 0; i < n; i++) {
+			uint32_t c = mult ? mult[i] : 1, k;
+			double wi = w ? w[i] : 1.0;
+			/* a row resampled c times draws c outcomes */
+			for (k = 0; k < c; k++)
+				if (gsl_rng_uniform(rng) < s[i])
+					O[idx[i]] += wi;
+		}
+		for (j = 0; j < b.m; j++)
+			e += fabs(O[j] - S[j]);
+		if (e >= obs)
+			ge++;
+	}
+	*out = (double)(ge + 1) / (double)(resamples + 1);
+done:
+	gsl_rng_free(rng);
+	free(idx);
+	free(O);
+	free(S);
+	calib_bins_release(&b);
+	return st;
+}
+
+calib_status
+calib_calibration_test(const calib_preds *p, int bins, calib_binning binning,
+    int resamples, unsigned long seed, const uint32_t *mult, double *p_value)
+{
+	if (p == NULL || p_value == NULL)
+		return CALIB_E_ARG;
+	return ci_calibration_test(p->n, p->score, p->outcome, p->weight, mult,
+	    NULL, bins, binning, resamples, seed, p_value);
+}
+
+/* ---- ECE-sweep ------------------------------------------------------ */
+
+/*
+ * The equal-mass tables for b = 1, 2, ... are found from prefix sums over
+ * the runs of equal scores, so each b costs O(b log runs), not a pass
+ * over the rows: cut j of b goes after the first run whose cumulative
+ * count reaches floor(j total / b), exactly calib_bins_compute()'s rule.
+ */
+calib_status
+ci_ece_sweep(size_t n, const double *s, const uint8_t *o, const double *w,
+    const uint32_t *mult, const size_t *order, double *ece, double *bins)
+{
+	size_t nr = 0, j, *cut = NULL;
+	double *C = NULL, *W = NULL, *O = NULL;
+	unsigned long long total;
+	calib_status st = CALIB_OK;
+	size_t b, best = 1;
+
+	*ece = *bins = NAN;
+	C = malloc((n + 1) * sizeof(double));
+	W = malloc((n + 1) * sizeof(double));
+	O = malloc((n + 1) * sizeof(double));
+	cut = malloc((n + 1) * sizeof(size_t));
+	if (C == NULL || W == NULL || O == NULL || cut == NULL) {
+		st = CALIB_E_NOMEM;
+		goto done;
+	}
+	/* prefix sums per run; index r + 1 holds the sums through run r */
+	C[0] = W[0] = O[0] = 0;
+	for (j = 0; j < n; j++) {
+		size_t r = order[j];
+		uint32_t c = mult ? mult[r] : 1;
+		double wi = (w ? w[r] : 1.0) * c;
+		if (c == 0)
+			continue;
+		if (nr == 0 || s[r] != s[order[cut[nr - 1]]]) {
+			nr++;
+			C[nr] = C[nr - 1];
+			W[nr] = W[nr - 1];
+			O[nr] = O[nr - 1];
+			cut[nr - 1] = j;     /* a row of run nr - 1 */
+		}
+		C[nr] += c;
+		W[nr] += wi;
+		if (o[r])
+			O[nr] += wi;
+	}
+	if (nr == 0 || !(W[nr] > 0))
+		goto done;
+	total = (unsigned long long)C[nr];
+	/* b = 1 is always monotone; try b = 2, 3, ... until the first
+	 * table whose bin accuracies decrease */
+	for (b = 2; b <= nr && b <= CI_SWEEP_MAX; b++) {
+		size_t prev = 0, nb = 0, k;
+		double last = -INFINITY;
+		int mono = 1;
+		for (k = 1; k <= b; k++) {
+			size_t end;
+			if (k < b) {
+				unsigned long long t = (unsigned long long)k *
+				    total / b;
+				size_t lo = prev + 1, hi = nr;
+				if (t == 0)
+					continue;
+				/* first run r (1-based end) with C[r] >= t */
+				while (lo < hi) {
+					size_t mid = lo + (hi - lo) / 2;
+					if (C[mid] >= (double)t)
+						hi = mid;
+					else
+						lo = mid + 1;
+				}
+				end = lo;
+				if (end >= nr)
+					continue;
+			} else
+				end = nr;
+			if (end <= prev)
+				continue;
+			if (W[end] - W[prev] > 0) {
+				double acc = (O[end] - O[prev]) /
+				    (W[end] - W[prev]);
+				if (acc < last - 1e-12)
+					mono = 0;
+				last = acc;
+			}
+			prev = end;
+			nb++;
+		}
+		if (!mono)
+			break;
+		best = b;
+	}
+	{
+		calib_bins t;
+		st = ci_bin_arrays(n, s, o, w, mult, (int)best, CALIB_BIN_MASS,
+		    NULL, order, &t);
+		if (st == CALIB_OK) {
+			*ece = calib_ece(&t);
+			*bins = t.m;
+			calib_bins_release(&t);
+		}
+	}
+done:
+	free(C);
+	free(W);
+	free(O);
+	free(cut);
+	return st;
+}
+
+calib_status
+calib_ece_sweep(const calib_preds *p, const uint32_t *mult, double *ece,
+    int *bins)
+{
+	size_t *order;
+	calib_status st;
+	double e, b;
+
+	if (p == NULL)
+		return CALIB_E_ARG;
+	order = ci_score_order(p->n, p->score);
+	if (order == NULL)
+		return CALIB_E_NOMEM;
+	st = ci_ece_sweep(p->n, p->score, p->outcome, p->weight, mult, order,
+	    &e, &b);
+	free(order);
+	if (ece != NULL)
+		*ece = e;
+	if (bins != NULL)
+		*bins = isnan(b) ? 0 : (int)b;
+	return st;
+}
+
+/* ---- SKCE ----------------------------------------------------------- */
+
+static int
+cmp_dbl(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return (a > b) - (a < b);
+}
+
+/*
+ * The rows of a resample in file order, row i repeated mult[i] times,
+ * are paired consecutively: (1st, 2nd), (3rd, 4th), ...
+ */
+calib_status
+ci_skce(const calib_preds *p, const uint32_t *mult, double bandwidth,
+    double *skce, double *p_value)
+{
+	const int k = p->k;
+	ci_sum sum = { 0, 0 }, wsum = { 0, 0 };
+	double *d2 = NULL, *v = NULL, *hw = NULL, *h, mean, var = 0, w2 = 0;
+	double gamma, W;
+	size_t cap = 0, m = 0, i, prev = 0, j;
+	int c, have = 0;
+	calib_status st = CALIB_OK;
+
+	*skce = *p_value = NAN;
+	if (p->probs == NULL)
+		return CALIB_E_ARG;
+	for (i = 0; i < p->n; i++)
+		cap += mult ? mult[i] : 1;
+	cap /= 2;
+	d2 = malloc((cap ? cap : 1) * sizeof(double));
+	v = malloc((cap ? cap : 1) * sizeof(double));
+	hw = malloc((cap ? cap : 1) * sizeof(double));
+	if (d2 == NULL || v == NULL || hw == NULL) {
+		st = CALIB_E_NOMEM;
+		goto done;
+	}
+	for (i = 0; i < p->n; i++) {
+		uint32_t cnt = mult ? mult[i] : 1, t;
+		for (t = 0; t < cnt; t++) {
+			const double *a, *b;
+			int ya, yb;
+			double dd = 0, dot = 0;
+			if (!have) {
+				prev = i;
+				have = 1;
+				continue;
+			}
+			have = 0;
+			a = p->probs + prev * (size_t)k;
+			b = p->probs + i * (size_t)k;
+			ya = p->label[prev];
+			yb = p->label[i];
+			for (c = 0; c < k; c++) {
+				double d = a[c] - b[c];
+				dd += d * d;
+				dot += a[c] * b[c];
+			}
+			d2[m] = dd;
+			/* (e_ya - a) . (e_yb - b) */
+			v[m] = (ya == yb) - a[yb] - b[ya] + dot;
+			hw[m] = p->weight ? p->weight[prev] * p->weight[i] : 1.0;
+			m++;
+		}
+	}
+	if (m == 0)
+		goto done;
+	if (!(bandwidth > 0)) {
+		/* median heuristic over the pairs' distances */
+		double *tmp = malloc(m * sizeof(double));
+		if (tmp == NULL) {
+			st = CALIB_E_NOMEM;
+			goto done;
+		}
+		memcpy(tmp, d2, m * sizeof(double));
+		qsort(tmp, m, sizeof(double), cmp_dbl);
+		bandwidth = sqrt(m % 2 ? tmp[m / 2] : (tmp[m / 2 - 1] +
+		    tmp[m / 2]) / 2);
+		free(tmp);
+		if (!(bandwidth > 0))
+			bandwidth = 1;
+	}
+	gamma = 1 / (2 * bandwidth * bandwidth);
+	h = d2;                      /* overwritten in place */
+	for (j = 0; j < m; j++) {
+		h[j] = exp(-gamma * d2[j]) * v[j];
+		ci_sum_add(&sum, hw[j] * h[j]);
+		ci_sum_add(&wsum, hw[j]);
+		w2 += hw[j] * hw[j];
+	}
+	W = ci_sum_get(&wsum);
+	if (!(W > 0))
+		goto done;
+	mean = ci_sum_get(&sum) / W;
+	*skce = mean;
+	if (m >= 2) {
+		double neff = W * W / w2;
+		for (j = 0; j < m; j++)
+			var += hw[j] * (h[j] - mean) * (h[j] - mean);
+		var /= W;
+		if (neff > 1 && var > 0)
+			*p_value = gsl_cdf_ugaussian_Q(mean /
+			    sqrt(var / (neff - 1)));
+		else if (neff > 1)
+			*p_value = mean > 0 ? 0 : 1;
+	}
+done:
+	free(d2);
+	free(v);
+	free(hw);
+	return st;
+}
+
+calib_status
+calib_skce(const calib_preds *p, double bandwidth, const uint32_t *mult,
+    double *skce, double *p_value)
+{
+	double val, pv;
+	calib_status st;
+
+	if (p == NULL || !(bandwidth >= 0))
+		return CALIB_E_ARG;
+	st = ci_skce(p, mult, bandwidth, &val, &pv);
+	if (skce != NULL)
+		*skce = val;
+	if (p_value != NULL)
+		*p_value = pv;
 	return st;
 }

@@ -247,6 +247,22 @@ calib_status ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
 calib_status ci_ace(const calib_preds *p, ci_class_orders *c,
     const uint32_t *mult, int ranges, double threshold, double *out);
 
+calib_status ci_corp(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, int curve,
+    calib_corp *out);
+
+calib_status ci_calibration_test(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, int m,
+    calib_binning binning, int resamples, unsigned long seed, double *out);
+
+/* ECE-sweep looks at b = 1 .. this many bins at most. */
+#define CI_SWEEP_MAX 10000
+calib_status ci_ece_sweep(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, double *ece,
+    double *bins);
+calib_status ci_skce(const calib_preds *p, const uint32_t *mult,
+    double bandwidth, double *skce, double *p_value);
+
 /* The weighted row means every unbinned metric is one of. */
 typedef struct ci_row_means {
 	double accuracy, score, outcome, nll, brier, entropy;
@@ -267,6 +283,12 @@ typedef struct ci_eval {
 	ci_row_means means;
 	int have_smece;
 	double smece, smece_sigma;
+	int have_sweep;
+	double sweep, sweep_bins;
+	int have_skce;
+	double skce, skce_p;
+	int have_corp;
+	calib_corp corp;
 	double smece_hint;       /* where to look for the fixed point (0:
 	                          * no idea); kept across replicates */
 	/* Sorted rows, kept across the replicates of a bootstrap: set by the

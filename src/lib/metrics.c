@@ -22,6 +22,9 @@ calib_metric_options_init(calib_metric_options *o)
 	o->select = calib_metric_default_set();
 	o->smece_sigma = 0;
 	o->tace_threshold = 1e-3;
+	o->test_resamples = 1000;
+	o->test_seed = 1;
+	o->skce_bandwidth = 0;
 }
 
 /*
@@ -187,6 +190,9 @@ ci_eval_reset(ci_eval *e, const uint32_t *mult)
 	e->have_bins = 0;
 	e->have_means = 0;
 	e->have_smece = 0;
+	e->have_corp = 0;
+	e->have_sweep = 0;
+	e->have_skce = 0;
 	e->mult = mult;
 }
 
@@ -369,6 +375,120 @@ m_debiased_l2(ci_eval *e, double *v)
 	    e->p->weight, e->mult, order, e->o->bins, v);
 }
 
+static calib_status
+eval_corp(ci_eval *e)
+{
+	const size_t *order;
+	calib_status st;
+
+	if (e->have_corp)
+		return CALIB_OK;
+	if ((st = eval_order(e, &order)) != CALIB_OK)
+		return st;
+	st = ci_corp(e->p->n, e->p->score, e->p->outcome, e->p->weight,
+	    e->mult, order, 0, &e->corp);
+	if (st == CALIB_OK)
+		e->have_corp = 1;
+	return st;
+}
+
+#define CORP(fn, field) \
+	static calib_status \
+	fn(ci_eval *e, double *v) \
+	{ \
+		calib_status st = eval_corp(e); \
+		*v = e->corp.field; \
+		return st; \
+	}
+CORP(m_corp_mcb, mcb)
+CORP(m_corp_dsc, dsc)
+CORP(m_corp_unc, unc)
+#undef CORP
+
+static calib_status
+m_calibration_p_value(ci_eval *e, double *v)
+{
+	const size_t *order = NULL;
+	calib_status st;
+
+	if (e->o->binning == CALIB_BIN_MASS &&
+	    (st = eval_order(e, &order)) != CALIB_OK)
+		return st;
+	return ci_calibration_test(e->p->n, e->p->score, e->p->outcome,
+	    e->p->weight, e->mult, order, e->o->bins, e->o->binning,
+	    e->o->test_resamples, e->o->test_seed, v);
+}
+
+static calib_status
+eval_sweep(ci_eval *e)
+{
+	const size_t *order;
+	calib_status st;
+
+	if (e->have_sweep)
+		return CALIB_OK;
+	if ((st = eval_order(e, &order)) != CALIB_OK)
+		return st;
+	st = ci_ece_sweep(e->p->n, e->p->score, e->p->outcome, e->p->weight,
+	    e->mult, order, &e->sweep, &e->sweep_bins);
+	if (st == CALIB_OK)
+		e->have_sweep = 1;
+	return st;
+}
+
+static calib_status
+m_ece_sweep(ci_eval *e, double *v)
+{
+	calib_status st = eval_sweep(e);
+
+	*v = e->sweep;
+	return st;
+}
+
+static calib_status
+m_ece_sweep_bins(ci_eval *e, double *v)
+{
+	calib_status st = eval_sweep(e);
+
+	*v = e->sweep_bins;
+	return st;
+}
+
+static calib_status
+eval_skce(ci_eval *e)
+{
+	calib_status st;
+
+	if (e->have_skce)
+		return CALIB_OK;
+	e->skce = e->skce_p = NAN;
+	if (e->p->probs == NULL)
+		return CALIB_OK;
+	st = ci_skce(e->p, e->mult, e->o->skce_bandwidth, &e->skce,
+	    &e->skce_p);
+	if (st == CALIB_OK)
+		e->have_skce = 1;
+	return st;
+}
+
+static calib_status
+m_skce(ci_eval *e, double *v)
+{
+	calib_status st = eval_skce(e);
+
+	*v = e->skce;
+	return st;
+}
+
+static calib_status
+m_skce_p_value(ci_eval *e, double *v)
+{
+	calib_status st = eval_skce(e);
+
+	*v = e->skce_p;
+	return st;
+}
+
 /* The classwise estimators need the matrix; without it they are NaN. */
 #define CLASSWISE(fn, call) \
 	static calib_status \
@@ -476,6 +596,31 @@ static const ci_metric table[] = {
 	{ { "tace", "TACE", FR, LO, SORTED, 1, 0,
 	    "ACE over the predictions above --tace-threshold" }, F(tace),
 	    m_tace },
+	{ { "corp_mcb", "CORP miscalibration", CALIB_UNIT_SCORE, LO, SORTED,
+	    0, 0, "Brier(s) - Brier(PAV(s)) of the top-label problem" },
+	    F(corp_mcb), m_corp_mcb },
+	{ { "corp_dsc", "CORP discrimination", CALIB_UNIT_SCORE,
+	    CALIB_DIR_HIGHER, SORTED, 0, 0,
+	    "Brier(mean o) - Brier(PAV(s))" }, F(corp_dsc), m_corp_dsc },
+	{ { "corp_unc", "CORP uncertainty", CALIB_UNIT_SCORE, CALIB_DIR_NONE,
+	    SORTED, 0, 0, "mean o (1 - mean o)" }, F(corp_unc), m_corp_unc },
+	{ { "calibration_p_value", "calibration test p-value",
+	    CALIB_UNIT_P_VALUE, CALIB_DIR_HIGHER, CALIB_DATA_ROWS, 0, 0,
+	    "(1 + #{ECE* >= ECE}) / (R + 1), outcomes redrawn ~ Bernoulli(s)" },
+	    F(calibration_p_value), m_calibration_p_value },
+	{ { "ece_sweep", "ECE-sweep", FR, LO, SORTED, 0, 0,
+	    "ECE on the most equal-mass bins with monotone accuracies "
+	    "(first failure)" }, F(ece_sweep), m_ece_sweep },
+	{ { "ece_sweep_bins", "ECE-sweep bins", CALIB_UNIT_COUNT,
+	    CALIB_DIR_NONE, SORTED, 0, 0, "the bins ece_sweep used" },
+	    F(ece_sweep_bins), m_ece_sweep_bins },
+	{ { "skce", "SKCE", CALIB_UNIT_SCORE, LO, CALIB_DATA_ROWS, 1, 0,
+	    "unbiased linear-time squared kernel calibration error, "
+	    "Gaussian x white kernel" }, F(skce), m_skce },
+	{ { "skce_p_value", "SKCE test p-value", CALIB_UNIT_P_VALUE,
+	    CALIB_DIR_HIGHER, CALIB_DATA_ROWS, 1, 0,
+	    "1 - Phi(SKCE / se), asymptotic" }, F(skce_p_value),
+	    m_skce_p_value },
 };
 #undef F
 #undef FR
@@ -638,7 +783,8 @@ ci_eval_metrics(ci_eval *e, calib_metrics *out)
 
 	if (o->bins < 1 || !(o->nll_clip >= 0 && o->nll_clip < 0.5) ||
 	    !(o->smece_sigma >= 0 && o->smece_sigma <= 1) ||
-	    !(o->tace_threshold >= 0 && o->tace_threshold < 1))
+	    !(o->tace_threshold >= 0 && o->tace_threshold < 1) ||
+	    o->test_resamples < 1 || !(o->skce_bandwidth >= 0))
 		return CALIB_E_ARG;
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < NMETRICS; i++)
