@@ -535,11 +535,17 @@ void calib_corp_release(calib_corp *c);
  * them on the observed data), draw outcomes O_i ~ Bernoulli(s_i)
  * independently, R = resamples times, and recompute the ECE.  The p-value
  * is (1 + #{replicates with ECE* >= observed ECE}) / (R + 1), which is
- * valid (never below its level under calibration) for every R.  The
- * draws are [U < s_i] with U from gsl_rng_mt19937 seeded with seed, rows
- * in file order (a row with multiplicity c draws c outcomes): the same
- * input and seed give the same p-value.  A small p-value says the
- * miscalibration is more than resampling noise.
+ * valid (never below its level under calibration) for every R.  Random
+ * numbers come from gsl_rng_mt19937 seeded with seed: the same input and
+ * seed give the same p-value.  A row with multiplicity c draws c
+ * outcomes.  With weights every outcome is drawn as [U < s_i], rows in
+ * file order.  Without, only each bin's number of successes matters, and
+ * it is drawn exactly (the same distribution) by thinning, in time
+ * proportional to the bin's rows times its score range s_hi - s_lo: every
+ * row is a candidate with probability s_hi, a candidate is marked with
+ * probability q = 1 - s_lo/s_hi, and a marked row fails with probability
+ * (1 - s_i/s_hi)/q, so row i succeeds with probability s_i.  A small
+ * p-value says the miscalibration is more than resampling noise.
  */
 calib_status calib_calibration_test(const calib_preds *p, int bins,
     calib_binning binning, int resamples, unsigned long seed,

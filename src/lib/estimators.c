@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "internal.h"
@@ -117,8 +118,11 @@ ci_class_orders_free(ci_class_orders *c)
 {
 	if (c == NULL)
 		return;
-	if (c->own_order)
+	if (c->own_order) {
 		free(c->order);
+		free(c->scol);
+		free(c->shit);
+	}
 	free(c->col);
 	free(c->hit);
 	memset(c, 0, sizeof(*c));
@@ -145,9 +149,11 @@ ci_class_orders_build(const calib_preds *p, int with_order,
 	if (!with_order)
 		return 0;
 	c->order = malloc((n ? n : 1) * (size_t)p->k * sizeof(size_t));
-	if (c->order == NULL)
-		goto fail;
+	c->scol = malloc((n ? n : 1) * (size_t)p->k * sizeof(double));
+	c->shit = malloc((n ? n : 1) * (size_t)p->k);
 	c->own_order = 1;
+	if (c->order == NULL || c->scol == NULL || c->shit == NULL)
+		goto fail;
 	for (k = 0; k < p->k; k++) {
 		size_t *o;
 		for (i = 0; i < n; i++)
@@ -156,6 +162,10 @@ ci_class_orders_build(const calib_preds *p, int with_order,
 		if (o == NULL)
 			goto fail;
 		memcpy(c->order + (size_t)k * n, o, n * sizeof(size_t));
+		for (i = 0; i < n; i++) {
+			c->scol[(size_t)k * n + i] = c->col[o[i]];
+			c->shit[(size_t)k * n + i] = p->label[o[i]] == k;
+		}
 		free(o);
 	}
 	return 0;
@@ -176,6 +186,26 @@ class_column(const calib_preds *p, ci_class_orders *c, int k)
 	}
 }
 
+/*
+ * Class k's column in the scratch arrays and its rows in score order:
+ * the shared order when there is one (*tmp = NULL), else sorted now
+ * (*tmp to free).
+ */
+static int
+class_sorted(const calib_preds *p, ci_class_orders *c, int k,
+    const size_t **order, size_t **tmp)
+{
+	class_column(p, c, k);
+	*tmp = NULL;
+	if (c->order != NULL) {
+		*order = c->order + (size_t)k * p->n;
+		return 0;
+	}
+	*tmp = ci_score_order(p->n, c->col);
+	*order = *tmp;
+	return *tmp == NULL ? -1 : 0;
+}
+
 calib_status
 ci_classwise_debiased(const calib_preds *p, ci_class_orders *c,
     const uint32_t *mult, int m, double *out)
@@ -190,10 +220,13 @@ ci_classwise_debiased(const calib_preds *p, ci_class_orders *c,
 		calib_bins b;
 		calib_status st;
 		double d;
-		class_column(p, c, k);
+		const size_t *ord;
+		size_t *tmp;
+		if (class_sorted(p, c, k, &ord, &tmp) != 0)
+			return CALIB_E_NOMEM;
 		st = ci_bin_arrays(p->n, c->col, c->hit, p->weight, mult, m,
-		    CALIB_BIN_MASS, NULL, c->order ? c->order + (size_t)k *
-		    p->n : NULL, &b);
+		    CALIB_BIN_MASS, NULL, ord, &b);
+		free(tmp);
 		if (st != CALIB_OK)
 			return st;
 		d = ci_debiased_sum(&b);
@@ -225,6 +258,65 @@ calib_classwise_debiased_l2(const calib_preds *p, int m,
 	return st;
 }
 
+/*
+ * The ECE of equal-mass bins over rows already in score order (scores sv,
+ * outcomes sh, row ids ord for the weights and counts): the arithmetic of
+ * ci_bin_arrays() and calib_ece(), sum for sum, without building the
+ * table.
+ */
+static double
+mass_ece_sorted(size_t n, const double *sv, const uint8_t *sh,
+    const size_t *ord, const double *w, const uint32_t *mult, int m)
+{
+	ci_sum bw = { 0, 0 }, bs = { 0, 0 }, bo = { 0, 0 }, W = { 0, 0 };
+	ci_sum e = { 0, 0 };
+	unsigned long long total = 0, cum = 0, t_next;
+	size_t i;
+	int j = 1;
+
+	for (i = 0; i < n; i++)
+		total += mult ? mult[ord[i]] : 1;
+#define TARGET(j) (((unsigned long long)(j) * total) / (unsigned)m)
+	while (j < m && TARGET(j) == 0)
+		j++;
+	t_next = j < m ? TARGET(j) : total;
+	for (i = 0; i < n;) {
+		double v = sv[i];
+		for (; i < n && sv[i] == v; i++) {
+			/* no branch on c == 0 (a third of a resample's
+			 * rows, at random): adding an exact 0 leaves a
+			 * compensated sum as it was */
+			uint32_t c = mult ? mult[ord[i]] : 1;
+			double wm = (w ? w[ord[i]] : 1.0) * c;
+			ci_sum_add(&bw, wm);
+			ci_sum_add(&bs, wm * v);
+			ci_sum_add(&bo, sh[i] ? wm : 0.0);
+			cum += c;
+		}
+		if (i < n && j < m && t_next <= cum) {
+			double bwv = ci_sum_get(&bw);
+			ci_sum_add(&W, bwv);
+			if (bwv > 0)
+				ci_sum_add(&e, fabs(ci_sum_get(&bo) -
+				    ci_sum_get(&bs)));
+			memset(&bw, 0, sizeof(bw));
+			memset(&bs, 0, sizeof(bs));
+			memset(&bo, 0, sizeof(bo));
+			while (j < m && TARGET(j) <= cum)
+				j++;
+			t_next = j < m ? TARGET(j) : total;
+		}
+	}
+#undef TARGET
+	{
+		double bwv = ci_sum_get(&bw);
+		ci_sum_add(&W, bwv);
+		if (bwv > 0)
+			ci_sum_add(&e, fabs(ci_sum_get(&bo) - ci_sum_get(&bs)));
+	}
+	return ci_sum_get(&W) > 0 ? ci_sum_get(&e) / ci_sum_get(&W) : NAN;
+}
+
 calib_status
 ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
     const uint32_t *mult, int m, double *out)
@@ -233,13 +325,24 @@ ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
 	int k;
 
 	*out = NAN;
+	if (c->scol != NULL) {
+		for (k = 0; k < p->k; k++)
+			ci_sum_add(&total, mass_ece_sorted(p->n, c->scol +
+			    (size_t)k * p->n, c->shit + (size_t)k * p->n,
+			    c->order + (size_t)k * p->n, p->weight, mult, m));
+		*out = ci_sum_get(&total) / p->k;
+		return CALIB_OK;
+	}
 	for (k = 0; k < p->k; k++) {
 		calib_bins b;
 		calib_status st;
-		class_column(p, c, k);
+		const size_t *ord;
+		size_t *tmp;
+		if (class_sorted(p, c, k, &ord, &tmp) != 0)
+			return CALIB_E_NOMEM;
 		st = ci_bin_arrays(p->n, c->col, c->hit, p->weight, mult, m,
-		    CALIB_BIN_MASS, NULL, c->order ? c->order + (size_t)k *
-		    p->n : NULL, &b);
+		    CALIB_BIN_MASS, NULL, ord, &b);
+		free(tmp);
 		if (st != CALIB_OK)
 			return st;
 		ci_sum_add(&total, calib_ece(&b));
@@ -269,9 +372,13 @@ ci_ace(const calib_preds *p, ci_class_orders *c, const uint32_t *mult,
 	for (k = 0; k < p->k; k++) {
 		calib_bins b;
 		calib_status st;
-		size_t i;
+		size_t i, *tmp;
+		const size_t *ord;
 		int j;
-		class_column(p, c, k);
+		if (class_sorted(p, c, k, &ord, &tmp) != 0) {
+			free(keep);
+			return CALIB_E_NOMEM;
+		}
 		if (keep != NULL)
 			/* TACE: the predictions at or below the threshold
 			 * are not there at all when the ranges are cut */
@@ -279,8 +386,8 @@ ci_ace(const calib_preds *p, ci_class_orders *c, const uint32_t *mult,
 				keep[i] = c->col[i] > threshold ?
 				    (mult ? mult[i] : 1) : 0;
 		st = ci_bin_arrays(p->n, c->col, c->hit, p->weight,
-		    keep ? keep : mult, ranges, CALIB_BIN_MASS, NULL,
-		    c->order ? c->order + (size_t)k * p->n : NULL, &b);
+		    keep ? keep : mult, ranges, CALIB_BIN_MASS, NULL, ord, &b);
+		free(tmp);
 		if (st != CALIB_OK) {
 			free(keep);
 			return st;
@@ -472,6 +579,135 @@ bin_of(const calib_bins *b, double s)
 	return lo;
 }
 
+/*
+ * Unweighted rows: a bin's number of successes, sum_i Bernoulli(s_i), is
+ * drawn exactly by thinning, stratum by stratum.  The bin's rows, sorted
+ * by score, are cut into strata of at most 256; in a stratum with scores
+ * in [s_lo, s_hi] every row is a candidate with probability s_hi (their
+ * number N1 ~ Binomial(n, s_hi), a uniformly random subset); each
+ * candidate is marked with probability q = 1 - s_lo/s_hi (M ~ Binomial(N1,
+ * q), a uniformly random subset of the rows, drawn by Floyd's algorithm);
+ * a marked row fails with probability (1 - s_i/s_hi)/q.  Row i then
+ * succeeds with probability s_hi - s_hi q (1 - s_i/s_hi)/q = s_i,
+ * independently of the others, and the count is N1 minus the failures.
+ * The work per stratum is two binomial draws plus about n (s_hi - s_lo)
+ * rows, so a replicate costs far less than a pass over the rows.
+ */
+#define STRATUM 256
+
+static calib_status
+fast_resamples(size_t n, const double *s, const uint32_t *mult,
+    const uint32_t *idx, const size_t *order, int nb, const double *S,
+    double obs, int resamples, gsl_rng *rng, long *ge)
+{
+	size_t total = 0, i, ns = 0, *sst = NULL, *picked = NULL;
+	size_t *bfirst = NULL, *own = NULL;
+	double *val = NULL, *slo = NULL, *shi = NULL;
+	uint8_t *mark = NULL;
+	int r, j;
+
+	if (order == NULL) {
+		own = ci_score_order(n, s);
+		if (own == NULL)
+			return CALIB_E_NOMEM;
+		order = own;
+	}
+	for (i = 0; i < n; i++)
+		total += mult ? mult[i] : 1;
+	val = malloc((total ? total : 1) * sizeof(double));
+	mark = calloc(total ? total : 1, 1);
+	picked = malloc((STRATUM + 1) * sizeof(size_t));
+	/* at most total / STRATUM + nb strata */
+	sst = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(size_t));
+	slo = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(double));
+	shi = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(double));
+	bfirst = malloc(((size_t)nb + 1) * sizeof(size_t));
+	if (val == NULL || mark == NULL || picked == NULL || sst == NULL ||
+	    slo == NULL || shi == NULL || bfirst == NULL)
+		goto nomem;
+	/* rows in score order are in bin order too: bins hold score ranges */
+	{
+		size_t k = 0, inb = 0;
+		int cur = -1;
+		for (i = 0; i < n; i++) {
+			size_t rr = order[i];
+			uint32_t c = mult ? mult[rr] : 1, t;
+			for (t = 0; t < c; t++) {
+				if ((int)idx[rr] != cur) {
+					while (cur < (int)idx[rr])
+						bfirst[++cur] = ns;
+					inb = 0;
+				}
+				if (inb % STRATUM == 0) {
+					sst[ns] = k;
+					slo[ns] = s[rr];
+					ns++;
+				}
+				shi[ns - 1] = s[rr];
+				val[k++] = s[rr];
+				inb++;
+			}
+		}
+		while (cur < nb)
+			bfirst[++cur] = ns;
+		sst[ns] = k;
+	}
+	for (r = 0; r < resamples; r++) {
+		double e = 0;
+		for (j = 0; j < nb; j++) {
+			size_t g, x = 0;
+			for (g = bfirst[j]; g < bfirst[j + 1]; g++) {
+				size_t nm = sst[g + 1] - sst[g], n1, m, t;
+				double q, hi = shi[g], *v = val + sst[g];
+				uint8_t *mk = mark + sst[g];
+				if (!(hi > 0))
+					continue;
+				n1 = gsl_ran_binomial(rng, hi, (unsigned)nm);
+				q = 1 - slo[g] / hi;
+				m = q > 0 && n1 > 0 ? gsl_ran_binomial(rng, q,
+				    (unsigned)n1) : 0;
+				x += n1;
+				/* Floyd: m distinct rows of nm, uniformly */
+				for (t = nm - m; t < nm; t++) {
+					size_t u = (size_t)gsl_rng_uniform_int(rng,
+					    (unsigned long)t + 1);
+					size_t pick = mk[u] ? t : u;
+					mk[pick] = 1;
+					picked[t - (nm - m)] = pick;
+					if (gsl_rng_uniform(rng) * q <
+					    1 - v[pick] / hi)
+						x--;
+				}
+				for (t = 0; t < m; t++)
+					mk[picked[t]] = 0;
+			}
+			if (bfirst[j + 1] > bfirst[j])
+				e += fabs((double)x - S[j]);
+		}
+		if (e >= obs)
+			(*ge)++;
+	}
+	free(own);
+	free(val);
+	free(mark);
+	free(picked);
+	free(sst);
+	free(slo);
+	free(shi);
+	free(bfirst);
+	return CALIB_OK;
+nomem:
+	free(own);
+	free(val);
+	free(mark);
+	free(picked);
+	free(sst);
+	free(slo);
+	free(shi);
+	free(bfirst);
+	return CALIB_E_NOMEM;
+}
+
 calib_status
 ci_calibration_test(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, int m,
@@ -517,22 +753,28 @@ ci_calibration_test(size_t n, const double *s, const uint8_t *o,
 	for (j = 0; j < b.m; j++)
 		obs += fabs(O[j] - S[j]);
 	gsl_rng_set(rng, seed);
-	for (r = 0; r < resamples; r++) {
-		double e = 0;
-		memset(O, 0, (size_t)b.m * sizeof(double));
-		for (i = 0; i < n; i++) {
-			uint32_t c = mult ? mult[i] : 1, k;
-			double wi = w ? w[i] : 1.0;
-			/* a row resampled c times draws c outcomes */
-			for (k = 0; k < c; k++)
-				if (gsl_rng_uniform(rng) < s[i])
-					O[idx[i]] += wi;
+	if (w == NULL) {
+		st = fast_resamples(n, s, mult, idx, order, b.m, S, obs,
+		    resamples, rng, &ge);
+		if (st != CALIB_OK)
+			goto done;
+	} else
+		for (r = 0; r < resamples; r++) {
+			double e = 0;
+			memset(O, 0, (size_t)b.m * sizeof(double));
+			for (i = 0; i < n; i++) {
+				uint32_t c = mult ? mult[i] : 1, k;
+				double wi = w[i];
+				/* a row resampled c times draws c outcomes */
+				for (k = 0; k < c; k++)
+					if (gsl_rng_uniform(rng) < s[i])
+						O[idx[i]] += wi;
+			}
+			for (j = 0; j < b.m; j++)
+				e += fabs(O[j] - S[j]);
+			if (e >= obs)
+				ge++;
 		}
-		for (j = 0; j < b.m; j++)
-			e += fabs(O[j] - S[j]);
-		if (e >= obs)
-			ge++;
-	}
 	*out = (double)(ge + 1) / (double)(resamples + 1);
 done:
 	gsl_rng_free(rng);

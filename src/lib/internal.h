@@ -229,6 +229,10 @@ typedef struct ci_class_orders {
 	size_t n;
 	size_t *order;
 	int own_order;           /* 0: borrowed from another evaluation */
+	/* with order: class k's scores and outcomes in its sorted order,
+	 * contiguous (K blocks of n), so a resample reads them in a stream */
+	double *scol;
+	uint8_t *shit;
 	double *col;
 	uint8_t *hit;
 } ci_class_orders;

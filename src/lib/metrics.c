@@ -212,6 +212,8 @@ ci_eval_borrow(ci_eval *e, const ci_eval *src)
 		}
 		e->own_cls = 1;
 		e->cls->order = src->cls->order;
+		e->cls->scol = src->cls->scol;
+		e->cls->shit = src->cls->shit;
 		e->cls->own_order = 0;
 	}
 	return CALIB_OK;
@@ -411,8 +413,7 @@ m_calibration_p_value(ci_eval *e, double *v)
 	const size_t *order = NULL;
 	calib_status st;
 
-	if (e->o->binning == CALIB_BIN_MASS &&
-	    (st = eval_order(e, &order)) != CALIB_OK)
+	if ((st = eval_order(e, &order)) != CALIB_OK)
 		return st;
 	return ci_calibration_test(e->p->n, e->p->score, e->p->outcome,
 	    e->p->weight, e->mult, order, e->o->bins, e->o->binning,

@@ -330,16 +330,77 @@ cmp_idx(const void *x, const void *y, void *ctx)
 	return (a > b) - (a < b);
 }
 
+/*
+ * Rows by (score, index).  Scores are in [0, 1], so the bits of a double
+ * read as an unsigned integer sort in the same order as its value (a -0.0
+ * is taken as 0): a stable least-significant-digit radix sort on 16-bit
+ * digits of those bits, started from the rows in index order, gives the
+ * order in four linear passes, ties in index order.  Small inputs use
+ * qsort.
+ */
 size_t *
 ci_score_order(size_t n, const double *s)
 {
 	size_t *o = malloc((n ? n : 1) * sizeof(*o)), i;
+	size_t *o2 = NULL, *cnt = NULL;
+	uint64_t *key = NULL, *key2 = NULL;
+	int pass;
 
 	if (o == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
 		o[i] = i;
-	qsort_r(o, n, sizeof(*o), cmp_idx, (void *)s);
+	if (n < 4096) {
+		qsort_r(o, n, sizeof(*o), cmp_idx, (void *)s);
+		return o;
+	}
+	o2 = malloc(n * sizeof(*o2));
+	key = malloc(n * sizeof(*key));
+	key2 = malloc(n * sizeof(*key2));
+	cnt = malloc(65536 * sizeof(*cnt));
+	if (o2 == NULL || key == NULL || key2 == NULL || cnt == NULL) {
+		free(o2);
+		free(key);
+		free(key2);
+		free(cnt);
+		/* fall back to the comparison sort, which needs no memory */
+		qsort_r(o, n, sizeof(*o), cmp_idx, (void *)s);
+		return o;
+	}
+	for (i = 0; i < n; i++) {
+		double v = s[i] == 0 ? 0.0 : s[i];
+		memcpy(&key[i], &v, sizeof(v));
+	}
+	for (pass = 0; pass < 4; pass++) {
+		const int shift = 16 * pass;
+		size_t sum = 0, d, *t;
+		uint64_t *tk;
+		memset(cnt, 0, 65536 * sizeof(*cnt));
+		for (i = 0; i < n; i++)
+			cnt[(key[i] >> shift) & 0xffff]++;
+		if (cnt[(key[0] >> shift) & 0xffff] == n)
+			continue;       /* one digit everywhere: nothing moves */
+		for (d = 0; d < 65536; d++) {
+			size_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++) {
+			size_t at = cnt[(key[i] >> shift) & 0xffff]++;
+			key2[at] = key[i];
+			o2[at] = o[i];
+		}
+		t = o;
+		o = o2;
+		o2 = t;
+		tk = key;
+		key = key2;
+		key2 = tk;
+	}
+	free(o2);
+	free(key);
+	free(key2);
+	free(cnt);
 	return o;
 }
 
@@ -349,7 +410,6 @@ ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
     double *value, double *sigma_used)
 {
 	sm_data D;
-	size_t i;
 	ci_sum W = { 0, 0 };
 	int any = 0, rc = 0;
 	double lo, hi, glo, ghi;
@@ -358,22 +418,45 @@ ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
 	*value = *sigma_used = NAN;
 	if (!(sigma >= 0 && sigma <= 1))
 		return CALIB_E_ARG;
-	D.n = n;
-	D.s = s;
-	D.order = order;
-	D.coef = malloc((n ? n : 1) * sizeof(double));
-	if (D.coef == NULL)
-		return CALIB_E_NOMEM;
-	for (i = 0; i < n; i++) {
-		double wi = (w ? w[i] : 1.0) * (mult ? mult[i] : 1);
-		D.coef[i] = wi * (s[i] - (o[i] ? 1.0 : 0.0));
-		ci_sum_add(&W, wi);
-		if (D.coef[i] != 0)
-			any = 1;
+	/* The rows that carry a residual, in score order, contiguous: every
+	 * width tried streams through them once. */
+	{
+		double *cs = malloc((n ? n : 1) * sizeof(double));
+		double *ss = malloc((n ? n : 1) * sizeof(double));
+		ci_sum A = { 0, 0 };
+		size_t j, m = 0;
+		if (cs == NULL || ss == NULL) {
+			free(cs);
+			free(ss);
+			return CALIB_E_NOMEM;
+		}
+		for (j = 0; j < n; j++) {
+			size_t r = order ? order[j] : j;
+			double wi = (w ? w[r] : 1.0) * (mult ? mult[r] : 1);
+			double a = wi * (s[r] - (o[r] ? 1.0 : 0.0));
+			ci_sum_add(&W, wi);
+			if (a != 0) {
+				cs[m] = a;
+				ss[m] = s[r];
+				ci_sum_add(&A, a);
+				m++;
+				any = 1;
+			}
+		}
+		D.n = m;
+		D.s = ss;
+		D.order = NULL;
+		D.coef = cs;
+		D.W = ci_sum_get(&W);
+		/* smECE_sigma >= |sum a| / W for every sigma (|int R| <=
+		 * int |R|): where to start looking when nothing better is
+		 * known */
+		if (!(hint > 0) && D.W > 0)
+			hint = fabs(ci_sum_get(&A)) / D.W;
 	}
-	D.W = ci_sum_get(&W);
 	if (!(D.W > 0)) {
 		free(D.coef);
+		free((double *)D.s);
 		return CALIB_OK;
 	}
 	if (!any) {
@@ -381,6 +464,7 @@ ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
 		*value = 0;
 		*sigma_used = sigma > 0 ? sigma : 0;
 		free(D.coef);
+		free((double *)D.s);
 		return CALIB_OK;
 	}
 	if (sigma > 0) {
@@ -391,7 +475,7 @@ ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
 	/* g(sigma) = smECE_sigma - sigma is strictly decreasing (smoothing
 	 * never increases the L1 norm): bracket its root, then bisect to
 	 * 1e-12 (Illinois steps would be faster; bisection is certain). */
-	if (hint > 0 && hint < 1) {
+	if (hint > 1e-9 && hint < 1) {
 		/* near a known fixed point (a resample's): widen by 1.25
 		 * until the sign changes */
 		double x = hint, gx;
@@ -494,6 +578,7 @@ refine:
 	rc = sm_value(&D, *sigma_used, value);
 done:
 	free(D.coef);
+	free((double *)D.s);
 	if (rc == -1)
 		return CALIB_E_NOMEM;
 	if (rc != 0)
