@@ -143,26 +143,6 @@ usage(FILE *fp)
 	    cli_progname, cli_progname, cli_metric_help, cli_read_help);
 }
 
-/* "runs/hard.csv.gz" -> "hard" */
-static char *
-default_name(const char *path)
-{
-	const char *b = strrchr(path, '/');
-	char *s, *dot;
-	static const char *const ext[] = { ".gz", ".csv", ".tsv", ".txt" };
-	size_t i;
-
-	s = strdup(b ? b + 1 : path);
-	if (s == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		dot = strrchr(s, '.');
-		if (dot != NULL && dot != s && strcmp(dot, ext[i]) == 0)
-			*dot = '\0';
-	}
-	return s;
-}
-
 static double
 metric(const calib_metrics *m, int j)
 {
@@ -957,7 +937,7 @@ set_names(struct ctx *C, const char *names)
 	}
 	for (i = 0; i < C->nruns; i++) {
 		if (C->runs[i].name == NULL)
-			C->runs[i].name = default_name(C->runs[i].file);
+			C->runs[i].name = cli_file_stem(C->runs[i].file);
 		if (C->runs[i].name == NULL) {
 			cli_error("out of memory");
 			return CLI_ERROR;

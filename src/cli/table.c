@@ -448,16 +448,16 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 	calib_reliability rel;
 	calib_preds *p;
 	char buf[300];
-	const char *base;
+	char *base;
 	FILE *fp;
 	int rc;
 
 	if (output == NULL)
 		return cli_usage_error(cmd, "no figure named: give -o FILE "
-		    "(.png, .svg or .pdf)");
+		    "(.png, .svg, .pdf or .tex)");
 	if (cli_plot_terminal(output) == NULL)
 		return cli_usage_error(cmd, "-o '%s': the figure's name must "
-		    "end in .png, .svg or .pdf", output);
+		    "end in .png, .svg, .pdf or .tex", output);
 	rc = cli_table_compute(cmd, input, t, &p, &rel);
 	if (rc != CLI_OK)
 		return rc;
@@ -479,11 +479,10 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 		cli_table_write(fp, CLI_TABLE_CSV, input, p, &rel);
 
 	cli_table_summary(&rel, &s);
-	if (strcmp(input, "-") == 0)
-		base = "standard input";
-	else
-		base = strrchr(input, '/') ? strrchr(input, '/') + 1 : input;
-	cli_plot_set_string(pl, "title", po->title ? po->title : base);
+	base = cli_file_stem(input);
+	cli_plot_set_string(pl, "title", po->title ? po->title : base ? base :
+	    input);
+	free(base);
 	cli_plot_set_number(pl, "n", (double)rel.table.n);
 	cli_plot_set_number(pl, "ece", s.ece);
 	cli_plot_set_number(pl, "mce", s.mce);
@@ -496,6 +495,10 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 	cli_plot_set_string(pl, "band", rel.band == CALIB_BAND_EXACT ?
 	    "exact" : rel.band == CALIB_BAND_RESAMPLE ? "resampled" : "");
 	cli_plot_set_number(pl, "logcount", log_count);
+	/* Equal-mass bins can be as wide as most of the axis: draw each at
+	 * its mean confidence unless asked otherwise. */
+	cli_plot_set_string(pl, "style", po->style ? po->style :
+	    rel.table.binning == CALIB_BIN_MASS ? "points" : "bars");
 	if (rel.table.binning == CALIB_BIN_WIDTH)
 		snprintf(buf, sizeof(buf), "%d equal-width bins", rel.table.m);
 	else
@@ -578,6 +581,13 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 				return cli_usage_error(cmd, "invalid option");
 		}
 	}
+	/* A histogram has no bins to restyle, no count panel apart from
+	 * itself and no intervals. */
+	if (strcmp(script, "histogram.gp") == 0 && (po.style != NULL ||
+	    !po.counts || !po.intervals))
+		return cli_usage_error(cmd, "%s applies to reliability "
+		    "diagrams, not to the histogram", po.style ? "--style" :
+		    !po.counts ? "--no-counts" : "--no-intervals");
 	if (optind >= argc)
 		return cli_usage_error(cmd, "no prediction file given");
 	if (argc - optind > 1)
