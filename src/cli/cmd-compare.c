@@ -130,9 +130,11 @@ usage(FILE *fp)
 	    "                         reliability diagrams side by side) and\n"
 	    "                         confidence.png (their confidence\n"
 	    "                         histograms overlaid) into DIR\n"
-	    "      --figures EXT      png (default), svg or pdf\n"
+	    "      --figures EXT      png (default), svg, pdf or tex (LaTeX text\n"
+	    "                         over a PDF, from gnuplot's cairolatex)\n"
 	    "      --size WxH         figure size in pixels (points for PDF)\n"
 	    "      --title TEXT       title above the figures\n"
+	    "%s"
 	    "      --gnuplot PATH     gnuplot binary to run (default "
 	    CALIB_GNUPLOT ")\n"
 	    "  -h, --help             show this help\n"
@@ -140,7 +142,8 @@ usage(FILE *fp)
 	    "\n"
 	    "Exit status: 0 success, 2 usage or input error (including runs\n"
 	    "whose labels differ), 3 figures not rendered (gnuplot missing).\n",
-	    cli_progname, cli_progname, cli_metric_help, cli_read_help);
+	    cli_progname, cli_progname, cli_plot_style_help, cli_metric_help,
+	    cli_read_help);
 }
 
 static double
@@ -661,6 +664,8 @@ draw(const struct ctx *C, const char *dir, const char *script,
 	cli_plot_set_number(pl, "ndata", C->nruns);
 	cli_plot_set_number(pl, "classes", C->runs[0].p->k);
 	cli_plot_set_number(pl, "level", C->level);
+	cli_plot_set_string(pl, "style", C->po.style ? C->po.style :
+	    C->r.mo.binning == CALIB_BIN_MASS ? "points" : "bars");
 	if (C->po.title != NULL)
 		cli_plot_set_string(pl, "title", C->po.title);
 	rc = cli_plot_render(pl, &C->po);
@@ -1046,9 +1051,9 @@ parse_option(struct ctx *C, struct args *A, int opt)
 		return CLI_OK;
 	case OPT_FIGURES:
 		if (strcmp(optarg, "png") != 0 && strcmp(optarg, "svg") != 0 &&
-		    strcmp(optarg, "pdf") != 0)
+		    strcmp(optarg, "pdf") != 0 && strcmp(optarg, "tex") != 0)
 			return cli_usage_error("compare", "--figures: '%s' "
-			    "is not png, svg or pdf", optarg);
+			    "is not png, svg, pdf or tex", optarg);
 		C->figext = optarg;
 		return CLI_OK;
 	case 'f':
