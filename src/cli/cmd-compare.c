@@ -26,7 +26,9 @@ enum {
 	OPT_EPSILON,
 	OPT_FIGURES,
 	OPT_CALIBRATE_ON,
-	OPT_CALIBRATE_METHOD
+	OPT_CALIBRATE_METHOD,
+	OPT_SWEEP,
+	OPT_SWEEP_METRICS
 };
 
 /* What compare reports, in order; pts: shown in percentage points. */
@@ -88,6 +90,13 @@ struct ctx {
 	struct diff *side;
 	/* cmp[(i-1) * NM + j]: run or group i against 0, metric j */
 	struct diff *cmp;
+	/* --sweep NAME=V,...: the parameter's value per run (per group with
+	 * --group), and the metrics drawn against it (indices into M) */
+	const char *sweep_arg;
+	char sweep_name[33];
+	double *sweep;
+	int sweep_m[NM];
+	int nsweep_m;
 };
 
 static void
@@ -122,6 +131,12 @@ usage(FILE *fp)
 	    "      --epsilon E[,E...] label-smoothing strength of each run (or one\n"
 	    "                         for all): marks 1-E+E/K and E/K in the\n"
 	    "                         confidence histogram\n"
+	    "      --sweep NAME=V,V,...  a numeric parameter's value for each run\n"
+	    "                         (each group with --group): with -o, draws\n"
+	    "                         sweep.EXT, each metric against it, with\n"
+	    "                         its interval, and writes sweep.csv\n"
+	    "      --sweep-metrics M,...  the metrics drawn (default ece,\n"
+	    "                         overconfidence,accuracy,nll)\n"
 	    "\n"
 	    "Output:\n"
 	    "  -f, --format FMT       text (default), json, markdown\n"
@@ -714,6 +729,274 @@ parse_eps(struct ctx *C)
 	return CLI_OK;
 }
 
+/* ---- the parameter sweep ---------------------------------------- */
+
+/* --sweep-metrics ece,nll: names from M. */
+static int
+parse_sweep_metrics(struct ctx *C, const char *arg)
+{
+	char *list = strdup(arg), *tok, *save = NULL;
+	int j, rc = CLI_OK;
+
+	if (list == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	C->nsweep_m = 0;
+	for (tok = strtok_r(list, ",", &save); tok != NULL && rc == CLI_OK;
+	    tok = strtok_r(NULL, ",", &save)) {
+		for (j = 0; j < NM; j++)
+			if (strcmp(tok, M[j].name) == 0)
+				break;
+		if (j == NM)
+			rc = cli_usage_error("compare", "--sweep-metrics: '%s' "
+			    "is not one of accuracy, mean_confidence, "
+			    "overconfidence, ece, mce, oe, classwise_ece, nll, "
+			    "brier, entropy", tok);
+		else if (C->nsweep_m == NM)
+			rc = cli_usage_error("compare", "--sweep-metrics: more "
+			    "than %d names", NM);
+		else
+			C->sweep_m[C->nsweep_m++] = j;
+	}
+	free(list);
+	if (rc == CLI_OK && C->nsweep_m == 0)
+		rc = cli_usage_error("compare", "--sweep-metrics: no metric "
+		    "named");
+	return rc;
+}
+
+/* --sweep epsilon=0,0.05,0.1: one finite value per run (or group). */
+static int
+parse_sweep(struct ctx *C)
+{
+	const char *eq = strchr(C->sweep_arg, '=');
+	int want = C->ngroups ? C->ngroups : C->nruns, i = 0, rc = CLI_OK;
+	char *list, *tok, *save = NULL, *end;
+	size_t len;
+
+	len = eq ? (size_t)(eq - C->sweep_arg) : 0;
+	if (eq == NULL || len == 0 || len >= sizeof(C->sweep_name) ||
+	    strspn(C->sweep_arg, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
+		return cli_usage_error("compare", "--sweep: '%s' is not "
+		    "NAME=V,V,... with a NAME of at most %zu letters, digits, "
+		    "'_', '-' or '.'", C->sweep_arg, sizeof(C->sweep_name) - 1);
+	memcpy(C->sweep_name, C->sweep_arg, len);
+	C->sweep_name[len] = '\0';
+	C->sweep = malloc((size_t)want * sizeof(double));
+	list = strdup(eq + 1);
+	if (C->sweep == NULL || list == NULL) {
+		free(list);
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save), i++) {
+		double v;
+		if (i == want) {
+			rc = cli_usage_error("compare", "--sweep gives more "
+			    "values than there are %s (%d)", C->ngroups ?
+			    "groups" : "runs", want);
+			break;
+		}
+		errno = 0;
+		v = strtod(tok, &end);
+		if (end == tok || *end != '\0' || errno != 0 || !isfinite(v)) {
+			rc = cli_usage_error("compare", "--sweep: '%s' is not "
+			    "a finite number", tok);
+			break;
+		}
+		C->sweep[i] = v;
+	}
+	free(list);
+	if (rc == CLI_OK && C->nsweep_m == 0) {
+		rc = parse_sweep_metrics(C, "ece,overconfidence,accuracy,nll");
+	}
+	if (rc == CLI_OK && i != want)
+		rc = cli_usage_error("compare", "--sweep gives %d values for "
+		    "%d %s (give one per %s)", i, want, C->ngroups ? "groups" :
+		    "runs", C->ngroups ? "group" : "run");
+	return rc;
+}
+
+/* One point of the sweep: a run, or a group of seeds. */
+struct sweep_point {
+	double value;
+	int series;            /* 0 as trained, 1 recalibrated */
+	int idx;               /* run or group */
+};
+
+static int
+sweep_cmp(const void *a, const void *b)
+{
+	const struct sweep_point *x = a, *y = b;
+
+	if (x->series != y->series)
+		return x->series - y->series;
+	return (x->value > y->value) - (x->value < y->value);
+}
+
+/*
+ * Metric j at point P with its interval: a run's paired-bootstrap
+ * percentile interval, or for a group of seeds the mean with Student's t
+ * interval over its runs, mean +- t(n-1) sd / sqrt(n).
+ */
+static void
+sweep_value(const struct ctx *C, const struct sweep_point *P, int j,
+    double *v, double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	if (C->ngroups == 0) {
+		*v = metric(&C->runs[P->idx].m, j);
+		if (C->have_boot)
+			calib_bootstrap_interval(&C->boot, M[j].name, P->idx,
+			    -1, C->level, lo, hi);
+	} else {
+		const struct group *g = &C->groups[P->idx];
+		double t = gsl_cdf_tdist_Pinv((1 + C->level) / 2,
+		    g->count - 1) * g->sd[j] / sqrt(g->count);
+		*v = g->mean[j];
+		if (isfinite(t)) {
+			*lo = *v - t;
+			*hi = *v + t;
+		}
+	}
+}
+
+/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline. */
+static void
+csv_field(FILE *fp, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+/* sweep.csv: value, series, then each metric with its interval. */
+static void
+write_sweep_table(FILE *fp, const struct ctx *C, const struct sweep_point *P,
+    int np)
+{
+	int i, k;
+
+	/* The name comes last, so a quoted one cannot shift the numbers. */
+	fprintf(fp, "%s,series", C->sweep_name);
+	for (k = 0; k < C->nsweep_m; k++) {
+		const char *nm = M[C->sweep_m[k]].name;
+		fprintf(fp, ",%s,%s_lo,%s_hi", nm, nm, nm);
+	}
+	fputs(",name\n", fp);
+	for (i = 0; i < np; i++) {
+		const char *name = C->ngroups ? C->groups[P[i].idx].name :
+		    C->runs[P[i].idx].name;
+		char buf[64];
+		cli_fmt_number(buf, sizeof(buf), P[i].value);
+		fprintf(fp, "%s,%d", buf, P[i].series);
+		for (k = 0; k < C->nsweep_m; k++) {
+			double v, lo, hi;
+			sweep_value(C, &P[i], C->sweep_m[k], &v, &lo, &hi);
+			fputc(',', fp);
+			if (isfinite(v))
+				cli_json_number(fp, v);
+			fputc(',', fp);
+			if (isfinite(lo))
+				cli_json_number(fp, lo);
+			fputc(',', fp);
+			if (isfinite(hi))
+				cli_json_number(fp, hi);
+		}
+		fputc(',', fp);
+		csv_field(fp, name);
+		fputc('\n', fp);
+	}
+}
+
+/* DIR/sweep.csv and DIR/sweep.EXT from plots/compare-sweep.gp. */
+static int
+draw_sweep(const struct ctx *C, const char *dir)
+{
+	int n = C->ngroups ? C->ngroups : C->nruns, i, k, rc = CLI_ERROR;
+	struct sweep_point *P = calloc((size_t)n, sizeof(*P));
+	char path[4096], var[32], ivname[128];
+	struct cli_plot *pl = NULL;
+	struct cli_out out;
+	FILE *fp;
+
+	if (P == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		P[i].idx = i;
+		P[i].value = C->sweep[i];
+		/* --calibrate-on: every second run is the recalibrated twin */
+		P[i].series = C->calibrate_on != NULL ? i % 2 : 0;
+	}
+	qsort(P, (size_t)n, sizeof(*P), sweep_cmp);
+	snprintf(path, sizeof(path), "%s/sweep.csv", dir);
+	if (cli_out_open(&out, path) != 0)
+		goto done;
+	write_sweep_table(out.fp, C, P, n);
+	if (cli_out_commit(&out) != 0)
+		goto done;
+
+	snprintf(path, sizeof(path), "%s/sweep.%s", dir, C->figext);
+	pl = cli_plot_new("compare-sweep.gp", path);
+	if (pl == NULL)
+		goto done;
+	for (i = 0; i < C->nruns; i++)
+		cli_plot_protect(pl, C->runs[i].file);
+	fp = cli_plot_data(pl, "datafile", "points");
+	if (fp == NULL)
+		goto done;
+	write_sweep_table(fp, C, P, n);
+	cli_plot_set_string(pl, "param", C->sweep_name);
+	cli_plot_set_number(pl, "nmetrics", C->nsweep_m);
+	for (k = 0; k < C->nsweep_m; k++) {
+		int j = C->sweep_m[k];
+		snprintf(var, sizeof(var), "metric%d", k + 1);
+		cli_plot_set_string(pl, var, M[j].name);
+		snprintf(var, sizeof(var), "mlabel%d", k + 1);
+		cli_plot_set_string(pl, var, M[j].label);
+		snprintf(var, sizeof(var), "scale%d", k + 1);
+		cli_plot_set_number(pl, var, M[j].pts ? 100 : 1);
+	}
+	cli_plot_set_number(pl, "nseries", C->calibrate_on ? 2 : 1);
+	cli_plot_set_string(pl, "series0", "as trained");
+	if (C->calibrate_on != NULL) {
+		const char *tw = strrchr(C->runs[1].name, '+');
+		snprintf(ivname, sizeof(ivname), "recalibrated (%s)", tw ?
+		    tw + 1 : "map");
+		cli_plot_set_string(pl, "series1", ivname);
+	}
+	if (C->ngroups)
+		snprintf(ivname, sizeof(ivname), "mean over seeds, %g%% t "
+		    "interval", 100 * C->level);
+	else if (C->have_boot)
+		snprintf(ivname, sizeof(ivname), "%g%% bootstrap interval",
+		    100 * C->level);
+	else
+		snprintf(ivname, sizeof(ivname), "no intervals (--bootstrap "
+		    "0)");
+	cli_plot_set_string(pl, "ivname", ivname);
+	if (C->po.title != NULL)
+		cli_plot_set_string(pl, "title", C->po.title);
+	rc = cli_plot_render(pl, &C->po);
+done:
+	cli_plot_free(pl);
+	free(P);
+	return rc;
+}
+
 /* ---- before and after recalibration ------------------------------ */
 
 /* A model file starts, after its comment lines, with "calib-model". */
@@ -968,6 +1251,7 @@ ctx_free(struct ctx *C)
 	free(C->side);
 	free(C->cmp);
 	free(C->eps);
+	free(C->sweep);
 	calib_bootstrap_release(&C->boot);
 }
 
@@ -997,6 +1281,8 @@ static const struct option options[] = {
 	{ "calibrate-on", required_argument, NULL, OPT_CALIBRATE_ON },
 	{ "calibrate-method", required_argument, NULL,
 	    OPT_CALIBRATE_METHOD },
+	{ "sweep", required_argument, NULL, OPT_SWEEP },
+	{ "sweep-metrics", required_argument, NULL, OPT_SWEEP_METRICS },
 	CLI_PLOT_LONGOPTS,
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
@@ -1043,6 +1329,11 @@ parse_option(struct ctx *C, struct args *A, int opt)
 	case OPT_CALIBRATE_ON:
 		C->calibrate_on = optarg;
 		return CLI_OK;
+	case OPT_SWEEP:
+		C->sweep_arg = optarg;
+		return CLI_OK;
+	case OPT_SWEEP_METRICS:
+		return parse_sweep_metrics(C, optarg);
 	case OPT_CALIBRATE_METHOD:
 		if (calib_method_from_name(optarg, &C->method) != CALIB_OK)
 			return cli_usage_error("compare", "--calibrate-method:"
@@ -1132,6 +1423,14 @@ parse_args(struct ctx *C, struct args *A, int argc, char **argv)
 		return rc;
 	if (C->eps_arg != NULL && (rc = parse_eps(C)) != CLI_OK)
 		return rc;
+	if (C->sweep_arg != NULL && (rc = parse_sweep(C)) != CLI_OK)
+		return rc;
+	if (C->sweep_arg != NULL && A->outdir == NULL)
+		return cli_usage_error("compare", "--sweep draws sweep.%s into "
+		    "the -o directory: give -o DIR", C->figext);
+	if (C->nsweep_m > 0 && C->sweep_arg == NULL)
+		return cli_usage_error("compare", "--sweep-metrics needs "
+		    "--sweep");
 	return CLI_OK;
 }
 
@@ -1192,6 +1491,17 @@ load_runs(struct ctx *C)
 		C->eps = e;
 		for (i = C->nruns / 2 - 1; i >= 0; i--)
 			C->eps[2 * i] = C->eps[2 * i + 1] = C->eps[i];
+	}
+	if (C->sweep != NULL) {
+		/* and its parameter value */
+		double *v = realloc(C->sweep, (size_t)C->nruns * sizeof(*v));
+		if (v == NULL) {
+			cli_error("out of memory");
+			return CLI_ERROR;
+		}
+		C->sweep = v;
+		for (i = C->nruns / 2 - 1; i >= 0; i--)
+			C->sweep[2 * i] = C->sweep[2 * i + 1] = C->sweep[i];
 	}
 	return CLI_OK;
 }
@@ -1306,6 +1616,11 @@ write_outputs(const struct ctx *C, const struct args *A)
 	r1 = draw(C, A->outdir, "compare-reliability.gp", "reliability");
 	r2 = r1 == CLI_ERROR ? CLI_ERROR : draw(C, A->outdir,
 	    "compare-histogram.gp", "confidence");
+	if (r2 != CLI_ERROR && C->sweep != NULL) {
+		int r3 = draw_sweep(C, A->outdir);
+		if (r3 != CLI_OK)
+			r2 = r3;
+	}
 	return r1 == CLI_ERROR || r2 == CLI_ERROR ? CLI_ERROR :
 	    r1 == CLI_NO_RENDER || r2 == CLI_NO_RENDER ? CLI_NO_RENDER : CLI_OK;
 }
