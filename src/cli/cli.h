@@ -34,6 +34,7 @@ extern const struct cli_cmd cli_cmd_diagram;
 extern const struct cli_cmd cli_cmd_hist;
 extern const struct cli_cmd cli_cmd_fit;
 extern const struct cli_cmd cli_cmd_apply;
+extern const struct cli_cmd cli_cmd_report;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
@@ -300,6 +301,8 @@ struct cli_plot_opts {
 	char font[64];       /* --font NAME[,SIZE]: the name, "" for default */
 	double fontsize;     /* --font's SIZE in points, 0 for by figure size */
 	double fontscale;    /* --fontscale, default 1 */
+	int keep;            /* 1 (default): without gnuplot, keep the data
+	                      * and a script next to the figure */
 };
 
 #define CLI_PLOT_LONGOPTS \

@@ -84,6 +84,7 @@ cli_plot_opts_init(struct cli_plot_opts *po)
 	po->gnuplot = CALIB_GNUPLOT;
 	po->legend = po->counts = po->intervals = 1;
 	po->fontscale = 1;
+	po->keep = 1;
 }
 
 /* --font NAME[,SIZE]: "Times", "Times,12" or ",12". */
@@ -1009,7 +1010,8 @@ render_tex(struct cli_plot *pl, const struct cli_plot_opts *po,
 		    "(install gnuplot, e.g. apt-get install gnuplot-nox, or "
 		    "name one with --gnuplot PATH)", pl->output, po->gnuplot,
 		    strerror(e));
-		keep_for_later(pl, po, script, text);
+		if (po->keep)
+			keep_for_later(pl, po, script, text);
 		rc = CLI_NO_RENDER;
 		goto done;
 	}
@@ -1017,7 +1019,8 @@ render_tex(struct cli_plot *pl, const struct cli_plot_opts *po,
 	    stat(tex, &a) != 0 || a.st_size == 0 || stat(pdf, &b) != 0 ||
 	    b.st_size == 0) {
 		explain_failure(pl, po, status, errf);
-		keep_for_later(pl, po, script, text);
+		if (po->keep)
+			keep_for_later(pl, po, script, text);
 		rc = CLI_NO_RENDER;
 		goto done;
 	}
@@ -1115,7 +1118,8 @@ cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po)
 		    "(install gnuplot, e.g. apt-get install gnuplot-nox, or "
 		    "name one with --gnuplot PATH)", pl->output, po->gnuplot,
 		    strerror(e));
-		keep_for_later(pl, po, script, text);
+		if (po->keep)
+			keep_for_later(pl, po, script, text);
 		rc = CLI_NO_RENDER;
 		goto done;
 	}
@@ -1123,7 +1127,8 @@ cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po)
 	    fstat(fileno(out.fp), &st) != 0 || st.st_size == 0) {
 		cli_out_abort(&out);
 		explain_failure(pl, po, status, errf);
-		keep_for_later(pl, po, script, text);
+		if (po->keep)
+			keep_for_later(pl, po, script, text);
 		rc = CLI_NO_RENDER;
 		goto done;
 	}
