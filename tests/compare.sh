@@ -184,4 +184,14 @@ run compare --bootstrap 0 "$H" "$S5"
 check_status 0 "--bootstrap 0"
 check_contains "$T/out" "(no interval)" "without replicates there is no interval"
 
+# --- --metrics: the rows and verdicts follow the selection
+run compare --bootstrap 50 --metrics nll,ece "$H" "$S5"
+check_status 0 "compare --metrics nll,ece"
+grep -q '^ece ' "$T/out" && grep -q '^nll ' "$T/out" && ! grep -q '^accuracy ' "$T/out"
+ok $? "only the selected rows, in table order"
+check_contains "$T/out" "  NLL: " "a verdict for NLL"
+check_contains "$T/out" "overconfident" "the side line still there"
+run check --metrics ece --max nll=5 "$H"
+check_status 0 "check computes what its assertions name"
+
 done_testing

@@ -31,24 +31,21 @@ enum {
 	OPT_SWEEP_METRICS
 };
 
-/* What compare reports, in order; pts: shown in percentage points. */
-static const struct {
-	const char *name;
-	const char *label;
-	int pts;
-} M[] = {
-	{ "accuracy", "accuracy", 1 },
-	{ "mean_confidence", "mean confidence", 1 },
-	{ "overconfidence", "overconfidence", 1 },
-	{ "ece", "ECE", 1 },
-	{ "mce", "MCE", 1 },
-	{ "oe", "OE", 1 },
-	{ "classwise_ece", "classwise ECE", 1 },
-	{ "nll", "NLL", 0 },
-	{ "brier", "Brier", 0 },
-	{ "entropy", "mean entropy", 0 },
+/*
+ * What compare reports, in order: ids in the library's metric table.  The
+ * default list is compare's own choice of rows; --metrics replaces it.
+ */
+static const char *const default_metrics[] = {
+	"accuracy", "mean_confidence", "overconfidence", "ece", "mce", "oe",
+	"classwise_ece", "nll", "brier", "entropy"
 };
-#define NM ((int)(sizeof(M) / sizeof(M[0])))
+#define MAXM 64
+static int M[MAXM];
+static int NM;
+#define INFO(j) calib_metric_info_get(M[j])
+/* Shown in percentage points. */
+#define PTS(j) (INFO(j)->unit == CALIB_UNIT_FRACTION)
+#define SIGNED(j) (INFO(j)->direction == CALIB_DIR_SIGNED)
 
 struct run {
 	char *name;
@@ -61,7 +58,7 @@ struct run {
 struct group {
 	char *name;
 	int first, count;      /* runs[first .. first+count) */
-	double mean[NM], sd[NM];
+	double mean[MAXM], sd[MAXM];
 };
 
 /* One difference between a run (or group) and the baseline. */
@@ -166,7 +163,7 @@ metric(const calib_metrics *m, int j)
 {
 	double v = NAN;
 
-	calib_metrics_get(m, M[j].name, &v);
+	v = calib_metrics_value(m, M[j]);
 	return v;
 }
 
@@ -195,30 +192,30 @@ verdict(FILE *fp, int j, const char *who, const char *base,
     const struct diff *x, double level, const char *ci_kind)
 {
 	char a[32], b[32], c[32];
-	const char *unit = M[j].pts ? " points" : "";
+	const char *unit = PTS(j) ? " points" : "";
 
 	if (isnan(x->lo) || isnan(x->hi)) {
-		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
-		fprintf(fp, "  %s: %s - %s = %s%s (no interval)\n", M[j].label,
+		fmt_scaled(a, sizeof(a), x->d, PTS(j), 1);
+		fprintf(fp, "  %s: %s - %s = %s%s (no interval)\n", INFO(j)->label,
 		    who, base, a, unit);
 	} else if (x->lo > 0) {
-		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 0);
-		fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 0);
-		fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 0);
+		fmt_scaled(a, sizeof(a), x->d, PTS(j), 0);
+		fmt_scaled(b, sizeof(b), x->lo, PTS(j), 0);
+		fmt_scaled(c, sizeof(c), x->hi, PTS(j), 0);
 		fprintf(fp, "  %s: %s is higher by %s%s [%s, %s] (%g %% %s)\n",
-		    M[j].label, who, a, unit, b, c, 100 * level, ci_kind);
+		    INFO(j)->label, who, a, unit, b, c, 100 * level, ci_kind);
 	} else if (x->hi < 0) {
-		fmt_scaled(a, sizeof(a), -x->d, M[j].pts, 0);
-		fmt_scaled(b, sizeof(b), -x->hi, M[j].pts, 0);
-		fmt_scaled(c, sizeof(c), -x->lo, M[j].pts, 0);
+		fmt_scaled(a, sizeof(a), -x->d, PTS(j), 0);
+		fmt_scaled(b, sizeof(b), -x->hi, PTS(j), 0);
+		fmt_scaled(c, sizeof(c), -x->lo, PTS(j), 0);
 		fprintf(fp, "  %s: %s is lower by %s%s [%s, %s] (%g %% %s)\n",
-		    M[j].label, who, a, unit, b, c, 100 * level, ci_kind);
+		    INFO(j)->label, who, a, unit, b, c, 100 * level, ci_kind);
 	} else {
-		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
-		fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 1);
-		fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 1);
+		fmt_scaled(a, sizeof(a), x->d, PTS(j), 1);
+		fmt_scaled(b, sizeof(b), x->lo, PTS(j), 1);
+		fmt_scaled(c, sizeof(c), x->hi, PTS(j), 1);
 		fprintf(fp, "  %s: no clear difference between %s and %s "
-		    "(%s%s [%s, %s], %g %% %s)\n", M[j].label, who, base, a,
+		    "(%s%s [%s, %s], %g %% %s)\n", INFO(j)->label, who, base, a,
 		    unit, b, c, 100 * level, ci_kind);
 	}
 }
@@ -360,7 +357,7 @@ write_text_plain(FILE *fp, const struct ctx *C)
 		fprintf(fp, "  %*s", w, C->runs[i].name);
 	fputc('\n', fp);
 	for (j = 0; j < NM; j++) {
-		fprintf(fp, "%-*s", lw, M[j].name);
+		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (i = 0; i < C->nruns; i++) {
 			double v = metric(&C->runs[i].m, j);
 			if (isinf(v))
@@ -368,7 +365,7 @@ write_text_plain(FILE *fp, const struct ctx *C)
 			else if (isnan(v))
 				snprintf(buf, sizeof(buf), "n/a");
 			else
-				snprintf(buf, sizeof(buf), j == 2 ? "%+.4f" :
+				snprintf(buf, sizeof(buf), SIGNED(j) ? "%+.4f" :
 				    "%.4f", v);
 			fprintf(fp, "  %*s", w, buf);
 		}
@@ -417,10 +414,10 @@ write_text_groups(FILE *fp, const struct ctx *C)
 	}
 	fputc('\n', fp);
 	for (j = 0; j < NM; j++) {
-		fprintf(fp, "%-*s", lw, M[j].name);
+		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (g = 0; g < C->ngroups; g++) {
 			const struct group *G = &C->groups[g];
-			snprintf(a, sizeof(a), j == 2 ? "%+.4f" : "%.4f",
+			snprintf(a, sizeof(a), SIGNED(j) ? "%+.4f" : "%.4f",
 			    G->mean[j]);
 			snprintf(b, sizeof(b), "%.4f", G->sd[j]);
 			snprintf(buf, sizeof(buf), "%s +- %s", a, b);
@@ -479,7 +476,7 @@ write_json(FILE *fp, const struct ctx *C)
 			fputs("null", fp);
 		fputs(",\"metrics\":{", fp);
 		for (j = 0; j < NM; j++) {
-			fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+			fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
 			cli_json_number(fp, metric(&C->runs[i].m, j));
 		}
 		fputc('}', fp);
@@ -502,12 +499,12 @@ write_json(FILE *fp, const struct ctx *C)
 			cli_json_string(fp, G->name);
 			fprintf(fp, ",\"runs\":%d,\"mean\":{", G->count);
 			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
 				cli_json_number(fp, G->mean[j]);
 			}
 			fputs("},\"sd\":{", fp);
 			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
 				cli_json_number(fp, G->sd[j]);
 			}
 			fputs("}}", fp);
@@ -528,7 +525,7 @@ write_json(FILE *fp, const struct ctx *C)
 			cli_json_string(fp, base);
 			fputs(",\"metrics\":{", fp);
 			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
 				json_diff(fp, &C->cmp[(size_t)(i - 1) * NM +
 				    (size_t)j]);
 			}
@@ -553,17 +550,17 @@ write_markdown(FILE *fp, const struct ctx *C)
 		fputs("---:|", fp);
 	fputc('\n', fp);
 	for (j = 0; j < NM; j++) {
-		fprintf(fp, "| %s |", M[j].label);
+		fprintf(fp, "| %s |", INFO(j)->label);
 		for (i = 0; i < n; i++) {
 			if (C->ngroups) {
 				fmt_scaled(a, sizeof(a), C->groups[i].mean[j],
-				    0, j == 2);
+				    0, SIGNED(j));
 				fmt_scaled(b, sizeof(b), C->groups[i].sd[j], 0,
 				    0);
 				fprintf(fp, " %s ± %s |", a, b);
 			} else {
 				fmt_scaled(a, sizeof(a), metric(&C->runs[i].m,
-				    j), 0, j == 2);
+				    j), 0, SIGNED(j));
 				fprintf(fp, " %s |", a);
 			}
 		}
@@ -578,12 +575,12 @@ write_markdown(FILE *fp, const struct ctx *C)
 		for (j = 0; j < NM; j++) {
 			const struct diff *x = &C->cmp[(size_t)(i - 1) * NM +
 			    (size_t)j];
-			fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
-			fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 1);
-			fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 1);
+			fmt_scaled(a, sizeof(a), x->d, PTS(j), 1);
+			fmt_scaled(b, sizeof(b), x->lo, PTS(j), 1);
+			fmt_scaled(c, sizeof(c), x->hi, PTS(j), 1);
 			fprintf(fp, "| %s | %s | %s%s | [%s, %s] | %s |\n",
 			    C->ngroups ? C->groups[i].name : C->runs[i].name,
-			    M[j].label, a, M[j].pts ? " pts" : "", b, c,
+			    INFO(j)->label, a, PTS(j) ? " pts" : "", b, c,
 			    verdict_word(x));
 		}
 }
@@ -1152,6 +1149,36 @@ done:
 
 /* ---- driver ------------------------------------------------------ */
 
+/*
+ * The rows to report (M, NM) and what to compute: those rows plus what the
+ * side line and the figures use.
+ */
+static void
+set_metrics(struct cli_read *r)
+{
+	static const char *const always[] = { "overconfidence",
+	    "mean_confidence", "ece", "oe" };
+	size_t i;
+	int id;
+
+	NM = 0;
+	if (r->metrics_set) {
+		for (id = 0; id < calib_metric_count() && NM < MAXM; id++)
+			if (r->mo.select >> id & 1)
+				M[NM++] = id;
+	} else
+		for (i = 0; i < sizeof(default_metrics) /
+		    sizeof(default_metrics[0]); i++)
+			M[NM++] = calib_metric_lookup(default_metrics[i]);
+	r->mo.select = 0;
+	for (id = 0; id < NM; id++)
+		r->mo.select |= (calib_metric_set)1 << M[id];
+	for (i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		r->mo.select |= (calib_metric_set)1 <<
+		    calib_metric_lookup(always[i]);
+}
+
+
 static int
 add_group(struct ctx *C, const char *spec, char ***files, int *nfiles)
 {
@@ -1384,6 +1411,7 @@ parse_args(struct ctx *C, struct args *A, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "n:f:o:h", options, NULL)) != -1)
 		if ((rc = parse_option(C, A, opt)) != CLI_OK || A->help)
 			return rc;
+	set_metrics(&C->r);
 	if (C->ngroups > 0 && optind < argc)
 		return cli_usage_error("compare", "give files either as "
 		    "arguments or in --group, not both");
@@ -1547,7 +1575,7 @@ compute_paired(struct ctx *C)
 			    (size_t)j];
 			x->d = metric(&C->runs[i].m, j) - metric(&C->runs[0].m,
 			    j);
-			calib_bootstrap_interval(&C->boot, M[j].name, i, 0,
+			calib_bootstrap_interval(&C->boot, INFO(j)->name, i, 0,
 			    C->level, &x->lo, &x->hi);
 		}
 	return CLI_OK;
