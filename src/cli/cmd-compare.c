@@ -88,11 +88,11 @@ struct ctx {
 	/* cmp[(i-1) * NM + j]: run or group i against 0, metric j */
 	struct diff *cmp;
 	/* --sweep NAME=V,...: the parameter's value per run (per group with
-	 * --group), and the metrics drawn against it (indices into M) */
+	 * --group), and the metrics drawn against it (library ids) */
 	const char *sweep_arg;
 	char sweep_name[33];
 	double *sweep;
-	int sweep_m[NM];
+	int sweep_m[MAXM];
 	int nsweep_m;
 };
 
@@ -728,12 +728,13 @@ parse_eps(struct ctx *C)
 
 /* ---- the parameter sweep ---------------------------------------- */
 
-/* --sweep-metrics ece,nll: names from M. */
+/* --sweep-metrics ece,nll: names from the library's metric table, in
+ * the order given. */
 static int
 parse_sweep_metrics(struct ctx *C, const char *arg)
 {
 	char *list = strdup(arg), *tok, *save = NULL;
-	int j, rc = CLI_OK;
+	int id, rc = CLI_OK;
 
 	if (list == NULL) {
 		cli_error("out of memory");
@@ -742,19 +743,19 @@ parse_sweep_metrics(struct ctx *C, const char *arg)
 	C->nsweep_m = 0;
 	for (tok = strtok_r(list, ",", &save); tok != NULL && rc == CLI_OK;
 	    tok = strtok_r(NULL, ",", &save)) {
-		for (j = 0; j < NM; j++)
-			if (strcmp(tok, M[j].name) == 0)
-				break;
-		if (j == NM)
-			rc = cli_usage_error("compare", "--sweep-metrics: '%s' "
-			    "is not one of accuracy, mean_confidence, "
-			    "overconfidence, ece, mce, oe, classwise_ece, nll, "
-			    "brier, entropy", tok);
-		else if (C->nsweep_m == NM)
+		id = calib_metric_lookup(tok);
+		if (id < 0) {
+			calib_metric_set set;
+			calib_error err;
+			/* the library's message lists the valid names */
+			calib_metric_select(tok, &set, &err);
+			rc = cli_usage_error("compare", "--sweep-metrics: %s",
+			    err.message);
+		} else if (C->nsweep_m == MAXM)
 			rc = cli_usage_error("compare", "--sweep-metrics: more "
-			    "than %d names", NM);
+			    "than %d names", MAXM);
 		else
-			C->sweep_m[C->nsweep_m++] = j;
+			C->sweep_m[C->nsweep_m++] = id;
 	}
 	free(list);
 	if (rc == CLI_OK && C->nsweep_m == 0)
@@ -835,25 +836,36 @@ sweep_cmp(const void *a, const void *b)
 }
 
 /*
- * Metric j at point P with its interval: a run's paired-bootstrap
+ * Metric id at point P with its interval: a run's paired-bootstrap
  * percentile interval, or for a group of seeds the mean with Student's t
  * interval over its runs, mean +- t(n-1) sd / sqrt(n).
  */
 static void
-sweep_value(const struct ctx *C, const struct sweep_point *P, int j,
+sweep_value(const struct ctx *C, const struct sweep_point *P, int id,
     double *v, double *lo, double *hi)
 {
 	*lo = *hi = NAN;
 	if (C->ngroups == 0) {
-		*v = metric(&C->runs[P->idx].m, j);
+		*v = calib_metrics_value(&C->runs[P->idx].m, id);
 		if (C->have_boot)
-			calib_bootstrap_interval(&C->boot, M[j].name, P->idx,
-			    -1, C->level, lo, hi);
+			calib_bootstrap_interval(&C->boot,
+			    calib_metric_info_get(id)->name, P->idx, -1,
+			    C->level, lo, hi);
 	} else {
 		const struct group *g = &C->groups[P->idx];
-		double t = gsl_cdf_tdist_Pinv((1 + C->level) / 2,
-		    g->count - 1) * g->sd[j] / sqrt(g->count);
-		*v = g->mean[j];
+		double s = 0, ss = 0, sd, t;
+		int i;
+		for (i = 0; i < g->count; i++)
+			s += calib_metrics_value(&C->runs[g->first + i].m, id);
+		*v = s / g->count;
+		for (i = 0; i < g->count; i++) {
+			double d = calib_metrics_value(&C->runs[g->first +
+			    i].m, id) - *v;
+			ss += d * d;
+		}
+		sd = sqrt(ss / (g->count - 1));
+		t = gsl_cdf_tdist_Pinv((1 + C->level) / 2, g->count - 1) *
+		    sd / sqrt(g->count);
 		if (isfinite(t)) {
 			*lo = *v - t;
 			*hi = *v + t;
@@ -888,7 +900,7 @@ write_sweep_table(FILE *fp, const struct ctx *C, const struct sweep_point *P,
 	/* The name comes last, so a quoted one cannot shift the numbers. */
 	fprintf(fp, "%s,series", C->sweep_name);
 	for (k = 0; k < C->nsweep_m; k++) {
-		const char *nm = M[C->sweep_m[k]].name;
+		const char *nm = calib_metric_info_get(C->sweep_m[k])->name;
 		fprintf(fp, ",%s,%s_lo,%s_hi", nm, nm, nm);
 	}
 	fputs(",name\n", fp);
@@ -959,13 +971,15 @@ draw_sweep(const struct ctx *C, const char *dir)
 	cli_plot_set_string(pl, "param", C->sweep_name);
 	cli_plot_set_number(pl, "nmetrics", C->nsweep_m);
 	for (k = 0; k < C->nsweep_m; k++) {
-		int j = C->sweep_m[k];
+		const calib_metric_info *in = calib_metric_info_get(
+		    C->sweep_m[k]);
 		snprintf(var, sizeof(var), "metric%d", k + 1);
-		cli_plot_set_string(pl, var, M[j].name);
+		cli_plot_set_string(pl, var, in->name);
 		snprintf(var, sizeof(var), "mlabel%d", k + 1);
-		cli_plot_set_string(pl, var, M[j].label);
+		cli_plot_set_string(pl, var, in->label);
 		snprintf(var, sizeof(var), "scale%d", k + 1);
-		cli_plot_set_number(pl, var, M[j].pts ? 100 : 1);
+		cli_plot_set_number(pl, var, in->unit == CALIB_UNIT_FRACTION ?
+		    100 : 1);
 	}
 	cli_plot_set_number(pl, "nseries", C->calibrate_on ? 2 : 1);
 	cli_plot_set_string(pl, "series0", "as trained");
@@ -1453,6 +1467,9 @@ parse_args(struct ctx *C, struct args *A, int argc, char **argv)
 		return rc;
 	if (C->sweep_arg != NULL && (rc = parse_sweep(C)) != CLI_OK)
 		return rc;
+	/* the metrics drawn are computed, shown in the tables or not */
+	for (i = 0; i < C->nsweep_m; i++)
+		C->r.mo.select |= (calib_metric_set)1 << C->sweep_m[i];
 	if (C->sweep_arg != NULL && A->outdir == NULL)
 		return cli_usage_error("compare", "--sweep draws sweep.%s into "
 		    "the -o directory: give -o DIR", C->figext);

@@ -35,24 +35,13 @@ enum {
 	OPT_RULES
 };
 
-/* The metrics in the report, in order; pts: shown in percent. */
-static const struct {
-	const char *name;
-	const char *label;
-	int pts;
-} M[] = {
-	{ "accuracy", "accuracy", 1 },
-	{ "mean_confidence", "mean confidence", 1 },
-	{ "overconfidence", "overconfidence (conf - acc)", 1 },
-	{ "ece", "ECE", 1 },
-	{ "mce", "MCE", 1 },
-	{ "oe", "OE", 1 },
-	{ "classwise_ece", "classwise ECE", 1 },
-	{ "nll", "NLL", 0 },
-	{ "brier", "Brier", 0 },
-	{ "entropy", "mean entropy", 0 },
-};
-#define NM ((int)(sizeof(M) / sizeof(M[0])))
+/* The metrics in the report: ids in the library's metric table, those
+ * selected by --metrics or its default set, in the table's order. */
+static int M[64];
+static int NM;
+#define INFO(j) calib_metric_info_get(M[j])
+/* probabilities and their differences are shown in percent */
+#define PTS(j) (INFO(j)->unit == CALIB_UNIT_FRACTION)
 
 /* A list of command-line tokens. */
 struct tokens {
@@ -338,10 +327,7 @@ oom:
 static double
 metric(const calib_metrics *m, int j)
 {
-	double v = NAN;
-
-	calib_metrics_get(m, M[j].name, &v);
-	return v;
+	return calib_metrics_value(m, M[j]);
 }
 
 /* Read the runs and bootstrap them together: each run's interval is the
@@ -353,6 +339,8 @@ compute(struct report *R)
 	calib_error err;
 	int i;
 
+	if (R->nruns < 1 || R->nruns > 1000000)
+		return cli_usage_error(CMD, "give from 1 to 1000000 files");
 	R->p = calloc((size_t)R->nruns, sizeof(*R->p));
 	if (R->p == NULL) {
 		cli_error("out of memory");
@@ -461,8 +449,8 @@ write_metrics(FILE *fp, const struct report *R)
 	int i, j;
 
 	fputs("<h2 id=\"metrics\">Metrics</h2>\n", fp);
-	fprintf(fp, "<p>Percentages for the first seven metrics; under each "
-	    "value its %g %% interval.</p>\n", 100 * R->level);
+	fprintf(fp, "<p>Probabilities and their differences in percent; "
+	    "under each value its %g %% interval.</p>\n", 100 * R->level);
 	fputs("<div class=\"scroll\"><table>\n<thead><tr><th>metric</th>", fp);
 	for (i = 0; i < R->nruns; i++) {
 		fputs("<th>", fp);
@@ -471,17 +459,17 @@ write_metrics(FILE *fp, const struct report *R)
 	}
 	fputs("</tr></thead>\n<tbody>\n", fp);
 	for (j = 0; j < NM; j++) {
-		fprintf(fp, "<tr><td>%s</td>", M[j].label);
+		fprintf(fp, "<tr><td>%s</td>", INFO(j)->label);
 		for (i = 0; i < R->nruns; i++) {
 			double lo = NAN, hi = NAN;
 			fmt_value(a, sizeof(a), metric(&R->boot.point[i], j),
-			    M[j].pts);
+			    PTS(j));
 			fprintf(fp, "<td>%s", a);
 			if (R->have_boot) {
-				calib_bootstrap_interval(&R->boot, M[j].name,
+				calib_bootstrap_interval(&R->boot, INFO(j)->name,
 				    i, -1, R->level, &lo, &hi);
-				fmt_value(b, sizeof(b), lo, M[j].pts);
-				fmt_value(c, sizeof(c), hi, M[j].pts);
+				fmt_value(b, sizeof(b), lo, PTS(j));
+				fmt_value(c, sizeof(c), hi, PTS(j));
 				fprintf(fp, "<br/><span class=\"ci\">[%s, %s]"
 				    "</span>", b, c);
 			}
@@ -506,7 +494,7 @@ write_metrics(FILE *fp, const struct report *R)
 		    "--bootstrap %d --seed %lu --ci-level %g", R->boot_n,
 		    R->seed, R->level);
 		for (j = 0; j < NM; j++)
-			fprintf(fp, " --max %s=1e300", M[j].name);
+			fprintf(fp, " --max %s=1e300", INFO(j)->name);
 		sh_tokens(fp, &R->common, 0);
 		fputc(' ', fp);
 		sh_word(fp, R->files[i]);
@@ -543,7 +531,7 @@ write_comparison(FILE *fp, const struct report *R)
 			    metric(&R->boot.point[0], j), lo = NAN, hi = NAN;
 			const char *w, *cls;
 			if (R->have_boot)
-				calib_bootstrap_interval(&R->boot, M[j].name,
+				calib_bootstrap_interval(&R->boot, INFO(j)->name,
 				    i, 0, R->level, &lo, &hi);
 			if (isnan(lo) || isnan(hi)) {
 				w = "no interval";
@@ -558,11 +546,11 @@ write_comparison(FILE *fp, const struct report *R)
 				w = "no clear difference";
 				cls = "same";
 			}
-			fmt_value(a, sizeof(a), d, M[j].pts);
-			fmt_value(b, sizeof(b), lo, M[j].pts);
-			fmt_value(c, sizeof(c), hi, M[j].pts);
+			fmt_value(a, sizeof(a), d, PTS(j));
+			fmt_value(b, sizeof(b), lo, PTS(j));
+			fmt_value(c, sizeof(c), hi, PTS(j));
 			fprintf(fp, "<tr><td>%s</td><td>%s%s</td><td>[%s, %s]"
-			    "</td><td class=\"%s\">%s</td></tr>\n", M[j].label,
+			    "</td><td class=\"%s\">%s</td></tr>\n", INFO(j)->label,
 			    d > 0 ? "+" : "", a, b, c, cls, w);
 		}
 		fputs("</tbody></table></div>\n", fp);
@@ -922,6 +910,10 @@ run(int argc, char **argv)
 		    "end in .html", R.output);
 	if (optind >= argc)
 		return cli_usage_error(CMD, "no prediction file given");
+	NM = 0;
+	for (li = 0; li < calib_metric_count() && NM < 64; li++)
+		if (R.r.mo.select >> li & 1)
+			M[NM++] = li;
 	R.files = argv + optind;
 	R.nruns = argc - optind;
 	for (li = 0; li < R.nruns; li++)
