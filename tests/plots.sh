@@ -246,6 +246,110 @@ ok $? "nothing in any name was run"
 no_leftovers "$dir"
 ok $? "odd names: nothing left behind"
 
+# --- the restyling options reach the script, user text only as literals
+run diagram --bins 5 --gnuplot "$T/bin/fakegp" --style line --no-legend \
+    --no-counts --no-intervals --font "$odd,12.5" --fontscale 1.5 -o "$T/fake.png" "$MC"
+check_status 0 "diagram with every restyling option"
+grep -qx "style = 'line'" "$T/log/vars.gp" && grep -qx "legend = 0" "$T/log/vars.gp" &&
+grep -qx "counts = 0" "$T/log/vars.gp" && grep -qx "intervals = 0" "$T/log/vars.gp" &&
+grep -qx "fontsize_given = 12.500000" "$T/log/vars.gp" &&
+grep -qx "fontscale = 1.500000" "$T/log/vars.gp"
+ok $? "--style, --no-legend, --no-counts, --no-intervals, --font SIZE, --fontscale reach the script"
+grep -qx "fontname = 'a b''c\";d \$(touch pwned) \`touch pwned2\` @x'" "$T/log/vars.gp"
+ok $? "the font name is one single-quoted gnuplot literal, quote doubled"
+grep -qx "title = 'multiclass'" "$T/log/vars.gp"
+ok $? "the default title is the file's stem"
+run diagram --bins 5 --gnuplot "$T/bin/fakegp" -o "$T/fake.png" "$MC"
+grep -qx "style = 'bars'" "$T/log/vars.gp" && grep -qx "legend = 1" "$T/log/vars.gp" &&
+! grep -q '^fontname' "$T/log/vars.gp" && ! grep -q '^fontsize_given' "$T/log/vars.gp"
+ok $? "defaults: bars, a legend, the script's font"
+run diagram --bins 5 --binning mass --gnuplot "$T/bin/fakegp" -o "$T/fake.png" "$MC"
+grep -qx "style = 'points'" "$T/log/vars.gp"
+ok $? "equal-mass bins are drawn as points by default"
+run compare --bootstrap 5 --gnuplot "$T/bin/fakegp" --names "$odd,b" --font "$odd" --style points -o "$T/cfake" "$MC" "$MC"
+grep -qx "label1 = 'a b''c\";d \$(touch pwned) \`touch pwned2\` @x'" "$T/log/vars.gp" &&
+grep -qx "fontname = 'a b''c\";d \$(touch pwned) \`touch pwned2\` @x'" "$T/log/vars.gp" &&
+grep -qx "style = 'points'" "$T/log/vars.gp"
+ok $? "compare: run names and --font as literals, --style passed on"
+run compare --bootstrap 5 --gnuplot "$T/bin/fakegp" --sweep "a.b-c_d=1,2" -o "$T/cfake" "$MC" "$MC"
+grep -qx "param = 'a.b-c_d'" "$T/log/vars.gp" && grep -qx "metric1 = 'ece'" "$T/log/vars.gp" &&
+grep -qx "scale1 = 1e+02" "$T/log/vars.gp" && grep -qx "nmetrics = 4.0" "$T/log/vars.gp" &&
+head -1 "$T/log/data.csv" | grep -q '^a.b-c_d,series,ece,ece_lo,ece_hi,'
+ok $? "compare --sweep: the parameter's name as a literal and a column"
+[ -z "$(find "$T" -name 'pwned*')" ]
+ok $? "nothing in a font or run name was run"
+for bad in "--style pie" "--font ,100" "--font ,x" "--font ," "--fontscale 0" "--fontscale 9"; do
+	run diagram $bad -o "$T/x.png" "$MC"
+	check_status 2 "diagram $bad refused"
+done
+for bad in "--style bars" "--no-counts" "--no-intervals"; do
+	run hist $bad -o "$T/x.png" "$MC"
+	check_status 2 "hist $bad refused (no such part)"
+done
+run diagram -o "$T/a b.tex" "$MC"
+check_status 2 "a .tex name LaTeX cannot read refused"
+check_contains "$T/err" "a .tex figure's name may hold only letters, digits" "and why"
+for bad in "x" "=1,2" "a b=1,2" "a=1" "a=1,2,3" "a=1,inf" "a=1,x"; do
+	run compare --bootstrap 5 --sweep "$bad" -o "$T/cx" "$MC" "$MC"
+	check_status 2 "--sweep '$bad' refused"
+done
+run compare --bootstrap 5 --sweep a=1,2 "$MC" "$MC"
+check_status 2 "--sweep without -o refused"
+run compare --bootstrap 5 --sweep a=1,2 --sweep-metrics ece,nope -o "$T/cx" "$MC" "$MC"
+check_status 2 "--sweep-metrics with an unknown name refused"
+check_contains "$T/err" "unknown metric 'nope'" "the name is given"
+
+if [ "$have_gnuplot" = 1 ]; then
+	# Sizes and formats with the options, drawn for real.
+	run diagram --bins 5 --no-counts --no-legend --size 500x400 -o "$T/n.png" "$MC"
+	is_png "$T/n.png" && [ "$(png_size "$T/n.png")" = "500 400" ]
+	ok $? "--no-counts --no-legend: a 500 x 400 PNG"
+	run diagram --bins 5 --style points --font Times,12 --fontscale 1.2 --no-intervals -o "$T/p.svg" "$MC"
+	is_svg "$T/p.svg" 640 760 && grep -q 'font-family="Times"' "$T/p.svg"
+	ok $? "--font Times: an SVG in Times"
+	has "$T/p.svg" "accuracy at mean confidence" "points: the key names the dot"
+	! grep -q "interval of accuracy" "$T/p.svg" && ! grep -q "consistency band" "$T/p.svg"
+	ok $? "--no-intervals: no interval or band in the key"
+	run diagram --bins 5 -o "$T/b.svg" "$MC"
+	for k in "accuracy (bar)" "gap, overconfident (conf. above)" "gap, underconfident (conf. below)" \
+	    "mean confidence (tick)" "perfect calibration"; do
+		has "$T/b.svg" "$k" "bars: the key names '$k'"
+	done
+	# cairolatex: the text for LaTeX, the graphics in a PDF next to it
+	run diagram --bins 5 --title 'a_b & 50% #1 $x$ {c} ~^\' -o "$T/fig.tex" "$MC"
+	check_status 0 "diagram to .tex"
+	[ -s "$T/fig.tex" ] && is_pdf "$T/fig.pdf" 360 427 &&
+	grep -q 'includegraphics.*{fig}' "$T/fig.tex"
+	ok $? ".tex: fig.tex includes fig.pdf, 360 x 427 points by default"
+	has "$T/fig.tex" 'a\_b \& 50\% \#1 \$x\$ \{c\} \textasciitilde{}\textasciicircum{}\textbackslash{}' \
+	    ".tex: the title's LaTeX specials are escaped"
+	has "$T/fig.tex" 'ECE 22.00\%' ".tex: the percent signs of the numbers too"
+	run hist --bins 5 -o "$T/hist.tex" "$MC"
+	run compare --bootstrap 5 --figures tex --names 'run_1,run%2' --sweep e=0,1 -o "$T/ctex" "$MC" "$MC"
+	check_status 0 "compare --figures tex"
+	[ -s "$T/ctex/reliability.tex" ] && [ -s "$T/ctex/confidence.pdf" ] && [ -s "$T/ctex/sweep.tex" ] &&
+	grep -q 'run\\_1' "$T/ctex/reliability.tex" && grep -q 'run\\%2' "$T/ctex/confidence.tex"
+	ok $? "compare --figures tex: three figures, names escaped"
+	if command -v pdflatex >/dev/null 2>&1; then
+		printf '%s\n' '\documentclass{article}' '\usepackage[utf8]{inputenc}' \
+		    '\usepackage{graphicx,color}' '\begin{document}' \
+		    '\input{fig.tex}' '\input{hist.tex}' '\input{ctex/reliability.tex}' \
+		    '\input{ctex/confidence.tex}' '\input{ctex/sweep.tex}' \
+		    '\end{document}' >"$T/doc.tex"
+		# the figures of ctex/ name their graphics relative to there
+		(cd "$T" && TEXINPUTS=.:ctex: pdflatex -interaction=nonstopmode \
+		    -halt-on-error doc.tex >"$T/latex.log" 2>&1)
+		s=$?
+		[ $s -eq 0 ] && [ "$(head -c 5 "$T/doc.pdf")" = "%PDF-" ]
+		ok $? "pdflatex compiles a document holding the .tex figures"
+		[ $s -eq 0 ] || diag "$(grep -A3 '^!' "$T/latex.log" | head -10)"
+	else
+		skip "pdflatex compiles the .tex figures" "no pdflatex (Debian: texlive-latex-base)"
+	fi
+else
+	skip "restyled figures drawn" "no gnuplot"
+fi
+
 # CALIB_PLOTS_DIR is searched first.
 mkdir "$T/myplots"
 printf "print 'my own script'\nset terminal term size 100,100\nplot x\n" >"$T/myplots/histogram.gp"
