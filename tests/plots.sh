@@ -350,6 +350,58 @@ else
 	skip "restyled figures drawn" "no gnuplot"
 fi
 
+# --- diagram --per-class: one-vs-rest panels, the worst 25 beyond 25
+cat >"$T/bin/fakeall" <<'EOF'
+#!/bin/sh
+cp vars.gp "$LOGDIR/vars.gp"
+cp *.csv "$LOGDIR/"
+printf 'FIGURE'
+EOF
+chmod +x "$T/bin/fakeall"
+# 30 classes; class y's rows give it 0.5 + y/70 and are right 4 times in 5,
+# so the one-vs-rest ECE falls with y up to 21 and rises again
+awk 'BEGIN { K = 30; printf "label"; for (c = 0; c < K; c++) printf ",p_%d", c; print "";
+    for (i = 0; i < 600; i++) { y = i % K; pt = 0.5 + y / 70; lab = (int(i / K) % 5) ? y : (y + 1) % K;
+    printf "%d", lab; for (c = 0; c < K; c++) printf ",%.10f", c == y ? pt : (1 - pt) / (K - 1); print "" } }' \
+    >"$T/k30.csv"
+rm -f "$T/log/"*
+run diagram --per-class --gnuplot "$T/bin/fakeall" -o "$T/pc.png" "$T/k30.csv"
+check_status 0 "diagram --per-class with 30 classes"
+grep -qx "ndata = 25.0" "$T/log/vars.gp" && grep -qx "label1 = 'class 0'" "$T/log/vars.gp" &&
+[ "$(ls "$T/log/"data*.csv | wc -l)" -eq 25 ]
+ok $? "25 panels, the worst-calibrated class first"
+sed -n 's/^ece\([0-9]*\) = \(.*\)$/\1 \2/p' "$T/log/vars.gp" | sort -n |
+awk 'NR > 1 && $2 > prev + 1e-12 { bad = 1 } { prev = $2 } END { exit bad }'
+ok $? "panels in decreasing ECE"
+n=$(grep -c "^label[0-9]* = 'class 2[0-9]'" "$T/log/vars.gp")
+shown=$(sed -n "s/^label[0-9]* = 'class \([0-9]*\)'$/\1/p" "$T/log/vars.gp" | sort -n | tr '\n' ' ')
+for c in 19 20 21 22 23; do
+	case " $shown" in *" $c "*) false ;; *) true ;; esac || break
+done
+ok $? "the five best-calibrated classes (19-23) left out ($shown)"
+run bins -f csv --class 29 "$T/k30.csv"
+i=$(sed -n "s/^label\([0-9]*\) = 'class 29'$/\1/p" "$T/log/vars.gp")
+cmp -s "$T/out" "$T/log/data$i.csv"
+ok $? "a panel's table is that of calib bins --class (class 29)"
+run diagram --per-class --class 2 -o "$T/pc.png" "$MC"
+check_status 2 "--per-class with --class refused"
+run diagram --per-class --table "$T/t.csv" -o "$T/pc.png" "$MC"
+check_status 2 "--per-class with --table refused"
+run hist --per-class -o "$T/pc.png" "$MC"
+check_status 2 "hist --per-class refused"
+if [ "$have_gnuplot" = 1 ]; then
+	run diagram --per-class --bins 5 -o "$T/pc.png" "$MC"
+	check_status 0 "--per-class drawn"
+	is_png "$T/pc.png" && [ "$(png_size "$T/pc.png")" = "770 350" ]
+	ok $? "three classes: one row of three panels, 770 x 350"
+	run diagram --per-class -o "$T/pc30.svg" "$T/k30.csv"
+	is_svg "$T/pc30.svg" 1230 1270
+	ok $? "30 classes: 5 x 5 panels, 1230 x 1270"
+	has "$T/pc30.svg" "(the 25 worst-calibrated)" "the title says which classes"
+else
+	skip "--per-class drawn" "no gnuplot"
+fi
+
 # CALIB_PLOTS_DIR is searched first.
 mkdir "$T/myplots"
 printf "print 'my own script'\nset terminal term size 100,100\nplot x\n" >"$T/myplots/histogram.gp"

@@ -378,6 +378,14 @@ int cli_table_figure(const char *cmd, const char *script, const char *input,
     const struct cli_plot_opts *po, int log_count);
 
 /*
+ * calib diagram --per-class: one-vs-rest diagrams of every class (at most
+ * 25: the worst-calibrated by ECE when there are more) in a grid drawn by
+ * plots/per-class.gp.  Returns CLI_OK, CLI_NO_RENDER or CLI_ERROR.
+ */
+int cli_per_class_figure(const char *cmd, const char *input,
+    const char *output, struct cli_table *t, const struct cli_plot_opts *po);
+
+/*
  * Run a figure command (calib diagram, calib hist): parse the figure,
  * table and reading options, then draw script from the one input file.
  */

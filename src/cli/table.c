@@ -531,7 +531,186 @@ done:
  * The whole of calib diagram and calib hist but for the usage text and the
  * script: the same options, one input, one figure.
  */
-enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT };
+/* ---- calib diagram --per-class ------------------------------------ */
+
+/* At most this many panels: beyond, the worst-calibrated classes. */
+#define PER_CLASS_MAX 25
+
+struct class_rel {
+	int cls;
+	double ece;
+	calib_reliability rel;
+	calib_preds *p;
+};
+
+static int
+by_ece_desc(const void *a, const void *b)
+{
+	const struct class_rel *x = a, *y = b;
+
+	if (x->ece != y->ece)
+		return x->ece < y->ece ? 1 : -1;
+	return x->cls - y->cls;
+}
+
+/*
+ * Class c against the rest: the two-column file (1 - p_c, p_c) with
+ * labels [y = c], read as class 1 vs rest; the same rows, weights and
+ * arithmetic as --class c.
+ */
+static calib_preds *
+one_vs_rest(const calib_preds *p, int c, double *scores, int32_t *labels)
+{
+	calib_read_options o;
+	calib_preds *q;
+	calib_error err;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		double pc = p->probs[i * (size_t)p->k + (size_t)c];
+		scores[2 * i] = 1 - pc;
+		scores[2 * i + 1] = pc;
+		labels[i] = p->label[i] == c;
+	}
+	calib_read_options_init(&o);
+	o.kind = CALIB_SCORES_PROBS;
+	o.target = 1;
+	o.classwise_bins = 0;
+	/* 1 - p_c + p_c rounds to 1 within a few ulps */
+	o.sum_tol = 1e-9;
+	if (calib_preds_from_arrays(p->source, p->n, 2, scores, labels,
+	    p->weight, &o, &q, &err) != CALIB_OK) {
+		cli_lib_error(&err);
+		return NULL;
+	}
+	return q;
+}
+
+int
+cli_per_class_figure(const char *cmd, const char *input, const char *output,
+    struct cli_table *t, const struct cli_plot_opts *po)
+{
+	struct class_rel *cr = NULL;
+	struct cli_plot *pl = NULL;
+	calib_preds *p = NULL;
+	double *scores = NULL;
+	int32_t *labels = NULL;
+	char var[32], buf[300];
+	int c, k, shown, rc = CLI_ERROR;
+
+	if (output == NULL)
+		return cli_usage_error(cmd, "no figure named: give -o FILE "
+		    "(.png, .svg, .pdf or .tex)");
+	if (cli_plot_terminal(output) == NULL)
+		return cli_usage_error(cmd, "-o '%s': the figure's name must "
+		    "end in .png, .svg, .pdf or .tex", output);
+	if (t->cls >= 0 || t->r.binary_set)
+		return cli_usage_error(cmd, "--per-class draws every class "
+		    "against the rest; it does not combine with %s",
+		    t->cls >= 0 ? "--class" : "--binary");
+	p = cli_read_preds(input, &t->r, CALIB_KEEP_PROBS);
+	if (p == NULL)
+		return CLI_ERROR;
+	k = p->k;
+	cr = calloc((size_t)k, sizeof(*cr));
+	scores = malloc(2 * p->n * sizeof(*scores));
+	labels = malloc(p->n * sizeof(*labels));
+	if (cr == NULL || scores == NULL || labels == NULL) {
+		cli_error("out of memory");
+		goto done;
+	}
+	/* Every class's table, kept only while it may be among the shown. */
+	for (c = 0; c < k; c++) {
+		struct cli_table_summary s;
+		calib_error err;
+		cr[c].cls = c;
+		cr[c].p = one_vs_rest(p, c, scores, labels);
+		if (cr[c].p == NULL)
+			goto done;
+		if (calib_reliability_compute(cr[c].p, &t->o, &cr[c].rel,
+		    &err) != CALIB_OK) {
+			cli_lib_error(&err);
+			goto done;
+		}
+		cli_table_summary(&cr[c].rel, &s);
+		cr[c].ece = isnan(s.ece) ? -1 : s.ece;
+		if (k > PER_CLASS_MAX) {
+			/* only the ECE is needed to rank */
+			calib_reliability_release(&cr[c].rel);
+			calib_preds_free(cr[c].p);
+			cr[c].p = NULL;
+		}
+	}
+	shown = k;
+	if (k > PER_CLASS_MAX) {
+		qsort(cr, (size_t)k, sizeof(*cr), by_ece_desc);
+		shown = PER_CLASS_MAX;
+		for (c = 0; c < shown; c++) {
+			calib_error err;
+			cr[c].p = one_vs_rest(p, cr[c].cls, scores, labels);
+			if (cr[c].p == NULL)
+				goto done;
+			if (calib_reliability_compute(cr[c].p, &t->o,
+			    &cr[c].rel, &err) != CALIB_OK) {
+				cli_lib_error(&err);
+				goto done;
+			}
+		}
+	}
+	pl = cli_plot_new("per-class.gp", output);
+	if (pl == NULL)
+		goto done;
+	cli_plot_protect(pl, input);
+	for (c = 0; c < shown; c++) {
+		FILE *fp;
+		snprintf(var, sizeof(var), "data%d", c + 1);
+		snprintf(buf, sizeof(buf), "class%d", cr[c].cls);
+		fp = cli_plot_data(pl, var, buf);
+		if (fp == NULL)
+			goto done;
+		cli_table_write(fp, CLI_TABLE_CSV, input, cr[c].p, &cr[c].rel);
+		snprintf(var, sizeof(var), "label%d", c + 1);
+		snprintf(buf, sizeof(buf), "class %s", p->class_names[cr[c].cls]);
+		cli_plot_set_string(pl, var, buf);
+		snprintf(var, sizeof(var), "ece%d", c + 1);
+		cli_plot_set_number(pl, var, cr[c].ece < 0 ? NAN : cr[c].ece);
+	}
+	cli_plot_set_number(pl, "ndata", shown);
+	cli_plot_set_number(pl, "classes", k);
+	cli_plot_set_number(pl, "level", t->o.level);
+	cli_plot_set_string(pl, "style", po->style ? po->style :
+	    t->o.binning == CALIB_BIN_MASS ? "points" : "bars");
+	{
+		char *base = cli_file_stem(input);
+		if (po->title != NULL)
+			cli_plot_set_string(pl, "title", po->title);
+		else {
+			snprintf(buf, sizeof(buf), "%s: each class against the "
+			    "rest%s", base ? base : input, k > shown ?
+			    " (the 25 worst-calibrated)" : "");
+			cli_plot_set_string(pl, "title", buf);
+		}
+		free(base);
+	}
+	snprintf(buf, sizeof(buf), "%d %s bins", t->o.bins, t->o.binning ==
+	    CALIB_BIN_WIDTH ? "equal-width" : "equal-mass");
+	cli_plot_set_string(pl, "binning", buf);
+	rc = cli_plot_render(pl, po);
+done:
+	cli_plot_free(pl);
+	if (cr != NULL)
+		for (c = 0; c < k; c++) {
+			calib_reliability_release(&cr[c].rel);
+			calib_preds_free(cr[c].p);
+		}
+	free(cr);
+	free(scores);
+	free(labels);
+	calib_preds_free(p);
+	return rc;
+}
+
+enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT, OPT_PER_CLASS };
 
 int
 cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
@@ -541,6 +720,7 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 		{ "output", required_argument, NULL, 'o' },
 		{ "table", required_argument, NULL, OPT_TABLE },
 		{ "log-count", no_argument, NULL, OPT_LOG_COUNT },
+		{ "per-class", no_argument, NULL, OPT_PER_CLASS },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_PLOT_LONGOPTS,
 		CLI_READ_LONGOPTS,
@@ -550,7 +730,7 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 	struct cli_plot_opts po;
 	struct cli_table t;
 	const char *output = NULL, *table = NULL;
-	int opt, log_count = 0;
+	int opt, log_count = 0, per_class = 0;
 
 	cli_table_init(&t);
 	cli_plot_opts_init(&po);
@@ -568,6 +748,9 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 			break;
 		case OPT_LOG_COUNT:
 			log_count = 1;
+			break;
+		case OPT_PER_CLASS:
+			per_class = 1;
 			break;
 		case '?':
 			return cli_usage_error(cmd, "invalid option");
@@ -593,6 +776,17 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 	if (argc - optind > 1)
 		return cli_usage_error(cmd, "one prediction file at a time "
 		    "('%s' is extra)", argv[optind + 1]);
+	if (per_class) {
+		if (strcmp(script, "reliability.gp") != 0)
+			return cli_usage_error(cmd, "--per-class draws "
+			    "reliability diagrams (calib diagram)");
+		if (table != NULL || log_count)
+			return cli_usage_error(cmd, "--per-class draws no "
+			    "count panel and writes no table (%s)", table ?
+			    "--table" : "--log-count");
+		return cli_per_class_figure(cmd, argv[optind], output, &t,
+		    &po);
+	}
 	return cli_table_figure(cmd, script, argv[optind], output,
 	    table, &t, &po, log_count);
 }
