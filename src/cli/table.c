@@ -539,8 +539,7 @@ done:
 struct class_rel {
 	int cls;
 	double ece;
-	calib_reliability rel;
-	calib_preds *p;
+	calib_reliability rel;  /* only for the classes drawn */
 };
 
 static int
@@ -554,16 +553,19 @@ by_ece_desc(const void *a, const void *b)
 }
 
 /*
- * Class c against the rest: the two-column file (1 - p_c, p_c) with
- * labels [y = c], read as class 1 vs rest; the same rows, weights and
- * arithmetic as --class c.
+ * The table of class c against the rest: the two-column file
+ * (1 - p_c, p_c) with labels [y = c], read as class 1 vs rest; the same
+ * rows, weights and arithmetic as --class c.  Only one class's rows exist
+ * at a time.
  */
-static calib_preds *
-one_vs_rest(const calib_preds *p, int c, double *scores, int32_t *labels)
+static int
+one_vs_rest(const calib_preds *p, int c, double *scores, int32_t *labels,
+    const calib_reliability_options *ro, calib_reliability *rel)
 {
 	calib_read_options o;
 	calib_preds *q;
 	calib_error err;
+	calib_status st;
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
@@ -581,9 +583,15 @@ one_vs_rest(const calib_preds *p, int c, double *scores, int32_t *labels)
 	if (calib_preds_from_arrays(p->source, p->n, 2, scores, labels,
 	    p->weight, &o, &q, &err) != CALIB_OK) {
 		cli_lib_error(&err);
-		return NULL;
+		return -1;
 	}
-	return q;
+	st = calib_reliability_compute(q, ro, rel, &err);
+	calib_preds_free(q);
+	if (st != CALIB_OK) {
+		cli_lib_error(&err);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -619,43 +627,26 @@ cli_per_class_figure(const char *cmd, const char *input, const char *output,
 		cli_error("out of memory");
 		goto done;
 	}
-	/* Every class's table, kept only while it may be among the shown. */
+	/* Every class's table; beyond 25 classes only its ECE is kept, to
+	 * rank them, and the tables drawn are made again. */
 	for (c = 0; c < k; c++) {
 		struct cli_table_summary s;
-		calib_error err;
 		cr[c].cls = c;
-		cr[c].p = one_vs_rest(p, c, scores, labels);
-		if (cr[c].p == NULL)
+		if (one_vs_rest(p, c, scores, labels, &t->o, &cr[c].rel) != 0)
 			goto done;
-		if (calib_reliability_compute(cr[c].p, &t->o, &cr[c].rel,
-		    &err) != CALIB_OK) {
-			cli_lib_error(&err);
-			goto done;
-		}
 		cli_table_summary(&cr[c].rel, &s);
 		cr[c].ece = isnan(s.ece) ? -1 : s.ece;
-		if (k > PER_CLASS_MAX) {
-			/* only the ECE is needed to rank */
+		if (k > PER_CLASS_MAX)
 			calib_reliability_release(&cr[c].rel);
-			calib_preds_free(cr[c].p);
-			cr[c].p = NULL;
-		}
 	}
 	shown = k;
 	if (k > PER_CLASS_MAX) {
 		qsort(cr, (size_t)k, sizeof(*cr), by_ece_desc);
 		shown = PER_CLASS_MAX;
-		for (c = 0; c < shown; c++) {
-			calib_error err;
-			cr[c].p = one_vs_rest(p, cr[c].cls, scores, labels);
-			if (cr[c].p == NULL)
+		for (c = 0; c < shown; c++)
+			if (one_vs_rest(p, cr[c].cls, scores, labels, &t->o,
+			    &cr[c].rel) != 0)
 				goto done;
-			if (calib_reliability_compute(cr[c].p, &t->o,
-			    &cr[c].rel, &err) != CALIB_OK) {
-				cli_lib_error(&err);
-				goto done;
-			}
-		}
 	}
 	pl = cli_plot_new("per-class.gp", output);
 	if (pl == NULL)
@@ -668,7 +659,8 @@ cli_per_class_figure(const char *cmd, const char *input, const char *output,
 		fp = cli_plot_data(pl, var, buf);
 		if (fp == NULL)
 			goto done;
-		cli_table_write(fp, CLI_TABLE_CSV, input, cr[c].p, &cr[c].rel);
+		/* the CSV table is the bins alone */
+		cli_table_write(fp, CLI_TABLE_CSV, input, p, &cr[c].rel);
 		snprintf(var, sizeof(var), "label%d", c + 1);
 		snprintf(buf, sizeof(buf), "class %s", p->class_names[cr[c].cls]);
 		cli_plot_set_string(pl, var, buf);
@@ -699,10 +691,8 @@ cli_per_class_figure(const char *cmd, const char *input, const char *output,
 done:
 	cli_plot_free(pl);
 	if (cr != NULL)
-		for (c = 0; c < k; c++) {
+		for (c = 0; c < k; c++)
 			calib_reliability_release(&cr[c].rel);
-			calib_preds_free(cr[c].p);
-		}
 	free(cr);
 	free(scores);
 	free(labels);
