@@ -117,7 +117,7 @@ set xlabel param noenhanced
 do for [k = 1:nmetrics] {
 	r = int((k - 1) / ncols)
 	c = (k - 1) % ncols
-	set lmargin at screen x_left + c * cw + fx(4.6 * fontsize * 1.33)
+	set lmargin at screen x_left + c * cw + fx(5.2 * fontsize * 1.33)
 	set rmargin at screen x_left + (c + 1) * cw - fx(1.2 * fontsize * 1.33)
 	set tmargin at screen y_top - r * rh - fy(0.6 * L)
 	set bmargin at screen y_top - (r + 1) * rh + fy(2.8 * L)

@@ -96,7 +96,7 @@ xat(lo, hi, conf) = bars ? mid(lo, hi) : conf
 L = fontsize * 1.6
 fy(pixels) = pixels / height
 fx(pixels) = pixels / width
-y_top = 1 - fy((title ne '' ? 2.6 : 1.4) * L)
+y_top = 1 - fy((title ne '' ? 2.9 : 1.4) * L)
 keyrows = bars ? 3 : 2
 y_bottom = fy((legend ? keyrows * 1.1 * L + 0.5 * L : 0.3 * L) + 2.2 * L)
 x_left = fx(4.2 * fontsize * 1.33)
@@ -111,7 +111,7 @@ if (title ne '') {
 	set label 100 title at screen 0.5, screen 1 - fy(0.9 * L) center noenhanced font sprintf(",%g", fontsize + 2)
 }
 set label 101 (binning ne '' ? binning . ', ' : '') . sprintf("%d panels", ndata) \
-    at screen 0.5, screen 1 - fy((title ne '' ? 1.95 : 0.8) * L) center noenhanced
+    at screen 0.5, screen 1 - fy((title ne '' ? 2.15 : 0.8) * L) center noenhanced
 # shared axis labels, once for the grid
 set label 102 'Predicted probability of the class' at screen 0.5 * (x_left + x_right), screen y_bottom - fy(1.9 * L) center
 set label 103 'Frequency of the class' at screen fx(0.9 * fontsize * 1.33), screen 0.5 * (y_top + y_bottom) center rotate by 90
