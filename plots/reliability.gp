@@ -41,6 +41,9 @@
 #   binning     e.g. '15 equal-width bins', shown under the numbers
 #   logcount    1: log scale for the count panel
 #   xlabel, ylabel  axis labels ('Confidence', 'Accuracy')
+#   barlabel, confword  what the bars and the ticks are, for the key
+#               ('accuracy', 'confidence'; for one class against the rest
+#               e.g. 'frequency of class cat', 'probability')
 #
 # Empty bins (count 0) have no accuracy: nothing is drawn and they are
 # marked "no data" rather than drawn as accuracy 0.
@@ -68,6 +71,8 @@ if (!exists("binning")) binning = ''
 if (!exists("logcount")) logcount = 0
 if (!exists("xlabel")) xlabel = 'Confidence'
 if (!exists("ylabel")) ylabel = 'Accuracy'
+if (!exists("barlabel")) barlabel = 'accuracy'
+if (!exists("confword")) confword = 'confidence'
 if (intervals == 0) band = ''
 bars = style eq 'bars'
 
@@ -196,7 +201,9 @@ if (legend) {
 }
 
 bandkey = band eq '' ? '' : sprintf("consistency band (%g", 100 * level) . PC . sprintf(", %s)", band)
-ivkey = intervals ? sprintf("%s interval of accuracy (%g", interval, 100 * level) . PC . ")" : ''
+# (the key has two columns of the figure's width: a class's long name
+# stays out of it)
+ivkey = intervals ? sprintf("%s interval%s (%g", interval, barlabel eq 'accuracy' ? ' of accuracy' : '', 100 * level) . PC . ")" : ''
 if (many) { set errorbars 0 } else { set errorbars 1.0 }
 wband = many ? 3 : bars ? 9 : 7
 psize = many ? 0.25 : bars ? 0.5 : 0.75
@@ -212,7 +219,7 @@ plot \
         (column("lo") + bar(column("lo"), column("hi"))):\
         (column("hi") - bar(column("lo"), column("hi"))):(0):(column("acc")) \
         with boxxyerror fs solid 1.0 border lc rgb c_barline lc rgb c_bar \
-        title (bars ? 'accuracy (bar)' : ''), \
+        title (bars ? barlabel . ' (bar)' : '') noenhanced, \
     datafile using (mid(column("lo"), column("hi"))):(bars && column("gap") < 0 ? column("conf") : NaN):\
         (column("lo") + bar(column("lo"), column("hi"))):\
         (column("hi") - bar(column("lo"), column("hi"))):(column("acc")):(column("conf")) \
@@ -227,7 +234,7 @@ plot \
         (bars ? column("conf") : NaN):\
         (column("hi") - column("lo") - 2 * bar(column("lo"), column("hi"))):(0) \
         with vectors nohead lw (many ? 1.5 : 3) lc rgb 'black' \
-        title (bars ? 'mean confidence (tick)' : ''), \
+        title (bars ? 'mean ' . confword . ' (tick)' : ''), \
     datafile using (xat(column("lo"), column("hi"), column("conf"))):\
         (band eq '' ? NaN : column("band_lo")):(0):(column("band_hi") - column("band_lo")) \
         with vectors nohead lw wband lc rgb c_band title bandkey, \
@@ -237,12 +244,12 @@ plot \
         with lines lw 1.5 lc rgb c_barline notitle, \
     datafile using (xat(column("lo"), column("hi"), column("conf"))):\
         (intervals ? column("acc") : NaN):(column("acc_lo")):(column("acc_hi")) \
-        with yerrorbars pt -1 lw (many ? 0.7 : 1.3) lc rgb 'black' title ivkey, \
+        with yerrorbars pt -1 lw (many ? 0.7 : 1.3) lc rgb 'black' title ivkey noenhanced, \
     datafile using (xat(column("lo"), column("hi"), column("conf"))):(column("acc")) \
         with points pt 7 ps psize + 0.25 lc rgb (bars ? 'white' : 'black') notitle, \
     datafile using (xat(column("lo"), column("hi"), column("conf"))):(column("acc")) \
         with points pt 7 ps psize lc rgb (bars ? 'black' : c_barline) \
-        title (bars ? '' : 'accuracy at mean confidence')
+        title (bars ? '' : barlabel . ' at mean ' . confword) noenhanced
 
 # ---- lower panel: rows per bin -----------------------------------------
 if (counts) {

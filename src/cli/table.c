@@ -509,6 +509,8 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 		cli_plot_set_string(pl, "ylabel", "Accuracy");
 		cli_plot_set_string(pl, "acclabel", "Accuracy");
 		cli_plot_set_string(pl, "conflabel", "Avg. confidence");
+		cli_plot_set_string(pl, "barlabel", "accuracy");
+		cli_plot_set_string(pl, "confword", "confidence");
 	} else {
 		const char *name = p->class_names[p->target];
 		snprintf(buf, sizeof(buf), "Predicted probability of class %s",
@@ -518,6 +520,9 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 		cli_plot_set_string(pl, "ylabel", buf);
 		cli_plot_set_string(pl, "acclabel", buf);
 		cli_plot_set_string(pl, "conflabel", "Avg. probability");
+		snprintf(buf, sizeof(buf), "frequency of class %s", name);
+		cli_plot_set_string(pl, "barlabel", buf);
+		cli_plot_set_string(pl, "confword", "probability");
 	}
 	rc = cli_plot_render(pl, po);
 	cli_plot_free(pl);
