@@ -76,6 +76,17 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_LABELS_FILE = 1020,
+	CLI_OPT_WEIGHTS_FILE,
+	CLI_OPT_SCORES_KEY,
+	CLI_OPT_LABELS_KEY,
+	CLI_OPT_WEIGHTS_KEY,
+	CLI_OPT_CLASSES,
+	CLI_OPT_CLASSES_FILE,
+	CLI_OPT_POSITIVE,
+	CLI_OPT_IGNORE_LABEL,
+	CLI_OPT_ID_COL,
+	CLI_OPT_IGNORE_COL,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -91,7 +102,19 @@ enum {
 	{ "temperature", required_argument, NULL, CLI_OPT_TEMPERATURE }, \
 	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
-	{ "threads", required_argument, NULL, CLI_OPT_THREADS }
+	{ "threads", required_argument, NULL, CLI_OPT_THREADS }, \
+	{ "labels", required_argument, NULL, CLI_OPT_LABELS_FILE }, \
+	{ "weights", required_argument, NULL, CLI_OPT_WEIGHTS_FILE }, \
+	{ "scores-key", required_argument, NULL, CLI_OPT_SCORES_KEY }, \
+	{ "labels-key", required_argument, NULL, CLI_OPT_LABELS_KEY }, \
+	{ "weights-key", required_argument, NULL, CLI_OPT_WEIGHTS_KEY }, \
+	{ "classes", required_argument, NULL, CLI_OPT_CLASSES }, \
+	{ "classes-file", required_argument, NULL, CLI_OPT_CLASSES_FILE }, \
+	{ "positive", required_argument, NULL, CLI_OPT_POSITIVE }, \
+	{ "ignore-label", required_argument, NULL, CLI_OPT_IGNORE_LABEL }, \
+	{ "id-col", required_argument, NULL, CLI_OPT_ID_COL }, \
+	{ "index-col", required_argument, NULL, CLI_OPT_ID_COL }, \
+	{ "ignore-col", required_argument, NULL, CLI_OPT_IGNORE_COL }
 
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
@@ -117,6 +140,12 @@ struct cli_read {
 	 * loaded by cli_read_preds(), once per file, so nothing needs
 	 * releasing. */
 	const char *calibrate;
+	/* --classes / --classes-file names and --ignore-col patterns; the
+	 * strings live until exit (cli_read_option keeps them). */
+	const char **classes;
+	int nclasses;
+	const char **ignore_cols;
+	int nignore_cols;
 };
 
 void cli_read_init(struct cli_read *r);
@@ -135,6 +164,15 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
  */
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
+
+/*
+ * The reading settings behind p's numbers, as JSON members (without
+ * braces, each preceded by a comma) or as CSV name/value pairs: target,
+ * binary meaning, temperature, nll_clip, sum_tol, renormalized_rows,
+ * dropped_rows and the input format.
+ */
+void cli_settings_json(FILE *fp, const calib_preds *p,
+    const struct cli_read *r);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);

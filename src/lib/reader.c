@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -247,6 +249,8 @@ input_open(ci_input *in, const char *path, const char *shown,
 		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 	}
+	in->fd = fd;
+	in->is_stdin = strcmp(path, "-") == 0;
 	gzbuffer(in->gz, 1u << 17);
 	return CALIB_OK;
 }
@@ -278,13 +282,85 @@ ci_input_read(ci_input *in, char *buf, size_t want, size_t *got,
 	return CALIB_OK;
 }
 
+/* ---- whole inputs (binary formats) -------------------------------- */
+
+void
+ci_blob_free(ci_blob *b)
+{
+	if (b->mapped)
+		munmap(b->data, b->len);
+	else
+		free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * The whole input: mapped when it is a plain regular file (the arrays are
+ * then read in place, at memory speed), otherwise read through gzread.
+ * head holds the head_len bytes already read.
+ */
+static calib_status
+load_blob(ci_input *in, const char *head, size_t head_len, const char *shown,
+    ci_blob *b, calib_error *err)
+{
+	struct stat sb;
+	size_t cap;
+
+	memset(b, 0, sizeof(*b));
+	if (!in->is_stdin && gzdirect(in->gz) && fstat(in->fd, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    (uintmax_t)sb.st_size <= SIZE_MAX) {
+		void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE,
+		    in->fd, 0);
+		if (m != MAP_FAILED) {
+			b->data = m;
+			b->len = (size_t)sb.st_size;
+			b->mapped = 1;
+			return CALIB_OK;
+		}
+	}
+	cap = head_len + CI_READ;
+	b->data = malloc(cap);
+	if (b->data == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	memcpy(b->data, head, head_len);
+	b->len = head_len;
+	while (!in->eof) {
+		size_t got;
+		calib_status st;
+		if (cap - b->len < CI_READ) {
+			if (ci_grow((void **)&b->data, cap * 2, 1) != 0) {
+				ci_blob_free(b);
+				return ci_error_set(err, CALIB_E_NOMEM, shown, 0,
+				    0, NULL, "out of memory");
+			}
+			cap *= 2;
+		}
+		st = ci_input_read(in, (char *)b->data + b->len, CI_READ, &got,
+		    shown, err);
+		if (st != CALIB_OK) {
+			ci_blob_free(b);
+			return st;
+		}
+		b->len += got;
+	}
+	return CALIB_OK;
+}
+
 /* ---- choosing the format ------------------------------------------ */
 
 /* Bytes read before the format is chosen: enough for every magic. */
 #define CI_HEAD 16
 
 typedef enum ci_format {
-	CI_FORMAT_CSV = 0
+	CI_FORMAT_CSV = 0,
+	CI_FORMAT_NPY,
+	CI_FORMAT_ZIP,
+	CI_FORMAT_PARQUET,
+	CI_FORMAT_HDF5,
+	CI_FORMAT_ARROW,
+	CI_FORMAT_PICKLE
 } ci_format;
 
 /*
@@ -293,11 +369,101 @@ typedef enum ci_format {
  * reader words the error if it is not that either.
  */
 static ci_format
-pick_format(const unsigned char *head, size_t len)
+pick_format(const unsigned char *h, size_t len)
 {
-	(void)head;
-	(void)len;
+	if (len >= 6 && memcmp(h, "\x93NUMPY", 6) == 0)
+		return CI_FORMAT_NPY;
+	if (len >= 4 && (memcmp(h, "PK\3\4", 4) == 0 ||
+	    memcmp(h, "PK\5\6", 4) == 0))
+		return CI_FORMAT_ZIP;
+	if (len >= 4 && memcmp(h, "PAR1", 4) == 0)
+		return CI_FORMAT_PARQUET;
+	if (len >= 8 && memcmp(h, "\x89HDF\r\n\x1a\n", 8) == 0)
+		return CI_FORMAT_HDF5;
+	if ((len >= 6 && memcmp(h, "ARROW1", 6) == 0) ||
+	    (len >= 4 && memcmp(h, "FEA1", 4) == 0))
+		return CI_FORMAT_ARROW;
+	/* Pickle protocols 2-5 start with PROTO n; torch.save's legacy
+	 * format is a pickle too. */
+	if (len >= 2 && h[0] == 0x80 && h[1] >= 2 && h[1] <= 5)
+		return CI_FORMAT_PICKLE;
 	return CI_FORMAT_CSV;
+}
+
+/* The refusal for a format calib recognises but does not read. */
+static calib_status
+unsupported(ci_format f, const char *shown, calib_error *err)
+{
+	const char *what = "", *how = "";
+
+	switch (f) {
+	case CI_FORMAT_PARQUET:
+		what = "a Parquet file";
+		how = "import numpy as np, pandas as pd; "
+		    "d = pd.read_parquet('in.parquet'); np.savez('eval.npz', "
+		    "probs=d.drop(columns='label').to_numpy(), "
+		    "labels=d['label'].to_numpy())";
+		break;
+	case CI_FORMAT_HDF5:
+		what = "an HDF5 file";
+		how = "import numpy as np, h5py; f = h5py.File('in.h5'); "
+		    "np.savez('eval.npz', logits=f['logits'][:], "
+		    "labels=f['labels'][:])";
+		break;
+	case CI_FORMAT_ARROW:
+		what = "an Arrow/Feather file";
+		how = "import numpy as np, pandas as pd; "
+		    "d = pd.read_feather('in.feather'); np.savez('eval.npz', "
+		    "probs=d.drop(columns='label').to_numpy(), "
+		    "labels=d['label'].to_numpy())";
+		break;
+	default:
+		what = "a Python pickle (or a legacy torch.save() file), which "
+		    "calib never unpickles";
+		how = "import numpy as np, torch; d = torch.load('in.pt'); "
+		    "np.savez('eval.npz', logits=d['logits'].numpy(), "
+		    "labels=d['labels'].numpy())";
+		break;
+	}
+	return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+	    "%s; calib reads CSV, .npy and .npz: convert it in Python "
+	    "with: %s", what, how);
+}
+
+/* Open path and read its first bytes; *fmt says what they are. */
+static calib_status
+open_and_pick(const char *path, const char *shown, ci_input *in, char **head,
+    size_t *head_len, ci_format *fmt, calib_error *err)
+{
+	calib_status st;
+
+	*head = NULL;
+	*head_len = 0;
+	st = input_open(in, path, shown, err);
+	if (st != CALIB_OK)
+		return st;
+	*head = malloc(CI_HEAD);
+	if (*head == NULL) {
+		gzclose(in->gz);
+		in->gz = NULL;
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	}
+	while (*head_len < CI_HEAD && !in->eof) {
+		size_t got;
+		st = ci_input_read(in, *head + *head_len, CI_HEAD - *head_len,
+		    &got, shown, err);
+		if (st != CALIB_OK) {
+			gzclose(in->gz);
+			in->gz = NULL;
+			free(*head);
+			*head = NULL;
+			return st;
+		}
+		*head_len += got;
+	}
+	*fmt = pick_format((const unsigned char *)*head, *head_len);
+	return CALIB_OK;
 }
 
 calib_status
@@ -306,10 +472,12 @@ calib_read(const char *path, const calib_read_options *opt,
 {
 	calib_read_options defaults;
 	ci_input in;
+	ci_blob blob;
 	calib_preds *P = NULL;
 	char *head = NULL;
-	size_t head_len = 0, head_cap = CI_HEAD;
+	size_t head_len = 0;
 	calib_status st;
+	ci_format fmt = CI_FORMAT_CSV;
 	const char *shown;
 
 	if (out != NULL)
@@ -327,36 +495,42 @@ calib_read(const char *path, const calib_read_options *opt,
 			snprintf(err->file, sizeof(err->file), "%s", shown);
 		return st;
 	}
-	st = input_open(&in, path, shown, err);
+	memset(&blob, 0, sizeof(blob));
+	st = open_and_pick(path, shown, &in, &head, &head_len, &fmt, err);
 	if (st != CALIB_OK)
 		return st;
 	P = calloc(1, sizeof(*P));
-	head = malloc(head_cap);
-	if (P == NULL || head == NULL ||
-	    (P->source = ci_strdup(shown)) == NULL) {
+	if (P == NULL || (P->source = ci_strdup(shown)) == NULL) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
 	}
-	while (head_len < CI_HEAD && !in.eof) {
-		size_t got;
-		st = ci_input_read(&in, head + head_len, CI_HEAD - head_len,
-		    &got, shown, err);
-		if (st != CALIB_OK)
-			goto done;
-		head_len += got;
-	}
-	switch (pick_format((const unsigned char *)head, head_len)) {
+	switch (fmt) {
 	case CI_FORMAT_CSV:
-		st = ci_read_csv(&in, shown, opt, head, head_len, head_cap, P,
+		P->format = "csv";
+		st = ci_read_csv(&in, shown, opt, head, head_len, CI_HEAD, P,
 		    err);
 		head = NULL;
+		break;
+	case CI_FORMAT_NPY:
+	case CI_FORMAT_ZIP:
+		st = load_blob(&in, head, head_len, shown, &blob, err);
+		if (st != CALIB_OK)
+			break;
+		if (fmt == CI_FORMAT_NPY)
+			st = ci_read_npy(&blob, shown, opt, P, err);
+		else
+			st = ci_read_npz(&blob, shown, opt, P, err);
+		break;
+	default:
+		st = unsupported(fmt, shown, err);
 		break;
 	}
 
 done:
 	gzclose(in.gz);
 	free(head);
+	ci_blob_free(&blob);
 	if (st != CALIB_OK) {
 		calib_preds_free(P);
 		return st;
@@ -365,29 +539,468 @@ done:
 	return CALIB_OK;
 }
 
-/* ---- from memory -------------------------------------------------- */
+/* ---- labels and weights from another file -------------------------- */
+
+/* One field of a simple delimited line (no quotes in label files). */
+static int
+nth_field(const char *s, const char *e, char delim, int n, const char **fa,
+    const char **fb)
+{
+	int i = 0;
+	const char *a = s;
+
+	for (;;) {
+		const char *d = memchr(a, delim, (size_t)(e - a));
+		const char *b = d ? d : e;
+		if (i == n) {
+			*fa = a;
+			*fb = b;
+			return 0;
+		}
+		if (d == NULL)
+			return -1;
+		a = d + 1;
+		i++;
+	}
+}
 
 /*
- * Rows from memory through the same ci_row_finish() as the file reader.
+ * A text file of labels or weights: one value per line, optionally under a
+ * header line naming the column (label_col / weight_col), or a CSV file
+ * with that column among others.
+ */
+static calib_status
+side_text(ci_blob *b, const char *shown, int weights, const ci_layout *L,
+    const calib_read_options *o, ci_view *v, calib_error *err)
+{
+	const char *s = (const char *)b->data, *e = s + b->len, *p, *nl;
+	const char *col = weights ? o->weight_col : o->label_col;
+	size_t n = 0, cap = 1024, i;
+	unsigned long line = 1;
+	char delim = 0;
+	int field = 0;
+	void *arr;
+
+	if (b->len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	nl = memchr(s, '\n', (size_t)(e - s));
+	{
+		const char *le = nl ? nl : e, *q;
+		for (q = s; q < le; q++)
+			if (*q == ',' || *q == '\t' || *q == ';') {
+				delim = *q;
+				break;
+			}
+		if (delim != 0) {
+			/* A CSV file: find the column in its header. */
+			const char *fa, *fb;
+			if (le > s && le[-1] == '\r')
+				le--;
+			for (field = 0; nth_field(s, le, delim, field, &fa,
+			    &fb) == 0; field++)
+				if ((size_t)(fb - fa) == strlen(col) &&
+				    memcmp(fa, col, (size_t)(fb - fa)) == 0)
+					break;
+			if (nth_field(s, le, delim, field, &fa, &fb) != 0)
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    1, 0, NULL, "no '%s' column in the header "
+				    "(expected the %s there; choose the column "
+				    "with %s)", col, weights ? "weights" :
+				    "labels", weights ? "--weight-col" :
+				    "--label-col");
+			s = nl ? nl + 1 : e;
+			line = 2;
+		} else {
+			size_t hl = (size_t)(le - s);
+			if (hl > 0 && s[hl - 1] == '\r')
+				hl--;
+			if (hl == strlen(col) && memcmp(s, col, hl) == 0) {
+				s = nl ? nl + 1 : e;
+				line = 2;
+			}
+		}
+	}
+	arr = malloc(cap * 8);
+	if (arr == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	for (p = s; p < e; line++) {
+		const char *le, *fa, *fb;
+		char shownf[64];
+		nl = memchr(p, '\n', (size_t)(e - p));
+		le = nl ? nl : e;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (le == p) {
+			/* Only a last, empty line may end the file. */
+			if (nl == NULL || nl + 1 == e)
+				break;
+			free(arr);
+			return ci_error_set(err, CALIB_E_FORMAT, shown, line,
+			    0, NULL, "empty line (expected one %s per line)",
+			    weights ? "weight" : "label");
+		}
+		if (delim != 0) {
+			if (nth_field(p, le, delim, field, &fa, &fb) != 0) {
+				free(arr);
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    line, (unsigned)field + 1, col, "the row "
+				    "has no field %d", field + 1);
+			}
+		} else {
+			fa = p;
+			fb = le;
+		}
+		ci_quote_text(shownf, sizeof(shownf), fa, (size_t)(fb - fa));
+		if (n == cap) {
+			if (ci_grow(&arr, cap * 2, 8) != 0) {
+				free(arr);
+				return ci_error_set(err, CALIB_E_NOMEM, shown,
+				    0, 0, NULL, "out of memory");
+			}
+			cap *= 2;
+		}
+		if (weights) {
+			double w;
+			if (ci_parse_number(fa, (size_t)(fb - fa), &w) !=
+			    CI_NUM_OK) {
+				free(arr);
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    line, delim ? (unsigned)field + 1 : 0,
+				    delim ? col : NULL, "weight '%s' is not a "
+				    "finite number", shownf);
+			}
+			((double *)arr)[n++] = w;
+		} else {
+			int64_t idx;
+			double d;
+			int c = ci_label_lookup(L, fa, (size_t)(fb - fa));
+			if (c >= 0)
+				idx = c;
+			else if (ci_parse_number(fa, (size_t)(fb - fa), &d) ==
+			    CI_NUM_OK && d == floor(d) && fabs(d) < 1e15)
+				/* An integral number: the builder checks the
+				 * range (and --ignore-label). */
+				idx = (int64_t)d;
+			else {
+				free(arr);
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    line, delim ? (unsigned)field + 1 : 0,
+				    delim ? col : NULL, "unknown label '%s' "
+				    "(expected a class index 0..%d or a class "
+				    "name such as '%s'%s)", shownf, L->k - 1,
+				    L->class_names[L->k - 1], o->classes ? "" :
+				    "; name the classes with --classes");
+			}
+			((int64_t *)arr)[n++] = idx;
+		}
+		p = nl ? nl + 1 : e;
+	}
+	ci_blob_free(b);
+	b->data = arr;
+	b->len = n * 8;
+	memset(v, 0, sizeof(*v));
+	v->data = arr;
+	v->type = weights ? CI_F64 : CI_I64;
+	v->ndim = 1;
+	v->n = n;
+	v->k = 1;
+	v->rs = v->cs = 8;
+	(void)i;
+	return CALIB_OK;
+}
+
+calib_status
+ci_side_file(const char *path, int weights, const ci_layout *L,
+    const calib_read_options *o, ci_view *v, ci_blob *owned,
+    calib_error *err)
+{
+	ci_input in;
+	char *head = NULL;
+	size_t head_len;
+	ci_format fmt;
+	calib_status st;
+	const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
+
+	memset(owned, 0, sizeof(*owned));
+	st = open_and_pick(path, shown, &in, &head, &head_len, &fmt, err);
+	if (st != CALIB_OK)
+		return st;
+	if (fmt != CI_FORMAT_NPY && fmt != CI_FORMAT_CSV) {
+		st = fmt == CI_FORMAT_ZIP ? ci_error_set(err, CALIB_E_FORMAT,
+		    shown, 0, 0, NULL, "a zip (.npz) file cannot give %s: "
+		    "use --%s-key with the .npz scores file, or a .npy",
+		    weights ? "weights" : "labels", weights ? "weights" :
+		    "labels") : unsupported(fmt, shown, err);
+		goto done;
+	}
+	st = load_blob(&in, head, head_len, shown, owned, err);
+	if (st != CALIB_OK)
+		goto done;
+	if (fmt == CI_FORMAT_NPY) {
+		st = ci_npy_view(owned->data, owned->len, shown, "", v, err);
+		if (st == CALIB_OK && v->ndim == 2 && v->k != 1)
+			st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0,
+			    NULL, "%s array of shape (%zu, %zu) (expected one "
+			    "value per row: shape (n,))", weights ? "a weights" :
+			    "a labels", v->n, v->k);
+	} else {
+		st = side_text(owned, shown, weights, L, o, v, err);
+	}
+done:
+	gzclose(in.gz);
+	free(head);
+	if (st != CALIB_OK)
+		ci_blob_free(owned);
+	return st;
+}
+
+/* ---- rows from arrays ---------------------------------------------- */
+
+calib_status
+ci_layout_default_names(ci_layout *L, const calib_read_options *o,
+    const char *shown, calib_error *err)
+{
+	int c;
+
+	if (o->classes != NULL && o->nclasses != L->k)
+		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
+		    "%d class names given (--classes) for %d classes", o->nclasses,
+		    L->k);
+	L->class_names = calloc((size_t)L->k, sizeof(char *));
+	if (L->class_names == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	for (c = 0; c < L->k; c++) {
+		char nm[24];
+		snprintf(nm, sizeof(nm), "%d", c);
+		L->class_names[c] = ci_strdup(o->classes ? o->classes[c] : nm);
+		if (L->class_names[c] == NULL)
+			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
+			    NULL, "out of memory");
+	}
+	if (o->classes != NULL)
+		for (c = 0; c < L->k; c++) {
+			int j;
+			for (j = 0; j < c; j++)
+				if (strcmp(L->class_names[j],
+				    L->class_names[c]) == 0)
+					return ci_error_set(err, CALIB_E_ARG,
+					    shown, 0, 0, NULL, "class name "
+					    "'%s' is given twice", o->classes[c]);
+		}
+	if (ci_layout_build_names(L) != 0)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	return CALIB_OK;
+}
+
+/*
+ * The label of row i as a class index, -1 for a dropped row; -2 with err
+ * filled when it is no class.
+ */
+static int
+table_label(const ci_table *t, const ci_layout *L,
+    const calib_read_options *o, size_t i, const char *shown,
+    unsigned long line, calib_error *err)
+{
+	int64_t v;
+
+	if (t->label_idx != NULL)
+		return t->label_idx[i];
+	if (ci_view_int(t->labels, i, &v) != 0) {
+		ci_error_set(err, CALIB_E_FORMAT, shown, line, 0, NULL,
+		    "label %.17g is not a whole number (expected a class "
+		    "index 0..%d)", ci_view_get(t->labels, i, 0), L->k - 1);
+		return -2;
+	}
+	if (o->ignore_label_set && v == o->ignore_label)
+		return -1;
+	if (v < 0 || v >= L->k) {
+		ci_error_set(err, CALIB_E_FORMAT, shown, line, 0, NULL,
+		    "label %lld out of range 0..%d%s", (long long)v, L->k - 1,
+		    v < 0 && !o->ignore_label_set ? " (to drop rows with "
+		    "this label, give --ignore-label)" : "");
+		return -2;
+	}
+	return (int)v;
+}
+
+calib_status
+ci_build(const char *shown, const ci_table *t, ci_layout *L,
+    const calib_read_options *o, calib_preds *P, calib_error *err)
+{
+	const size_t n = t->scores.n;
+	const int k = L->k, nx = L->single_column ? 1 : k;
+	const int logit_kind = t->from_logits || L->kind == CALIB_SCORES_LOGITS;
+	ci_rows all;
+	double *x = NULL, *work = NULL, *probs = NULL;
+	calib_status st = CALIB_OK;
+	size_t i, dropped = 0;
+	int c;
+
+	memset(&all, 0, sizeof(all));
+	if (t->labels != NULL && t->labels->n != n)
+		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
+		    "%zu labels for %zu rows of scores (expected one label per "
+		    "row)", t->labels->n, n);
+	if (t->weights != NULL && t->weights->n != n)
+		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
+		    "%zu weights for %zu rows of scores (expected one weight "
+		    "per row)", t->weights->n, n);
+	if (n == 0)
+		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "no rows");
+	if (o->target >= k)
+		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
+		    "class %d does not exist (the file has %d classes, 0..%d)",
+		    o->target, k, k - 1);
+	if (o->calibrate != NULL &&
+	    (st = ci_model_check_classes(o->calibrate, k, L->class_names,
+	    shown, err)) != CALIB_OK)
+		return st;
+	L->has_weight = t->weights != NULL;
+	x = malloc((size_t)(k + 2) * sizeof(double));
+	work = malloc((size_t)(2 * k + 4) * sizeof(double));
+	probs = malloc((size_t)(k + 2) * sizeof(double));
+	if (x == NULL || work == NULL || probs == NULL) {
+		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+		goto done;
+	}
+	if ((o->keep & CALIB_KEEP_PROBS) == 0 && o->classwise_bins > 0 &&
+	    P->classwise.bins == 0 &&
+	    ci_classwise_alloc(&P->classwise, k, o->classwise_bins) != 0) {
+		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+		goto done;
+	}
+	/* The row count is known: no growth, no slack. */
+	if (ci_rows_reserve(&all, n, k, L->has_weight,
+	    (o->keep & CALIB_KEEP_PROBS) != 0,
+	    (o->keep & CALIB_KEEP_LOGITS) != 0) != 0) {
+		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		const unsigned long line = t->first_line + i + 1;
+		size_t at = all.n;
+		ci_row row;
+		ci_row_problem pb;
+		double w = t->weights ? ci_view_get(t->weights, i, 0) : 1.0;
+		double *pr = all.probs ? all.probs + at * (size_t)k : probs;
+		double *lg = all.logits ? all.logits + at * (size_t)k : NULL;
+		int label, finite = 0;
+
+		label = table_label(t, L, o, i, shown, line, err);
+		if (label == -2) {
+			st = err ? err->status : CALIB_E_FORMAT;
+			goto done;
+		}
+		if (label == -1) {
+			dropped++;
+			continue;
+		}
+		for (c = 0; c < nx; c++) {
+			x[c] = ci_view_get(&t->scores, i, (size_t)c);
+			if (isfinite(x[c])) {
+				finite = 1;
+				continue;
+			}
+			if (x[c] == -INFINITY && logit_kind)
+				continue;
+			st = ci_error_set(err, CALIB_E_FORMAT, shown, line,
+			    (unsigned)c + 1, NULL, "score %s is not allowed "
+			    "(expected a finite number%s)", isnan(x[c]) ?
+			    "NaN" : x[c] > 0 ? "+inf" : "-inf", logit_kind ?
+			    "; -inf masks a class" : "");
+			goto done;
+		}
+		if (!finite && !L->single_column) {
+			st = ci_error_set(err, CALIB_E_FORMAT, shown, line, 0,
+			    NULL, "every class is masked (-inf) (expected at "
+			    "least one finite logit)");
+			goto done;
+		}
+		if (!(w >= 0) || isinf(w)) {
+			st = ci_error_set(err, CALIB_E_FORMAT, shown, line, 0,
+			    NULL, "weight %g is not a finite number >= 0", w);
+			goto done;
+		}
+		if (ci_row_finish(L, o, x, label, w, &row, pr, lg, work,
+		    &pb) != 0) {
+			st = ci_error_set(err, CALIB_E_FORMAT, shown, line,
+			    pb.cls < 0 ? 0 : (unsigned)pb.cls + 1, NULL, "%s",
+			    pb.message);
+			goto done;
+		}
+		all.score[at] = row.score;
+		all.outcome[at] = row.outcome;
+		all.label[at] = row.label;
+		all.pred[at] = row.pred;
+		if (L->has_weight)
+			all.weight[at] = w;
+		all.nll[at] = row.nll;
+		all.brier[at] = row.brier;
+		all.entropy[at] = row.entropy;
+		all.n++;
+		P->tied_rows += (size_t)row.tied;
+		P->renormalized_rows += (size_t)row.renormalized;
+		P->zero_prob_rows += row.zero_prob && w > 0;
+		if (P->classwise.bins > 0)
+			ci_classwise_add(&P->classwise, k, pr, label, w);
+	}
+	P->dropped_rows = dropped;
+	if (all.n == 0) {
+		st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "no rows left after dropping %zu with label %ld", dropped,
+		    o->ignore_label);
+		goto done;
+	}
+	st = ci_preds_finish(L, o, shown, &all, P, err);
+done:
+	ci_rows_free(&all);
+	free(x);
+	free(work);
+	free(probs);
+	return st;
+}
+
+static void
+view_of(ci_view *v, const void *data, ci_dtype type, size_t n, size_t k)
+{
+	size_t isz = type == CI_F64 || type == CI_I64 ? 8 : 4;
+
+	memset(v, 0, sizeof(*v));
+	v->data = data;
+	v->type = type;
+	v->ndim = k > 1 ? 2 : 1;
+	v->n = n;
+	v->k = k;
+	v->cs = isz;
+	v->rs = isz * k;
+}
+
+/*
+ * Rows from memory through the same ci_build() as the NumPy readers.
  * names (NULL: "0".."k-1") are the classes the rows came with; with
  * from_logits the scores are logits that may hold -inf (ln 0 of a
  * probability file), as calib_preds_recalibrate() passes them.
  */
 static calib_status
-preds_build(const char *source, size_t n, int k, const double *scores,
-    const int32_t *labels, const double *weights, char *const *names,
-    int from_logits, const calib_read_options *opt, calib_preds **out,
-    calib_error *err)
+preds_build(const char *source, size_t n, int k, const void *scores,
+    ci_dtype stype, const void *labels, ci_dtype ltype,
+    const double *weights, char *const *names, int from_logits,
+    const calib_read_options *opt, calib_preds **out, calib_error *err)
 {
-	calib_read_options defaults;
+	calib_read_options defaults, ro;
 	calib_preds *P = NULL;
 	ci_layout L;
-	ci_rows all;
-	double *x = NULL, *work = NULL, *probs = NULL;
-	calib_status st = CALIB_OK;
+	ci_table t;
+	ci_view lv, wv;
+	calib_status st;
 	const char *shown = source ? source : "<memory>";
-	size_t i;
-	int c;
 
 	if (out != NULL)
 		*out = NULL;
@@ -403,113 +1016,40 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 		    "no rows");
 	if ((st = check_options(opt, err)) != CALIB_OK)
 		return st;
-	if (opt->target >= k)
-		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
-		    "class %d does not exist (%d classes)", opt->target, k);
+	ro = *opt;
+	if (names != NULL) {
+		ro.classes = (const char *const *)names;
+		ro.nclasses = k;
+	}
 	memset(&L, 0, sizeof(L));
-	memset(&all, 0, sizeof(all));
-	if (opt->calibrate != NULL &&
-	    (st = ci_model_check_classes(opt->calibrate, k, names, shown,
-	    err)) != CALIB_OK)
-		return st;
+	memset(&t, 0, sizeof(t));
 	L.k = k;
 	L.kind = from_logits || opt->kind == CALIB_SCORES_LOGITS ?
 	    CALIB_SCORES_LOGITS : CALIB_SCORES_PROBS;
-	L.has_weight = weights != NULL;
-	L.integer_labels = 1;
 	P = calloc(1, sizeof(*P));
-	x = malloc((size_t)k * sizeof(double));
-	work = malloc((size_t)(2 * k + 4) * sizeof(double));
-	probs = malloc((size_t)k * sizeof(double));
-	L.class_names = calloc((size_t)k, sizeof(char *));
-	if (P == NULL || x == NULL || work == NULL || probs == NULL ||
-	    L.class_names == NULL || (P->source = ci_strdup(shown)) == NULL) {
+	if (P == NULL || (P->source = ci_strdup(shown)) == NULL) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
 	}
-	for (c = 0; c < k; c++) {
-		char nm[24];
-		snprintf(nm, sizeof(nm), "%d", c);
-		if ((L.class_names[c] = ci_strdup(names ? names[c] : nm)) ==
-		    NULL) {
-			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
-			    NULL, "out of memory");
-			goto done;
-		}
-	}
-	if ((opt->keep & CALIB_KEEP_PROBS) == 0 && opt->classwise_bins > 0 &&
-	    ci_classwise_alloc(&P->classwise, k, opt->classwise_bins) != 0) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
+	P->format = "memory";
+	st = ci_layout_default_names(&L, &ro, shown, err);
+	if (st != CALIB_OK)
 		goto done;
+	/* Indices only: names that look like numbers must not turn label 1
+	 * into the class named "1". */
+	L.integer_labels = 1;
+	view_of(&t.scores, scores, stype, n, (size_t)k);
+	view_of(&lv, labels, ltype, n, 1);
+	t.labels = &lv;
+	if (weights != NULL) {
+		view_of(&wv, weights, CI_F64, n, 1);
+		t.weights = &wv;
 	}
-	if (ci_rows_reserve(&all, n, k, L.has_weight,
-	    (opt->keep & CALIB_KEEP_PROBS) != 0,
-	    (opt->keep & CALIB_KEEP_LOGITS) != 0) != 0) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		ci_row row;
-		ci_row_problem pb;
-		double w = weights ? weights[i] : 1.0;
-		double *pr = all.probs ? all.probs + i * (size_t)k : probs;
-		double *lg = all.logits ? all.logits + i * (size_t)k : NULL;
-
-		for (c = 0; c < k; c++) {
-			x[c] = scores[i * (size_t)k + (size_t)c];
-			if (!isfinite(x[c]) &&
-			    !(from_logits && x[c] == -INFINITY)) {
-				st = ci_error_set(err, CALIB_E_FORMAT, shown,
-				    i + 1, (unsigned)c + 1, NULL,
-				    "score is not a finite number");
-				goto done;
-			}
-		}
-		if (labels[i] < 0 || labels[i] >= k) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, i + 1, 0,
-			    NULL, "label %d out of range 0..%d",
-			    (int)labels[i], k - 1);
-			goto done;
-		}
-		if (!(w >= 0) || isinf(w)) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, i + 1, 0,
-			    NULL, "weight %g is not a finite number >= 0", w);
-			goto done;
-		}
-		if (ci_row_finish(&L, opt, x, labels[i], w, &row, pr, lg, work,
-		    &pb) != 0) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, i + 1,
-			    pb.cls < 0 ? 0 : (unsigned)pb.cls + 1, NULL, "%s",
-			    pb.message);
-			goto done;
-		}
-		all.score[i] = row.score;
-		all.outcome[i] = row.outcome;
-		all.label[i] = row.label;
-		all.pred[i] = row.pred;
-		if (L.has_weight)
-			all.weight[i] = w;
-		all.nll[i] = row.nll;
-		all.brier[i] = row.brier;
-		all.entropy[i] = row.entropy;
-		P->tied_rows += (size_t)row.tied;
-		P->renormalized_rows += (size_t)row.renormalized;
-		P->zero_prob_rows += row.zero_prob && w > 0;
-		if (P->classwise.bins > 0)
-			ci_classwise_add(&P->classwise, k, pr, labels[i], w);
-	}
-	all.n = n;
-	st = ci_preds_finish(&L, opt, shown, &all, P, err);
-
+	t.from_logits = from_logits;
+	st = ci_build(shown, &t, &L, &ro, P, err);
 done:
 	ci_layout_release(&L);
-	ci_rows_free(&all);
-	free(x);
-	free(work);
-	free(probs);
 	if (st != CALIB_OK) {
 		calib_preds_free(P);
 		return st;
@@ -523,8 +1063,36 @@ calib_preds_from_arrays(const char *source, size_t n, int k,
     const double *scores, const int32_t *labels, const double *weights,
     const calib_read_options *opt, calib_preds **out, calib_error *err)
 {
-	return preds_build(source, n, k, scores, labels, weights, NULL, 0, opt,
-	    out, err);
+	return preds_build(source, n, k, scores, CI_F64, labels, CI_I32,
+	    weights, NULL, 0, opt, out, err);
+}
+
+calib_status
+calib_preds_from_arrays2(const char *source, size_t n, int k,
+    const void *scores, calib_dtype score_type, const void *labels,
+    calib_dtype label_type, const double *weights,
+    const calib_read_options *opt, calib_preds **out, calib_error *err)
+{
+	ci_dtype st, lt;
+
+	if (out != NULL)
+		*out = NULL;
+	if (score_type == CALIB_FLOAT64)
+		st = CI_F64;
+	else if (score_type == CALIB_FLOAT32)
+		st = CI_F32;
+	else
+		return ci_error_set(err, CALIB_E_ARG, source, 0, 0, NULL,
+		    "scores must be CALIB_FLOAT64 or CALIB_FLOAT32");
+	if (label_type == CALIB_INT32)
+		lt = CI_I32;
+	else if (label_type == CALIB_INT64)
+		lt = CI_I64;
+	else
+		return ci_error_set(err, CALIB_E_ARG, source, 0, 0, NULL,
+		    "labels must be CALIB_INT32 or CALIB_INT64");
+	return preds_build(source, n, k, scores, st, labels, lt, weights,
+	    NULL, 0, opt, out, err);
 }
 
 calib_status
@@ -552,12 +1120,14 @@ calib_preds_recalibrate(const calib_preds *p, const calib_model *m,
 		    "a temperature and a calibration model cannot be combined "
 		    "(the model replaces the temperature)");
 	ro.calibrate = m;
-	st = preds_build(p->source, p->n, p->k, p->logits, p->label, p->weight,
-	    p->class_names, 1, &ro, out, err);
+	st = preds_build(p->source, p->n, p->k, p->logits, CI_F64, p->label,
+	    CI_I32, p->weight, p->class_names, 1, &ro, out, err);
 	if (st != CALIB_OK)
 		return st;
 	(*out)->kind = p->kind;
 	(*out)->single_column = p->single_column;
 	(*out)->renormalized_rows = p->renormalized_rows;
+	(*out)->dropped_rows = p->dropped_rows;
+	(*out)->format = p->format;
 	return CALIB_OK;
 }
