@@ -252,6 +252,8 @@ typedef struct calib_preds {
 	/* added in 0.2 */
 	size_t dropped_rows;      /* rows dropped by ignore_label */
 	const char *format;       /* "csv", "npy" or "npz" (static) */
+	int index_column;         /* 1: the CSV's first column, unnamed, was
+	                           * taken as the row id (pandas' index) */
 } calib_preds;
 
 /*

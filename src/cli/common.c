@@ -556,6 +556,10 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    " did" : "s did", ro.sum_tol, p->renormalized_rows == 1 ?
 		    "was" : "were", p->renormalized_rows == 1 ? "its" :
 		    "their");
+	if (p->index_column)
+		fprintf(stderr, "%s: note: %s: the unnamed first column (pandas' "
+		    "index) is taken as the row id\n", cli_progname,
+		    p->source);
 	if (p->dropped_rows > 0)
 		cli_warn("%s: %zu row%s label %ld dropped (--ignore-label)",
 		    p->source, p->dropped_rows, p->dropped_rows == 1 ?

@@ -52,7 +52,8 @@ int ci_parse_index(const char *s, size_t len, long *v);
 /* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */
 
 /* Column roles of a prediction file. */
-enum { CI_COL_LABEL = -1, CI_COL_WEIGHT = -2 };
+enum { CI_COL_LABEL = -1, CI_COL_WEIGHT = -2,
+	CI_COL_SKIP = -3 /* a row id or an ignored column */ };
 
 /* What every row needs to know, fixed once the header is read. */
 typedef struct ci_layout {
@@ -82,6 +83,7 @@ typedef struct ci_row {
  * or -1 for the row as a whole) and why. */
 typedef struct ci_row_problem {
 	int cls;
+	double sum;     /* the row's sum when it failed the sum check, else NaN */
 	char message[256];
 } ci_row_problem;
 

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -826,28 +828,199 @@ table_label(const ci_table *t, const ci_layout *L,
 	return (int)v;
 }
 
+/*
+ * Arrays are finished in chunks of CI_CHUNK rows, several at a time on the
+ * worker threads.  Each chunk starts its sums from zero and the chunks are
+ * merged in order, so the result is the same for every thread count.
+ */
+#define CI_CHUNK 65536
+
+typedef struct build_chunk {
+	size_t start, end;       /* rows [start, end) */
+	size_t kept, dropped, tied, renorm, zero;
+	calib_classwise_acc cw;
+	calib_status st;
+	calib_error err;
+} build_chunk;
+
+typedef struct build_job {
+	const ci_table *t;
+	const ci_layout *L;
+	const calib_read_options *o;
+	const char *shown;
+	ci_rows *all;
+	int cw_bins;
+	build_chunk *chunk;
+	int nchunks;
+	atomic_int next;
+} build_job;
+
+/* Rows of one chunk, written compactly from all->[c->start]. */
+static void
+build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
+    double *probs)
+{
+	const ci_table *t = J->t;
+	const ci_layout *L = J->L;
+	const calib_read_options *o = J->o;
+	const int k = L->k, nx = L->single_column ? 1 : k;
+	const int logit_kind = t->from_logits || L->kind == CALIB_SCORES_LOGITS;
+	ci_rows *all = J->all;
+	calib_error *err = &c->err;
+	size_t i;
+	int j;
+
+	c->kept = c->dropped = c->tied = c->renorm = c->zero = 0;
+	c->st = CALIB_OK;
+	if (c->cw.bins > 0) {
+		size_t cells = (size_t)k * (size_t)c->cw.bins;
+		memset(c->cw.weight, 0, cells * sizeof(double));
+		memset(c->cw.sum_score, 0, cells * sizeof(double));
+		memset(c->cw.sum_outcome, 0, cells * sizeof(double));
+	}
+	for (i = c->start; i < c->end; i++) {
+		const unsigned long line = t->first_line + i + 1;
+		const size_t at = c->start + c->kept;
+		ci_row row;
+		ci_row_problem pb;
+		double w = t->weights ? ci_view_get(t->weights, i, 0) : 1.0;
+		double *pr = all->probs ? all->probs + at * (size_t)k : probs;
+		double *lg = all->logits ? all->logits + at * (size_t)k : NULL;
+		int label, finite = 0;
+
+		label = table_label(t, L, o, i, J->shown, line, err);
+		if (label == -2) {
+			c->st = err->status;
+			return;
+		}
+		if (label == -1) {
+			c->dropped++;
+			continue;
+		}
+		for (j = 0; j < nx; j++) {
+			x[j] = ci_view_get(&t->scores, i, (size_t)j);
+			if (isfinite(x[j])) {
+				finite = 1;
+				continue;
+			}
+			if (x[j] == -INFINITY && logit_kind)
+				continue;
+			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
+			    (unsigned)j + 1, NULL, "score %s is not allowed "
+			    "(expected a finite number%s)", isnan(x[j]) ?
+			    "NaN" : x[j] > 0 ? "+inf" : "-inf", logit_kind ?
+			    "; -inf masks a class" : "");
+			return;
+		}
+		if (!finite && !L->single_column) {
+			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
+			    0, NULL, "every class is masked (-inf) (expected "
+			    "at least one finite logit)");
+			return;
+		}
+		if (!(w >= 0) || isinf(w)) {
+			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
+			    0, NULL, "weight %g is not a finite number >= 0", w);
+			return;
+		}
+		if (ci_row_finish(L, o, x, label, w, &row, pr, lg, work,
+		    &pb) != 0) {
+			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
+			    pb.cls < 0 ? 0 : (unsigned)pb.cls + 1, NULL, "%s",
+			    pb.message);
+			return;
+		}
+		all->score[at] = row.score;
+		all->outcome[at] = row.outcome;
+		all->label[at] = row.label;
+		all->pred[at] = row.pred;
+		if (L->has_weight)
+			all->weight[at] = w;
+		all->nll[at] = row.nll;
+		all->brier[at] = row.brier;
+		all->entropy[at] = row.entropy;
+		c->kept++;
+		c->tied += (size_t)row.tied;
+		c->renorm += (size_t)row.renormalized;
+		c->zero += row.zero_prob && w > 0;
+		if (c->cw.bins > 0)
+			ci_classwise_add(&c->cw, k, pr, label, w);
+	}
+}
+
+static void *
+build_worker(void *arg)
+{
+	build_job *J = arg;
+	const int k = J->L->k;
+	double *x = malloc((size_t)(k + 2) * sizeof(double));
+	double *work = malloc((size_t)(2 * k + 4) * sizeof(double));
+	double *probs = malloc((size_t)(k + 2) * sizeof(double));
+	int i;
+
+	while ((i = atomic_fetch_add(&J->next, 1)) < J->nchunks) {
+		build_chunk *c = &J->chunk[i];
+		if (x == NULL || work == NULL || probs == NULL)
+			c->st = ci_error_set(&c->err, CALIB_E_NOMEM, J->shown, 0,
+			    0, NULL, "out of memory");
+		else
+			build_chunk_rows(J, c, x, work, probs);
+	}
+	free(x);
+	free(work);
+	free(probs);
+	return NULL;
+}
+
+/* Move a chunk's kept rows down to row `to` (dropped rows leave gaps). */
+static void
+compact_rows(ci_rows *a, size_t to, size_t from, size_t n, int k)
+{
+	if (to == from || n == 0)
+		return;
+	memmove(a->score + to, a->score + from, n * sizeof(double));
+	memmove(a->outcome + to, a->outcome + from, n);
+	memmove(a->label + to, a->label + from, n * sizeof(int32_t));
+	memmove(a->pred + to, a->pred + from, n * sizeof(int32_t));
+	if (a->weight != NULL)
+		memmove(a->weight + to, a->weight + from, n * sizeof(double));
+	memmove(a->nll + to, a->nll + from, n * sizeof(double));
+	memmove(a->brier + to, a->brier + from, n * sizeof(double));
+	memmove(a->entropy + to, a->entropy + from, n * sizeof(double));
+	if (a->probs != NULL)
+		memmove(a->probs + to * (size_t)k, a->probs + from * (size_t)k,
+		    n * (size_t)k * sizeof(double));
+	if (a->logits != NULL)
+		memmove(a->logits + to * (size_t)k,
+		    a->logits + from * (size_t)k,
+		    n * (size_t)k * sizeof(double));
+}
+
 calib_status
 ci_build(const char *shown, const ci_table *t, ci_layout *L,
     const calib_read_options *o, calib_preds *P, calib_error *err)
 {
 	const size_t n = t->scores.n;
-	const int k = L->k, nx = L->single_column ? 1 : k;
-	const int logit_kind = t->from_logits || L->kind == CALIB_SCORES_LOGITS;
+	const int k = L->k;
 	ci_rows all;
-	double *x = NULL, *work = NULL, *probs = NULL;
+	build_job J;
+	pthread_t tids[CI_MAX_THREADS];
 	calib_status st = CALIB_OK;
-	size_t i, dropped = 0;
-	int c;
+	size_t next_row = 0, kept = 0, dropped = 0;
+	int T, slots, i;
 
 	memset(&all, 0, sizeof(all));
+	memset(&J, 0, sizeof(J));
 	if (t->labels != NULL && t->labels->n != n)
 		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
-		    "%zu labels for %zu rows of scores (expected one label per "
-		    "row)", t->labels->n, n);
+		    "%zu labels (%s) for %zu rows of scores (expected one "
+		    "label per row)", t->labels->n, o->labels_path ?
+		    o->labels_path : "labels", n);
 	if (t->weights != NULL && t->weights->n != n)
 		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
-		    "%zu weights for %zu rows of scores (expected one weight "
-		    "per row)", t->weights->n, n);
+		    "%zu weights (%s) for %zu rows of scores (expected one "
+		    "weight per row)", t->weights->n, o->weights_path ?
+		    o->weights_path : "weights", n);
 	if (n == 0)
 		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
 		    "no rows");
@@ -860,20 +1033,33 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 	    shown, err)) != CALIB_OK)
 		return st;
 	L->has_weight = t->weights != NULL;
-	x = malloc((size_t)(k + 2) * sizeof(double));
-	work = malloc((size_t)(2 * k + 4) * sizeof(double));
-	probs = malloc((size_t)(k + 2) * sizeof(double));
-	if (x == NULL || work == NULL || probs == NULL) {
+	J.t = t;
+	J.L = L;
+	J.o = o;
+	J.shown = shown;
+	J.all = &all;
+	J.cw_bins = (o->keep & CALIB_KEEP_PROBS) == 0 ? o->classwise_bins : 0;
+	T = ci_thread_count(o);
+	slots = T * 2;
+	J.chunk = calloc((size_t)slots, sizeof(*J.chunk));
+	if (J.chunk == NULL) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
 	}
-	if ((o->keep & CALIB_KEEP_PROBS) == 0 && o->classwise_bins > 0 &&
-	    P->classwise.bins == 0 &&
-	    ci_classwise_alloc(&P->classwise, k, o->classwise_bins) != 0) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
-		goto done;
+	if (J.cw_bins > 0) {
+		if (ci_classwise_alloc(&P->classwise, k, J.cw_bins) != 0) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		for (i = 0; i < slots; i++)
+			if (ci_classwise_alloc(&J.chunk[i].cw, k,
+			    J.cw_bins) != 0) {
+				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
+				    0, NULL, "out of memory");
+				goto done;
+			}
 	}
 	/* The row count is known: no growth, no slack. */
 	if (ci_rows_reserve(&all, n, k, L->has_weight,
@@ -883,74 +1069,44 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 		    "out of memory");
 		goto done;
 	}
-	for (i = 0; i < n; i++) {
-		const unsigned long line = t->first_line + i + 1;
-		size_t at = all.n;
-		ci_row row;
-		ci_row_problem pb;
-		double w = t->weights ? ci_view_get(t->weights, i, 0) : 1.0;
-		double *pr = all.probs ? all.probs + at * (size_t)k : probs;
-		double *lg = all.logits ? all.logits + at * (size_t)k : NULL;
-		int label, finite = 0;
-
-		label = table_label(t, L, o, i, shown, line, err);
-		if (label == -2) {
-			st = err ? err->status : CALIB_E_FORMAT;
-			goto done;
+	while (next_row < n) {
+		int nb, started = 0;
+		for (nb = 0; nb < slots && next_row < n; nb++) {
+			J.chunk[nb].start = next_row;
+			J.chunk[nb].end = n - next_row > CI_CHUNK ?
+			    next_row + CI_CHUNK : n;
+			next_row = J.chunk[nb].end;
 		}
-		if (label == -1) {
-			dropped++;
-			continue;
+		J.nchunks = nb;
+		atomic_init(&J.next, 0);
+		for (i = 1; i < T && i < nb; i++) {
+			if (pthread_create(&tids[i], NULL, build_worker,
+			    &J) != 0)
+				break;
+			started = i;
 		}
-		for (c = 0; c < nx; c++) {
-			x[c] = ci_view_get(&t->scores, i, (size_t)c);
-			if (isfinite(x[c])) {
-				finite = 1;
-				continue;
+		build_worker(&J);
+		for (i = 1; i <= started; i++)
+			pthread_join(tids[i], NULL);
+		for (i = 0; i < nb; i++) {
+			build_chunk *c = &J.chunk[i];
+			if (c->st != CALIB_OK) {
+				if (err != NULL)
+					*err = c->err;
+				st = c->st;
+				goto done;
 			}
-			if (x[c] == -INFINITY && logit_kind)
-				continue;
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, line,
-			    (unsigned)c + 1, NULL, "score %s is not allowed "
-			    "(expected a finite number%s)", isnan(x[c]) ?
-			    "NaN" : x[c] > 0 ? "+inf" : "-inf", logit_kind ?
-			    "; -inf masks a class" : "");
-			goto done;
+			compact_rows(&all, kept, c->start, c->kept, k);
+			kept += c->kept;
+			dropped += c->dropped;
+			P->tied_rows += c->tied;
+			P->renormalized_rows += c->renorm;
+			P->zero_prob_rows += c->zero;
+			if (J.cw_bins > 0)
+				ci_classwise_merge(&P->classwise, &c->cw, k);
 		}
-		if (!finite && !L->single_column) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, line, 0,
-			    NULL, "every class is masked (-inf) (expected at "
-			    "least one finite logit)");
-			goto done;
-		}
-		if (!(w >= 0) || isinf(w)) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, line, 0,
-			    NULL, "weight %g is not a finite number >= 0", w);
-			goto done;
-		}
-		if (ci_row_finish(L, o, x, label, w, &row, pr, lg, work,
-		    &pb) != 0) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, line,
-			    pb.cls < 0 ? 0 : (unsigned)pb.cls + 1, NULL, "%s",
-			    pb.message);
-			goto done;
-		}
-		all.score[at] = row.score;
-		all.outcome[at] = row.outcome;
-		all.label[at] = row.label;
-		all.pred[at] = row.pred;
-		if (L->has_weight)
-			all.weight[at] = w;
-		all.nll[at] = row.nll;
-		all.brier[at] = row.brier;
-		all.entropy[at] = row.entropy;
-		all.n++;
-		P->tied_rows += (size_t)row.tied;
-		P->renormalized_rows += (size_t)row.renormalized;
-		P->zero_prob_rows += row.zero_prob && w > 0;
-		if (P->classwise.bins > 0)
-			ci_classwise_add(&P->classwise, k, pr, label, w);
 	}
+	all.n = kept;
 	P->dropped_rows = dropped;
 	if (all.n == 0) {
 		st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
@@ -960,10 +1116,11 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 	}
 	st = ci_preds_finish(L, o, shown, &all, P, err);
 done:
+	if (J.chunk != NULL)
+		for (i = 0; i < slots; i++)
+			ci_classwise_free(&J.chunk[i].cw);
+	free(J.chunk);
 	ci_rows_free(&all);
-	free(x);
-	free(work);
-	free(probs);
 	return st;
 }
 

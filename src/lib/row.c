@@ -158,6 +158,7 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	int i, pred, tied, from_probs;
 
 	memset(r, 0, sizeof(*r));
+	pb->sum = NAN;
 	if (L->single_column) {
 		double v = x[0];
 		if (L->kind == CALIB_SCORES_PROBS) {
@@ -193,7 +194,10 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 				    "probabilities sum to %.17g, expected 1 "
 				    "within %g%s", sum, o->sum_tol,
 				    o->renormalize ? " (a zero row cannot be "
-				    "renormalized)" : " (renormalize to rescale)");
+				    "renormalized)" : " (give --renormalize to "
+				    "rescale, or --sum-tol X)");
+				if (!o->renormalize)
+					pb->sum = sum;
 				return -1;
 			}
 			for (i = 0; i < k; i++)
@@ -203,6 +207,18 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 			memcpy(p, x, (size_t)k * sizeof(*p));
 		}
 	} else {
+		int any = 0;
+		for (i = 0; i < k; i++)
+			any |= x[i] > -INFINITY;
+		if (!any) {
+			/* -inf masks a class; with every class masked the
+			 * softmax has no answer. */
+			pb->cls = -1;
+			snprintf(pb->message, sizeof(pb->message), "every "
+			    "logit is -inf (expected at least one finite "
+			    "logit; -inf masks a class)");
+			return -1;
+		}
 		memcpy(z, x, (size_t)k * sizeof(*z));
 	}
 
