@@ -252,6 +252,7 @@ typedef struct calib_preds {
 	/* added in 0.2 */
 	size_t dropped_rows;      /* rows dropped by ignore_label */
 	const char *format;       /* "csv", "npy" or "npz" (static) */
+	double sum_tol;           /* the sum tolerance rows were checked with */
 	int index_column;         /* 1: the CSV's first column, unnamed, was
 	                           * taken as the row id (pandas' index) */
 } calib_preds;

@@ -50,8 +50,8 @@ ok $? "gnuplot's arguments: -d vars.gp /.../plots/reliability.gp"
 case $(cat "$T/log/cwd") in "$T/tmp/calib-plot-"*) true ;; *) false ;; esac
 ok $? "gnuplot runs in a private directory under \$TMPDIR"
 run bins --bins 5 -f csv "$MC"
-cmp -s "$T/out" "$T/log/data.csv"
-ok $? "its data file is the table of calib bins -f csv"
+cut -d, -f1-12 "$T/out" | cmp -s - "$T/log/data.csv"
+ok $? "its data file is the table of calib bins -f csv (without the settings)"
 grep -qx "title = 'a b''c\";d \$(touch pwned) \`touch pwned2\` @x'" "$T/log/vars.gp"
 ok $? "the title is one single-quoted gnuplot literal, quote doubled"
 grep -qx "datafile = 'datafile.csv'" "$T/log/vars.gp" &&
@@ -95,7 +95,7 @@ check_contains "$T/err" "kept '$T/keep-bins.csv' and '$T/keep.gp'; to draw the f
 [ "$(cat "$T/keep.png")" = old ]
 ok $? "no gnuplot: an existing figure is left alone"
 run bins --bins 5 -f csv "$MC"
-cmp -s "$T/out" "$T/keep-bins.csv"
+cut -d, -f1-12 "$T/out" | cmp -s - "$T/keep-bins.csv"
 ok $? "no gnuplot: the kept data is the bin table"
 grep -qx "datafile = 'keep-bins.csv'" "$T/keep.gp" && grep -qx "outfile = 'keep.png'" "$T/keep.gp" &&
 grep -q '^# reliability.gp - a reliability diagram' "$T/keep.gp"

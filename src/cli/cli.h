@@ -166,13 +166,33 @@ calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
 
 /*
- * The reading settings behind p's numbers, as JSON members (without
- * braces, each preceded by a comma) or as CSV name/value pairs: target,
- * binary meaning, temperature, nll_clip, sum_tol, renormalized_rows,
- * dropped_rows and the input format.
+ * The settings behind a file's numbers, kept after the predictions are
+ * freed, for every machine-readable output: target, binary meaning,
+ * temperature, calibrated, nll_clip, sum_tol, renormalized_rows,
+ * dropped_rows, scores (logits or probs) and the input format.
  */
-void cli_settings_json(FILE *fp, const calib_preds *p,
-    const struct cli_read *r);
+struct cli_settings {
+	char target[32];          /* top-label, positive, class K */
+	const char *binary;       /* top-label, positive, or NULL (K > 2) */
+	double temperature;
+	int calibrated;
+	double nll_clip, sum_tol;
+	size_t renormalized_rows, dropped_rows;
+	const char *scores;       /* logits or probs */
+	const char *format;       /* csv, npy, npz */
+};
+
+/* nll_clip: NaN where no NLL is reported (bin tables). */
+void cli_settings_get(struct cli_settings *s, const calib_preds *p,
+    double nll_clip);
+/* As JSON members, each preceded by a comma; omit is a mask of
+ * CLI_SET_* keys the output already has. */
+enum { CLI_SET_TARGET = 1, CLI_SET_TEMPERATURE = 2 };
+void cli_settings_json(FILE *fp, const struct cli_settings *s,
+    unsigned omit);
+/* CSV/TSV header names and values, each preceded by delim. */
+void cli_settings_header(FILE *fp, char delim);
+void cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);

@@ -19,6 +19,7 @@ struct result {
 	const char *target;
 	calib_metrics m;
 	size_t zero_prob_rows;
+	struct cli_settings set;
 };
 
 static void
@@ -197,7 +198,9 @@ write_json(FILE *fp, const struct result *res, int nres)
 			cli_fmt_number(buf, sizeof(buf), v);
 			fprintf(fp, ",\"%s\":%s", calib_metric_names[j], buf);
 		}
-		fprintf(fp, ",\"version\":\"%s\"}\n", PACKAGE_VERSION);
+		fprintf(fp, ",\"version\":\"%s\"", PACKAGE_VERSION);
+		cli_settings_json(fp, &res[i].set, 0);
+		fputs("}\n", fp);
 	}
 }
 
@@ -229,7 +232,9 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 	    delim);
 	for (j = 0; calib_metric_names[j] != NULL; j++)
 		fprintf(fp, "%c%s", delim, calib_metric_names[j]);
-	fprintf(fp, "%cversion\n", delim);
+	fprintf(fp, "%cversion", delim);
+	cli_settings_header(fp, delim);
+	fputc('\n', fp);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
 		write_field(fp, res[i].file, delim);
@@ -247,7 +252,9 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 				cli_fmt_number(buf, sizeof(buf), v);
 			fprintf(fp, "%c%s", delim, buf);
 		}
-		fprintf(fp, "%c%s\n", delim, PACKAGE_VERSION);
+		fprintf(fp, "%c%s", delim, PACKAGE_VERSION);
+		cli_settings_fields(fp, &res[i].set, delim);
+		fputc('\n', fp);
 	}
 }
 
@@ -335,6 +342,7 @@ run(int argc, char **argv)
 		res[i].file = argv[optind + i];
 		res[i].target = short_target(p);
 		res[i].zero_prob_rows = p->zero_prob_rows;
+		cli_settings_get(&res[i].set, p, r.mo.nll_clip);
 		if (calib_metrics_compute(p, &r.mo, NULL, &res[i].m) !=
 		    CALIB_OK) {
 			cli_error("%s: out of memory", p->source);

@@ -568,39 +568,84 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 }
 
 void
-cli_settings_json(FILE *fp, const calib_preds *p, const struct cli_read *r)
+cli_settings_get(struct cli_settings *s, const calib_preds *p,
+    double nll_clip)
 {
-	char tgt[64];
-
+	memset(s, 0, sizeof(*s));
 	if (p->target == CALIB_TARGET_TOP)
-		snprintf(tgt, sizeof(tgt), "top-label");
+		snprintf(s->target, sizeof(s->target), "top-label");
 	else if (p->k == 2 && p->target == 1)
-		snprintf(tgt, sizeof(tgt), "positive");
+		snprintf(s->target, sizeof(s->target), "positive");
 	else
-		snprintf(tgt, sizeof(tgt), "class %d", p->target);
-	fputs(",\"target\":", fp);
-	cli_json_string(fp, tgt);
+		snprintf(s->target, sizeof(s->target), "class %d", p->target);
+	s->binary = p->k != 2 ? NULL : p->target == CALIB_TARGET_TOP ?
+	    "top-label" : "positive";
+	s->temperature = p->temperature;
+	s->calibrated = p->calibrated;
+	s->nll_clip = nll_clip;
+	s->sum_tol = p->sum_tol;
+	s->renormalized_rows = p->renormalized_rows;
+	s->dropped_rows = p->dropped_rows;
+	s->scores = p->kind == CALIB_SCORES_LOGITS ? "logits" : "probs";
+	s->format = p->format != NULL ? p->format : "csv";
+}
+
+void
+cli_settings_json(FILE *fp, const struct cli_settings *s, unsigned omit)
+{
+	if (!(omit & CLI_SET_TARGET)) {
+		fputs(",\"target\":", fp);
+		cli_json_string(fp, s->target);
+	}
 	fputs(",\"binary\":", fp);
-	if (p->k == 2)
-		cli_json_string(fp, p->target == CALIB_TARGET_TOP ?
-		    "top-label" : "positive");
+	if (s->binary != NULL)
+		cli_json_string(fp, s->binary);
 	else
 		fputs("null", fp);
-	fputs(",\"temperature\":", fp);
-	cli_json_number(fp, p->temperature);
-	fputs(",\"calibrated\":", fp);
-	fputs(p->calibrated ? "true" : "false", fp);
+	if (!(omit & CLI_SET_TEMPERATURE)) {
+		fputs(",\"temperature\":", fp);
+		cli_json_number(fp, s->temperature);
+	}
+	fprintf(fp, ",\"calibrated\":%s", s->calibrated ? "true" : "false");
 	fputs(",\"nll_clip\":", fp);
-	cli_json_number(fp, r->mo.nll_clip);
+	cli_json_number(fp, s->nll_clip);
 	fputs(",\"sum_tol\":", fp);
-	cli_json_number(fp, r->ro.sum_tol);
+	cli_json_number(fp, s->sum_tol);
 	fprintf(fp, ",\"renormalized_rows\":%zu,\"dropped_rows\":%zu",
-	    p->renormalized_rows, p->dropped_rows);
+	    s->renormalized_rows, s->dropped_rows);
 	fputs(",\"scores\":", fp);
-	cli_json_string(fp, p->kind == CALIB_SCORES_LOGITS ? "logits" :
-	    "probs");
+	cli_json_string(fp, s->scores);
 	fputs(",\"format\":", fp);
-	cli_json_string(fp, p->format ? p->format : "csv");
+	cli_json_string(fp, s->format);
+}
+
+void
+cli_settings_header(FILE *fp, char delim)
+{
+	const char *const names[] = { "target", "binary", "temperature",
+	    "calibrated", "nll_clip", "sum_tol", "renormalized_rows",
+	    "dropped_rows", "scores", "format" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		fprintf(fp, "%c%s", delim, names[i]);
+}
+
+void
+cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim)
+{
+	char t[40], c[40], q[40];
+
+	cli_fmt_number(t, sizeof(t), s->temperature);
+	if (isnan(s->nll_clip))
+		c[0] = '\0';
+	else
+		cli_fmt_number(c, sizeof(c), s->nll_clip);
+	cli_fmt_number(q, sizeof(q), s->sum_tol);
+	fprintf(fp, "%c%s%c%s%c%s%c%d%c%s%c%s%c%zu%c%zu%c%s%c%s", delim,
+	    s->target, delim, s->binary ? s->binary : "", delim, t, delim,
+	    s->calibrated, delim, c, delim, q, delim, s->renormalized_rows,
+	    delim, s->dropped_rows, delim, s->scores, delim, s->format);
 }
 
 const char *

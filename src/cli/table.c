@@ -307,8 +307,11 @@ field(FILE *fp, char sep, double v)
 	fputs(buf, fp);
 }
 
+/* set: the settings repeated on every row (saved tables), or NULL (the
+ * data files of figures). */
 static void
-write_delimited(FILE *fp, const calib_reliability *rel, char sep)
+write_delimited(FILE *fp, const calib_reliability *rel, char sep,
+    const struct cli_settings *set)
 {
 	const calib_bins *b = &rel->table;
 	int j, c;
@@ -316,6 +319,8 @@ write_delimited(FILE *fp, const calib_reliability *rel, char sep)
 	fputs(columns[0], fp);
 	for (c = 1; columns[c] != NULL; c++)
 		fprintf(fp, "%c%s", sep, columns[c]);
+	if (set != NULL)
+		cli_settings_header(fp, sep);
 	fputc('\n', fp);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
@@ -334,6 +339,8 @@ write_delimited(FILE *fp, const calib_reliability *rel, char sep)
 		field(fp, sep, u->acc_hi);
 		field(fp, sep, u->band_lo);
 		field(fp, sep, u->band_hi);
+		if (set != NULL)
+			cli_settings_fields(fp, set, sep);
 		fputc('\n', fp);
 	}
 }
@@ -401,7 +408,14 @@ write_json(FILE *fp, const char *file, const calib_preds *p,
 		json_num(fp, "band_hi", u->band_hi);
 		fputc('}', fp);
 	}
-	fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+	fprintf(fp, "],\"version\":\"%s\"", PACKAGE_VERSION);
+	{
+		struct cli_settings set;
+		cli_settings_get(&set, p, NAN);
+		cli_settings_json(fp, &set, CLI_SET_TARGET |
+		    CLI_SET_TEMPERATURE);
+	}
+	fputs("}\n", fp);
 }
 
 void
@@ -413,10 +427,10 @@ cli_table_write(FILE *fp, int fmt, const char *file, const calib_preds *p,
 		write_text(fp, file, p, rel);
 		break;
 	case CLI_TABLE_CSV:
-		write_delimited(fp, rel, ',');
+		write_delimited(fp, rel, ',', NULL);
 		break;
 	case CLI_TABLE_TSV:
-		write_delimited(fp, rel, '\t');
+		write_delimited(fp, rel, '\t', NULL);
 		break;
 	case CLI_TABLE_JSON:
 		write_json(fp, file, p, rel);
@@ -432,7 +446,14 @@ cli_table_save(const char *path, int fmt, const char *file,
 
 	if (cli_out_open(&out, path) != 0)
 		return CLI_ERROR;
-	cli_table_write(out.fp, fmt, file, p, rel);
+	if (fmt == CLI_TABLE_CSV || fmt == CLI_TABLE_TSV) {
+		struct cli_settings set;
+		cli_settings_get(&set, p, NAN);
+		write_delimited(out.fp, rel, fmt == CLI_TABLE_CSV ? ',' : '\t',
+		    &set);
+	} else {
+		cli_table_write(out.fp, fmt, file, p, rel);
+	}
 	return cli_out_commit(&out) == 0 ? CLI_OK : CLI_ERROR;
 }
 

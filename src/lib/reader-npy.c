@@ -425,6 +425,32 @@ ci_npy_view(const unsigned char *buf, size_t len, const char *shown,
 
 /* ---- a bare .npy file of scores ------------------------------------ */
 
+void
+ci_error_by_row(calib_error *err)
+{
+	char where[64];
+	size_t n, m;
+
+	if (err == NULL || err->line == 0)
+		return;
+	/* An array has rows and classes, not lines and columns: name the
+	 * element as numpy indexes it, from 0. */
+	if (err->column > 0)
+		snprintf(where, sizeof(where), "at [%lu, %u]: ", err->line - 1,
+		    err->column - 1);
+	else
+		snprintf(where, sizeof(where), "at row [%lu]: ", err->line - 1);
+	n = strlen(where);
+	m = strlen(err->message);
+	if (m + n >= sizeof(err->message))
+		m = sizeof(err->message) - n - 1;
+	memmove(err->message + n, err->message, m);
+	memcpy(err->message, where, n);
+	err->message[n + m] = '\0';
+	err->line = 0;
+	err->column = 0;
+}
+
 static const char *
 dtype_name(ci_dtype t)
 {
@@ -501,6 +527,8 @@ ci_read_npy(ci_blob *b, const char *shown, const calib_read_options *o,
 		t.weights = &weights;
 	}
 	st = ci_build(shown, &t, &L, o, P, err);
+	if (st != CALIB_OK)
+		ci_error_by_row(err);
 done:
 	ci_layout_release(&L);
 	ci_blob_free(&lb);

@@ -509,6 +509,8 @@ ci_read_npz(ci_blob *b, const char *shown, const calib_read_options *o,
 		}
 	}
 	st = ci_build(shown, &t, &L, o, P, err);
+	if (st != CALIB_OK)
+		ci_error_by_row(err);
 done:
 	ci_layout_release(&L);
 	ci_blob_free(&lb);

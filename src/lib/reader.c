@@ -202,6 +202,7 @@ ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
 	P->target = o->target;
 	P->temperature = o->temperature;
 	P->calibrated = o->calibrate != NULL;
+	P->sum_tol = o->sum_tol;
 	P->class_names = L->class_names;
 	L->class_names = NULL;
 	P->score = all->score;
@@ -838,6 +839,9 @@ table_label(const ci_table *t, const ci_layout *L,
 typedef struct build_chunk {
 	size_t start, end;       /* rows [start, end) */
 	size_t kept, dropped, tied, renorm, zero;
+	size_t sum_fail;         /* rows failing the sum check */
+	double sum_maxdev, sum_first;
+	size_t sum_row;
 	calib_classwise_acc cw;
 	calib_status st;
 	calib_error err;
@@ -871,6 +875,8 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 	int j;
 
 	c->kept = c->dropped = c->tied = c->renorm = c->zero = 0;
+	c->sum_fail = 0;
+	c->sum_maxdev = 0;
 	c->st = CALIB_OK;
 	if (c->cw.bins > 0) {
 		size_t cells = (size_t)k * (size_t)c->cw.bins;
@@ -925,6 +931,16 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 		}
 		if (ci_row_finish(L, o, x, label, w, &row, pr, lg, work,
 		    &pb) != 0) {
+			if (!isnan(pb.sum)) {
+				/* Counted for the report; not kept. */
+				if (c->sum_fail++ == 0) {
+					c->sum_row = i;
+					c->sum_first = pb.sum;
+				}
+				if (fabs(pb.sum - 1) > c->sum_maxdev)
+					c->sum_maxdev = fabs(pb.sum - 1);
+				continue;
+			}
 			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
 			    pb.cls < 0 ? 0 : (unsigned)pb.cls + 1, NULL, "%s",
 			    pb.message);
@@ -1006,7 +1022,10 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 	build_job J;
 	pthread_t tids[CI_MAX_THREADS];
 	calib_status st = CALIB_OK;
-	size_t next_row = 0, kept = 0, dropped = 0;
+	size_t next_row = 0, kept = 0, dropped = 0, sum_fail = 0;
+	size_t sum_row = 0;
+	double sum_maxdev = 0, sum_first = 0;
+	int partial = 0;
 	int T, slots, i;
 
 	memset(&all, 0, sizeof(all));
@@ -1090,6 +1109,19 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 			pthread_join(tids[i], NULL);
 		for (i = 0; i < nb; i++) {
 			build_chunk *c = &J.chunk[i];
+			if (c->sum_fail > 0) {
+				if (sum_fail == 0) {
+					sum_row = c->sum_row;
+					sum_first = c->sum_first;
+				}
+				sum_fail += c->sum_fail;
+				if (c->sum_maxdev > sum_maxdev)
+					sum_maxdev = c->sum_maxdev;
+			}
+			if (c->st != CALIB_OK && sum_fail > 0) {
+				partial = 1;
+				break;
+			}
 			if (c->st != CALIB_OK) {
 				if (err != NULL)
 					*err = c->err;
@@ -1105,6 +1137,19 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 			if (J.cw_bins > 0)
 				ci_classwise_merge(&P->classwise, &c->cw, k);
 		}
+		if (partial)
+			break;
+	}
+	if (sum_fail > 0) {
+		st = ci_error_set(err, CALIB_E_FORMAT, shown,
+		    t->first_line + sum_row + 1, 0, NULL, "probabilities sum "
+		    "to %.17g, expected 1 within %g; %s%zu row%s fail%s the "
+		    "sum check, the largest deviation is %.3g: give "
+		    "--renormalize to rescale such rows, or --sum-tol X to "
+		    "accept sums within X", sum_first, o->sum_tol,
+		    partial ? "at least " : "", sum_fail, sum_fail == 1 ? "" :
+		    "s", sum_fail == 1 ? "s" : "", sum_maxdev);
+		goto done;
 	}
 	all.n = kept;
 	P->dropped_rows = dropped;

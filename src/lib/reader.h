@@ -139,6 +139,9 @@ void ci_blob_free(ci_blob *b);
  * ("" for a plain file, or "member 'x' of"). */
 calib_status ci_npy_view(const unsigned char *buf, size_t len,
     const char *shown, const char *what, ci_view *v, calib_error *err);
+/* Errors of ci_build() on an array: "row N, class K: ..." instead of a
+ * line and column. */
+void ci_error_by_row(calib_error *err);
 /* Read a bare .npy file (the blob) into P. */
 calib_status ci_read_npy(ci_blob *b, const char *shown,
     const calib_read_options *o, calib_preds *P, calib_error *err);
