@@ -76,6 +76,7 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_METRICS,
 	CLI_OPT_LABELS_FILE = 1020,
 	CLI_OPT_WEIGHTS_FILE,
 	CLI_OPT_SCORES_KEY,
@@ -119,7 +120,8 @@ enum {
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
 	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
-	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }
+	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }, \
+	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
@@ -140,6 +142,8 @@ struct cli_read {
 	 * loaded by cli_read_preds(), once per file, so nothing needs
 	 * releasing. */
 	const char *calibrate;
+	/* --metrics was given (r->mo.select holds it) */
+	int metrics_set;
 	/* --classes / --classes-file names and --ignore-col patterns; the
 	 * strings live until exit (cli_read_option keeps them). */
 	const char **classes;
@@ -165,6 +169,8 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
 
+/* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
+unsigned cli_metric_keep(calib_metric_set set);
 /*
  * The settings behind a file's numbers, kept after the predictions are
  * freed, for every machine-readable output: target, binary meaning,
