@@ -262,6 +262,7 @@ struct cli_table {
 	struct cli_read r;           /* reading options */
 	calib_reliability_options o; /* bins, interval, band */
 	int cls;                     /* --class, or -1 for top-label */
+	const char *cls_name;        /* --class NAME, resolved on reading */
 };
 
 void cli_table_init(struct cli_table *t);

@@ -162,8 +162,9 @@ const char cli_read_help[] =
 "                        the column is optional)\n"
 "  --score-col NAME      the single score column of a binary file\n"
 "                        (default: p, prob or logit)\n"
-"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';'\n"
-"                        (default: detected from the header)\n"
+"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';',\n"
+"                        '|', or space (runs of blanks, as np.savetxt\n"
+"                        writes; default: detected from the header)\n"
 "  --logits, --probs     what the score columns hold, overriding the\n"
 "                        header prefixes logit_ / p_ / prob_\n"
 "  --sum-tol X           probability rows must sum to 1 within X\n"
@@ -387,9 +388,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		else if (strcmp(arg, ",") == 0 || strcmp(arg, ";") == 0 ||
 		    strcmp(arg, "|") == 0)
 			r->ro.delimiter = arg[0];
+		else if (strcmp(arg, "space") == 0 || strcmp(arg, " ") == 0)
+			r->ro.delimiter = ' ';
 		else {
 			cli_usage_error(cmd, "--delimiter: '%s' is not one of "
-			    "',', ';', '|' or tab", arg);
+			    "',', ';', '|', tab or space", arg);
 			return -1;
 		}
 		return 1;
@@ -631,8 +634,10 @@ cli_settings_json(FILE *fp, const struct cli_settings *s, unsigned omit)
 		cli_json_number(fp, s->temperature);
 	}
 	fprintf(fp, ",\"calibrated\":%s", s->calibrated ? "true" : "false");
-	fputs(",\"nll_clip\":", fp);
-	cli_json_number(fp, s->nll_clip);
+	if (!isnan(s->nll_clip)) {
+		fputs(",\"nll_clip\":", fp);
+		cli_json_number(fp, s->nll_clip);
+	}
 	fputs(",\"sum_tol\":", fp);
 	cli_json_number(fp, s->sum_tol);
 	fprintf(fp, ",\"renormalized_rows\":%zu,\"dropped_rows\":%zu",

@@ -624,8 +624,10 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 	B->sum_maxdev = 0;
 	B->other_set = 0;
 	B->failed = 0;
-	if (C->blanks)
+	if (C->blanks) {
 		squeeze_blanks(B);
+		end = B->buf + B->len;
+	}
 	if (C->cw_bins > 0) {
 		size_t cells = (size_t)C->L.k * (size_t)C->cw_bins;
 		memset(B->cw.weight, 0, cells * sizeof(double));
