@@ -199,6 +199,12 @@ typedef struct calib_read_options {
 	 * patterns.  Default none. */
 	const char *const *ignore_cols;
 	int nignore_cols;
+	/* Top-label-only files: the columns (CSV) or members (.npz) holding
+	 * the top label's confidence and whether it was right (0/1), used
+	 * when the file has no score columns.  Defaults "confidence" and
+	 * "correct". */
+	const char *confidence_col;
+	const char *correct_col;
 } calib_read_options;
 
 /* Fill *o with the defaults documented in calib_read_options. */
@@ -253,6 +259,11 @@ typedef struct calib_preds {
 	size_t dropped_rows;      /* rows dropped by ignore_label */
 	const char *format;       /* "csv", "npy" or "npz" (static) */
 	double sum_tol;           /* the sum tolerance rows were checked with */
+	/* 1: a top-label-only file (confidence and correctness, no score
+	 * vector).  k is 0, label[i] is 0 and pred[i] is 0 when right, 1
+	 * when wrong; nll, brier and entropy are NaN, and so are the metrics
+	 * that need the full vector (classwise ECE, NLL, Brier, entropy). */
+	int top_only;
 	int index_column;         /* 1: the CSV's first column, unnamed, was
 	                           * taken as the row id (pandas' index) */
 } calib_preds;

@@ -256,6 +256,48 @@ check_status 2 "--classes with the wrong count"
 check_contains "$T/err" "2 class names given (--classes) for 3 classes" \
     "wrong class count explained"
 
+# --- top-label-only files: confidence and correct
+# Five rows, each alone in its 15-bin bin: ECE = (.1 + .8 + .4 + .05 + .3)/5
+printf 'confidence,correct\n0.9,1\n0.8,0\n0.6,1\n0.95,1\n0.3,0\n' >"$T/top.csv"
+run metrics -f json "$T/top.csv"
+check_status 0 "top-label-only CSV"
+near "$(json_num "$T/out" ece)" 0.33 1e-15 "top-only ECE = 1.65/5"
+near "$(json_num "$T/out" mce)" 0.8 1e-15 "top-only MCE = .8"
+near "$(json_num "$T/out" accuracy)" 0.6 1e-15 "top-only accuracy = 3/5"
+check_contains "$T/out" '"classwise_ece":null,' "classwise ECE unavailable: null"
+check_contains "$T/out" '"nll":null,"brier":null,"brier_per_class":null,"entropy":null' \
+    "NLL, Brier, entropy unavailable: null"
+check_contains "$T/err" "holds only the top label's confidence and correctness" \
+    "one note says why"
+numbers "$T/out" >"$T/top.json"
+run metrics -f json "$NPY/top.npz"
+numbers "$T/out" | cmp -s - "$T/top.json"
+ok $? "top-label-only .npz (members confidence, correct): identical"
+run metrics "$T/top.csv"
+[ "$(awk '$1 == "nll" || $1 == "brier" || $1 == "entropy" ||
+    $1 == "classwise_ece" { print $2 }' "$T/out" | tr -d '\n')" = "----" ]
+ok $? "text: unavailable metrics are '-'"
+sed 's/confidence,correct/conf,ok/' "$T/top.csv" >"$T/top2.csv"
+run metrics -f json --confidence-col conf --correct-col ok "$T/top2.csv"
+numbers "$T/out" | cmp -s - "$T/top.json"
+ok $? "--confidence-col and --correct-col"
+run bins -f json --bins 5 "$T/top.csv"
+check_status 0 "bins on a top-label-only file"
+run compare -f json --bootstrap 200 "$T/top.csv" "$NPY/top.npz"
+check_status 0 "compare on top-label-only files"
+run check --max ece=0.5 "$T/top.csv"
+check_status 0 "check on a top-label-only file"
+run compare --bootstrap 0 "$T/top.csv" "$NPY/top.npz"
+[ "$(grep -c "holds only the top label" "$T/err")" -eq 1 ]
+ok $? "the note is said once per run"
+run metrics --temperature 2 "$T/top.csv"
+check_status 2 "no temperature for top-label-only files"
+printf 'confidence,correct\n0.9,2\n' >"$T/top-bad.csv"
+run metrics "$T/top-bad.csv"
+check_status 2 "correct must be 0 or 1"
+check_contains "$T/err" ":2:2 (column 'correct'): correct is 2 (expected 0 or 1)" \
+    "bad correct value located"
+
 # --- settings in every machine-readable output
 run metrics -f json --logits --labels "$NPY/labels.txt" "$NPY/logits-f16.npy"
 check_contains "$T/out" '"version":"' "version still there"

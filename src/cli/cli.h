@@ -88,6 +88,8 @@ enum {
 	CLI_OPT_IGNORE_LABEL,
 	CLI_OPT_ID_COL,
 	CLI_OPT_IGNORE_COL,
+	CLI_OPT_CONFIDENCE_COL,
+	CLI_OPT_CORRECT_COL,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -115,7 +117,9 @@ enum {
 	{ "ignore-label", required_argument, NULL, CLI_OPT_IGNORE_LABEL }, \
 	{ "id-col", required_argument, NULL, CLI_OPT_ID_COL }, \
 	{ "index-col", required_argument, NULL, CLI_OPT_ID_COL }, \
-	{ "ignore-col", required_argument, NULL, CLI_OPT_IGNORE_COL }
+	{ "ignore-col", required_argument, NULL, CLI_OPT_IGNORE_COL }, \
+	{ "confidence-col", required_argument, NULL, CLI_OPT_CONFIDENCE_COL }, \
+	{ "correct-col", required_argument, NULL, CLI_OPT_CORRECT_COL }
 
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \

@@ -20,6 +20,7 @@ struct result {
 	calib_metrics m;
 	size_t zero_prob_rows;
 	struct cli_settings set;
+	int top_only;
 };
 
 static void
@@ -172,6 +173,10 @@ write_table(FILE *fp, const struct result *res, int nres,
 		for (i = 0; i < nres; i++) {
 			num(buf, sizeof(buf), calib_metrics_value(&res[i].m, j),
 			    1);
+			/* Not computable from a top-label-only file. */
+			if (res[i].top_only &&
+			    isnan(calib_metrics_value(&res[i].m, j)))
+				snprintf(buf, sizeof(buf), "-");
 			CELL(i, buf);
 		}
 		fputc('\n', fp);
@@ -376,6 +381,7 @@ run(int argc, char **argv)
 		res[i].target = short_target(p);
 		res[i].zero_prob_rows = p->zero_prob_rows;
 		cli_settings_get(&res[i].set, p, r.mo.nll_clip);
+		res[i].top_only = p->top_only;
 		if (calib_metrics_compute(p, &r.mo, NULL, &res[i].m) !=
 		    CALIB_OK) {
 			cli_error("%s: out of memory", p->source);

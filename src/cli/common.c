@@ -198,7 +198,12 @@ const char cli_read_help[] =
 "                        --index-col; pandas' unnamed index column is\n"
 "                        recognised by itself)\n"
 "  --ignore-col NAME     CSV: drop columns named NAME (a glob such as\n"
-"                        'feat_*'; repeatable)\n";
+"                        'feat_*'; repeatable)\n"
+"  --confidence-col NAME, --correct-col NAME\n"
+"                        top-label-only files: the columns (or .npz\n"
+"                        members) holding the top label's confidence\n"
+"                        and whether it was right, 0/1 (default\n"
+"                        confidence, correct)\n";
 
 const char cli_metric_help[] =
 "Binning and metrics:\n"
@@ -479,6 +484,12 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 	case CLI_OPT_ID_COL:
 		r->ro.id_col = arg;
 		return 1;
+	case CLI_OPT_CONFIDENCE_COL:
+		r->ro.confidence_col = arg;
+		return 1;
+	case CLI_OPT_CORRECT_COL:
+		r->ro.correct_col = arg;
+		return 1;
 	case CLI_OPT_IGNORE_COL: {
 		const char **q = keep_alloc((size_t)(r->nignore_cols + 1) *
 		    sizeof(*q));
@@ -530,6 +541,8 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 	}
 	return 0;
 }
+
+static int said_top_only, said_index;
 
 calib_preds *
 cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
@@ -583,7 +596,14 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    " did" : "s did", ro.sum_tol, p->renormalized_rows == 1 ?
 		    "was" : "were", p->renormalized_rows == 1 ? "its" :
 		    "their");
-	if (p->index_column)
+	/* Notes are said once per run, however often a file is read. */
+	if (p->top_only && !said_top_only++)
+		fprintf(stderr, "%s: note: %s holds only the top label's "
+		    "confidence and correctness ('%s', '%s'): classwise ECE, "
+		    "NLL, Brier and entropy need the full probability vector "
+		    "and are reported as unavailable\n", cli_progname,
+		    p->source, ro.confidence_col, ro.correct_col);
+	if (p->index_column && !said_index++)
 		fprintf(stderr, "%s: note: %s: the unnamed first column (pandas' "
 		    "index) is taken as the row id\n", cli_progname,
 		    p->source);

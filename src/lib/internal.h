@@ -62,6 +62,7 @@ typedef struct ci_layout {
 	calib_score_kind kind;   /* resolved: PROBS or LOGITS */
 	int has_weight;
 	int integer_labels;      /* labels may be given as indices */
+	int top_only;            /* x[0] confidence, x[1] correct (0/1) */
 	char **class_names;      /* k names */
 	/* open-addressing table of class names -> index */
 	int *name_slots;

@@ -726,7 +726,7 @@ build_layout(rd_ctx *C, calib_error *err)
 {
 	const calib_read_options *o = C->o;
 	const char *prefix = NULL;
-	int c, j, weight_col = -1, single = -1, nclass = 0;
+	int c, j, weight_col = -1, single = -1, nclass = 0, conf = -1, corr = -1;
 	calib_score_kind kind = CALIB_SCORES_AUTO;
 
 	C->col_role = malloc((size_t)C->ncols * sizeof(int));
@@ -744,9 +744,37 @@ build_layout(rd_ctx *C, calib_error *err)
 	}
 	/* A missing label column explains the rest of the header better
 	 * than a complaint about whichever column holds the labels. */
+	for (c = 0; c < C->ncols; c++) {
+		if (strcmp(C->col_names[c], o->confidence_col) == 0)
+			conf = c;
+		if (strcmp(C->col_names[c], o->correct_col) == 0)
+			corr = c;
+	}
 	for (c = 0; c < C->ncols; c++)
 		if (strcmp(C->col_names[c], o->label_col) == 0)
 			break;
+	if (conf >= 0 && corr >= 0) {
+		/* Top-label only: the two columns are the whole story. */
+		if (c < C->ncols)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
+			    (unsigned)c + 1, o->label_col, "a '%s' column next "
+			    "to '%s' and '%s' (a top-label-only file has no "
+			    "labels; drop it with --ignore-col %s)",
+			    o->label_col, o->confidence_col, o->correct_col,
+			    o->label_col);
+		if (o->labels_path != NULL || o->weights_path != NULL)
+			return ci_error_set(err, CALIB_E_ARG, C->file, 0, 0,
+			    NULL, "--labels and --weights do not apply to a "
+			    "top-label-only file ('%s' and '%s' columns)",
+			    o->confidence_col, o->correct_col);
+		if (o->target != CALIB_TARGET_TOP)
+			return ci_error_set(err, CALIB_E_ARG, C->file, 0, 0,
+			    NULL, "a top-label-only file ('%s' and '%s') has "
+			    "no per-class scores (expected the top-label "
+			    "target)", o->confidence_col, o->correct_col);
+		C->L.top_only = 1;
+		c = -1;
+	}
 	if (c == C->ncols && o->labels_path == NULL) {
 		char first[64];
 		double v;
@@ -795,6 +823,10 @@ build_layout(rd_ctx *C, calib_error *err)
 		}
 		if (ignored(o, nm)) {
 			C->col_role[c] = CI_COL_SKIP;
+			continue;
+		}
+		if (C->L.top_only && (c == conf || c == corr)) {
+			C->col_role[c] = c == conf ? 0 : 1;
 			continue;
 		}
 		if (strcmp(nm, o->weight_col) == 0) {
@@ -862,6 +894,15 @@ build_layout(rd_ctx *C, calib_error *err)
 		kind = ck;
 		C->col_role[c] = nclass++;
 	}
+	if (C->L.top_only) {
+		if (single >= 0 || nclass > 0)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
+			    0, NULL, "score columns next to '%s' and '%s' "
+			    "(expected one or the other)", o->confidence_col,
+			    o->correct_col);
+		nclass = 2;
+		kind = CALIB_SCORES_PROBS;
+	}
 	if (single >= 0 && nclass > 0)
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 		    (unsigned)single + 1, C->col_names[single],
@@ -886,7 +927,7 @@ build_layout(rd_ctx *C, calib_error *err)
 	if (C->L.class_names == NULL || C->class_col == NULL)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
 		    "out of memory");
-	if (o->classes != NULL && o->nclasses != C->L.k)
+	if (o->classes != NULL && o->nclasses != C->L.k && !C->L.top_only)
 		return ci_error_set(err, CALIB_E_MISMATCH, C->file, 1, 0, NULL,
 		    "%d class names given (--classes) for the file's %d "
 		    "classes", o->nclasses, C->L.k);
@@ -896,6 +937,11 @@ build_layout(rd_ctx *C, calib_error *err)
 		C->L.class_names[1] = ci_strdup(o->classes ? o->classes[1] :
 		    o->positive ? o->positive : "1");
 		C->class_col[0] = C->class_col[1] = single;
+	} else if (C->L.top_only) {
+		C->L.class_names[0] = ci_strdup(o->confidence_col);
+		C->L.class_names[1] = ci_strdup(o->correct_col);
+		C->class_col[0] = conf;
+		C->class_col[1] = corr;
 	} else if (o->classes != NULL) {
 		for (c = 0; c < C->ncols; c++)
 			if (C->col_role[c] >= 0) {
@@ -1104,6 +1150,10 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 		    first_line + B->err_line, col < 0 ? 0 : (unsigned)col + 1,
 		    col < 0 ? NULL : C->col_names[col], "%s", B->err_msg);
 	}
+	if (n == 0)
+		/* Every row dropped or failing the sum check: nothing to
+		 * copy (and no arrays to copy from). */
+		goto counts;
 	if (ci_rows_reserve(all, at + n, k, C->L.has_weight, C->keep_probs,
 	    C->keep_logits) != 0)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0, NULL,
@@ -1124,6 +1174,7 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 		memcpy(all->logits + at * (size_t)k, B->r.logits,
 		    n * (size_t)k * sizeof(double));
 	all->n += n;
+counts:
 	P->tied_rows += B->tied;
 	P->renormalized_rows += B->renorm;
 	P->zero_prob_rows += B->zero;
@@ -1283,15 +1334,24 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	st = build_layout(&C, err);
 	if (st != CALIB_OK)
 		goto done;
+	if (C.L.top_only && (opt->calibrate != NULL ||
+	    opt->temperature != 1)) {
+		st = ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL, "a "
+		    "top-label-only file ('%s' and '%s') cannot be "
+		    "recalibrated or tempered: that needs the score vector",
+		    opt->confidence_col, opt->correct_col);
+		goto done;
+	}
 	if (opt->calibrate != NULL) {
 		st = ci_model_check_classes(opt->calibrate, C.L.k,
 		    C.L.class_names, shown, err);
 		if (st != CALIB_OK)
 			goto done;
 	}
-	C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0;
-	C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0;
-	C.cw_bins = C.keep_probs ? 0 : opt->classwise_bins;
+	C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0 && !C.L.top_only;
+	C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0 &&
+	    !C.L.top_only;
+	C.cw_bins = C.keep_probs || C.L.top_only ? 0 : opt->classwise_bins;
 	if (opt->labels_path != NULL || opt->weights_path != NULL) {
 		if (opt->weights_path != NULL && C.L.has_weight) {
 			st = ci_error_set(err, CALIB_E_ARG, shown, 1, 0, NULL,
@@ -1463,6 +1523,8 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	}
 	P->dropped_rows = tot.dropped;
 	st = ci_preds_finish(&C.L, opt, shown, &all, P, err);
+	if (st == CALIB_OK && C.L.top_only)
+		ci_preds_top_only(P);
 	if (st == CALIB_OK && C.id_col == 0 && C.col_names[0][0] == '\0')
 		P->index_column = 1;
 

@@ -404,6 +404,62 @@ is_torch(const zip_archive *Z)
 	return 0;
 }
 
+static zip_member *
+find(zip_archive *Z, const char *key)
+{
+	int i;
+
+	for (i = 0; i < Z->n; i++)
+		if (key_is(&Z->m[i], key))
+			return &Z->m[i];
+	return NULL;
+}
+
+/* Members confidence and correct: a top-label-only file. */
+static calib_status
+read_top_only(zip_archive *Z, const char *shown, const calib_read_options *o,
+    calib_preds *P, calib_error *err)
+{
+	ci_table t;
+	ci_layout L;
+	ci_view correct;
+	calib_status st;
+
+	memset(&t, 0, sizeof(t));
+	memset(&L, 0, sizeof(L));
+	if ((st = member_view(Z, find(Z, o->confidence_col), shown, &t.scores,
+	    err)) != CALIB_OK ||
+	    (st = member_view(Z, find(Z, o->correct_col), shown, &correct,
+	    err)) != CALIB_OK)
+		return st;
+	if (t.scores.ndim != 1 || !ci_dtype_is_float(t.scores.type))
+		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "member '%s' must be a 1-D float array (one confidence per "
+		    "row)", o->confidence_col);
+	if (correct.ndim != 1)
+		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "member '%s' must be a 1-D array (0 or 1 per row)",
+		    o->correct_col);
+	t.correct = &correct;
+	L.k = 2;
+	L.top_only = 1;
+	L.kind = CALIB_SCORES_PROBS;
+	L.class_names = calloc(2, sizeof(char *));
+	if (L.class_names == NULL ||
+	    (L.class_names[0] = ci_strdup(o->confidence_col)) == NULL ||
+	    (L.class_names[1] = ci_strdup(o->correct_col)) == NULL ||
+	    ci_layout_build_names(&L) != 0) {
+		ci_layout_release(&L);
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	}
+	st = ci_build(shown, &t, &L, o, P, err);
+	if (st != CALIB_OK)
+		ci_error_by_row(err);
+	ci_layout_release(&L);
+	return st;
+}
+
 calib_status
 ci_read_npz(ci_blob *b, const char *shown, const calib_read_options *o,
     calib_preds *P, calib_error *err)
@@ -450,6 +506,17 @@ ci_read_npz(ci_blob *b, const char *shown, const calib_read_options *o,
 			    "a NumPy .npz archive as np.savez writes)", key);
 			goto done;
 		}
+	if (o->scores_key == NULL && find(&Z, o->confidence_col) != NULL &&
+	    find(&Z, o->correct_col) != NULL) {
+		int c;
+		for (c = 0; score_keys[c] != NULL; c++)
+			if (find(&Z, score_keys[c]) != NULL)
+				break;
+		if (score_keys[c] == NULL) {
+			st = read_top_only(&Z, shown, o, P, err);
+			goto done;
+		}
+	}
 	if (choose(&Z, shown, "scores", o->scores_key, "--scores-key",
 	    score_keys, 0, &sm, &which, err) != 0) {
 		st = err ? err->status : CALIB_E_FORMAT;

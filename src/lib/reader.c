@@ -45,6 +45,8 @@ calib_read_options_init(calib_read_options *o)
 	o->classwise_bins = 15;
 	o->threads = 0;
 	o->reference_parser = 0;
+	o->confidence_col = "confidence";
+	o->correct_col = "correct";
 }
 
 static calib_status
@@ -66,9 +68,11 @@ check_options(const calib_read_options *o, calib_error *err)
 	    o->delimiter == '\r')
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "a quote or line end cannot be the delimiter");
-	if (o->label_col == NULL || o->weight_col == NULL)
+	if (o->label_col == NULL || o->weight_col == NULL ||
+	    o->confidence_col == NULL || o->correct_col == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
-		    "label and weight column names must be set");
+		    "label, weight, confidence and correct column names must "
+		    "be set");
 	if (o->calibrate != NULL && o->temperature != 1)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "a temperature and a calibration model cannot be combined "
@@ -228,6 +232,21 @@ ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
 		    P->weight ? "all weights are zero (expected a positive "
 		    "total weight)" : "no data rows");
 	return CALIB_OK;
+}
+
+void
+ci_preds_top_only(calib_preds *P)
+{
+	int c;
+
+	/* No classes: the file never said how many there were. */
+	for (c = 0; c < P->k; c++)
+		free(P->class_names[c]);
+	free(P->class_names);
+	P->class_names = NULL;
+	P->k = 0;
+	P->top_only = 1;
+	P->single_column = 0;
 }
 
 /* ---- input -------------------------------------------------------- */
@@ -811,6 +830,8 @@ table_label(const ci_table *t, const ci_layout *L,
 
 	if (t->label_idx != NULL)
 		return t->label_idx[i];
+	if (t->labels == NULL)
+		return 0;
 	if (ci_view_int(t->labels, i, &v) != 0) {
 		ci_error_set(err, CALIB_E_FORMAT, shown, line, 0, NULL,
 		    "label %.17g is not a whole number (expected a class "
@@ -867,7 +888,7 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 	const ci_table *t = J->t;
 	const ci_layout *L = J->L;
 	const calib_read_options *o = J->o;
-	const int k = L->k, nx = L->single_column ? 1 : k;
+	const int k = L->k, nx = L->single_column || L->top_only ? 1 : k;
 	const int logit_kind = t->from_logits || L->kind == CALIB_SCORES_LOGITS;
 	ci_rows *all = J->all;
 	calib_error *err = &c->err;
@@ -903,6 +924,8 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 			c->dropped++;
 			continue;
 		}
+		if (L->top_only)
+			x[1] = ci_view_get(t->correct, i, 0);
 		for (j = 0; j < nx; j++) {
 			x[j] = ci_view_get(&t->scores, i, (size_t)j);
 			if (isfinite(x[j])) {
@@ -959,7 +982,7 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 		c->tied += (size_t)row.tied;
 		c->renorm += (size_t)row.renormalized;
 		c->zero += row.zero_prob && w > 0;
-		if (c->cw.bins > 0)
+		if (c->cw.bins > 0 && !L->top_only)
 			ci_classwise_add(&c->cw, k, pr, label, w);
 	}
 }
@@ -1047,6 +1070,15 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
 		    "class %d does not exist (the file has %d classes, 0..%d)",
 		    o->target, k, k - 1);
+	if (L->top_only && (o->calibrate != NULL || o->temperature != 1))
+		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL, "a "
+		    "top-label-only file ('%s' and '%s') cannot be "
+		    "recalibrated or tempered: that needs the score vector",
+		    o->confidence_col, o->correct_col);
+	if (L->top_only && o->target != CALIB_TARGET_TOP)
+		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL, "a "
+		    "top-label-only file has no per-class scores (expected "
+		    "the top-label target)");
 	if (o->calibrate != NULL &&
 	    (st = ci_model_check_classes(o->calibrate, k, L->class_names,
 	    shown, err)) != CALIB_OK)
@@ -1057,7 +1089,12 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 	J.o = o;
 	J.shown = shown;
 	J.all = &all;
-	J.cw_bins = (o->keep & CALIB_KEEP_PROBS) == 0 ? o->classwise_bins : 0;
+	J.cw_bins = (o->keep & CALIB_KEEP_PROBS) == 0 && !L->top_only ?
+	    o->classwise_bins : 0;
+	if (L->top_only && t->correct->n != n)
+		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
+		    "%zu correct values for %zu confidences (expected one "
+		    "each per row)", t->correct->n, n);
 	T = ci_thread_count(o);
 	slots = T * 2;
 	J.chunk = calloc((size_t)slots, sizeof(*J.chunk));
@@ -1082,8 +1119,8 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 	}
 	/* The row count is known: no growth, no slack. */
 	if (ci_rows_reserve(&all, n, k, L->has_weight,
-	    (o->keep & CALIB_KEEP_PROBS) != 0,
-	    (o->keep & CALIB_KEEP_LOGITS) != 0) != 0) {
+	    (o->keep & CALIB_KEEP_PROBS) != 0 && !L->top_only,
+	    (o->keep & CALIB_KEEP_LOGITS) != 0 && !L->top_only) != 0) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
@@ -1160,6 +1197,8 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 		goto done;
 	}
 	st = ci_preds_finish(L, o, shown, &all, P, err);
+	if (st == CALIB_OK && L->top_only)
+		ci_preds_top_only(P);
 done:
 	if (J.chunk != NULL)
 		for (i = 0; i < slots; i++)

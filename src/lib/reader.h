@@ -48,6 +48,8 @@ int ci_thread_count(const calib_read_options *o);
  */
 calib_status ci_preds_finish(ci_layout *L, const calib_read_options *o,
     const char *file, ci_rows *all, calib_preds *P, calib_error *err);
+/* Mark P top-label-only: no classes (k = 0, no names). */
+void ci_preds_top_only(calib_preds *P);
 
 /*
  * The opened input: zlib's gzread inflates gzip (recognised by its magic
@@ -108,6 +110,8 @@ typedef struct ci_table {
 	const ci_view *labels;   /* n labels (class indices), or NULL ... */
 	const int32_t *label_idx; /* ... n resolved labels (-1: dropped) */
 	const ci_view *weights;  /* n weights, or NULL */
+	const ci_view *correct;  /* top-label-only: n values 0/1; scores
+	                          * holds the confidences */
 	int from_logits;         /* -inf scores are ln 0 (recalibration) */
 	unsigned long first_line; /* added to the row index in messages */
 } ci_table;

@@ -159,6 +159,29 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 
 	memset(r, 0, sizeof(*r));
 	pb->sum = NAN;
+	if (L->top_only) {
+		/* Only the top label's confidence and correctness: the
+		 * per-row terms of the full vector do not exist. */
+		if (!(x[0] >= 0 && x[0] <= 1)) {
+			pb->cls = 0;
+			snprintf(pb->message, sizeof(pb->message),
+			    "confidence %.17g is outside [0, 1]", x[0]);
+			return -1;
+		}
+		if (x[1] != 0 && x[1] != 1) {
+			pb->cls = 1;
+			snprintf(pb->message, sizeof(pb->message),
+			    "correct is %.17g (expected 0 or 1)", x[1]);
+			return -1;
+		}
+		r->score = x[0];
+		r->outcome = x[1] == 1;
+		r->label = 0;
+		r->pred = x[1] == 1 ? 0 : 1;
+		r->weight = weight;
+		r->nll = r->brier = r->entropy = NAN;
+		return 0;
+	}
 	if (L->single_column) {
 		double v = x[0];
 		if (L->kind == CALIB_SCORES_PROBS) {
