@@ -50,8 +50,8 @@ ok $? "gnuplot's arguments: -d vars.gp /.../plots/reliability.gp"
 case $(cat "$T/log/cwd") in "$T/tmp/calib-plot-"*) true ;; *) false ;; esac
 ok $? "gnuplot runs in a private directory under \$TMPDIR"
 run bins --bins 5 -f csv "$MC"
-cmp -s "$T/out" "$T/log/data.csv"
-ok $? "its data file is the table of calib bins -f csv"
+cut -d, -f1-12 "$T/out" | cmp -s - "$T/log/data.csv"
+ok $? "its data file is the table of calib bins -f csv (without the settings)"
 grep -qx "title = 'a b''c\";d \$(touch pwned) \`touch pwned2\` @x'" "$T/log/vars.gp"
 ok $? "the title is one single-quoted gnuplot literal, quote doubled"
 grep -qx "datafile = 'datafile.csv'" "$T/log/vars.gp" &&
@@ -95,7 +95,7 @@ check_contains "$T/err" "kept '$T/keep-bins.csv' and '$T/keep.gp'; to draw the f
 [ "$(cat "$T/keep.png")" = old ]
 ok $? "no gnuplot: an existing figure is left alone"
 run bins --bins 5 -f csv "$MC"
-cmp -s "$T/out" "$T/keep-bins.csv"
+cut -d, -f1-12 "$T/out" | cmp -s - "$T/keep-bins.csv"
 ok $? "no gnuplot: the kept data is the bin table"
 grep -qx "datafile = 'keep-bins.csv'" "$T/keep.gp" && grep -qx "outfile = 'keep.png'" "$T/keep.gp" &&
 grep -q '^# reliability.gp - a reliability diagram' "$T/keep.gp"
@@ -381,7 +381,8 @@ done
 ok $? "the five best-calibrated classes (19-23) left out ($shown)"
 run bins -f csv --class 29 "$T/k30.csv"
 i=$(sed -n "s/^label\([0-9]*\) = 'class 29'$/\1/p" "$T/log/vars.gp")
-cmp -s "$T/out" "$T/log/data$i.csv"
+# calib bins repeats the settings on every row after the 12 table columns.
+cut -d, -f1-12 "$T/out" | cmp -s - "$T/log/data$i.csv"
 ok $? "a panel's table is that of calib bins --class (class 29)"
 run diagram --per-class --class 2 -o "$T/pc.png" "$MC"
 check_status 2 "--per-class with --class refused"

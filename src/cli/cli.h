@@ -78,6 +78,19 @@ enum {
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
 	CLI_OPT_METRICS,
+	CLI_OPT_LABELS_FILE = 1020,
+	CLI_OPT_WEIGHTS_FILE,
+	CLI_OPT_SCORES_KEY,
+	CLI_OPT_LABELS_KEY,
+	CLI_OPT_WEIGHTS_KEY,
+	CLI_OPT_CLASSES,
+	CLI_OPT_CLASSES_FILE,
+	CLI_OPT_POSITIVE,
+	CLI_OPT_IGNORE_LABEL,
+	CLI_OPT_ID_COL,
+	CLI_OPT_IGNORE_COL,
+	CLI_OPT_CONFIDENCE_COL,
+	CLI_OPT_CORRECT_COL,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -93,7 +106,21 @@ enum {
 	{ "temperature", required_argument, NULL, CLI_OPT_TEMPERATURE }, \
 	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
-	{ "threads", required_argument, NULL, CLI_OPT_THREADS }
+	{ "threads", required_argument, NULL, CLI_OPT_THREADS }, \
+	{ "labels", required_argument, NULL, CLI_OPT_LABELS_FILE }, \
+	{ "weights", required_argument, NULL, CLI_OPT_WEIGHTS_FILE }, \
+	{ "scores-key", required_argument, NULL, CLI_OPT_SCORES_KEY }, \
+	{ "labels-key", required_argument, NULL, CLI_OPT_LABELS_KEY }, \
+	{ "weights-key", required_argument, NULL, CLI_OPT_WEIGHTS_KEY }, \
+	{ "classes", required_argument, NULL, CLI_OPT_CLASSES }, \
+	{ "classes-file", required_argument, NULL, CLI_OPT_CLASSES_FILE }, \
+	{ "positive", required_argument, NULL, CLI_OPT_POSITIVE }, \
+	{ "ignore-label", required_argument, NULL, CLI_OPT_IGNORE_LABEL }, \
+	{ "id-col", required_argument, NULL, CLI_OPT_ID_COL }, \
+	{ "index-col", required_argument, NULL, CLI_OPT_ID_COL }, \
+	{ "ignore-col", required_argument, NULL, CLI_OPT_IGNORE_COL }, \
+	{ "confidence-col", required_argument, NULL, CLI_OPT_CONFIDENCE_COL }, \
+	{ "correct-col", required_argument, NULL, CLI_OPT_CORRECT_COL }
 
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
@@ -122,6 +149,12 @@ struct cli_read {
 	const char *calibrate;
 	/* --metrics was given (r->mo.select holds it) */
 	int metrics_set;
+	/* --classes / --classes-file names and --ignore-col patterns; the
+	 * strings live until exit (cli_read_option keeps them). */
+	const char **classes;
+	int nclasses;
+	const char **ignore_cols;
+	int nignore_cols;
 };
 
 void cli_read_init(struct cli_read *r);
@@ -143,6 +176,34 @@ calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
 
 /* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
 unsigned cli_metric_keep(calib_metric_set set);
+/*
+ * The settings behind a file's numbers, kept after the predictions are
+ * freed, for every machine-readable output: target, binary meaning,
+ * temperature, calibrated, nll_clip, sum_tol, renormalized_rows,
+ * dropped_rows, scores (logits or probs) and the input format.
+ */
+struct cli_settings {
+	char target[32];          /* top-label, positive, class K */
+	const char *binary;       /* top-label, positive, or NULL (K > 2) */
+	double temperature;
+	int calibrated;
+	double nll_clip, sum_tol;
+	size_t renormalized_rows, dropped_rows;
+	const char *scores;       /* logits or probs */
+	const char *format;       /* csv, npy, npz */
+};
+
+/* nll_clip: NaN where no NLL is reported (bin tables). */
+void cli_settings_get(struct cli_settings *s, const calib_preds *p,
+    double nll_clip);
+/* As JSON members, each preceded by a comma; omit is a mask of
+ * CLI_SET_* keys the output already has. */
+enum { CLI_SET_TARGET = 1, CLI_SET_TEMPERATURE = 2 };
+void cli_settings_json(FILE *fp, const struct cli_settings *s,
+    unsigned omit);
+/* CSV/TSV header names and values, each preceded by delim. */
+void cli_settings_header(FILE *fp, char delim);
+void cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);
@@ -215,6 +276,7 @@ struct cli_table {
 	struct cli_read r;           /* reading options */
 	calib_reliability_options o; /* bins, interval, band */
 	int cls;                     /* --class, or -1 for top-label */
+	const char *cls_name;        /* --class NAME, resolved on reading */
 };
 
 void cli_table_init(struct cli_table *t);

@@ -488,6 +488,11 @@ write_json(FILE *fp, const struct ctx *C)
 			cli_json_number(fp, C->side[i].hi);
 			fputc(']', fp);
 		}
+		{
+			struct cli_settings set;
+			cli_settings_get(&set, C->runs[i].p, C->r.mo.nll_clip);
+			cli_settings_json(fp, &set, 0);
+		}
 		fputc('}', fp);
 	}
 	fputc(']', fp);

@@ -88,8 +88,14 @@ cli_table_option(const char *cmd, int opt, const char *arg,
 	case CLI_OPT_SEED:
 		return cli_parse_seed(cmd, arg, &t->o.seed) == 0 ? 1 : -1;
 	case CLI_OPT_CLASS:
-		return cli_parse_int(cmd, "class", arg, 0, 1000000000,
-		    &t->cls) == 0 ? 1 : -1;
+		/* An index, or a class name resolved once the names are
+		 * known. */
+		if (arg[0] >= '0' && arg[0] <= '9')
+			return cli_parse_int(cmd, "class", arg, 0, 1000000000,
+			    &t->cls) == 0 ? 1 : -1;
+		t->cls_name = arg;
+		t->cls = -1;
+		return 1;
 	case CLI_OPT_BINS:
 		return cli_parse_int(cmd, "bins", arg, 1, 1000000,
 		    &t->o.bins) == 0 ? 1 : -1;
@@ -108,6 +114,45 @@ cli_table_option(const char *cmd, int opt, const char *arg,
 	return cli_read_option(cmd, opt, arg, &t->r);
 }
 
+/* --class NAME: the index of the class so named, from --classes or the
+ * file's own names (read once without messages to learn them). */
+static int
+class_by_name(const char *cmd, const char *path, struct cli_table *t)
+{
+	calib_read_options ro = t->r.ro;
+	calib_preds *q = NULL;
+	calib_error err;
+	int i;
+
+	if (t->r.classes != NULL) {
+		for (i = 0; i < t->r.nclasses; i++)
+			if (strcmp(t->r.classes[i], t->cls_name) == 0) {
+				t->cls = i;
+				return CLI_OK;
+			}
+		return cli_usage_error(cmd, "--class '%s' is not one of the "
+		    "names --classes gives", t->cls_name);
+	}
+	if (strcmp(path, "-") == 0)
+		return cli_usage_error(cmd, "--class NAME with standard input "
+		    "needs the names from --classes (or give the index)");
+	ro.target = CALIB_TARGET_TOP;
+	ro.classwise_bins = 0;
+	if (calib_read(path, &ro, &q, &err) != CALIB_OK) {
+		cli_lib_error(&err);
+		return CLI_ERROR;
+	}
+	for (i = 0; i < q->k; i++)
+		if (strcmp(q->class_names[i], t->cls_name) == 0)
+			t->cls = i;
+	if (t->cls < 0)
+		cli_error("%s: --class '%s': the file has no class of that name "
+		    "(its classes are '%s' to '%s')", q->source, t->cls_name,
+		    q->class_names[0], q->class_names[q->k - 1]);
+	calib_preds_free(q);
+	return t->cls >= 0 ? CLI_OK : CLI_ERROR;
+}
+
 int
 cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
     calib_preds **pp, calib_reliability *rel)
@@ -116,6 +161,8 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 	calib_error err;
 
 	*pp = NULL;
+	if (t->cls_name != NULL && class_by_name(cmd, path, t) != CLI_OK)
+		return CLI_ERROR;
 	if (t->cls >= 0) {
 		if (t->r.binary_set && t->r.binary == CLI_BINARY_POSITIVE)
 			return cli_usage_error(cmd, "--class and --binary "
@@ -307,8 +354,11 @@ field(FILE *fp, char sep, double v)
 	fputs(buf, fp);
 }
 
+/* set: the settings repeated on every row (saved tables), or NULL (the
+ * data files of figures). */
 static void
-write_delimited(FILE *fp, const calib_reliability *rel, char sep)
+write_delimited(FILE *fp, const calib_reliability *rel, char sep,
+    const struct cli_settings *set)
 {
 	const calib_bins *b = &rel->table;
 	int j, c;
@@ -316,6 +366,8 @@ write_delimited(FILE *fp, const calib_reliability *rel, char sep)
 	fputs(columns[0], fp);
 	for (c = 1; columns[c] != NULL; c++)
 		fprintf(fp, "%c%s", sep, columns[c]);
+	if (set != NULL)
+		cli_settings_header(fp, sep);
 	fputc('\n', fp);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
@@ -334,6 +386,8 @@ write_delimited(FILE *fp, const calib_reliability *rel, char sep)
 		field(fp, sep, u->acc_hi);
 		field(fp, sep, u->band_lo);
 		field(fp, sep, u->band_hi);
+		if (set != NULL)
+			cli_settings_fields(fp, set, sep);
 		fputc('\n', fp);
 	}
 }
@@ -401,7 +455,14 @@ write_json(FILE *fp, const char *file, const calib_preds *p,
 		json_num(fp, "band_hi", u->band_hi);
 		fputc('}', fp);
 	}
-	fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+	fprintf(fp, "],\"version\":\"%s\"", PACKAGE_VERSION);
+	{
+		struct cli_settings set;
+		cli_settings_get(&set, p, NAN);
+		cli_settings_json(fp, &set, CLI_SET_TARGET |
+		    CLI_SET_TEMPERATURE);
+	}
+	fputs("}\n", fp);
 }
 
 void
@@ -413,10 +474,10 @@ cli_table_write(FILE *fp, int fmt, const char *file, const calib_preds *p,
 		write_text(fp, file, p, rel);
 		break;
 	case CLI_TABLE_CSV:
-		write_delimited(fp, rel, ',');
+		write_delimited(fp, rel, ',', NULL);
 		break;
 	case CLI_TABLE_TSV:
-		write_delimited(fp, rel, '\t');
+		write_delimited(fp, rel, '\t', NULL);
 		break;
 	case CLI_TABLE_JSON:
 		write_json(fp, file, p, rel);
@@ -432,7 +493,14 @@ cli_table_save(const char *path, int fmt, const char *file,
 
 	if (cli_out_open(&out, path) != 0)
 		return CLI_ERROR;
-	cli_table_write(out.fp, fmt, file, p, rel);
+	if (fmt == CLI_TABLE_CSV || fmt == CLI_TABLE_TSV) {
+		struct cli_settings set;
+		cli_settings_get(&set, p, NAN);
+		write_delimited(out.fp, rel, fmt == CLI_TABLE_CSV ? ',' : '\t',
+		    &set);
+	} else {
+		cli_table_write(out.fp, fmt, file, p, rel);
+	}
 	return cli_out_commit(&out) == 0 ? CLI_OK : CLI_ERROR;
 }
 
