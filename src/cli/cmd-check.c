@@ -296,10 +296,20 @@ report_tap(FILE *fp, const struct check *K)
 		    K->items[i].a.metric, K->items[i].a.bound, K->items[i].text);
 }
 
+/* XML character data: valid UTF-8 without the control characters XML 1.0
+ * forbids ('?' for those, U+FFFD for bytes that are not UTF-8). */
 static void
 xml_text(FILE *fp, const char *s)
 {
-	for (; *s; s++) {
+	while (*s) {
+		size_t n = cli_utf8_len(s);
+
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", fp);
+			cli_replaced_add(1);
+			s++;
+			continue;
+		}
 		switch (*s) {
 		case '<':
 			fputs("&lt;", fp);
@@ -317,12 +327,12 @@ xml_text(FILE *fp, const char *s)
 			fputs("&apos;", fp);
 			break;
 		default:
-			/* XML 1.0 forbids most control characters */
 			if ((unsigned char)*s < 0x20 && *s != '\t')
 				fputc('?', fp);
 			else
-				fputc(*s, fp);
+				fwrite(s, 1, n, fp);
 		}
+		s += n;
 	}
 }
 

@@ -22,8 +22,13 @@ const char *cli_progname = "calib";
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
 {
+	char buf[2048];
+
+	/* Names in messages come from the files read: control bytes in them
+	 * must not reach the terminal as such. */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fprintf(stderr, "%s: %s", cli_progname, kind);
-	vfprintf(stderr, fmt, ap);
+	cli_put_text(stderr, buf);
 	fputc('\n', stderr);
 }
 
@@ -79,12 +84,15 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	char buf[2048];
+
 	fprintf(stderr, "%s: ", cli_progname);
 	if (cmd != NULL)
 		fprintf(stderr, "%s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	cli_put_text(stderr, buf);
 	if (cmd != NULL)
 		fprintf(stderr, "\nTry '%s %s --help' for more information.\n",
 		    cli_progname, cmd);
@@ -303,7 +311,9 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	calib_error err;
 	calib_status st;
 
+	cli_note_input(path);
 	if (r->calibrate != NULL) {
+		cli_note_input(r->calibrate);
 		if (ro.temperature != 1) {
 			cli_error("--temperature and --calibrate cannot be "
 			    "combined (the model replaces the temperature)");
@@ -361,113 +371,6 @@ cli_target_text(const calib_preds *p)
 	return "one-vs-rest";
 }
 
-/* ---- output files ------------------------------------------------- */
-
-int
-cli_out_open(struct cli_out *o, const char *path)
-{
-	char *dirc, *dir;
-	int fd;
-	size_t n;
-
-	memset(o, 0, sizeof(*o));
-	if (path == NULL || strcmp(path, "-") == 0) {
-		o->fp = stdout;
-		return 0;
-	}
-	o->path = strdup(path);
-	dirc = strdup(path);
-	if (o->path == NULL || dirc == NULL) {
-		free(dirc);
-		free(o->path);
-		cli_error("out of memory");
-		return -1;
-	}
-	dir = dirname(dirc);
-	n = strlen(dir) + 32;
-	o->tmp = malloc(n);
-	if (o->tmp == NULL) {
-		free(dirc);
-		free(o->path);
-		cli_error("out of memory");
-		return -1;
-	}
-	snprintf(o->tmp, n, "%s/.calib-tmp-XXXXXX", dir);
-	free(dirc);
-	fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	/* mkstemp makes the file 0600; an output file should get the usual
-	 * permissions the umask allows. */
-	{
-		mode_t um = umask(0);
-		umask(um);
-		fchmod(fd, 0666 & ~um);
-	}
-	o->fp = fdopen(fd, "w");
-	if (o->fp == NULL) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		close(fd);
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	return 0;
-}
-
-int
-cli_out_commit(struct cli_out *o)
-{
-	int bad;
-
-	if (o->fp == NULL)
-		return -1;
-	if (o->tmp == NULL) {
-		if (fflush(o->fp) != 0 || ferror(o->fp)) {
-			cli_error("cannot write to standard output: %s",
-			    strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	bad = ferror(o->fp);
-	if (fclose(o->fp) != 0)
-		bad = 1;
-	o->fp = NULL;
-	if (bad || rename(o->tmp, o->path) != 0) {
-		cli_error("cannot write '%s': %s", o->path, strerror(errno));
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	free(o->tmp);
-	free(o->path);
-	memset(o, 0, sizeof(*o));
-	return 0;
-}
-
-void
-cli_out_abort(struct cli_out *o)
-{
-	if (o->tmp != NULL) {
-		if (o->fp != NULL)
-			fclose(o->fp);
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-	}
-	memset(o, 0, sizeof(*o));
-}
-
 /* ---- numbers and strings ------------------------------------------ */
 
 void
@@ -493,26 +396,4 @@ cli_json_number(FILE *fp, double v)
 
 	cli_fmt_number(buf, sizeof(buf), v);
 	fputs(buf, fp);
-}
-
-void
-cli_json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
 }
