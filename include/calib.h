@@ -540,6 +540,26 @@ calib_status calib_assertion_parse(const char *kind, const char *spec,
  */
 int calib_assertion_holds(const calib_assertion *a, double value, double lo,
     double hi, int strict);
+
+/* One assertion of a rules file and the line (1-based) it is on. */
+typedef struct calib_rule {
+	calib_assertion a;
+	unsigned long line;
+} calib_rule;
+
+/*
+ * Parse the text of a rules file (len bytes; source names it in errors):
+ * one assertion per line, "KIND METRIC=VALUE", with blanks allowed around
+ * the '=', '#' starting a comment, blank lines skipped, and lines ending
+ * in LF or CRLF.  Anything else after the value (as in "min
+ * accuracy=0.5 9"), a NUL byte or a carriage return inside a line is a
+ * CALIB_E_FORMAT error with the line and column; lines have no length
+ * limit.  On success *out holds *n rules (NULL when there are none), to
+ * release with calib_rules_free().
+ */
+calib_status calib_rules_parse(const char *text, size_t len,
+    const char *source, calib_rule **out, size_t *n, calib_error *err);
+void calib_rules_free(calib_rule *rules);
 /* Uncertainty per bin: intervals and consistency bands                */
 /* ------------------------------------------------------------------ */
 

@@ -179,4 +179,57 @@ else
 	skip "... and well-formed XML" "no xmllint"
 fi
 
+# --- 8. tiny temperatures stay finite
+printf 'label,logit_0,logit_1\n0,-5,-6\n1,3,1\n0,2,1\n' >"$T/n.csv"
+run metrics -f json --temperature 2.3e-308 "$T/n.csv"
+check_status 0 "--temperature 2.3e-308"
+! grep -q 'null' "$T/out"
+ok $? "--temperature 2.3e-308: every metric is a number"
+# At T -> 0 the softmax is one-hot on the top logit: confidence 1,
+# accuracy 2/3, Brier (0 + 2 + 0) / 3 / 2 per class.
+near "$(json_num "$T/out" mean_confidence)" 1 0 "tiny T: confidence 1"
+near "$(json_num "$T/out" accuracy)" 0.6666666666666666 1e-15 "tiny T: accuracy 2/3"
+near "$(json_num "$T/out" brier_per_class)" 0.3333333333333333 1e-15 "tiny T: Brier 1/3 per class"
+printf 'label,p_0,p_1\n0,0.7,0.3\n1,0.6,0.4\n' >"$T/np.csv"
+run metrics -f json --temperature 1e-310 "$T/np.csv"
+check_status 0 "--temperature 1e-310 on probabilities"
+# (ln 0.4 - ln 0.6) / 1e-310 is -inf: the second row's true class truly
+# gets probability 0, so the NLL is infinite - and said to be.
+! sed 's/"nll":null,//' "$T/out" | grep -q 'null'
+ok $? "--temperature 1e-310 on probabilities: every other metric is a number"
+check_contains "$T/err" "NLL is infinite: 1 row gives probability 0 to the true class" \
+    "... and the infinite NLL is explained"
+run fit "$DATA/val-logits.csv" -o "$T/m.txt"
+check_status 0 "fit a temperature model"
+sed 's/^temperature .*/temperature 1e-310/' "$T/m.txt" >"$T/tiny.txt"
+run apply -o "$T/applied.csv" "$T/tiny.txt" "$DATA/logits.csv"
+check_status 0 "apply a model with temperature 1e-310"
+! grep -qi 'nan' "$T/applied.csv"
+ok $? "apply: no NaN written"
+run metrics "$T/applied.csv"
+check_status 0 "apply: calib reads its output back"
+
+# --- 10. rules files: trailing text, long specs, NUL bytes, bare CRs
+printf 'min accuracy=0.5 9\n' >"$T/r1.txt"
+run check --rules "$T/r1.txt" "$IN"
+check_status 2 "a rule with text after the bound"
+check_contains "$T/err" "r1.txt:1:18: unexpected '9' after the bound" "... is refused at its column"
+# 5e-6 written with 300 zeros: a 255-byte buffer read it as 0
+{ printf 'max ece=0.'; i=0; while [ $i -lt 299 ]; do printf 0; i=$((i + 1)); done; printf '5e294\n'; } >"$T/r2.txt"
+run check --rules "$T/r2.txt" "$IN"
+check_status 1 "a 312-byte rule is read whole"
+check_contains "$T/out" "[max ece=5e-06]" "... and its bound is 5e-6"
+printf 'max ece=0.5\000min accuracy=0.99\n' >"$T/r3.txt"
+run check --rules "$T/r3.txt" "$IN"
+check_status 2 "a NUL byte in a rules file"
+check_contains "$T/err" "r3.txt:1:12: a NUL byte" "... is refused where it is"
+printf 'max ece=0.5\rmin accuracy=0.99\r\n' >"$T/r4.txt"
+run check --rules "$T/r4.txt" "$IN"
+check_status 2 "a bare carriage return in a rules file"
+check_contains "$T/err" "r4.txt:1:12: a carriage return inside the line" "... is refused"
+printf 'max ece = 0.5\r\nmin accuracy =0.1 # ok\n' >"$T/r5.txt"
+run check --rules "$T/r5.txt" "$IN"
+check_status 0 "CRLF lines and blanks around '=' are fine"
+check_contains "$T/out" "2 of 2 assertions hold" "... both rules read"
+
 done_testing

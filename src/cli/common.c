@@ -111,6 +111,9 @@ cli_parse_double(const char *cmd, const char *opt, const char *arg,
 
 	errno = 0;
 	v = strtod(arg, &end);
+	/* a subnormal number (ERANGE, but not 0) is still that number */
+	if (errno == ERANGE && v != 0 && isfinite(v))
+		errno = 0;
 	if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(v)) {
 		cli_usage_error(cmd, "--%s: '%s' is not a finite number", opt,
 		    arg);

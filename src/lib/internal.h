@@ -106,6 +106,12 @@ int ci_row_finish(const ci_layout *L, const calib_read_options *o,
  * stored logits sees the same doubles as one applied while reading.
  */
 double ci_softmax(const double *z, int k, double *p, int *top, int *tied);
+/*
+ * z_i / T for every logit.  When that overflows for some finite z_i (a tiny
+ * T), the logits are shifted first, (z_i - max z) / T, which has the same
+ * softmax and stays finite at the top (0) instead of making inf - inf.
+ */
+void ci_divide_logits(double *z, int k, double T);
 
 /* recal.c and model.c */
 

@@ -145,6 +145,27 @@ ci_softmax(const double *z, int k, double *p, int *top, int *tied)
 	return log(S);
 }
 
+void
+ci_divide_logits(double *z, int k, double T)
+{
+	double m = -INFINITY;
+	int i, shift = 0;
+
+	for (i = 0; i < k; i++) {
+		if (isfinite(z[i]) && !isfinite(z[i] / T))
+			shift = 1;
+		if (z[i] > m)
+			m = z[i];
+	}
+	if (!shift || !isfinite(m)) {
+		for (i = 0; i < k; i++)
+			z[i] /= T;
+		return;
+	}
+	for (i = 0; i < k; i++)
+		z[i] = (z[i] - m) / T;
+}
+
 int
 ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
     int32_t label, double weight, ci_row *r, double *probs, double *logits,
@@ -227,8 +248,7 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 			if (M != NULL)
 				ci_model_logits(M, z);
 			else if (T != 1)
-				for (i = 0; i < k; i++)
-					z[i] /= T;
+				ci_divide_logits(z, k, T);
 			/* A tiny temperature can overflow a logit to +inf,
 			 * and inf - inf would poison the softmax. */
 			for (i = 0; i < k; i++)
