@@ -19,6 +19,9 @@
 
 const char *cli_progname = "calib";
 
+static void vmessage(const char *kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
 {

@@ -247,6 +247,13 @@ static inline void
 ci_sum_add(ci_sum *a, double x)
 {
 	double t = a->s + x;
+
+	/* Past DBL_MAX the sum is +-inf (or NaN for inf - inf); the
+	 * compensation would be inf - inf and turn an overflow into NaN. */
+	if (!isfinite(t)) {
+		a->s = t;
+		return;
+	}
 	/* Neumaier's variant also catches |x| > |s|. */
 	if ((a->s >= 0 ? a->s : -a->s) >= (x >= 0 ? x : -x))
 		a->c += (a->s - t) + x;
@@ -258,7 +265,7 @@ ci_sum_add(ci_sum *a, double x)
 static inline double
 ci_sum_get(const ci_sum *a)
 {
-	return a->s + a->c;
+	return isfinite(a->s) ? a->s + a->c : a->s;
 }
 
 #endif /* CALIB_INTERNAL_H */
