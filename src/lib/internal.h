@@ -220,6 +220,15 @@ calib_status ci_metrics_compute(const calib_preds *p,
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
 int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);
+/*
+ * The classwise bin sums are 3 doubles per class and bin, held once per
+ * read whatever the thread count; CI_CLASSWISE_MAX_BYTES bounds them.
+ * ci_classwise_budget() returns CALIB_OK or CALIB_E_ARG with a message
+ * giving the largest bin count that fits k classes.
+ */
+#define CI_CLASSWISE_MAX_BYTES ((size_t)256 << 20)
+calib_status ci_classwise_budget(int k, int bins, const char *file,
+    calib_error *err);
 void ci_classwise_free(calib_classwise_acc *acc);
 void ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src,
     int k);
