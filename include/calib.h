@@ -152,7 +152,10 @@ typedef struct calib_read_options {
 	/* When > 0 and CALIB_KEEP_PROBS is not set, the reader accumulates the
 	 * per-class equal-width bin sums that calib_classwise_ece() needs for
 	 * this many bins, so classwise ECE never needs the n x K matrix.
-	 * Default 15. */
+	 * The sums take 24 bytes per class and bin, once whatever the thread
+	 * count; more than 256 MiB of them (e.g. 100 classes and 111,849
+	 * bins) is a CALIB_E_ARG error giving the largest bin count that
+	 * fits.  Default 15. */
 	int classwise_bins;
 	/* Worker threads for parsing: 0 (default) uses the online CPUs, at most
 	 * 8.  Results are bit-identical for every thread count. */
@@ -160,7 +163,16 @@ typedef struct calib_read_options {
 	/* Non-zero: parse every row with libcsv and strtod instead of the fast
 	 * path.  Slower; results are bit-identical.  For differential tests. */
 	int reference_parser;
+	/* The longest record (the header or a row, quoted newlines included)
+	 * accepted, in bytes; a longer one is a CALIB_E_FORMAT error naming
+	 * its line, so neither a file without line ends (/dev/zero, a gzip
+	 * bomb) nor an unterminated quote is read to its end.  Default
+	 * CALIB_MAX_RECORD_BYTES; at least 1024. */
+	size_t max_record_bytes;
 } calib_read_options;
+
+/* The default calib_read_options.max_record_bytes: 64 MiB. */
+#define CALIB_MAX_RECORD_BYTES ((size_t)64 << 20)
 
 /* Fill *o with the defaults documented in calib_read_options. */
 void calib_read_options_init(calib_read_options *o);

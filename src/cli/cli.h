@@ -77,6 +77,7 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_MAX_RECORD,
 	CLI_OPT_METRICS,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
@@ -93,7 +94,8 @@ enum {
 	{ "temperature", required_argument, NULL, CLI_OPT_TEMPERATURE }, \
 	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
-	{ "threads", required_argument, NULL, CLI_OPT_THREADS }
+	{ "threads", required_argument, NULL, CLI_OPT_THREADS }, \
+	{ "max-record-bytes", required_argument, NULL, CLI_OPT_MAX_RECORD }
 
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \

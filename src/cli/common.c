@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,9 @@ const char cli_read_help[] =
 "                        max(p,1-p) against accuracy) or positive (p\n"
 "                        against the fraction of positives)\n"
 "  --threads N           parsing threads (default: all CPUs); results are\n"
-"                        identical for any N\n";
+"                        identical for any N\n"
+"  --max-record-bytes N  the longest header or row accepted (default 64M;\n"
+"                        suffixes K, M, G); a longer one is an error\n";
 
 const char cli_metric_help[] =
 "Binning and metrics:\n"
@@ -293,6 +296,31 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		r->binary_set = 1;
 		return 1;
+	case CLI_OPT_MAX_RECORD: {
+		char *end;
+		unsigned long long v;
+		int shift = 0;
+		errno = 0;
+		v = strtoull(arg, &end, 10);
+		if (end != arg && (*end == 'K' || *end == 'k'))
+			shift = 10;
+		else if (end != arg && *end == 'M')
+			shift = 20;
+		else if (end != arg && *end == 'G')
+			shift = 30;
+		if (shift > 0)
+			end++;
+		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
+		    errno != 0 || v > (SIZE_MAX >> shift) ||
+		    (v << shift) < 1024) {
+			cli_usage_error(cmd, "--max-record-bytes: '%s' is not a "
+			    "byte count of at least 1024 (suffixes K, M, G)",
+			    arg);
+			return -1;
+		}
+		r->ro.max_record_bytes = (size_t)(v << shift);
+		return 1;
+	}
 	case CLI_OPT_THREADS:
 		return cli_parse_int(cmd, "threads", arg, 1, 1024,
 		    &r->ro.threads) == 0 ? 1 : -1;

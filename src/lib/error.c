@@ -76,6 +76,12 @@ ci_quote_text(char *dst, size_t size, const char *s, size_t len)
 		unsigned char ch = (unsigned char)s[i];
 		if (ch < 0x20 || ch == 0x7f)
 			o += (size_t)snprintf(dst + o, size - o, "\\x%02x", ch);
+		else if (ch == 0xef && i + 2 < len && (unsigned char)s[i + 1] ==
+		    0xbb && (unsigned char)s[i + 2] == 0xbf && o + 8 < size) {
+			/* a byte-order mark is invisible on a terminal */
+			o += (size_t)snprintf(dst + o, size - o, "<U+FEFF>");
+			i += 2;
+		}
 		else
 			dst[o++] = (char)ch;
 	}

@@ -46,7 +46,8 @@ int ci_fast_number(const char *s, const char *e, double *v);
  */
 ci_num_status ci_parse_number(const char *s, size_t len, double *v);
 
-/* Parses a canonical non-negative integer (digits only, < 2^31). */
+/* Parses a canonical non-negative integer (digits only, no leading zero
+ * unless it is "0", < 10^9). */
 int ci_parse_index(const char *s, size_t len, long *v);
 
 /* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */

@@ -42,6 +42,7 @@ calib_read_options_init(calib_read_options *o)
 	o->classwise_bins = 15;
 	o->threads = 0;
 	o->reference_parser = 0;
+	o->max_record_bytes = CALIB_MAX_RECORD_BYTES;
 }
 
 static calib_status
@@ -56,6 +57,9 @@ check_options(const calib_read_options *o, calib_error *err)
 	if (o->classwise_bins < 0 || o->threads < 0)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "bin and thread counts must be >= 0");
+	if (o->max_record_bytes < 1024)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "the record size limit must be at least 1024 bytes");
 	if (o->target < CALIB_TARGET_TOP)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "target class must be >= 0");
@@ -218,6 +222,11 @@ ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
 	else
 		W.s = (double)P->n;
 	P->total_weight = ci_sum_get(&W);
+	if (isinf(P->total_weight))
+		return ci_error_set(err, CALIB_E_FORMAT, file, 0, 0,
+		    o->weight_col, "the weights add up to more than the largest "
+		    "double (about 1.8e308; expected a finite total weight: "
+		    "scale the weights down)");
 	if (!(P->total_weight > 0))
 		return ci_error_set(err, CALIB_E_FORMAT, file, 0, 0,
 		    P->weight ? o->weight_col : NULL, "%s",
@@ -531,6 +540,9 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 	if (opt->target >= k)
 		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
 		    "class %d does not exist (%d classes)", opt->target, k);
+	if (opt->classwise_bins > 0 && (st = ci_classwise_budget(k,
+	    opt->classwise_bins, shown, err)) != CALIB_OK)
+		return st;
 	memset(&L, 0, sizeof(L));
 	memset(&all, 0, sizeof(all));
 	if (opt->calibrate != NULL &&

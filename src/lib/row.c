@@ -27,12 +27,16 @@ name_hash(const char *s, size_t len)
 	return h;
 }
 
+/* A name that reads as a number to a person ("7", also "007"). */
 static int
 is_index_text(const char *s)
 {
-	long v;
-
-	return ci_parse_index(s, strlen(s), &v);
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
 }
 
 /*
