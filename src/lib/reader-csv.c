@@ -1008,10 +1008,12 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 			return st;
 		*carry_len += got;
 	}
+	/* the same words whichever way the bytes arrived */
 	if ((e ? (size_t)(e - *carry) : *carry_len) > C->max_record)
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
-		    "a header line of more than %zu bytes (--max-record-bytes "
-		    "raises the limit)", C->max_record);
+		    "no end of the header line in the first %zu bytes (is "
+		    "this a CSV file? --max-record-bytes raises the limit)",
+		    C->max_record);
 	if (*carry_len >= 3 && memcmp(*carry, "\xEF\xBB\xBF", 3) == 0)
 		off = 3;
 	hl = (e ? (size_t)(e - *carry) : *carry_len) - off;
