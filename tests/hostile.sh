@@ -208,6 +208,12 @@ check_status 0 "apply a model with temperature 1e-310"
 ok $? "apply: no NaN written"
 run metrics "$T/applied.csv"
 check_status 0 "apply: calib reads its output back"
+# (found by fuzz-model) a model naming a class twice matches no file
+printf 'calib-model 1\nmethod temperature\nclasses 3\nclass a\n# c\nclass b\n\nclass a\ntemperature 2\n' >"$T/dup-class.txt"
+run apply "$T/dup-class.txt" "$DATA/val-logits.csv"
+check_status 2 "a model with a class named twice"
+check_contains "$T/err" "dup-class.txt:8: class 'a' a second time (expected 3 different class names)" \
+    "... is refused at the repeat's line"
 
 # --- 10. rules files: trailing text, long specs, NUL bytes, bare CRs
 printf 'min accuracy=0.5 9\n' >"$T/r1.txt"

@@ -34,6 +34,7 @@ apply_check(const calib_model *m)
 	calib_preds *p = NULL;
 	calib_error err;
 	double *z;
+	const char *names[64];
 	int32_t labels[ROWS];
 	size_t i, c;
 
@@ -42,6 +43,8 @@ apply_check(const calib_model *m)
 	z = malloc((size_t)ROWS * (size_t)k * sizeof(*z));
 	if (z == NULL)
 		return;
+	for (c = 0; c < (size_t)k; c++)
+		names[c] = calib_model_class_name(m, (int)c);
 	for (i = 0; i < ROWS; i++) {
 		labels[i] = (int32_t)(i % (size_t)k);
 		for (c = 0; c < (size_t)k; c++)
@@ -51,6 +54,9 @@ apply_check(const calib_model *m)
 	ro.kind = CALIB_SCORES_LOGITS;
 	ro.keep = CALIB_KEEP_PROBS;
 	ro.calibrate = m;
+	/* the rows have the model's classes */
+	ro.classes = names;
+	ro.nclasses = k;
 	if (calib_preds_from_arrays("fuzz", ROWS, k, z, labels, NULL, &ro, &p,
 	    &err) != CALIB_OK) {
 		/* a valid model on valid logits must apply */
