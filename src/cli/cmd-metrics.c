@@ -20,6 +20,8 @@ struct result {
 	const char *target;
 	calib_metrics m;
 	size_t zero_prob_rows;
+	struct cli_settings set;
+	int top_only;
 	/* --bootstrap: percentile interval per metric id, NaN without */
 	double lo[64], hi[64];
 };
@@ -248,6 +250,10 @@ write_table(FILE *fp, const struct result *res, int nres,
 			} else
 				num(buf, sizeof(buf),
 				    calib_metrics_value(&res[i].m, j), 1);
+			/* Not computable from a top-label-only file. */
+			if (res[i].top_only &&
+			    isnan(calib_metrics_value(&res[i].m, j)))
+				snprintf(buf, sizeof(buf), "-");
 			CELL(i, buf);
 		}
 		fputc('\n', fp);
@@ -304,7 +310,9 @@ write_json(FILE *fp, const struct result *res, int nres,
 				}
 			fputc(']', fp);
 		}
-		fprintf(fp, ",\"version\":\"%s\"}\n", PACKAGE_VERSION);
+		fprintf(fp, ",\"version\":\"%s\"", PACKAGE_VERSION);
+		cli_settings_json(fp, &res[i].set, 0);
+		fputs("}\n", fp);
 	}
 }
 
@@ -354,7 +362,9 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim,
 				fprintf(fp, "%c%s_lo%c%s_hi", delim, nm, delim,
 				    nm);
 		}
-	fprintf(fp, "%cversion\n", delim);
+	fprintf(fp, "%cversion", delim);
+	cli_settings_header(fp, delim);
+	fputc('\n', fp);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
 		write_field(fp, res[i].file, delim);
@@ -379,7 +389,9 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim,
 				fprintf(fp, "%c%s", delim, buf);
 			}
 		}
-		fprintf(fp, "%c%s\n", delim, PACKAGE_VERSION);
+		fprintf(fp, "%c%s", delim, PACKAGE_VERSION);
+		cli_settings_fields(fp, &res[i].set, delim);
+		fputc('\n', fp);
 	}
 }
 
@@ -568,6 +580,8 @@ run(int argc, char **argv)
 		res[i].file = argv[optind + i];
 		res[i].target = short_target(p);
 		res[i].zero_prob_rows = p->zero_prob_rows;
+		cli_settings_get(&res[i].set, p, r.mo.nll_clip);
+		res[i].top_only = p->top_only;
 		if (compute(p, &r, &bt, &res[i]) != CLI_OK) {
 			calib_preds_free(p);
 			free(res);

@@ -46,13 +46,15 @@ int ci_fast_number(const char *s, const char *e, double *v);
  */
 ci_num_status ci_parse_number(const char *s, size_t len, double *v);
 
-/* Parses a canonical non-negative integer (digits only, < 2^31). */
+/* Parses a canonical non-negative integer (digits only, no leading zero
+ * unless it is "0", < 10^9). */
 int ci_parse_index(const char *s, size_t len, long *v);
 
 /* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */
 
 /* Column roles of a prediction file. */
-enum { CI_COL_LABEL = -1, CI_COL_WEIGHT = -2 };
+enum { CI_COL_LABEL = -1, CI_COL_WEIGHT = -2,
+	CI_COL_SKIP = -3 /* a row id or an ignored column */ };
 
 /* What every row needs to know, fixed once the header is read. */
 typedef struct ci_layout {
@@ -61,6 +63,7 @@ typedef struct ci_layout {
 	calib_score_kind kind;   /* resolved: PROBS or LOGITS */
 	int has_weight;
 	int integer_labels;      /* labels may be given as indices */
+	int top_only;            /* x[0] confidence, x[1] correct (0/1) */
 	char **class_names;      /* k names */
 	/* open-addressing table of class names -> index */
 	int *name_slots;
@@ -82,6 +85,7 @@ typedef struct ci_row {
  * or -1 for the row as a whole) and why. */
 typedef struct ci_row_problem {
 	int cls;
+	double sum;     /* the row's sum when it failed the sum check, else NaN */
 	char message[256];
 } ci_row_problem;
 
@@ -106,6 +110,12 @@ int ci_row_finish(const ci_layout *L, const calib_read_options *o,
  * stored logits sees the same doubles as one applied while reading.
  */
 double ci_softmax(const double *z, int k, double *p, int *top, int *tied);
+/*
+ * z_i / T for every logit.  When that overflows for some finite z_i (a tiny
+ * T), the logits are shifted first, (z_i - max z) / T, which has the same
+ * softmax and stays finite at the top (0) instead of making inf - inf.
+ */
+void ci_divide_logits(double *z, int k, double T);
 
 /* recal.c and model.c */
 
@@ -318,6 +328,15 @@ calib_status ci_eval_metrics(ci_eval *e, calib_metrics *out);
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
 int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);
+/*
+ * The classwise bin sums are 3 doubles per class and bin, held once per
+ * read whatever the thread count; CI_CLASSWISE_MAX_BYTES bounds them.
+ * ci_classwise_budget() returns CALIB_OK or CALIB_E_ARG with a message
+ * giving the largest bin count that fits k classes.
+ */
+#define CI_CLASSWISE_MAX_BYTES ((size_t)256 << 20)
+calib_status ci_classwise_budget(int k, int bins, const char *file,
+    calib_error *err);
 void ci_classwise_free(calib_classwise_acc *acc);
 void ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src,
     int k);
@@ -345,6 +364,13 @@ static inline void
 ci_sum_add(ci_sum *a, double x)
 {
 	double t = a->s + x;
+
+	/* Past DBL_MAX the sum is +-inf (or NaN for inf - inf); the
+	 * compensation would be inf - inf and turn an overflow into NaN. */
+	if (!isfinite(t)) {
+		a->s = t;
+		return;
+	}
 	/* Neumaier's variant also catches |x| > |s|. */
 	if ((a->s >= 0 ? a->s : -a->s) >= (x >= 0 ? x : -x))
 		a->c += (a->s - t) + x;
@@ -356,7 +382,7 @@ ci_sum_add(ci_sum *a, double x)
 static inline double
 ci_sum_get(const ci_sum *a)
 {
-	return a->s + a->c;
+	return isfinite(a->s) ? a->s + a->c : a->s;
 }
 
 #endif /* CALIB_INTERNAL_H */

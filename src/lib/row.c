@@ -27,12 +27,16 @@ name_hash(const char *s, size_t len)
 	return h;
 }
 
+/* A name that reads as a number to a person ("7", also "007"). */
 static int
 is_index_text(const char *s)
 {
-	long v;
-
-	return ci_parse_index(s, strlen(s), &v);
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
 }
 
 /*
@@ -145,6 +149,27 @@ ci_softmax(const double *z, int k, double *p, int *top, int *tied)
 	return log(S);
 }
 
+void
+ci_divide_logits(double *z, int k, double T)
+{
+	double m = -INFINITY;
+	int i, shift = 0;
+
+	for (i = 0; i < k; i++) {
+		if (isfinite(z[i]) && !isfinite(z[i] / T))
+			shift = 1;
+		if (z[i] > m)
+			m = z[i];
+	}
+	if (!shift || !isfinite(m)) {
+		for (i = 0; i < k; i++)
+			z[i] /= T;
+		return;
+	}
+	for (i = 0; i < k; i++)
+		z[i] = (z[i] - m) / T;
+}
+
 int
 ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
     int32_t label, double weight, ci_row *r, double *probs, double *logits,
@@ -158,6 +183,30 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	int i, pred, tied, from_probs;
 
 	memset(r, 0, sizeof(*r));
+	pb->sum = NAN;
+	if (L->top_only) {
+		/* Only the top label's confidence and correctness: the
+		 * per-row terms of the full vector do not exist. */
+		if (!(x[0] >= 0 && x[0] <= 1)) {
+			pb->cls = 0;
+			snprintf(pb->message, sizeof(pb->message),
+			    "confidence %.17g is outside [0, 1]", x[0]);
+			return -1;
+		}
+		if (x[1] != 0 && x[1] != 1) {
+			pb->cls = 1;
+			snprintf(pb->message, sizeof(pb->message),
+			    "correct is %.17g (expected 0 or 1)", x[1]);
+			return -1;
+		}
+		r->score = x[0];
+		r->outcome = x[1] == 1;
+		r->label = 0;
+		r->pred = x[1] == 1 ? 0 : 1;
+		r->weight = weight;
+		r->nll = r->brier = r->entropy = NAN;
+		return 0;
+	}
 	if (L->single_column) {
 		double v = x[0];
 		if (L->kind == CALIB_SCORES_PROBS) {
@@ -193,7 +242,10 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 				    "probabilities sum to %.17g, expected 1 "
 				    "within %g%s", sum, o->sum_tol,
 				    o->renormalize ? " (a zero row cannot be "
-				    "renormalized)" : " (renormalize to rescale)");
+				    "renormalized)" : " (give --renormalize to "
+				    "rescale, or --sum-tol X)");
+				if (!o->renormalize)
+					pb->sum = sum;
 				return -1;
 			}
 			for (i = 0; i < k; i++)
@@ -203,6 +255,18 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 			memcpy(p, x, (size_t)k * sizeof(*p));
 		}
 	} else {
+		int any = 0;
+		for (i = 0; i < k; i++)
+			any |= x[i] > -INFINITY;
+		if (!any) {
+			/* -inf masks a class; with every class masked the
+			 * softmax has no answer. */
+			pb->cls = -1;
+			snprintf(pb->message, sizeof(pb->message), "every "
+			    "logit is -inf (expected at least one finite "
+			    "logit; -inf masks a class)");
+			return -1;
+		}
 		memcpy(z, x, (size_t)k * sizeof(*z));
 	}
 
@@ -227,8 +291,7 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 			if (M != NULL)
 				ci_model_logits(M, z);
 			else if (T != 1)
-				for (i = 0; i < k; i++)
-					z[i] /= T;
+				ci_divide_logits(z, k, T);
 			/* A tiny temperature can overflow a logit to +inf,
 			 * and inf - inf would poison the softmax. */
 			for (i = 0; i < k; i++)
