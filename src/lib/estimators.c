@@ -187,23 +187,169 @@ class_column(const calib_preds *p, ci_class_orders *c, int k)
 }
 
 /*
- * Class k's column in the scratch arrays and its rows in score order:
- * the shared order when there is one (*tmp = NULL), else sorted now
- * (*tmp to free).
+ * An equal-mass table from rows already in score order (values sv,
+ * outcomes sh, row ids ord for weights and counts): the bins, sums and
+ * cuts of ci_bin_arrays(), sum for sum, without gathering the rows again.
+ * Rows with count 0 are absent, as there.
  */
-static int
-class_sorted(const calib_preds *p, ci_class_orders *c, int k,
-    const size_t **order, size_t **tmp)
+static calib_status
+mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
+    const size_t *ord, const double *w, const uint32_t *mult, int m,
+    calib_bins *out)
 {
-	class_column(p, c, k);
-	*tmp = NULL;
-	if (c->order != NULL) {
-		*order = c->order + (size_t)k * p->n;
-		return 0;
+	ci_sum bw = { 0, 0 }, bs = { 0, 0 }, bo = { 0, 0 }, W = { 0, 0 };
+	unsigned long long total = 0, cum = 0, t_next;
+	double w2 = 0, lo = 0, last = 0;
+	size_t i, cnt = 0, first = 1;
+	int j = 1, nb = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->binning = CALIB_BIN_MASS;
+	out->requested = m;
+	out->bin = calloc((size_t)m, sizeof(*out->bin));
+	if (out->bin == NULL)
+		return CALIB_E_NOMEM;
+	for (i = 0; i < n; i++)
+		total += mult ? mult[ord[i]] : 1;
+#define TARGET(j) (((unsigned long long)(j) * total) / (unsigned)m)
+#define STORE() \
+	do { \
+		calib_bin *x = &out->bin[nb++]; \
+		x->count = cnt; \
+		x->weight = ci_sum_get(&bw); \
+		x->sum_score = ci_sum_get(&bs); \
+		x->sum_outcome = ci_sum_get(&bo); \
+		x->sum_w2 = w2; \
+		x->lo = lo; \
+		x->hi = last; \
+		lo = last; \
+		ci_sum_add(&W, x->weight); \
+		memset(&bw, 0, sizeof(bw)); \
+		memset(&bs, 0, sizeof(bs)); \
+		memset(&bo, 0, sizeof(bo)); \
+		w2 = 0; \
+		cnt = 0; \
+	} while (0)
+	while (j < m && TARGET(j) == 0)
+		j++;
+	t_next = j < m ? TARGET(j) : total;
+	for (i = 0; i < n;) {
+		double v = sv[i];
+		int present = 0;
+		for (; i < n && sv[i] == v; i++) {
+			uint32_t c = mult ? mult[ord[i]] : 1;
+			double wm;
+			if (c == 0)
+				continue;
+			wm = (w ? w[ord[i]] : 1.0) * c;
+			ci_sum_add(&bw, wm);
+			ci_sum_add(&bs, wm * v);
+			if (sh[i])
+				ci_sum_add(&bo, wm);
+			w2 += wm * (w ? w[ord[i]] : 1.0);
+			cnt += c;
+			cum += c;
+			present = 1;
+		}
+		if (!present)
+			continue;
+		last = v;
+		first = 0;
+		/* a cut only where present rows follow */
+		if (j < m && t_next <= cum) {
+			size_t k = i;
+			while (k < n && (mult ? mult[ord[k]] : 1) == 0)
+				k++;
+			if (k < n) {
+				STORE();
+				while (j < m && TARGET(j) <= cum)
+					j++;
+				t_next = j < m ? TARGET(j) : total;
+			}
+		}
 	}
-	*tmp = ci_score_order(p->n, c->col);
-	*order = *tmp;
-	return *tmp == NULL ? -1 : 0;
+	if (!first)
+		STORE();
+#undef STORE
+#undef TARGET
+	out->m = nb;
+	out->n = (size_t)total;
+	out->total_weight = ci_sum_get(&W);
+	return CALIB_OK;
+}
+
+/* Class k's scores and outcomes in score order, sorted now. */
+static int
+class_sorted_values(const calib_preds *p, ci_class_orders *c, int k,
+    size_t **order)
+{
+	size_t i;
+
+	class_column(p, c, k);
+	*order = ci_score_order(p->n, c->col);
+	if (*order == NULL)
+		return -1;
+	/* the scratch column becomes the sorted values */
+	for (i = 0; i < p->n; i++)
+		c->hit[i] = p->label[(*order)[i]] == k;
+	{
+		double *tmp = malloc((p->n ? p->n : 1) * sizeof(double));
+		if (tmp == NULL) {
+			free(*order);
+			return -1;
+		}
+		for (i = 0; i < p->n; i++)
+			tmp[i] = c->col[(*order)[i]];
+		memcpy(c->col, tmp, p->n * sizeof(double));
+		free(tmp);
+	}
+	return 0;
+}
+
+/*
+ * The equal-mass table of class k (p_ik against [y_i = k]) from its rows
+ * in score order: the shared sorted columns of a bootstrap, or sorted now.
+ * thr >= 0 keeps only the predictions above it (TACE).
+ */
+static calib_status
+class_table(const calib_preds *p, ci_class_orders *c, int k,
+    const uint32_t *mult, double thr, int m, calib_bins *b)
+{
+	const double *sv;
+	const uint8_t *sh;
+	const size_t *ord;
+	size_t *own = NULL, i;
+	uint32_t *keep = NULL;
+	calib_status st;
+
+	if (c->scol != NULL) {
+		sv = c->scol + (size_t)k * p->n;
+		sh = c->shit + (size_t)k * p->n;
+		ord = c->order + (size_t)k * p->n;
+	} else {
+		if (class_sorted_values(p, c, k, &own) != 0)
+			return CALIB_E_NOMEM;
+		sv = c->col;
+		sh = c->hit;
+		ord = own;
+	}
+	if (thr >= 0) {
+		/* the predictions at or below the threshold are not there
+		 * at all when the ranges are cut */
+		keep = malloc((p->n ? p->n : 1) * sizeof(*keep));
+		if (keep == NULL) {
+			free(own);
+			return CALIB_E_NOMEM;
+		}
+		for (i = 0; i < p->n; i++)
+			keep[ord[i]] = sv[i] > thr ? (mult ? mult[ord[i]] : 1) :
+			    0;
+	}
+	st = mass_bins_sorted(p->n, sv, sh, ord, p->weight, keep ? keep : mult,
+	    m, b);
+	free(keep);
+	free(own);
+	return st;
 }
 
 calib_status
@@ -220,14 +366,7 @@ ci_classwise_debiased(const calib_preds *p, ci_class_orders *c,
 		calib_bins b;
 		calib_status st;
 		double d;
-		const size_t *ord;
-		size_t *tmp;
-		if (class_sorted(p, c, k, &ord, &tmp) != 0)
-			return CALIB_E_NOMEM;
-		st = ci_bin_arrays(p->n, c->col, c->hit, p->weight, mult, m,
-		    CALIB_BIN_MASS, NULL, ord, &b);
-		free(tmp);
-		if (st != CALIB_OK)
+		if ((st = class_table(p, c, k, mult, -1, m, &b)) != CALIB_OK)
 			return st;
 		d = ci_debiased_sum(&b);
 		calib_bins_release(&b);
@@ -336,14 +475,7 @@ ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
 	for (k = 0; k < p->k; k++) {
 		calib_bins b;
 		calib_status st;
-		const size_t *ord;
-		size_t *tmp;
-		if (class_sorted(p, c, k, &ord, &tmp) != 0)
-			return CALIB_E_NOMEM;
-		st = ci_bin_arrays(p->n, c->col, c->hit, p->weight, mult, m,
-		    CALIB_BIN_MASS, NULL, ord, &b);
-		free(tmp);
-		if (st != CALIB_OK)
+		if ((st = class_table(p, c, k, mult, -1, m, &b)) != CALIB_OK)
 			return st;
 		ci_sum_add(&total, calib_ece(&b));
 		calib_bins_release(&b);
@@ -358,40 +490,18 @@ ci_ace(const calib_preds *p, ci_class_orders *c, const uint32_t *mult,
 {
 	ci_sum total = { 0, 0 };
 	size_t pairs = 0;
-	uint32_t *keep = NULL;
 	int k;
 
 	*out = NAN;
 	if (p->probs == NULL)
 		return CALIB_E_ARG;
-	if (threshold >= 0) {
-		keep = malloc((p->n ? p->n : 1) * sizeof(*keep));
-		if (keep == NULL)
-			return CALIB_E_NOMEM;
-	}
 	for (k = 0; k < p->k; k++) {
 		calib_bins b;
 		calib_status st;
-		size_t i, *tmp;
-		const size_t *ord;
 		int j;
-		if (class_sorted(p, c, k, &ord, &tmp) != 0) {
-			free(keep);
-			return CALIB_E_NOMEM;
-		}
-		if (keep != NULL)
-			/* TACE: the predictions at or below the threshold
-			 * are not there at all when the ranges are cut */
-			for (i = 0; i < p->n; i++)
-				keep[i] = c->col[i] > threshold ?
-				    (mult ? mult[i] : 1) : 0;
-		st = ci_bin_arrays(p->n, c->col, c->hit, p->weight,
-		    keep ? keep : mult, ranges, CALIB_BIN_MASS, NULL, ord, &b);
-		free(tmp);
-		if (st != CALIB_OK) {
-			free(keep);
+		if ((st = class_table(p, c, k, mult, threshold, ranges, &b)) !=
+		    CALIB_OK)
 			return st;
-		}
 		for (j = 0; j < b.m; j++)
 			if (b.bin[j].weight > 0) {
 				ci_sum_add(&total, fabs(b.bin[j].sum_outcome -
@@ -400,7 +510,6 @@ ci_ace(const calib_preds *p, ci_class_orders *c, const uint32_t *mult,
 			}
 		calib_bins_release(&b);
 	}
-	free(keep);
 	*out = pairs ? ci_sum_get(&total) / (double)pairs : NAN;
 	return CALIB_OK;
 }
