@@ -174,17 +174,6 @@ fail:
 	return -1;
 }
 
-/* Class k's scores and outcomes into the scratch columns. */
-static void
-class_column(const calib_preds *p, ci_class_orders *c, int k)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++) {
-		c->col[i] = p->probs[i * (size_t)p->k + (size_t)k];
-		c->hit[i] = p->label[i] == k;
-	}
-}
 
 /*
  * An equal-mass table from rows already in score order (values sv,
@@ -278,31 +267,25 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	return CALIB_OK;
 }
 
-/* Class k's scores and outcomes in score order, sorted now. */
+/* Class k's scores and outcomes in score order, sorted now, into the
+ * scratch columns. */
 static int
 class_sorted_values(const calib_preds *p, ci_class_orders *c, int k,
     size_t **order)
 {
+	double *tmp = malloc((p->n ? p->n : 1) * sizeof(double));
 	size_t i;
 
-	class_column(p, c, k);
-	*order = ci_score_order(p->n, c->col);
+	if (tmp == NULL)
+		return -1;
+	for (i = 0; i < p->n; i++)
+		tmp[i] = p->probs[i * (size_t)p->k + (size_t)k];
+	*order = ci_score_order_values(p->n, tmp, c->col);
+	free(tmp);
 	if (*order == NULL)
 		return -1;
-	/* the scratch column becomes the sorted values */
 	for (i = 0; i < p->n; i++)
 		c->hit[i] = p->label[(*order)[i]] == k;
-	{
-		double *tmp = malloc((p->n ? p->n : 1) * sizeof(double));
-		if (tmp == NULL) {
-			free(*order);
-			return -1;
-		}
-		for (i = 0; i < p->n; i++)
-			tmp[i] = c->col[(*order)[i]];
-		memcpy(c->col, tmp, p->n * sizeof(double));
-		free(tmp);
-	}
 	return 0;
 }
 

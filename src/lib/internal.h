@@ -227,6 +227,9 @@ calib_status ci_metrics_compute(const calib_preds *p,
 /* smooth.c */
 /* Rows sorted by (score, index); NULL when out of memory. */
 size_t *ci_score_order(size_t n, const double *s);
+/* The same, and the scores in that order into sorted (n values, or NULL);
+ * sorted may not be s. */
+size_t *ci_score_order_values(size_t n, const double *s, double *sorted);
 calib_status ci_smece(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, double sigma,
     double hint, double *value, double *sigma_used);

@@ -333,17 +333,28 @@ cmp_idx(const void *x, const void *y, void *ctx)
 /*
  * Rows by (score, index).  Scores are in [0, 1], so the bits of a double
  * read as an unsigned integer sort in the same order as its value (a -0.0
- * is taken as 0): a stable least-significant-digit radix sort on 16-bit
- * digits of those bits, started from the rows in index order, gives the
- * order in four linear passes, ties in index order.  Small inputs use
- * qsort.
+ * is taken as 0): a stable least-significant-digit radix sort on 11-bit
+ * digits of those bits (2048 buckets, few enough for the scatter to stay
+ * in cache), started from the rows in index order, gives the order in six
+ * linear passes, ties in index order.  Small inputs use qsort.
  */
+typedef struct radix_item {
+	uint64_t key;
+	size_t row;
+} radix_item;
+
 size_t *
 ci_score_order(size_t n, const double *s)
 {
+	return ci_score_order_values(n, s, NULL);
+}
+
+size_t *
+ci_score_order_values(size_t n, const double *s, double *sorted)
+{
 	size_t *o = malloc((n ? n : 1) * sizeof(*o)), i;
-	size_t *o2 = NULL, *cnt = NULL;
-	uint64_t *key = NULL, *key2 = NULL;
+	radix_item *a = NULL, *b = NULL;
+	size_t *cnt = NULL;
 	int pass;
 
 	if (o == NULL)
@@ -352,54 +363,58 @@ ci_score_order(size_t n, const double *s)
 		o[i] = i;
 	if (n < 4096) {
 		qsort_r(o, n, sizeof(*o), cmp_idx, (void *)s);
+		if (sorted != NULL)
+			for (i = 0; i < n; i++)
+				sorted[i] = s[o[i]];
 		return o;
 	}
-	o2 = malloc(n * sizeof(*o2));
-	key = malloc(n * sizeof(*key));
-	key2 = malloc(n * sizeof(*key2));
-	cnt = malloc(65536 * sizeof(*cnt));
-	if (o2 == NULL || key == NULL || key2 == NULL || cnt == NULL) {
-		free(o2);
-		free(key);
-		free(key2);
+	a = malloc(n * sizeof(*a));
+	b = malloc(n * sizeof(*b));
+	cnt = malloc(2048 * sizeof(*cnt));
+	if (a == NULL || b == NULL || cnt == NULL) {
+		free(a);
+		free(b);
 		free(cnt);
 		/* fall back to the comparison sort, which needs no memory */
 		qsort_r(o, n, sizeof(*o), cmp_idx, (void *)s);
+		if (sorted != NULL)
+			for (i = 0; i < n; i++)
+				sorted[i] = s[o[i]];
 		return o;
 	}
 	for (i = 0; i < n; i++) {
 		double v = s[i] == 0 ? 0.0 : s[i];
-		memcpy(&key[i], &v, sizeof(v));
+		memcpy(&a[i].key, &v, sizeof(v));
+		a[i].row = i;
 	}
-	for (pass = 0; pass < 4; pass++) {
-		const int shift = 16 * pass;
-		size_t sum = 0, d, *t;
-		uint64_t *tk;
-		memset(cnt, 0, 65536 * sizeof(*cnt));
+	for (pass = 0; pass < 6; pass++) {
+		const int shift = 11 * pass;
+		size_t sum = 0, d;
+		radix_item *t;
+		memset(cnt, 0, 2048 * sizeof(*cnt));
 		for (i = 0; i < n; i++)
-			cnt[(key[i] >> shift) & 0xffff]++;
-		if (cnt[(key[0] >> shift) & 0xffff] == n)
+			cnt[(a[i].key >> shift) & 2047]++;
+		if (cnt[(a[0].key >> shift) & 2047] == n)
 			continue;       /* one digit everywhere: nothing moves */
-		for (d = 0; d < 65536; d++) {
+		for (d = 0; d < 2048; d++) {
 			size_t c = cnt[d];
 			cnt[d] = sum;
 			sum += c;
 		}
-		for (i = 0; i < n; i++) {
-			size_t at = cnt[(key[i] >> shift) & 0xffff]++;
-			key2[at] = key[i];
-			o2[at] = o[i];
-		}
-		t = o;
-		o = o2;
-		o2 = t;
-		tk = key;
-		key = key2;
-		key2 = tk;
+		for (i = 0; i < n; i++)
+			b[cnt[(a[i].key >> shift) & 2047]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
 	}
-	free(o2);
-	free(key);
-	free(key2);
+	for (i = 0; i < n; i++) {
+		o[i] = a[i].row;
+		/* the key is the value's bits (a -0.0 became +0.0) */
+		if (sorted != NULL)
+			memcpy(&sorted[i], &a[i].key, sizeof(double));
+	}
+	free(a);
+	free(b);
 	free(cnt);
 	return o;
 }
