@@ -187,6 +187,11 @@ run metrics -f json --id-col image_id --ignore-col 'feat_*' "$T/extra.csv"
 numbers "$T/out" | cmp -s - "$T/plain.json"
 ok $? "--id-col and --ignore-col 'feat_*': identical"
 
+printf 'image_id,label,p_0,p_1\nimg_001,0,0.4,0.6\nimg_002,1,0.7,x\n' >"$T/id.csv"
+run metrics --id-col image_id "$T/id.csv"
+check_contains "$T/err" "id.csv:3:4 (column 'p_1'): 'x': expected a decimal number (row id 'img_002')" \
+    "errors name the row id"
+
 # --- rounded (fp16) probabilities: counted, then the flags
 printf 'label,p_0,p_1,p_2\n2,0.2,0.3,0.5\n0,0.6001,0.3,0.1\n0,0.1,0.8,0.1002\n1,0.1,0.8,0.1003\n' \
     >"$T/fp16.csv"
