@@ -34,6 +34,7 @@ extern const struct cli_cmd cli_cmd_diagram;
 extern const struct cli_cmd cli_cmd_hist;
 extern const struct cli_cmd cli_cmd_fit;
 extern const struct cli_cmd cli_cmd_apply;
+extern const struct cli_cmd cli_cmd_report;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
@@ -231,6 +232,9 @@ void cli_fmt_number(char *buf, size_t size, double v);
 void cli_json_number(FILE *fp, double v);
 /* A JSON string literal with the needed escapes. */
 void cli_json_string(FILE *fp, const char *s);
+/* A run's name from its file: "runs/hard.csv.gz" -> "hard" ("standard
+ * input" for "-"); malloc'd, NULL when out of memory. */
+char *cli_file_stem(const char *path);
 
 /* ---- reliability tables (table.c): bins, diagram and hist ---------- */
 
@@ -245,7 +249,13 @@ enum {
 	CLI_OPT_CLASS,
 	CLI_OPT_GNUPLOT = 1080,
 	CLI_OPT_SIZE,
-	CLI_OPT_TITLE
+	CLI_OPT_TITLE,
+	CLI_OPT_STYLE,
+	CLI_OPT_NO_LEGEND,
+	CLI_OPT_NO_COUNTS,
+	CLI_OPT_NO_INTERVALS,
+	CLI_OPT_FONT,
+	CLI_OPT_FONTSCALE
 };
 
 /* --bins and --binning (no --nll-clip: tables have no NLL) and the
@@ -353,21 +363,40 @@ struct cli_plot_opts {
 	const char *gnuplot; /* --gnuplot, default CALIB_GNUPLOT */
 	int width, height;   /* --size WxH; 0 = the script's default */
 	const char *title;   /* --title, or NULL */
+	const char *style;   /* --style bars|points|line, or NULL: by binning */
+	int legend;          /* 0 after --no-legend */
+	int counts;          /* 0 after --no-counts */
+	int intervals;       /* 0 after --no-intervals */
+	char font[64];       /* --font NAME[,SIZE]: the name, "" for default */
+	double fontsize;     /* --font's SIZE in points, 0 for by figure size */
+	double fontscale;    /* --fontscale, default 1 */
+	int keep;            /* 1 (default): without gnuplot, keep the data
+	                      * and a script next to the figure */
 };
 
 #define CLI_PLOT_LONGOPTS \
 	{ "gnuplot", required_argument, NULL, CLI_OPT_GNUPLOT }, \
 	{ "size", required_argument, NULL, CLI_OPT_SIZE }, \
-	{ "title", required_argument, NULL, CLI_OPT_TITLE }
+	{ "title", required_argument, NULL, CLI_OPT_TITLE }, \
+	{ "style", required_argument, NULL, CLI_OPT_STYLE }, \
+	{ "no-legend", no_argument, NULL, CLI_OPT_NO_LEGEND }, \
+	{ "no-counts", no_argument, NULL, CLI_OPT_NO_COUNTS }, \
+	{ "no-intervals", no_argument, NULL, CLI_OPT_NO_INTERVALS }, \
+	{ "font", required_argument, NULL, CLI_OPT_FONT }, \
+	{ "fontscale", required_argument, NULL, CLI_OPT_FONTSCALE }
 
+/* The help for -o, --size, --title and --gnuplot, then for the options
+ * that restyle a figure (cli_plot_style_help). */
 extern const char cli_plot_help[];
+extern const char cli_plot_style_help[];
 
 void cli_plot_opts_init(struct cli_plot_opts *po);
 /* 1 handled, 0 not a plot option, -1 bad value (usage error printed). */
 int cli_plot_option(const char *cmd, int opt, const char *arg,
     struct cli_plot_opts *po);
 /* The gnuplot terminal for a figure name: "pngcairo" (.png), "svg" (.svg),
- * "pdfcairo" (.pdf), any case; NULL for anything else. */
+ * "pdfcairo" (.pdf), "cairolatex" (.tex), any case; NULL for anything
+ * else. */
 const char *cli_plot_terminal(const char *output);
 /* The directory the scripts are taken from, by the rule above (static
  * storage). */
@@ -409,6 +438,14 @@ void cli_plot_free(struct cli_plot *pl);
 int cli_table_figure(const char *cmd, const char *script, const char *input,
     const char *output, const char *table, struct cli_table *t,
     const struct cli_plot_opts *po, int log_count);
+
+/*
+ * calib diagram --per-class: one-vs-rest diagrams of every class (at most
+ * 25: the worst-calibrated by ECE when there are more) in a grid drawn by
+ * plots/per-class.gp.  Returns CLI_OK, CLI_NO_RENDER or CLI_ERROR.
+ */
+int cli_per_class_figure(const char *cmd, const char *input,
+    const char *output, struct cli_table *t, const struct cli_plot_opts *po);
 
 /*
  * Run a figure command (calib diagram, calib hist): parse the figure,

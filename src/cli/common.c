@@ -864,3 +864,24 @@ cli_json_string(FILE *fp, const char *s)
 	}
 	fputc('"', fp);
 }
+
+char *
+cli_file_stem(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	char *s, *dot;
+	static const char *const ext[] = { ".gz", ".csv", ".tsv", ".txt" };
+	size_t i;
+
+	if (strcmp(path, "-") == 0)
+		return strdup("standard input");
+	s = strdup(b ? b + 1 : path);
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		dot = strrchr(s, '.');
+		if (dot != NULL && dot != s && strcmp(dot, ext[i]) == 0)
+			*dot = '\0';
+	}
+	return s;
+}
