@@ -129,6 +129,8 @@ printf 'ARROW1\000\000' >"$T/a.arrow"
 refused "Arrow" "an Arrow/Feather file" "$T/a.arrow"
 printf '\223\377\001label\n' >"$T/junk.csv"
 refused "binary junk" "\\x93" "$T/junk.csv"
+printf 'label,p_a\033[31m,\377x\n0,0.5,0.5\n' >"$T/escapes.csv"
+refused "bytes that are not UTF-8 in a column name" "unexpected column '\\xffx'" "$T/escapes.csv"
 
 # --- CSV as pandas writes it: DataFrame(proba) plus a label column
 printf ',0,1,2,label\n0,0.2,0.3,0.5,2\n1,0.6,0.3,0.1,0\n2,0.1,0.8,0.1,0\n' \

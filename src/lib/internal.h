@@ -18,6 +18,7 @@ calib_status ci_error_set(calib_error *err, calib_status status,
     const char *column_name, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 void ci_quote_text(char *dst, size_t size, const char *s, size_t len);
+void ci_escape_text(char *s, size_t size);
 
 /* numparse.c */
 
