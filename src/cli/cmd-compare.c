@@ -363,7 +363,10 @@ write_text_plain(FILE *fp, const struct ctx *C)
 			if (isinf(v))
 				snprintf(buf, sizeof(buf), "inf");
 			else if (isnan(v))
-				snprintf(buf, sizeof(buf), "n/a");
+				/* '-': not computable from a top-label-only
+				 * file, as calib metrics prints it. */
+				snprintf(buf, sizeof(buf), "%s",
+				    C->runs[i].p->top_only ? "-" : "n/a");
 			else
 				snprintf(buf, sizeof(buf), SIGNED(j) ? "%+.4f" :
 				    "%.4f", v);

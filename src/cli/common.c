@@ -643,6 +643,13 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    " did" : "s did", ro.sum_tol, p->renormalized_rows == 1 ?
 		    "was" : "were", p->renormalized_rows == 1 ? "its" :
 		    "their");
+	if (p->top_only && (keep & CALIB_KEEP_LOGITS)) {
+		cli_error("%s: holds only the top label's confidence and "
+		    "correctness ('%s', '%s'); this needs the whole score "
+		    "vector", p->source, ro.confidence_col, ro.correct_col);
+		calib_preds_free(p);
+		return NULL;
+	}
 	/* Notes are said once per run, however often a file is read. */
 	if (p->top_only && !said_top_only++)
 		fprintf(stderr, "%s: note: %s holds only the top label's "
