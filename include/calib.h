@@ -106,6 +106,7 @@ typedef enum calib_score_kind {
 /* Bits for calib_read_options.keep: per-row data kept beyond the default. */
 #define CALIB_KEEP_PROBS  0x1u /* the n x K probability matrix */
 #define CALIB_KEEP_LOGITS 0x2u /* the n x K logit matrix (ln p for probability files) */
+#define CALIB_KEEP_IDS    0x4u /* CSV: each row's id (id_col or pandas' index) */
 
 /* A fitted recalibration map; see "Recalibration" below. */
 typedef struct calib_model calib_model;
@@ -277,6 +278,11 @@ typedef struct calib_preds {
 	 * when wrong; nll, brier and entropy are NaN, and so are the metrics
 	 * that need the full vector (classwise ECE, NLL, Brier, entropy). */
 	int top_only;
+	/* With CALIB_KEEP_IDS and an id column: its name and row i's id,
+	 * id_text + id_off[i] (NUL-terminated); NULL otherwise. */
+	char *id_name;
+	char *id_text;
+	size_t *id_off;
 	int index_column;         /* 1: the CSV's first column, unnamed, was
 	                           * taken as the row id (pandas' index) */
 } calib_preds;

@@ -122,6 +122,9 @@ calib_preds_free(calib_preds *p)
 			free(p->class_names[i]);
 	free(p->class_names);
 	free(p->source);
+	free(p->id_name);
+	free(p->id_text);
+	free(p->id_off);
 	free(p);
 }
 
