@@ -17,6 +17,8 @@
  *   calib_fit()             calib_preds -> calib_model (recalibration map),
  *                           applied by calib_read() or
  *                           calib_preds_recalibrate()
+ *   calib_accum_*()         batches of rows in memory -> calib_metrics,
+ *                           for evaluation loops (streaming)
  *
  * Conventions that hold for the whole API:
  *
@@ -439,6 +441,88 @@ extern const char *const calib_metric_names[];
 /* The value of the metric called name in m; CALIB_E_ARG if unknown. */
 calib_status calib_metrics_get(const calib_metrics *m, const char *name,
     double *value);
+
+/* ------------------------------------------------------------------ */
+/* Streaming: metrics from batches of rows                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An accumulator for an evaluation loop: rows arrive in batches straight
+ * from memory, and every metric can be read at any time.
+ *
+ *   calib_accum_create()  K classes, read options, metric options
+ *   calib_accum_add()     a batch of n rows (any n, any number of times)
+ *   calib_accum_result()  the metrics of every row added so far
+ *   calib_accum_free()
+ *
+ * Each row is validated and computed exactly as calib_preds_from_arrays()
+ * does (scores as the read options' kind says, temperature, model, target,
+ * sum tolerance and renormalisation apply), and every sum runs over the
+ * rows in the order they were added, the order calib_metrics_compute()
+ * uses.  So the result is the same to the bit however the rows are split
+ * into batches, and equals calib_metrics_compute() on
+ * calib_preds_from_arrays() of all the rows (with classwise_bins equal to
+ * the metric bins, or CALIB_KEEP_PROBS for equal-mass bins).
+ *
+ * Memory: equal-width binning keeps only sums - O(bins x K) whatever the
+ * number of rows.  Equal-mass binning needs every score sorted, so it keeps
+ * about 45 + 8 K bytes per row, as calib_preds with CALIB_KEEP_PROBS does.
+ *
+ * The accumulator is opaque, so it can grow without an ABI change.  It is
+ * not thread-safe: one thread adds at a time.
+ */
+typedef struct calib_accum calib_accum;
+
+/* Element types of the arrays passed to calib_accum_add(). */
+typedef enum calib_type {
+	CALIB_TYPE_F64 = 0, /* double */
+	CALIB_TYPE_F32,     /* float */
+	CALIB_TYPE_I32,     /* int32_t */
+	CALIB_TYPE_I64      /* int64_t */
+} calib_type;
+
+/* Limits: classes and bins per accumulator, rows per batch. */
+#define CALIB_ACCUM_MAX_CLASSES 1000000
+#define CALIB_ACCUM_MAX_BINS    1000000
+#define CALIB_ACCUM_MAX_BATCH   ((size_t)1 << 32)
+
+/*
+ * Create an accumulator for k >= 2 classes.  ro (NULL: the defaults) gives
+ * the row options: kind (CALIB_SCORES_AUTO means probabilities),
+ * sum_tol, renormalize, temperature, calibrate (the model must stay valid
+ * while the accumulator is used), target; its file-reading fields are
+ * ignored.  mo (NULL: the defaults) gives bins, binning and nll_clip.
+ * Release with calib_accum_free().
+ */
+calib_status calib_accum_create(int k, const calib_read_options *ro,
+    const calib_metric_options *mo, calib_accum **out, calib_error *err);
+
+/*
+ * Add n rows: scores holds n x k values, row-major, of score_type
+ * (CALIB_TYPE_F64 or CALIB_TYPE_F32); labels n class indices 0..k-1 of
+ * label_type (CALIB_TYPE_I32 or CALIB_TYPE_I64); weights is NULL (every
+ * weight 1) or n finite non-negative weights of score_type.  float values
+ * are widened to double exactly.  A bad row fails the call with
+ * CALIB_E_FORMAT and leaves the accumulator as it was (no row of the batch
+ * is added); err->line is the row's number counted from 1 over all rows
+ * added so far, err->column its class + 1 for a score, err->file
+ * "<stream>".
+ */
+calib_status calib_accum_add(calib_accum *a, size_t n, const void *scores,
+    calib_type score_type, const void *labels, calib_type label_type,
+    const void *weights, calib_error *err);
+
+/*
+ * The metrics of every row added so far, as calib_metrics_compute() gives
+ * them; out->n is the number of rows.  Before any row, or while every
+ * weight is 0, the metrics are NaN.  Can be called any number of times,
+ * between adds.
+ */
+calib_status calib_accum_result(const calib_accum *a, calib_metrics *out,
+    calib_error *err);
+
+/* Release an accumulator; accepts NULL. */
+void calib_accum_free(calib_accum *a);
 
 /* ------------------------------------------------------------------ */
 /* Paired runs and the bootstrap                                       */

@@ -49,6 +49,10 @@ ci_num_status ci_parse_number(const char *s, size_t len, double *v);
 /* Parses a canonical non-negative integer (digits only, < 2^31). */
 int ci_parse_index(const char *s, size_t len, long *v);
 
+/* reader.c: the checks calib_read() applies to its options */
+calib_status ci_read_options_check(const calib_read_options *o,
+    calib_error *err);
+
 /* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */
 
 /* Column roles of a prediction file. */
