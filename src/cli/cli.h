@@ -38,9 +38,31 @@ extern const struct cli_cmd cli_cmd_apply;
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
 
-/* Messages: "calib: ..." on stderr, git style (lower case, no full stop). */
+/* Messages: "calib: ..." on stderr, git style (lower case, no full stop).
+ * cli_warn() prints nothing under --quiet (cli_quiet). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int cli_quiet;
+
+/*
+ * Progress of one long step on stderr: after 2 s its elapsed time, on a
+ * terminal, or with --progress (cli_progress_forced) anywhere; never under
+ * --quiet.  begin/end pairs do not nest (an inner begin is ignored).
+ */
+extern int cli_progress_forced;
+void cli_progress_begin(const char *what);
+void cli_progress_end(void);
+
+/* The last error cli_error(), cli_lib_error() or cli_usage_error()
+ * printed, with the location apart (file empty and line 0 when it has
+ * none), so calib check can put it into its reports. */
+struct cli_problem {
+	char file[512];
+	unsigned long line;
+	unsigned column;
+	char message[1024];
+};
+extern struct cli_problem cli_last_problem;
 /* Print a library error as "calib: FILE:LINE:COL (column 'x'): message". */
 void cli_lib_error(const calib_error *err);
 /* Usage error: message, then a pointer to --help; returns CLI_ERROR. */
@@ -76,6 +98,8 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_QUIET,
+	CLI_OPT_PROGRESS,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -91,7 +115,9 @@ enum {
 	{ "temperature", required_argument, NULL, CLI_OPT_TEMPERATURE }, \
 	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
-	{ "threads", required_argument, NULL, CLI_OPT_THREADS }
+	{ "threads", required_argument, NULL, CLI_OPT_THREADS }, \
+	{ "quiet", no_argument, NULL, CLI_OPT_QUIET }, \
+	{ "progress", no_argument, NULL, CLI_OPT_PROGRESS }
 
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \

@@ -1233,8 +1233,11 @@ run(int argc, char **argv)
 		bo.replicates = C.boot_n;
 		bo.seed = C.seed;
 		bo.metric = C.r.mo;
-		if (calib_bootstrap_paired(ps, nfiles, &bo, &C.boot, &err) !=
-		    CALIB_OK) {
+		calib_status st;
+		cli_progress_begin("bootstrap");
+		st = calib_bootstrap_paired(ps, nfiles, &bo, &C.boot, &err);
+		cli_progress_end();
+		if (st != CALIB_OK) {
 			free(ps);
 			cli_lib_error(&err);
 			rc = CLI_ERROR;

@@ -110,6 +110,7 @@ run(int argc, char **argv)
 	calib_fit_options fo;
 	calib_preds *p;
 	calib_model *m = NULL;
+	calib_status st;
 	calib_metrics before, after;
 	calib_error err;
 	const char *output = NULL;
@@ -157,8 +158,10 @@ run(int argc, char **argv)
 	p = cli_read_preds(argv[optind], &r, CALIB_KEEP_LOGITS);
 	if (p == NULL)
 		return CLI_ERROR;
-	if (calib_fit(p, &fo, &m, &err) != CALIB_OK ||
-	    calib_model_format(m, &text, &err) != CALIB_OK) {
+	cli_progress_begin("fitting");
+	st = calib_fit(p, &fo, &m, &err);
+	cli_progress_end();
+	if (st != CALIB_OK || calib_model_format(m, &text, &err) != CALIB_OK) {
 		cli_lib_error(&err);
 		calib_model_free(m);
 		calib_preds_free(p);

@@ -12,19 +12,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 
 const char *cli_progname = "calib";
+int cli_quiet;
+int cli_progress_forced;
+struct cli_problem cli_last_problem;
 
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
 {
+	va_list copy;
+
+	va_copy(copy, ap);
 	fprintf(stderr, "%s: %s", cli_progname, kind);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	if (kind[0] == '\0') {
+		memset(&cli_last_problem, 0, sizeof(cli_last_problem));
+		vsnprintf(cli_last_problem.message,
+		    sizeof(cli_last_problem.message), fmt, copy);
+	}
+	va_end(copy);
 }
 
 void
@@ -42,6 +56,8 @@ cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (cli_quiet)
+		return;
 	va_start(ap, fmt);
 	vmessage("warning: ", fmt, ap);
 	va_end(ap);
@@ -72,6 +88,15 @@ cli_lib_error(const calib_error *err)
 	else
 		cli_error("%s", err->message[0] ? err->message :
 		    calib_strerror(err->status));
+	/* Keep the location apart, for reports that have fields for it. */
+	snprintf(cli_last_problem.file, sizeof(cli_last_problem.file), "%s",
+	    err->file);
+	cli_last_problem.line = err->line;
+	cli_last_problem.column = err->column;
+	snprintf(cli_last_problem.message, sizeof(cli_last_problem.message),
+	    "%s%s%s%s", err->message[0] ? err->message :
+	    calib_strerror(err->status), err->column_name[0] ? " (column '" :
+	    "", err->column_name, err->column_name[0] ? "')" : "");
 }
 
 int
@@ -84,6 +109,11 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 		fprintf(stderr, "%s: ", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	memset(&cli_last_problem, 0, sizeof(cli_last_problem));
+	va_start(ap, fmt);
+	vsnprintf(cli_last_problem.message, sizeof(cli_last_problem.message),
+	    fmt, ap);
 	va_end(ap);
 	if (cmd != NULL)
 		fprintf(stderr, "\nTry '%s %s --help' for more information.\n",
@@ -178,7 +208,10 @@ const char cli_read_help[] =
 "                        max(p,1-p) against accuracy) or positive (p\n"
 "                        against the fraction of positives)\n"
 "  --threads N           parsing threads (default: all CPUs); results are\n"
-"                        identical for any N\n";
+"                        identical for any N\n"
+"  --quiet               no warnings and no progress on stderr\n"
+"  --progress            show the progress of long steps even when stderr\n"
+"                        is not a terminal (default: only on a terminal)\n";
 
 const char cli_metric_help[] =
 "Binning and metrics:\n"
@@ -202,6 +235,12 @@ int
 cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 {
 	switch (opt) {
+	case CLI_OPT_QUIET:
+		cli_quiet = 1;
+		return 1;
+	case CLI_OPT_PROGRESS:
+		cli_progress_forced = 1;
+		return 1;
 	case CLI_OPT_LABEL_COL:
 		r->ro.label_col = arg;
 		return 1;
@@ -322,7 +361,13 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		ro.keep |= CALIB_KEEP_PROBS;
 	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
 		ro.target = 1;
-	st = calib_read(path, &ro, &p, &err);
+	{
+		char what[600];
+		snprintf(what, sizeof(what), "reading %s", path);
+		cli_progress_begin(what);
+		st = calib_read(path, &ro, &p, &err);
+		cli_progress_end();
+	}
 	calib_model_free(model);
 	if (st != CALIB_OK) {
 		cli_lib_error(&err);
@@ -515,4 +560,111 @@ cli_json_string(FILE *fp, const char *s)
 			fputc(c, fp);
 	}
 	fputc('"', fp);
+}
+
+/* ---- progress ------------------------------------------------------ */
+
+/*
+ * A long library call (a bootstrap, a resampled band, a fit, a big file)
+ * cannot report how far it is, so a second thread shows that it is still
+ * running: after 2 s, the elapsed time, redrawn every second on a terminal,
+ * or one line every 10 s with --progress when stderr is a pipe or a CI
+ * log.  Nothing is shown under --quiet, or on a non-terminal without
+ * --progress.
+ */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int running, stop, shown, tty;
+	char what[200];
+	struct timespec start;
+} prog = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void *
+progress_thread(void *arg)
+{
+	/* CALIB_PROGRESS_DELAY (seconds) lets the tests see it at once. */
+	const char *env = getenv("CALIB_PROGRESS_DELAY");
+	double next = 2;
+
+	(void)arg;
+	if (env != NULL && env[0] != '\0') {
+		char *end;
+		double d = strtod(env, &end);
+		if (*end == '\0' && d >= 0 && d <= 3600)
+			next = d;
+	}
+	pthread_mutex_lock(&prog.lock);
+	/* At least one look, so a zero delay always shows one line. */
+	for (;;) {
+		struct timespec until;
+		double el = since(&prog.start);
+		if (el >= next) {
+			if (prog.tty)
+				fprintf(stderr, "\r%s: %s ... %.0f s", cli_progname,
+				    prog.what, el);
+			else
+				fprintf(stderr, "%s: %s ... %.0f s\n",
+				    cli_progname, prog.what, el);
+			fflush(stderr);
+			prog.shown = 1;
+			next = el + (prog.tty ? 1 : 10);
+		}
+		if (prog.stop)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&prog.cond, &prog.lock, &until);
+	}
+	pthread_mutex_unlock(&prog.lock);
+	return NULL;
+}
+
+void
+cli_progress_begin(const char *what)
+{
+	int tty = isatty(STDERR_FILENO);
+
+	if (prog.running || cli_quiet || (!tty && !cli_progress_forced))
+		return;
+	snprintf(prog.what, sizeof(prog.what), "%s", what);
+	prog.tty = tty;
+	prog.stop = 0;
+	prog.shown = 0;
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	if (pthread_create(&prog.thread, NULL, progress_thread, NULL) == 0)
+		prog.running = 1;
+}
+
+void
+cli_progress_end(void)
+{
+	if (!prog.running)
+		return;
+	pthread_mutex_lock(&prog.lock);
+	prog.stop = 1;
+	pthread_cond_signal(&prog.cond);
+	pthread_mutex_unlock(&prog.lock);
+	pthread_join(prog.thread, NULL);
+	prog.running = 0;
+	if (prog.shown) {
+		fprintf(stderr, "%s%s: %s: done in %.1f s\n", prog.tty ? "\r\033[K" :
+		    "", cli_progname, prog.what, since(&prog.start));
+		fflush(stderr);
+	}
 }

@@ -114,6 +114,7 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 {
 	calib_preds *p;
 	calib_error err;
+	calib_status st;
 
 	*pp = NULL;
 	if (t->cls >= 0) {
@@ -126,7 +127,10 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 	p = cli_read_preds(path, &t->r, 0);
 	if (p == NULL)
 		return CLI_ERROR;
-	if (calib_reliability_compute(p, &t->o, rel, &err) != CALIB_OK) {
+	cli_progress_begin("intervals and bands");
+	st = calib_reliability_compute(p, &t->o, rel, &err);
+	cli_progress_end();
+	if (st != CALIB_OK) {
 		cli_lib_error(&err);
 		calib_preds_free(p);
 		return CLI_ERROR;
