@@ -127,7 +127,8 @@ typedef struct calib_model calib_model;
  * which sets the documented defaults, then change what you need.
  */
 typedef struct calib_read_options {
-	/* Field delimiter: ',', '\t' or ';'.  0 (default) detects it from the
+	/* Field delimiter: ',', '\t', ';' or '|'.  0 (default) detects ',',
+	 * '\t' or ';' (never '|') from the
 	 * header row: the most frequent of the three outside quotes. */
 	char delimiter;
 	/* Name of the true-label column.  Default "label". */
