@@ -34,14 +34,15 @@ differs(const calib_metrics *a, const calib_metrics *b)
 		return "n";
 	if (a->bins != b->bins)
 		return "bins";
-	for (i = 0; calib_metric_names[i] != NULL; i++) {
-		double x = 0, y = 0;
-		calib_metrics_get(a, calib_metric_names[i], &x);
-		calib_metrics_get(b, calib_metric_names[i], &y);
+	if (a->computed != b->computed)
+		return "computed";
+	for (i = 0; i < calib_metric_count(); i++) {
+		double x = calib_metrics_value(a, i);
+		double y = calib_metrics_value(b, i);
 		if (!same(x, y)) {
-			diag("  %s: %.17g against %.17g", calib_metric_names[i],
-			    x, y);
-			return calib_metric_names[i];
+			diag("  %s: %.17g against %.17g",
+			    calib_metric_info_get(i)->name, x, y);
+			return calib_metric_info_get(i)->name;
 		}
 	}
 	return NULL;
@@ -298,6 +299,35 @@ test_errors(void)
 	ok(1, "calib_accum_free(NULL) is harmless");
 }
 
+/* A metric selection means the same as for calib_metrics_compute(). */
+static void
+test_select(void)
+{
+	calib_metric_options mo;
+	calib_read_options ro;
+	calib_metrics m, ref;
+	calib_preds *p = NULL;
+	calib_error err;
+	int ece = calib_metric_lookup("ece"), nll = calib_metric_lookup("nll");
+
+	calib_metric_options_init(&mo);
+	calib_read_options_init(&ro);
+	mo.select = ((calib_metric_set)1 << ece) | ((calib_metric_set)1 << nll);
+	if (stream(&ro, &mo, Wt, 37, &m) != 0 ||
+	    calib_preds_from_arrays("t", N, K, X, Y, Wt, &ro, &p, &err) !=
+	    CALIB_OK || calib_metrics_compute(p, &mo, NULL, &ref) !=
+	    CALIB_OK) {
+		ok(0, "selection");
+		calib_preds_free(p);
+		return;
+	}
+	calib_preds_free(p);
+	ok(m.computed == mo.select, "only the selected metrics are computed");
+	ok(isnan(m.accuracy) && !isnan(m.ece) && !isnan(m.nll),
+	    "the others are NaN");
+	ok(differs(&m, &ref) == NULL, "same bits as calib_metrics_compute()");
+}
+
 static void
 test_version(void)
 {
@@ -324,6 +354,7 @@ main(void)
 	test_splits(CALIB_BIN_MASS, "equal-mass");
 	test_types();
 	test_errors();
+	test_select();
 	test_version();
 	return done_testing();
 }

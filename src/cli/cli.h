@@ -100,6 +100,7 @@ enum {
 	CLI_OPT_CALIBRATE,
 	CLI_OPT_QUIET,
 	CLI_OPT_PROGRESS,
+	CLI_OPT_METRICS,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -122,7 +123,8 @@ enum {
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
 	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
-	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }
+	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }, \
+	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
@@ -143,6 +145,8 @@ struct cli_read {
 	 * loaded by cli_read_preds(), once per file, so nothing needs
 	 * releasing. */
 	const char *calibrate;
+	/* --metrics was given (r->mo.select holds it) */
+	int metrics_set;
 };
 
 void cli_read_init(struct cli_read *r);
@@ -161,6 +165,9 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
  */
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
+
+/* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
+unsigned cli_metric_keep(calib_metric_set set);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);

@@ -658,15 +658,15 @@ report_summary(FILE *fp, const struct check *K)
 		fprintf(fp, "| metric | %s |%s\n|---|---|%s\n", "this run",
 		    K->baseline ? " baseline |" : "",
 		    K->baseline ? "---|" : "");
-		for (i = 0; calib_metric_names[i] != NULL; i++) {
-			double v = NAN, b = NAN;
-			calib_metrics_get(&K->now_m, calib_metric_names[i], &v);
-			fprintf(fp, "| %s | %.6g |", calib_metric_names[i], v);
-			if (K->baseline) {
-				calib_metrics_get(&K->old_m,
-				    calib_metric_names[i], &b);
-				fprintf(fp, " %.6g |", b);
-			}
+		for (i = 0; i < calib_metric_count(); i++) {
+			if (!(K->now_m.computed >> i & 1))
+				continue;
+			fprintf(fp, "| %s | %.6g |",
+			    calib_metric_info_get(i)->name,
+			    calib_metrics_value(&K->now_m, i));
+			if (K->baseline)
+				fprintf(fp, " %.6g |",
+				    calib_metrics_value(&K->old_m, i));
 			fputc('\n', fp);
 		}
 		fprintf(fp, "\n%zu rows", K->now_m.n);
@@ -709,9 +709,16 @@ evaluate(struct check *K)
 	calib_bootstrap bs;
 	calib_bootstrap_options bo;
 	calib_error err;
-	unsigned keep = K->boot_n > 0 ? CALIB_KEEP_PROBS : 0;
+	calib_metric_set want = 0;
+	unsigned keep;
 	int i, now = 0, rc = CLI_OK;
 
+	/* Only what the assertions constrain is computed. */
+	for (i = 0; i < K->nitems; i++)
+		want |= (calib_metric_set)1 <<
+		    calib_metric_lookup(K->items[i].a.metric);
+	K->r.mo.select = want;
+	keep = K->boot_n > 0 ? CALIB_KEEP_PROBS : cli_metric_keep(want);
 	memset(&bs, 0, sizeof(bs));
 	cur = cli_read_preds(K->file, &K->r, keep);
 	if (cur == NULL)

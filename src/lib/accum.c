@@ -435,6 +435,22 @@ result_width(const calib_accum *a, calib_metrics *m)
 	    calib_classwise_ece(&view, M, CALIB_BIN_WIDTH, NULL,
 	    &m->classwise_ece) != CALIB_OK)
 		m->classwise_ece = NAN;
+	/* The selection, among the metrics the sums above give. */
+	{
+		static const char *const sums[] = { "accuracy",
+		    "mean_confidence", "overconfidence", "ece", "mce", "rmsce",
+		    "classwise_ece", "oe", "nll", "brier", "brier_per_class",
+		    "entropy" };
+		calib_metric_set have = 0;
+		size_t i;
+		for (i = 0; i < sizeof(sums) / sizeof(sums[0]); i++) {
+			int id = calib_metric_lookup(sums[i]);
+			if (id >= 0)
+				have |= (calib_metric_set)1 << id;
+		}
+		ci_metrics_mask(m, a->mo.select ? a->mo.select :
+		    calib_metric_default_set(), have);
+	}
 	return CALIB_OK;
 }
 
@@ -452,11 +468,7 @@ calib_accum_result(const calib_accum *a, calib_metrics *out,
 	out->binning = a->mo.binning;
 	if (a->n == 0) {
 		/* Nothing to average yet: every metric is undefined. */
-		out->bins = 0;
-		out->accuracy = out->mean_confidence = out->overconfidence = NAN;
-		out->ece = out->mce = out->rmsce = out->oe = NAN;
-		out->classwise_ece = out->nll = out->brier = NAN;
-		out->brier_per_class = out->entropy = NAN;
+		ci_metrics_mask(out, 0, 0);
 		return CALIB_OK;
 	}
 	if (a->mo.binning == CALIB_BIN_WIDTH) {

@@ -211,9 +211,38 @@ calib_status ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
     const uint32_t *mult, double *out);
 
 /* metrics.c: calib_metrics_compute(), optionally from cached cells */
+void ci_metrics_mask(calib_metrics *m, calib_metric_set want,
+    calib_metric_set have);
 calib_status ci_metrics_compute(const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult,
     const ci_cells *cells, calib_metrics *out);
+
+/* The weighted row means every unbinned metric is one of. */
+typedef struct ci_row_means {
+	double accuracy, score, outcome, nll, brier, entropy;
+} ci_row_means;
+
+/*
+ * One evaluation of a metric selection on one (resampled) set of rows:
+ * what several metrics share is computed on first use and kept here.
+ */
+typedef struct ci_eval {
+	const calib_preds *p;
+	const calib_metric_options *o;
+	const uint32_t *mult;
+	const ci_cells *cells;   /* NULL, or cached equal-width cells */
+	int have_bins;
+	calib_bins bins;
+	int have_means;
+	ci_row_means means;
+} ci_eval;
+
+void ci_eval_init(ci_eval *e, const calib_preds *p,
+    const calib_metric_options *o, const uint32_t *mult,
+    const ci_cells *cells);
+void ci_eval_release(ci_eval *e);
+/* Fill *out with the metrics e->o->select asks for. */
+calib_status ci_eval_metrics(ci_eval *e, calib_metrics *out);
 
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
