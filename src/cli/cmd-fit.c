@@ -29,11 +29,12 @@ usage(FILE *fp)
 	    "                        histogram: equal-width bins (default) or\n"
 	    "                        equal-mass bins\n"
 	    "  -o, --output FILE     write the model to FILE (atomically) instead\n"
-	    "                        of stdout\n"
+	    "                        of stdout, and print the summary below\n"
 	    "  -h, --help            show this help\n"
 	    "\n"
-	    "The model file starts with comment lines giving the NLL, ECE and\n"
-	    "Brier score on FILE before and after recalibration.\n"
+	    "The model file starts with comment lines giving the NLL, ECE,\n"
+	    "Brier score and accuracy on FILE before and after recalibration;\n"
+	    "with -o the same summary, and the fitted parameters, are printed.\n"
 	    "\n%s"
 	    "(--temperature and --calibrate do not apply: fit on the model's\n"
 	    "own outputs.)\n"
@@ -91,6 +92,36 @@ write_comments(FILE *fp, const calib_preds *p, const calib_model *m,
 	    "accuracy %.8g -> %.8g\n", a->nll, b->nll, a->ece, b->ece,
 	    r->mo.bins, r->mo.binning == CALIB_BIN_WIDTH ? "equal-width" :
 	    "equal-mass", a->brier, b->brier, a->accuracy, b->accuracy);
+}
+
+/* With -o FILE the summary also goes to stdout, where it is seen. */
+static void
+print_summary(FILE *fp, const calib_preds *p, const calib_model *m,
+    const struct cli_read *r, const char *output, const calib_metrics *a,
+    const calib_metrics *b)
+{
+	static const char *const params[] = { "temperature", "a", "b", "c" };
+	size_t i;
+	int any = 0;
+
+	fprintf(fp, "%s model written to %s, fitted on %s (%zu rows)\n",
+	    calib_method_name(calib_model_method(m)), output, p->source, p->n);
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		double v;
+		if (calib_model_get(m, params[i], &v) == CALIB_OK) {
+			fprintf(fp, "%s%s = %.8g", any ? ", " : "", params[i], v);
+			any = 1;
+		}
+	}
+	if (any)
+		fputc('\n', fp);
+	fprintf(fp, "on %s, before -> after (%d %s bins):\n", p->source,
+	    r->mo.bins, r->mo.binning == CALIB_BIN_WIDTH ? "equal-width" :
+	    "equal-mass");
+	fprintf(fp, "  NLL       %.8g -> %.8g\n", a->nll, b->nll);
+	fprintf(fp, "  ECE       %.8g -> %.8g\n", a->ece, b->ece);
+	fprintf(fp, "  Brier     %.8g -> %.8g\n", a->brier, b->brier);
+	fprintf(fp, "  accuracy  %.8g -> %.8g\n", a->accuracy, b->accuracy);
 }
 
 static int
@@ -176,6 +207,8 @@ run(int argc, char **argv)
 	fputs(text, out.fp);
 	if (cli_out_commit(&out) != 0)
 		rc = CLI_ERROR;
+	else if (output != NULL && strcmp(output, "-") != 0)
+		print_summary(stdout, p, m, &r, output, &before, &after);
 done:
 	free(text);
 	calib_model_free(m);
