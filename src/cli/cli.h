@@ -128,6 +128,7 @@ enum {
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
+extern const char cli_read_help_fit[];
 extern const char cli_metric_help[];
 
 /* Binary files: which calibration "binary ECE" means. */
@@ -226,6 +227,7 @@ enum {
 	{ "seed", required_argument, NULL, CLI_OPT_SEED }
 
 extern const char cli_table_help[];
+extern const char cli_table_help_hist[];
 
 struct cli_table {
 	struct cli_read r;           /* reading options */

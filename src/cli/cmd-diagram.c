@@ -24,6 +24,8 @@ usage(FILE *fp)
 	    "2007), ECE, MCE, OE and n, and a panel with the count per bin.\n"
 	    "\n"
 	    "%s"
+	    "      --size WxH        size in pixels (points for PDF; default\n"
+	    "                        640x760)\n"
 	    "      --log-count       log scale for the count panel\n"
 	    "      --table FILE      also write the bin table (format from the\n"
 	    "                        extension: .csv, .tsv, .json, else text)\n"

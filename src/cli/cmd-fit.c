@@ -36,11 +36,9 @@ usage(FILE *fp)
 	    "Brier score and accuracy on FILE before and after recalibration;\n"
 	    "with -o the same summary, and the fitted parameters, are printed.\n"
 	    "\n%s"
-	    "(--temperature and --calibrate do not apply: fit on the model's\n"
-	    "own outputs.)\n"
 	    "\n"
 	    "Exit status: 0 success, 2 usage or input error, or no finite fit.\n",
-	    cli_progname, cli_read_help);
+	    cli_progname, cli_read_help_fit);
 }
 
 /* A file name inside a comment line: control bytes would end the line. */

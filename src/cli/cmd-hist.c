@@ -23,6 +23,8 @@ usage(FILE *fp)
 	    "between them is the overconfidence.\n"
 	    "\n"
 	    "%s"
+	    "      --size WxH        size in pixels (points for PDF; default\n"
+	    "                        640x480)\n"
 	    "      --log-count       log scale for the fractions\n"
 	    "      --table FILE      also write the bin table (format from the\n"
 	    "                        extension: .csv, .tsv, .json, else text)\n"
@@ -32,7 +34,7 @@ usage(FILE *fp)
 	    "Exit status: 0 success, 2 usage or input error, 3 figure not drawn\n"
 	    "(gnuplot missing or failed: the data and a script to draw it later\n"
 	    "are kept next to FIGURE).\n",
-	    cli_progname, cli_plot_help, cli_table_help, cli_read_help);
+	    cli_progname, cli_plot_help, cli_table_help_hist, cli_read_help);
 }
 
 static int

@@ -185,34 +185,46 @@ cli_parse_seed(const char *cmd, const char *arg, unsigned long *out)
 	return 0;
 }
 
-const char cli_read_help[] =
-"Reading prediction files:\n"
-"  --label-col NAME      column holding the true labels (default label)\n"
-"  --weight-col NAME     column holding sample weights (default weight;\n"
-"                        the column is optional)\n"
-"  --score-col NAME      the single score column of a binary file\n"
-"                        (default: p, prob or logit)\n"
-"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';' or\n"
-"                        '|' (default: ',', tab or ';', detected from the\n"
-"                        header)\n"
-"  --logits, --probs     what the score columns hold, overriding the\n"
-"                        header prefixes logit_ / p_ / prob_\n"
-"  --sum-tol X           probability rows must sum to 1 within X\n"
-"                        (default 1e-4)\n"
-"  --renormalize         divide rows outside --sum-tol by their sum\n"
+#define READ_HELP_COLUMNS \
+"  --label-col NAME      column holding the true labels (default label)\n" \
+"  --weight-col NAME     column holding sample weights (default weight;\n" \
+"                        the column is optional)\n" \
+"  --score-col NAME      the single score column of a binary file\n" \
+"                        (default: p, prob or logit)\n" \
+"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';' or\n" \
+"                        '|' (default: ',', tab or ';', detected from the\n" \
+"                        header)\n" \
+"  --logits, --probs     what the score columns hold, overriding the\n" \
+"                        header prefixes logit_ / p_ / prob_\n" \
+"  --sum-tol X           probability rows must sum to 1 within X\n" \
+"                        (default 1e-4)\n" \
+"  --renormalize         divide rows outside --sum-tol by their sum\n" \
 "                        instead of rejecting them (the count is reported)\n"
-"  --temperature T       divide logits by T before the softmax (ln p for\n"
-"                        probability files)\n"
-"  --calibrate MODEL     apply the recalibration map in MODEL (written by\n"
+#define READ_HELP_TRANSFORM \
+"  --temperature T       divide logits by T before the softmax (ln p for\n" \
+"                        probability files)\n" \
+"  --calibrate MODEL     apply the recalibration map in MODEL (written by\n" \
 "                        'calib fit') to every row before measuring\n"
-"  --binary MEANING      for 2-class files: top-label (default; confidence\n"
-"                        max(p,1-p) against accuracy) or positive (p\n"
+#define READ_HELP_BINARY \
+"  --binary MEANING      for 2-class files: top-label (default; confidence\n" \
+"                        max(p,1-p) against accuracy) or positive (p\n" \
 "                        against the fraction of positives)\n"
-"  --threads N           parsing threads (default: all CPUs); results are\n"
-"                        identical for any N\n"
-"  --quiet               no warnings and no progress on stderr\n"
-"  --progress            show the progress of long steps even when stderr\n"
-"                        is not a terminal (default: only on a terminal)\n";
+#define READ_HELP_MISC \
+"  --threads N           parsing threads (default: all CPUs); results are\n" \
+"                        identical for any N\n" \
+"  --quiet               no warnings and no progress on stderr\n" \
+"  --progress            show the progress of long steps even when stderr\n" \
+"                        is not a terminal (default: only on a terminal)\n"
+
+const char cli_read_help[] =
+"Reading prediction files:\n" READ_HELP_COLUMNS READ_HELP_TRANSFORM
+    READ_HELP_BINARY READ_HELP_MISC;
+
+/* fit: a map is fitted on the model's own outputs (--binary still says
+ * what its before/after ECE measures). */
+const char cli_read_help_fit[] =
+"Reading prediction files:\n" READ_HELP_COLUMNS READ_HELP_BINARY
+    READ_HELP_MISC;
 
 const char cli_metric_help[] =
 "Binning and metrics:\n"

@@ -56,7 +56,6 @@ const char cli_plot_help[] =
 "Figure:\n"
 "  -o, --output FILE     the figure: .png (pngcairo), .svg or .pdf\n"
 "                        (pdfcairo); required\n"
-"      --size WxH        size in pixels (points for PDF)\n"
 "      --title TEXT      title above the figure (default: the input\n"
 "                        file's name; '' for none)\n"
 "      --gnuplot PATH    gnuplot binary to run (default " CALIB_GNUPLOT ")\n";
