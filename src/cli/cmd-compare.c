@@ -26,7 +26,9 @@ enum {
 	OPT_EPSILON,
 	OPT_FIGURES,
 	OPT_CALIBRATE_ON,
-	OPT_CALIBRATE_METHOD
+	OPT_CALIBRATE_METHOD,
+	OPT_REFERENCE,
+	OPT_ALL_PAIRS
 };
 
 /*
@@ -83,9 +85,30 @@ struct ctx {
 	int have_boot;
 	/* side[i]: overconfidence interval of run i (plain mode) */
 	struct diff *side;
-	/* cmp[(i-1) * NM + j]: run or group i against 0, metric j */
+	/* The comparisons: pair[q] = { i, k } is run (or group) i against
+	 * k, the difference i - k; every unit against the reference (the
+	 * first unless --reference), or with --all-pairs every unit against
+	 * every earlier one. */
+	const char *reference;
+	int all_pairs;
+	int (*pair)[2];
+	int npairs;
+	/* cmp[q * NM + j]: comparison q, metric j */
 	struct diff *cmp;
 };
+
+/* Runs, or groups when there are groups: what gets compared. */
+static int
+nunits(const struct ctx *C)
+{
+	return C->ngroups ? C->ngroups : C->nruns;
+}
+
+static const char *
+unit_name(const struct ctx *C, int i)
+{
+	return C->ngroups ? C->groups[i].name : C->runs[i].name;
+}
 
 static void
 usage(FILE *fp)
@@ -96,7 +119,8 @@ usage(FILE *fp)
 	    "\n"
 	    "Compare runs evaluated on the same test set: each file holds one\n"
 	    "run's predictions, rows paired by position (the labels must be\n"
-	    "identical).  Every later run is compared with the first.\n"
+	    "identical).  Every run is compared with the first, or with the\n"
+	    "one --reference names, or with every other (--all-pairs).\n"
 	    "\n"
 	    "Comparison:\n"
 	    "  -n, --names A,B,...    run names (default: file names without\n"
@@ -105,6 +129,10 @@ usage(FILE *fp)
 	    "                         0 for no intervals)\n"
 	    "      --seed S           bootstrap seed (default 20191206)\n"
 	    "      --ci-level X       interval level (default 0.95)\n"
+	    "      --reference NAME   compare every run (or group) with NAME\n"
+	    "                         (default: the first)\n"
+	    "      --all-pairs        compare every run (or group) with every\n"
+	    "                         earlier one\n"
 	    "      --group NAME=FILES several runs (seeds) per arm, comma-\n"
 	    "                         separated; repeat per arm.  Reports mean\n"
 	    "                         +- standard deviation over runs and Welch t\n"
@@ -343,7 +371,7 @@ write_text_plain(FILE *fp, const struct ctx *C)
 {
 	const int lw = 16;
 	char buf[32];
-	int i, j, w = 12;
+	int i, j, q, w = 12;
 
 	for (i = 0; i < C->nruns; i++)
 		if ((int)strlen(C->runs[i].name) > w)
@@ -388,14 +416,14 @@ write_text_plain(FILE *fp, const struct ctx *C)
 	fprintf(fp, "\nCalibration (mean confidence against accuracy):\n");
 	for (i = 0; i < C->nruns; i++)
 		side_line(fp, &C->runs[i], &C->side[i], C->level);
-	for (i = 1; i < C->nruns; i++) {
-		fprintf(fp, "\n%s against %s (difference %s - %s):\n",
-		    C->runs[i].name, C->runs[0].name, C->runs[i].name,
-		    C->runs[0].name);
+	for (q = 0; q < C->npairs; q++) {
+		const char *a = C->runs[C->pair[q][0]].name;
+		const char *b = C->runs[C->pair[q][1]].name;
+		fprintf(fp, "\n%s against %s (difference %s - %s):\n", a, b, a,
+		    b);
 		for (j = 0; j < NM; j++)
-			verdict(fp, j, C->runs[i].name, C->runs[0].name,
-			    &C->cmp[(size_t)(i - 1) * NM + (size_t)j], C->level,
-			    "CI");
+			verdict(fp, j, a, b, &C->cmp[(size_t)q * NM + (size_t)j],
+			    C->level, "CI");
 	}
 }
 
@@ -404,7 +432,7 @@ write_text_groups(FILE *fp, const struct ctx *C)
 {
 	const int lw = 16;
 	char buf[400], a[32], b[32];
-	int g, j, w = 20;
+	int g, j, q, w = 20;
 
 	fprintf(fp, "# %d groups on the same %zu rows; %d %s bins; mean +- "
 	    "standard deviation over runs; Welch t %g %% intervals\n",
@@ -429,13 +457,13 @@ write_text_groups(FILE *fp, const struct ctx *C)
 		}
 		fputc('\n', fp);
 	}
-	for (g = 1; g < C->ngroups; g++) {
-		fprintf(fp, "\n%s against %s (difference of means):\n",
-		    C->groups[g].name, C->groups[0].name);
+	for (q = 0; q < C->npairs; q++) {
+		const char *a1 = C->groups[C->pair[q][0]].name;
+		const char *b1 = C->groups[C->pair[q][1]].name;
+		fprintf(fp, "\n%s against %s (difference of means):\n", a1, b1);
 		for (j = 0; j < NM; j++)
-			verdict(fp, j, C->groups[g].name, C->groups[0].name,
-			    &C->cmp[(size_t)(g - 1) * NM + (size_t)j], C->level,
-			    "Welch CI over runs");
+			verdict(fp, j, a1, b1, &C->cmp[(size_t)q * NM + (size_t)j],
+			    C->level, "Welch CI over runs");
 	}
 }
 
@@ -516,25 +544,17 @@ write_json(FILE *fp, const struct ctx *C)
 		fputc(']', fp);
 	}
 	fputs(",\"comparisons\":[", fp);
-	{
-		int n = C->ngroups ? C->ngroups : C->nruns;
-		for (i = 1; i < n; i++) {
-			const char *who = C->ngroups ? C->groups[i].name :
-			    C->runs[i].name;
-			const char *base = C->ngroups ? C->groups[0].name :
-			    C->runs[0].name;
-			fputs(i > 1 ? ",{\"run\":" : "{\"run\":", fp);
-			cli_json_string(fp, who);
-			fputs(",\"baseline\":", fp);
-			cli_json_string(fp, base);
-			fputs(",\"metrics\":{", fp);
-			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
-				json_diff(fp, &C->cmp[(size_t)(i - 1) * NM +
-				    (size_t)j]);
-			}
-			fputs("}}", fp);
+	for (i = 0; i < C->npairs; i++) {
+		fputs(i > 0 ? ",{\"run\":" : "{\"run\":", fp);
+		cli_json_string(fp, unit_name(C, C->pair[i][0]));
+		fputs(",\"baseline\":", fp);
+		cli_json_string(fp, unit_name(C, C->pair[i][1]));
+		fputs(",\"metrics\":{", fp);
+		for (j = 0; j < NM; j++) {
+			fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
+			json_diff(fp, &C->cmp[(size_t)i * NM + (size_t)j]);
 		}
+		fputs("}}", fp);
 	}
 	fputs("]}\n", fp);
 }
@@ -570,20 +590,31 @@ write_markdown(FILE *fp, const struct ctx *C)
 		}
 		fputc('\n', fp);
 	}
-	if (n < 2)
+	if (C->npairs == 0)
 		return;
-	fprintf(fp, "\n| difference against %s | metric | change | %g %% "
-	    "interval | verdict |\n|---|---|---:|---|---|\n",
-	    C->ngroups ? C->groups[0].name : C->runs[0].name, 100 * C->level);
-	for (i = 1; i < n; i++)
+	/* One reference: named once in the header; all pairs: per row. */
+	if (C->all_pairs)
+		fprintf(fp, "\n| difference | metric | change | %g %% "
+		    "interval | verdict |\n|---|---|---:|---|---|\n",
+		    100 * C->level);
+	else
+		fprintf(fp, "\n| difference against %s | metric | change | "
+		    "%g %% interval | verdict |\n|---|---|---:|---|---|\n",
+		    unit_name(C, C->pair[0][1]), 100 * C->level);
+	for (i = 0; i < C->npairs; i++)
 		for (j = 0; j < NM; j++) {
-			const struct diff *x = &C->cmp[(size_t)(i - 1) * NM +
+			const struct diff *x = &C->cmp[(size_t)i * NM +
 			    (size_t)j];
 			fmt_scaled(a, sizeof(a), x->d, PTS(j), 1);
 			fmt_scaled(b, sizeof(b), x->lo, PTS(j), 1);
 			fmt_scaled(c, sizeof(c), x->hi, PTS(j), 1);
-			fprintf(fp, "| %s | %s | %s%s | [%s, %s] | %s |\n",
-			    C->ngroups ? C->groups[i].name : C->runs[i].name,
+			if (C->all_pairs)
+				fprintf(fp, "| %s - %s |", unit_name(C,
+				    C->pair[i][0]), unit_name(C, C->pair[i][1]));
+			else
+				fprintf(fp, "| %s |", unit_name(C,
+				    C->pair[i][0]));
+			fprintf(fp, " %s | %s%s | [%s, %s] | %s |\n",
 			    INFO(j)->label, a, PTS(j) ? " pts" : "", b, c,
 			    verdict_word(x));
 		}
@@ -1011,6 +1042,7 @@ ctx_free(struct ctx *C)
 	free(C->groups);
 	free(C->side);
 	free(C->cmp);
+	free(C->pair);
 	free(C->eps);
 	calib_bootstrap_release(&C->boot);
 }
@@ -1041,6 +1073,8 @@ static const struct option options[] = {
 	{ "calibrate-on", required_argument, NULL, OPT_CALIBRATE_ON },
 	{ "calibrate-method", required_argument, NULL,
 	    OPT_CALIBRATE_METHOD },
+	{ "reference", required_argument, NULL, OPT_REFERENCE },
+	{ "all-pairs", no_argument, NULL, OPT_ALL_PAIRS },
 	CLI_PLOT_LONGOPTS,
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
@@ -1086,6 +1120,12 @@ parse_option(struct ctx *C, struct args *A, int opt)
 		return CLI_OK;
 	case OPT_CALIBRATE_ON:
 		C->calibrate_on = optarg;
+		return CLI_OK;
+	case OPT_REFERENCE:
+		C->reference = optarg;
+		return CLI_OK;
+	case OPT_ALL_PAIRS:
+		C->all_pairs = 1;
 		return CLI_OK;
 	case OPT_CALIBRATE_METHOD:
 		if (calib_method_from_name(optarg, &C->method) != CALIB_OK)
@@ -1147,6 +1187,9 @@ parse_args(struct ctx *C, struct args *A, int argc, char **argv)
 		    "run before and after its own map; it does not combine "
 		    "with %s", C->ngroups ? "--group" : C->r.calibrate ?
 		    "--calibrate" : "--temperature");
+	if (C->reference != NULL && C->all_pairs)
+		return cli_usage_error("compare", "--reference and --all-pairs "
+		    "exclude each other");
 	if (C->ngroups > 0 && A->names != NULL)
 		return cli_usage_error("compare", "--names does not apply to "
 		    "--group (the group names are given there)");
@@ -1250,7 +1293,7 @@ compute_paired(struct ctx *C)
 	calib_error err;
 	calib_status st;
 	const calib_preds **ps;
-	int i, j;
+	int i, j, q;
 
 	ps = malloc((size_t)C->nruns * sizeof(*ps));
 	if (ps == NULL) {
@@ -1279,13 +1322,13 @@ compute_paired(struct ctx *C)
 		calib_bootstrap_interval(&C->boot, "overconfidence", i, -1,
 		    C->level, &C->side[i].lo, &C->side[i].hi);
 	}
-	for (i = 1; i < C->nruns; i++)
+	for (q = 0; q < C->npairs; q++)
 		for (j = 0; j < NM; j++) {
-			struct diff *x = &C->cmp[(size_t)(i - 1) * NM +
-			    (size_t)j];
-			x->d = metric(&C->runs[i].m, j) - metric(&C->runs[0].m,
+			struct diff *x = &C->cmp[(size_t)q * NM + (size_t)j];
+			int a = C->pair[q][0], b = C->pair[q][1];
+			x->d = metric(&C->runs[a].m, j) - metric(&C->runs[b].m,
 			    j);
-			calib_bootstrap_interval(&C->boot, INFO(j)->name, i, 0,
+			calib_bootstrap_interval(&C->boot, INFO(j)->name, a, b,
 			    C->level, &x->lo, &x->hi);
 		}
 	return CLI_OK;
@@ -1306,10 +1349,56 @@ compute_groups(struct ctx *C)
 		}
 	for (i = 0; i < C->ngroups; i++)
 		group_stats(C, &C->groups[i]);
-	for (i = 1; i < C->ngroups; i++)
+	for (i = 0; i < C->npairs; i++)
 		for (j = 0; j < NM; j++)
-			C->cmp[(size_t)(i - 1) * NM + (size_t)j] =
-			    welch(&C->groups[0], &C->groups[i], j, C->level);
+			C->cmp[(size_t)i * NM + (size_t)j] =
+			    welch(&C->groups[C->pair[i][1]],
+			    &C->groups[C->pair[i][0]], j, C->level);
+	return CLI_OK;
+}
+
+/* Which units are compared with which (see struct ctx). */
+static int
+set_pairs(struct ctx *C)
+{
+	int n = nunits(C), ref = 0, i, k, q = 0;
+
+	if (C->reference != NULL) {
+		for (ref = 0; ref < n; ref++)
+			if (strcmp(unit_name(C, ref), C->reference) == 0)
+				break;
+		if (ref == n) {
+			char names[600];
+			size_t o = 0;
+			names[0] = '\0';
+			for (i = 0; i < n && o < sizeof(names); i++)
+				o += (size_t)snprintf(names + o,
+				    sizeof(names) - o, "%s%s", i ? ", " : "",
+				    unit_name(C, i));
+			return cli_usage_error("compare", "--reference: no %s "
+			    "is called '%s' (the names are: %s)",
+			    C->ngroups ? "group" : "run", C->reference, names);
+		}
+	}
+	C->pair = malloc((size_t)n * (size_t)n * sizeof(*C->pair));
+	if (C->pair == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	if (C->all_pairs) {
+		for (k = 0; k < n; k++)
+			for (i = k + 1; i < n; i++) {
+				C->pair[q][0] = i;
+				C->pair[q++][1] = k;
+			}
+	} else {
+		for (i = 0; i < n; i++)
+			if (i != ref) {
+				C->pair[q][0] = i;
+				C->pair[q++][1] = ref;
+			}
+	}
+	C->npairs = q;
 	return CLI_OK;
 }
 
@@ -1317,8 +1406,11 @@ compute_groups(struct ctx *C)
 static int
 compute(struct ctx *C)
 {
+	if (set_pairs(C) != CLI_OK)
+		return CLI_ERROR;
 	C->side = calloc((size_t)C->nruns, sizeof(*C->side));
-	C->cmp = calloc((size_t)C->nruns * NM, sizeof(*C->cmp));
+	C->cmp = calloc((size_t)(C->npairs ? C->npairs : 1) * NM,
+	    sizeof(*C->cmp));
 	if (C->side == NULL || C->cmp == NULL) {
 		cli_error("out of memory");
 		return CLI_ERROR;
