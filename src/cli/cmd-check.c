@@ -737,13 +737,13 @@ evaluate(struct check *K)
 	{
 		const calib_preds *runs[2];
 		int nruns = 0;
+		calib_status st;
 		if (old != NULL)
 			runs[nruns++] = old;
 		now = nruns;
 		runs[nruns++] = cur;
 		/* Zero replicates still checks the pairing and gives the
 		 * point metrics. */
-		calib_status st;
 		cli_progress_begin("bootstrap");
 		st = calib_bootstrap_paired(runs, nruns, &bo, &bs, &err);
 		cli_progress_end();

@@ -675,10 +675,13 @@ draw(const struct ctx *C, const char *dir, const char *script,
 		calib_reliability rel;
 		calib_error err;
 		FILE *fp;
+		calib_status rs;
 
 		cli_plot_protect(pl, ru->file);
-		if (calib_reliability_compute(ru->p, &ro, &rel, &err) !=
-		    CALIB_OK) {
+		cli_progress_begin("intervals and bands");
+		rs = calib_reliability_compute(ru->p, &ro, &rel, &err);
+		cli_progress_end();
+		if (rs != CALIB_OK) {
 			cli_lib_error(&err);
 			goto done;
 		}
@@ -798,6 +801,7 @@ run_model(const struct ctx *C, const char *src, char **note)
 		}
 	} else {
 		calib_fit_options fo;
+		calib_status fs;
 		calib_preds *val = cli_read_preds(src, &C->r,
 		    CALIB_KEEP_LOGITS);
 		if (val == NULL)
@@ -806,7 +810,10 @@ run_model(const struct ctx *C, const char *src, char **note)
 		fo.method = C->method;
 		fo.bins = C->r.mo.bins;
 		fo.binning = C->r.mo.binning;
-		if (calib_fit(val, &fo, &model, &err) != CALIB_OK) {
+		cli_progress_begin("fitting");
+		fs = calib_fit(val, &fo, &model, &err);
+		cli_progress_end();
+		if (fs != CALIB_OK) {
 			cli_lib_error(&err);
 			calib_preds_free(val);
 			return NULL;
