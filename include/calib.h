@@ -561,7 +561,7 @@ typedef enum calib_type {
 /* Limits: classes and bins per accumulator, rows per batch. */
 #define CALIB_ACCUM_MAX_CLASSES 1000000
 #define CALIB_ACCUM_MAX_BINS    1000000
-#define CALIB_ACCUM_MAX_BATCH   ((size_t)1 << 32)
+#define CALIB_ACCUM_MAX_BATCH   ((size_t)1 << 31)
 
 /*
  * Create an accumulator for k >= 2 classes.  ro (NULL: the defaults) gives

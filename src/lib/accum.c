@@ -338,7 +338,10 @@ calib_accum_add(calib_accum *a, size_t n, const void *scores,
 		    "labels of type int32 or int64");
 	if (n == 0)
 		return CALIB_OK;
-	if (n > CALIB_ACCUM_MAX_BATCH || a->n > (size_t)-1 / 2 - n)
+	/* The batch's scratch holds n x k doubles: refuse what cannot be
+	 * addressed rather than wrap around. */
+	if (n > CALIB_ACCUM_MAX_BATCH || a->n > (size_t)-1 / 2 - n ||
+	    n > (size_t)-1 / (size_t)a->k / sizeof(double))
 		return ci_error_set(err, CALIB_E_ARG, "<stream>", 0, 0, NULL,
 		    "a batch holds at most %lu rows",
 		    (unsigned long)CALIB_ACCUM_MAX_BATCH);
