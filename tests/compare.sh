@@ -247,4 +247,18 @@ run compare --group x="$H","$S5" --group y="$S5","$S10" --group z="$H","$S10" \
 check_contains "$T/out" "x against y (difference of means):" "--reference names a group"
 check_contains "$T/out" "z against y (difference of means):" "... every group against it"
 
+# --- --digits and --percent: the metric table only
+run compare --bootstrap 0 --names hard,ls05 "$H" "$S5"
+grep -Eq '^ece +0\.0862 +0\.0138$' "$T/out"
+ok $? "default: 4 decimals (ECE 0.0862, 0.0138)"
+run compare --bootstrap 0 --names hard,ls05 --percent "$H" "$S5"
+grep -Eq '^ece +8\.62% +1\.38%$' "$T/out" && grep -Eq '^overconfidence +\+8\.53% +-1\.14%$' "$T/out" &&
+	grep -Eq '^nll +0\.6099 +0\.5596$' "$T/out"
+ok $? "--percent: fractions as percentages, NLL as it was"
+run compare --bootstrap 0 --names hard,ls05 --digits 3 -f markdown "$H" "$S5"
+check_contains "$T/out" "| ECE | 0.0862 | 0.0138 |" "--digits 3 in markdown"
+check_contains "$T/out" "| accuracy | 0.825 | 0.828 |" "... three significant digits"
+run compare --bootstrap 0 --names hard,ls05 --digits 0 "$H" "$S5"
+check_status 2 "--digits 0"
+
 done_testing

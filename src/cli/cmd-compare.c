@@ -28,7 +28,9 @@ enum {
 	OPT_CALIBRATE_ON,
 	OPT_CALIBRATE_METHOD,
 	OPT_REFERENCE,
-	OPT_ALL_PAIRS
+	OPT_ALL_PAIRS,
+	OPT_DIGITS,
+	OPT_PERCENT
 };
 
 /*
@@ -91,6 +93,10 @@ struct ctx {
 	 * every earlier one. */
 	const char *reference;
 	int all_pairs;
+	/* The metric table in text and markdown: --digits significant
+	 * digits (0: 4 decimals), --percent fractions as percentages. */
+	int digits;
+	int percent;
 	int (*pair)[2];
 	int npairs;
 	/* cmp[q * NM + j]: comparison q, metric j */
@@ -150,6 +156,11 @@ usage(FILE *fp)
 	    "\n"
 	    "Output:\n"
 	    "  -f, --format FMT       text (default), json, markdown\n"
+	    "      --digits N         significant digits of the metric table in\n"
+	    "                         text and markdown, 1..17 (default: 4\n"
+	    "                         decimals)\n"
+	    "      --percent          fractions (accuracy, ECE, ...) in that table\n"
+	    "                         as percentages\n"
 	    "  -o, --output DIR       also write compare.txt, compare.json and\n"
 	    "                         the figures reliability.png (the runs'\n"
 	    "                         reliability diagrams side by side) and\n"
@@ -200,6 +211,27 @@ metric(const calib_metrics *m, int j)
 }
 
 /* ---- words ------------------------------------------------------- */
+
+/* A value of the metric table (metric j): 4 decimals, or --digits
+ * significant digits; fractions as percentages with --percent. */
+static void
+fmt_value(const struct ctx *C, char *buf, size_t size, double v, int j,
+    int sign)
+{
+	int pct = C->percent && PTS(j);
+	double x = pct ? 100 * v : v;
+
+	if (isnan(v))
+		snprintf(buf, size, "n/a");
+	else if (isinf(v))
+		snprintf(buf, size, "%sinf", v < 0 ? "-" : (sign ? "+" : ""));
+	else if (C->digits > 0)
+		snprintf(buf, size, sign ? "%+.*g%s" : "%.*g%s", C->digits, x,
+		    pct ? "%" : "");
+	else
+		snprintf(buf, size, sign ? "%+.*f%s" : "%.*f%s", pct ? 2 : 4, x,
+		    pct ? "%" : "");
+}
 
 static void
 fmt_scaled(char *buf, size_t size, double v, int pts, int sign)
@@ -391,14 +423,8 @@ write_text_plain(FILE *fp, const struct ctx *C)
 	for (j = 0; j < NM; j++) {
 		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (i = 0; i < C->nruns; i++) {
-			double v = metric(&C->runs[i].m, j);
-			if (isinf(v))
-				snprintf(buf, sizeof(buf), "inf");
-			else if (isnan(v))
-				snprintf(buf, sizeof(buf), "n/a");
-			else
-				snprintf(buf, sizeof(buf), SIGNED(j) ? "%+.4f" :
-				    "%.4f", v);
+			fmt_value(C, buf, sizeof(buf), metric(&C->runs[i].m, j),
+			    j, SIGNED(j));
 			fprintf(fp, "  %*s", w, buf);
 		}
 		fputc('\n', fp);
@@ -449,9 +475,8 @@ write_text_groups(FILE *fp, const struct ctx *C)
 		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (g = 0; g < C->ngroups; g++) {
 			const struct group *G = &C->groups[g];
-			snprintf(a, sizeof(a), SIGNED(j) ? "%+.4f" : "%.4f",
-			    G->mean[j]);
-			snprintf(b, sizeof(b), "%.4f", G->sd[j]);
+			fmt_value(C, a, sizeof(a), G->mean[j], j, SIGNED(j));
+			fmt_value(C, b, sizeof(b), G->sd[j], j, 0);
 			snprintf(buf, sizeof(buf), "%s +- %s", a, b);
 			fprintf(fp, "  %*s", w, buf);
 		}
@@ -577,14 +602,14 @@ write_markdown(FILE *fp, const struct ctx *C)
 		fprintf(fp, "| %s |", INFO(j)->label);
 		for (i = 0; i < n; i++) {
 			if (C->ngroups) {
-				fmt_scaled(a, sizeof(a), C->groups[i].mean[j],
-				    0, SIGNED(j));
-				fmt_scaled(b, sizeof(b), C->groups[i].sd[j], 0,
+				fmt_value(C, a, sizeof(a), C->groups[i].mean[j],
+				    j, SIGNED(j));
+				fmt_value(C, b, sizeof(b), C->groups[i].sd[j], j,
 				    0);
 				fprintf(fp, " %s ± %s |", a, b);
 			} else {
-				fmt_scaled(a, sizeof(a), metric(&C->runs[i].m,
-				    j), 0, SIGNED(j));
+				fmt_value(C, a, sizeof(a), metric(&C->runs[i].m,
+				    j), j, SIGNED(j));
 				fprintf(fp, " %s |", a);
 			}
 		}
@@ -1082,6 +1107,8 @@ static const struct option options[] = {
 	    OPT_CALIBRATE_METHOD },
 	{ "reference", required_argument, NULL, OPT_REFERENCE },
 	{ "all-pairs", no_argument, NULL, OPT_ALL_PAIRS },
+	{ "digits", required_argument, NULL, OPT_DIGITS },
+	{ "percent", no_argument, NULL, OPT_PERCENT },
 	CLI_PLOT_LONGOPTS,
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
@@ -1133,6 +1160,12 @@ parse_option(struct ctx *C, struct args *A, int opt)
 		return CLI_OK;
 	case OPT_ALL_PAIRS:
 		C->all_pairs = 1;
+		return CLI_OK;
+	case OPT_DIGITS:
+		return cli_parse_int("compare", "digits", optarg, 1, 17,
+		    &C->digits) != 0 ? CLI_ERROR : CLI_OK;
+	case OPT_PERCENT:
+		C->percent = 1;
 		return CLI_OK;
 	case OPT_CALIBRATE_METHOD:
 		if (calib_method_from_name(optarg, &C->method) != CALIB_OK)
