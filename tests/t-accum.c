@@ -102,8 +102,8 @@ stream(const calib_read_options *ro, const calib_metric_options *mo,
 		size_t n = size ? size : 1 + (size_t)(unif() * 97);
 		if (n > N - i)
 			n = N - i;
-		if (calib_accum_add(a, n, X + i * K, CALIB_TYPE_F64, Y + i,
-		    CALIB_TYPE_I32, w ? w + i : NULL, &err) != CALIB_OK) {
+		if (calib_accum_add(a, n, X + i * K, CALIB_FLOAT64, Y + i,
+		    CALIB_INT32, w ? w + i : NULL, &err) != CALIB_OK) {
 			diag("add: %s", err.message);
 			calib_accum_free(a);
 			return -1;
@@ -134,12 +134,12 @@ test_by_hand(void)
 	calib_accum_result(a, &m, &err);
 	ok(m.n == 0 && isnan(m.ece) && isnan(m.accuracy),
 	    "before any row: n 0, metrics NaN");
-	ok(calib_accum_add(a, 1, x, CALIB_TYPE_F32, y, CALIB_TYPE_I64, NULL,
+	ok(calib_accum_add(a, 1, x, CALIB_FLOAT32, y, CALIB_INT64, NULL,
 	    &err) == CALIB_OK, "add one row of float scores, int64 labels");
 	calib_accum_result(a, &m, &err);
 	near(m.ece, 0.2, 1e-7, "after one row, ECE = |1 - 0.8|");
-	ok(calib_accum_add(a, 3, x + 2, CALIB_TYPE_F32, y + 1,
-	    CALIB_TYPE_I64, NULL, &err) == CALIB_OK, "add three more");
+	ok(calib_accum_add(a, 3, x + 2, CALIB_FLOAT32, y + 1,
+	    CALIB_INT64, NULL, &err) == CALIB_OK, "add three more");
 	calib_accum_result(a, &m, &err);
 	is_int((long long)m.n, 4, "4 rows");
 	near(m.ece, 0.5, 1e-7, "ECE 0.5 by hand");
@@ -234,9 +234,9 @@ test_types(void)
 	}
 	calib_accum_create(K, NULL, NULL, &a, &err);
 	calib_accum_create(K, NULL, NULL, &b, &err);
-	ok(calib_accum_add(a, N, xf, CALIB_TYPE_F32, y64, CALIB_TYPE_I64, wf,
+	ok(calib_accum_add(a, N, xf, CALIB_FLOAT32, y64, CALIB_INT64, wf,
 	    &err) == CALIB_OK, "float scores and weights, int64 labels");
-	calib_accum_add(b, N, xd, CALIB_TYPE_F64, Y, CALIB_TYPE_I32, wd, &err);
+	calib_accum_add(b, N, xd, CALIB_FLOAT64, Y, CALIB_INT32, wd, &err);
 	calib_accum_result(a, &ma, &err);
 	calib_accum_result(b, &mb, &err);
 	ok(differs(&ma, &mb) == NULL, "... give the bits of the same values "
@@ -271,10 +271,10 @@ test_errors(void)
 	    "a negative temperature is refused");
 
 	calib_accum_create(2, NULL, NULL, &a, &err);
-	calib_accum_add(a, 2, good, CALIB_TYPE_F64, y, CALIB_TYPE_I32, NULL,
+	calib_accum_add(a, 2, good, CALIB_FLOAT64, y, CALIB_INT32, NULL,
 	    &err);
 	calib_accum_result(a, &before, &err);
-	ok(calib_accum_add(a, 2, bad, CALIB_TYPE_F64, y, CALIB_TYPE_I32, NULL,
+	ok(calib_accum_add(a, 2, bad, CALIB_FLOAT64, y, CALIB_INT32, NULL,
 	    &err) == CALIB_E_FORMAT, "a row summing to 1.4 is refused");
 	is_int((long long)err.line, 4, "its number counts the earlier batch");
 	ok(strstr(err.message, "sum") != NULL, "the message says why: %s",
@@ -282,21 +282,73 @@ test_errors(void)
 	calib_accum_result(a, &after, &err);
 	ok(differs(&before, &after) == NULL && after.n == 2,
 	    "the failed batch added nothing, not even its good first row");
-	ok(calib_accum_add(a, 2, good, CALIB_TYPE_F64, y_bad, CALIB_TYPE_I32,
+	ok(calib_accum_add(a, 2, good, CALIB_FLOAT64, y_bad, CALIB_INT32,
 	    NULL, &err) == CALIB_E_FORMAT && err.line == 4,
 	    "a label out of range is refused (row 4)");
-	ok(calib_accum_add(a, 2, good, CALIB_TYPE_F64, y, CALIB_TYPE_I32,
+	ok(calib_accum_add(a, 2, good, CALIB_FLOAT64, y, CALIB_INT32,
 	    w_bad, &err) == CALIB_E_FORMAT, "a negative weight is refused");
-	ok(calib_accum_add(a, 1, nan_row, CALIB_TYPE_F64, y, CALIB_TYPE_I32,
+	ok(calib_accum_add(a, 1, nan_row, CALIB_FLOAT64, y, CALIB_INT32,
 	    NULL, &err) == CALIB_E_FORMAT && err.column == 1,
 	    "a NaN score is refused, column 1");
-	ok(calib_accum_add(a, 2, good, CALIB_TYPE_I32, y, CALIB_TYPE_I32,
+	ok(calib_accum_add(a, 2, good, CALIB_INT32, y, CALIB_INT32,
 	    NULL, &err) == CALIB_E_ARG, "integer scores are refused");
-	ok(calib_accum_add(a, 0, NULL, CALIB_TYPE_F64, NULL, CALIB_TYPE_I32,
+	ok(calib_accum_add(a, 0, NULL, CALIB_FLOAT64, NULL, CALIB_INT32,
 	    NULL, &err) == CALIB_OK, "an empty batch is fine");
 	calib_accum_free(a);
 	calib_accum_free(NULL);
 	ok(1, "calib_accum_free(NULL) is harmless");
+}
+
+/* ignore_label drops rows (-100 as PyTorch writes it), as
+ * calib_preds_from_arrays2() does; row numbers still count them. */
+static void
+test_ignore(void)
+{
+	static float xf[N * K];
+	static int64_t y64[N];
+	calib_read_options ro;
+	calib_metric_options mo;
+	calib_metrics m, ref;
+	calib_preds *p = NULL;
+	calib_accum *a;
+	calib_error err;
+	size_t i, dropped = 0;
+	const float bad[] = { 0.5f, 0.5f, 0.5f, 0.6f };
+	const int64_t lab[] = { 0 };
+
+	for (i = 0; i < N * K; i++)
+		xf[i] = (float)X[i];
+	for (i = 0; i < N; i++) {
+		y64[i] = i % 13 == 5 ? -100 : Y[i];
+		dropped += i % 13 == 5;
+	}
+	calib_read_options_init(&ro);
+	calib_metric_options_init(&mo);
+	ro.ignore_label_set = 1;
+	ro.ignore_label = -100;
+	calib_accum_create(K, &ro, &mo, &a, &err);
+	for (i = 0; i < N; i += 100)
+		calib_accum_add(a, 100, xf + i * K, CALIB_FLOAT32, y64 + i,
+		    CALIB_INT64, NULL, &err);
+	calib_accum_result(a, &m, &err);
+	if (calib_preds_from_arrays2("t", N, K, xf, CALIB_FLOAT32, y64,
+	    CALIB_INT64, NULL, &ro, &p, &err) != CALIB_OK ||
+	    calib_metrics_compute(p, &mo, NULL, &ref) != CALIB_OK) {
+		ok(0, "ignore_label reference: %s", err.message);
+		calib_preds_free(p);
+		calib_accum_free(a);
+		return;
+	}
+	calib_preds_free(p);
+	is_int((long long)m.n, (long long)(N - dropped),
+	    "ignore_label -100: %zu rows dropped", dropped);
+	ok(differs(&m, &ref) == NULL, "... the same bits as "
+	    "calib_preds_from_arrays2() with the same option");
+	/* Row 1001 is bad; the row numbers include the dropped rows. */
+	ok(calib_accum_add(a, 1, bad, CALIB_FLOAT32, lab, CALIB_INT64, NULL,
+	    &err) == CALIB_E_FORMAT && err.line == N + 1,
+	    "a bad row after them is row %d", N + 1);
+	calib_accum_free(a);
 }
 
 /* A metric selection means the same as for calib_metrics_compute(). */
@@ -355,6 +407,7 @@ main(void)
 	test_types();
 	test_errors();
 	test_select();
+	test_ignore();
 	test_version();
 	return done_testing();
 }

@@ -63,6 +63,8 @@ struct check {
 	 * one failing test case for it, named after its file. */
 	const struct cli_problem *error;
 	struct cli_problem err_copy;
+	struct cli_settings set; /* of the file checked */
+	int have_set;
 };
 
 static void
@@ -547,7 +549,10 @@ report_json(FILE *fp, const struct check *K)
 		cli_json_string(fp, it->source);
 		fputc('}', fp);
 	}
-	fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+	fprintf(fp, "],\"version\":\"%s\"", PACKAGE_VERSION);
+	if (K->have_set)
+		cli_settings_json(fp, &K->set, 0);
+	fputs("}\n", fp);
 }
 
 /* Workflow-command escaping: '%' and line ends everywhere, and ':' and ','
@@ -723,6 +728,8 @@ evaluate(struct check *K)
 	cur = cli_read_preds(K->file, &K->r, keep);
 	if (cur == NULL)
 		return CLI_ERROR;
+	cli_settings_get(&K->set, cur, K->r.mo.nll_clip);
+	K->have_set = 1;
 	if (K->baseline != NULL) {
 		old = cli_read_preds(K->baseline, &K->r, keep);
 		if (old == NULL) {

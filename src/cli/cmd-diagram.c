@@ -23,9 +23,14 @@ usage(FILE *fp)
 	    "consistency band a calibrated model would fill (Broecker & Smith\n"
 	    "2007), ECE, MCE, OE and n, and a panel with the count per bin.\n"
 	    "\n"
-	    "%s"
-	    "      --size WxH        size in pixels (points for PDF; default\n"
-	    "                        640x760)\n"
+	    "%s%s"
+	    "      --size WxH        size in pixels (points for PDF and .tex;\n"
+	    "                        default 640x760, 360x427 for .tex; with\n"
+	    "                        --per-class 230 per column + 80 by 230 per\n"
+	    "                        row + 120)\n"
+	    "      --per-class       one-vs-rest diagrams of every class in a\n"
+	    "                        grid on shared axes (at most 25: the\n"
+	    "                        worst-calibrated by ECE when there are more)\n"
 	    "      --log-count       log scale for the count panel\n"
 	    "      --table FILE      also write the bin table (format from the\n"
 	    "                        extension: .csv, .tsv, .json, else text)\n"
@@ -35,7 +40,8 @@ usage(FILE *fp)
 	    "Exit status: 0 success, 2 usage or input error, 3 figure not drawn\n"
 	    "(gnuplot missing or failed: the data and a script to draw it later\n"
 	    "are kept next to FIGURE).\n",
-	    cli_progname, cli_plot_help, cli_table_help, cli_read_help);
+	    cli_progname, cli_plot_help, cli_plot_style_help, cli_table_help,
+	    cli_read_help);
 }
 
 static int

@@ -27,6 +27,8 @@ struct result {
 	const char *target;
 	calib_metrics m;
 	size_t zero_prob_rows;
+	struct cli_settings set;
+	int top_only;
 };
 
 static void
@@ -229,6 +231,10 @@ write_table(FILE *fp, const struct result *res, int nres,
 			num(buf, sizeof(buf), calib_metrics_value(&res[i].m, j),
 			    sh, sh->percent && calib_metric_info_get(j)->unit ==
 			    CALIB_UNIT_FRACTION);
+			/* Not computable from a top-label-only file. */
+			if (res[i].top_only &&
+			    isnan(calib_metrics_value(&res[i].m, j)))
+				snprintf(buf, sizeof(buf), "-");
 			CELL(i, buf);
 		}
 		fputc('\n', fp);
@@ -259,7 +265,9 @@ write_json(FILE *fp, const struct result *res, int nres)
 			fprintf(fp, ",\"%s\":%s",
 			    calib_metric_info_get(j)->name, buf);
 		}
-		fprintf(fp, ",\"version\":\"%s\"}\n", PACKAGE_VERSION);
+		fprintf(fp, ",\"version\":\"%s\"", PACKAGE_VERSION);
+		cli_settings_json(fp, &res[i].set, 0);
+		fputs("}\n", fp);
 	}
 }
 
@@ -293,7 +301,9 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 		if (res[0].m.computed >> j & 1)
 			fprintf(fp, "%c%s", delim,
 			    calib_metric_info_get(j)->name);
-	fprintf(fp, "%cversion\n", delim);
+	fprintf(fp, "%cversion", delim);
+	cli_settings_header(fp, delim);
+	fputc('\n', fp);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
 		write_field(fp, res[i].file, delim);
@@ -312,7 +322,9 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 				cli_fmt_number(buf, sizeof(buf), v);
 			fprintf(fp, "%c%s", delim, buf);
 		}
-		fprintf(fp, "%c%s\n", delim, PACKAGE_VERSION);
+		fprintf(fp, "%c%s", delim, PACKAGE_VERSION);
+		cli_settings_fields(fp, &res[i].set, delim);
+		fputc('\n', fp);
 	}
 }
 
@@ -437,6 +449,8 @@ run(int argc, char **argv)
 		res[i].file = argv[optind + i];
 		res[i].target = short_target(p);
 		res[i].zero_prob_rows = p->zero_prob_rows;
+		cli_settings_get(&res[i].set, p, r.mo.nll_clip);
+		res[i].top_only = p->top_only;
 		if (calib_metrics_compute(p, &r.mo, NULL, &res[i].m) !=
 		    CALIB_OK) {
 			cli_error("%s: out of memory", p->source);

@@ -43,6 +43,7 @@ struct calib_accum {
 	calib_metric_options mo;
 	ci_layout L;
 	size_t n;               /* rows added */
+	size_t given;           /* rows given, ignored labels included */
 	int any_weight;         /* some batch had weights */
 	/* equal-width: running sums */
 	acc_bin *bin;
@@ -204,31 +205,34 @@ rows_grow(acc_rows *R, size_t want, int k)
 }
 
 static double
-value_at(const void *v, calib_type t, size_t i)
+value_at(const void *v, calib_dtype t, size_t i)
 {
-	return t == CALIB_TYPE_F32 ? (double)((const float *)v)[i] :
+	return t == CALIB_FLOAT32 ? (double)((const float *)v)[i] :
 	    ((const double *)v)[i];
 }
 
 /* Pass one: every row of the batch into scratch, nothing committed, so a
- * bad row leaves the accumulator as it was. */
+ * bad row leaves the accumulator as it was.  Rows with the ignored label
+ * are left out; *kept says how many remain. */
 static calib_status
-batch_rows(calib_accum *a, size_t n, const void *scores, calib_type st,
-    const void *labels, calib_type lt, const void *weights,
+batch_rows(calib_accum *a, size_t n, const void *scores, calib_dtype st,
+    const void *labels, calib_dtype lt, const void *weights, size_t *kept,
     calib_error *err)
 {
 	const int k = a->k;
-	size_t i;
+	size_t i, j = 0;
 	int c;
 
 	for (i = 0; i < n; i++) {
 		ci_row_problem pb;
-		unsigned long line = (unsigned long)(a->n + i + 1);
+		unsigned long line = (unsigned long)(a->given + i + 1);
 		double w = weights ? value_at(weights, st, i) : 1.0;
-		long long y = lt == CALIB_TYPE_I64 ?
+		long long y = lt == CALIB_INT64 ?
 		    (long long)((const int64_t *)labels)[i] :
 		    (long long)((const int32_t *)labels)[i];
 
+		if (a->ro.ignore_label_set && y == (long long)a->ro.ignore_label)
+			continue;
 		for (c = 0; c < k; c++) {
 			a->x[c] = value_at(scores, st, i * (size_t)k +
 			    (size_t)c);
@@ -246,12 +250,14 @@ batch_rows(calib_accum *a, size_t n, const void *scores, calib_type st,
 			    line, 0, NULL, "weight %g is not a finite number "
 			    ">= 0", w);
 		if (ci_row_finish(&a->L, &a->ro, a->x, (int32_t)y, w,
-		    &a->brow[i], a->bprobs + i * (size_t)k, NULL, a->work,
+		    &a->brow[j], a->bprobs + j * (size_t)k, NULL, a->work,
 		    &pb) != 0)
 			return ci_error_set(err, CALIB_E_FORMAT, "<stream>",
 			    line, pb.cls < 0 ? 0 : (unsigned)pb.cls + 1, NULL,
 			    "%s", pb.message);
+		j++;
 	}
+	*kept = j;
 	return CALIB_OK;
 }
 
@@ -325,14 +331,15 @@ commit_mass(calib_accum *a, size_t n)
 
 calib_status
 calib_accum_add(calib_accum *a, size_t n, const void *scores,
-    calib_type score_type, const void *labels, calib_type label_type,
+    calib_dtype score_type, const void *labels, calib_dtype label_type,
     const void *weights, calib_error *err)
 {
 	calib_status st;
+	size_t kept = 0;
 
 	if (a == NULL || (n > 0 && (scores == NULL || labels == NULL)) ||
-	    (score_type != CALIB_TYPE_F64 && score_type != CALIB_TYPE_F32) ||
-	    (label_type != CALIB_TYPE_I32 && label_type != CALIB_TYPE_I64))
+	    (score_type != CALIB_FLOAT64 && score_type != CALIB_FLOAT32) ||
+	    (label_type != CALIB_INT32 && label_type != CALIB_INT64))
 		return ci_error_set(err, CALIB_E_ARG, "<stream>", 0, 0, NULL,
 		    "need an accumulator, scores of type double or float and "
 		    "labels of type int32 or int64");
@@ -340,7 +347,7 @@ calib_accum_add(calib_accum *a, size_t n, const void *scores,
 		return CALIB_OK;
 	/* The batch's scratch holds n x k doubles: refuse what cannot be
 	 * addressed rather than wrap around. */
-	if (n > CALIB_ACCUM_MAX_BATCH || a->n > (size_t)-1 / 2 - n ||
+	if (n > CALIB_ACCUM_MAX_BATCH || a->given > (size_t)-1 / 2 - n ||
 	    n > (size_t)-1 / (size_t)a->k / sizeof(double))
 		return ci_error_set(err, CALIB_E_ARG, "<stream>", 0, 0, NULL,
 		    "a batch holds at most %lu rows",
@@ -361,14 +368,16 @@ calib_accum_add(calib_accum *a, size_t n, const void *scores,
 	    a->rows.n + n, a->k) != 0)
 		goto nomem;
 	st = batch_rows(a, n, scores, score_type, labels, label_type, weights,
-	    err);
+	    &kept, err);
 	if (st != CALIB_OK)
 		return st;
 	if (a->mo.binning == CALIB_BIN_WIDTH)
-		commit_width(a, n);
+		commit_width(a, kept);
 	else
-		commit_mass(a, n);
-	a->n += n;
+		commit_mass(a, kept);
+	/* Row numbers in messages count every row given, kept or not. */
+	a->given += n;
+	a->n += kept;
 	a->any_weight |= weights != NULL;
 	return CALIB_OK;
 
