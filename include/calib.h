@@ -165,7 +165,10 @@ typedef struct calib_read_options {
 	/* When > 0 and CALIB_KEEP_PROBS is not set, the reader accumulates the
 	 * per-class equal-width bin sums that calib_classwise_ece() needs for
 	 * this many bins, so classwise ECE never needs the n x K matrix.
-	 * Default 15. */
+	 * The sums take 24 bytes per class and bin, once whatever the thread
+	 * count; more than 256 MiB of them (e.g. 100 classes and 111,849
+	 * bins) is a CALIB_E_ARG error giving the largest bin count that
+	 * fits.  Default 15. */
 	int classwise_bins;
 	/* Worker threads for parsing: 0 (default) uses the online CPUs, at most
 	 * 8.  Results are bit-identical for every thread count. */
@@ -218,7 +221,17 @@ typedef struct calib_read_options {
 	 * "correct". */
 	const char *confidence_col;
 	const char *correct_col;
+
+	/* The longest record (the header or a row, quoted newlines included)
+	 * accepted, in bytes; a longer one is a CALIB_E_FORMAT error naming
+	 * its line, so neither a file without line ends (/dev/zero, a gzip
+	 * bomb) nor an unterminated quote is read to its end.  Default
+	 * CALIB_MAX_RECORD_BYTES; at least 1024. */
+	size_t max_record_bytes;
 } calib_read_options;
+
+/* The default calib_read_options.max_record_bytes: 64 MiB. */
+#define CALIB_MAX_RECORD_BYTES ((size_t)64 << 20)
 
 /* Fill *o with the defaults documented in calib_read_options. */
 void calib_read_options_init(calib_read_options *o);
@@ -781,6 +794,26 @@ calib_status calib_assertion_parse(const char *kind, const char *spec,
  */
 int calib_assertion_holds(const calib_assertion *a, double value, double lo,
     double hi, int strict);
+
+/* One assertion of a rules file and the line (1-based) it is on. */
+typedef struct calib_rule {
+	calib_assertion a;
+	unsigned long line;
+} calib_rule;
+
+/*
+ * Parse the text of a rules file (len bytes; source names it in errors):
+ * one assertion per line, "KIND METRIC=VALUE", with blanks allowed around
+ * the '=', '#' starting a comment, blank lines skipped, and lines ending
+ * in LF or CRLF.  Anything else after the value (as in "min
+ * accuracy=0.5 9"), a NUL byte or a carriage return inside a line is a
+ * CALIB_E_FORMAT error with the line and column; lines have no length
+ * limit.  On success *out holds *n rules (NULL when there are none), to
+ * release with calib_rules_free().
+ */
+calib_status calib_rules_parse(const char *text, size_t len,
+    const char *source, calib_rule **out, size_t *n, calib_error *err);
+void calib_rules_free(calib_rule *rules);
 
 /* ------------------------------------------------------------------ */
 /* Uncertainty per bin: intervals and consistency bands                */

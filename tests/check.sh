@@ -139,19 +139,19 @@ check_contains "$T/out" "3 of 3 assertions hold" "three rules read"
 printf 'max ece=0.25\n# fine\nmax ecee=0.1\n' >"$T/bad1.txt"
 run check --rules "$T/bad1.txt" "$M"
 check_status 2 "unknown metric in a rules file"
-check_contains "$T/err" "bad1.txt:3: unknown metric 'ecee'" "rules error names the line"
+check_contains "$T/err" "bad1.txt:3:5: unknown metric 'ecee'" "rules error names the line"
 printf 'max ece\n' >"$T/bad2.txt"
 run check --rules "$T/bad2.txt" "$M"
 check_status 2 "rule without a value"
-check_contains "$T/err" "bad2.txt:1: 'ece' is not METRIC=VALUE" "missing value explained"
+check_contains "$T/err" "bad2.txt:1:5: 'ece' is not METRIC=VALUE" "missing value explained"
 printf '\n\nmin\n' >"$T/bad4.txt"
 run check --rules "$T/bad4.txt" "$M"
 check_status 2 "rule with a kind only"
-check_contains "$T/err" "bad4.txt:3: 'min' has no METRIC=VALUE" "missing metric explained"
+check_contains "$T/err" "bad4.txt:3:1: 'min' has no METRIC=VALUE" "missing metric explained"
 printf 'at-most ece=0.1\n' >"$T/bad3.txt"
 run check --rules "$T/bad3.txt" "$M"
 check_status 2 "unknown assertion kind"
-check_contains "$T/err" "bad3.txt:1: unknown assertion 'at-most' (expected max, min, max-increase or max-decrease)" "kind explained"
+check_contains "$T/err" "bad3.txt:1:1: unknown assertion 'at-most' (expected max, min, max-increase or max-decrease)" "kind explained"
 run check --rules "$T/nope.txt" "$M"
 check_status 2 "missing rules file"
 
@@ -185,7 +185,7 @@ check_contains "$T/e.md" "### calib check \`$T/bad.csv\`: input error" "summary:
 printf 'max ece=0.25\nmax ecee=0.1\n' >"$T/bad-rules.txt"
 run check --bins 5 --rules "$T/bad-rules.txt" --junit "$T/r.xml" -f github "$M"
 check_status 2 "bad rules file"
-check_contains "$T/out" "::error file=$T/bad-rules.txt,line=2,title=calib check: input error::unknown metric 'ecee'" \
+check_contains "$T/out" "::error file=$T/bad-rules.txt,line=2,col=5,title=calib check: input error::unknown metric 'ecee'" \
 	"annotation on the rules file's line"
 if command -v xmllint >/dev/null 2>&1; then
 	[ "$(xmllint --xpath 'string(//testcase/@name)' "$T/r.xml")" = "$T/bad-rules.txt" ]

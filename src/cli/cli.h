@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "calib.h"
 
@@ -101,6 +102,7 @@ enum {
 	CLI_OPT_CALIBRATE,
 	CLI_OPT_QUIET,
 	CLI_OPT_PROGRESS,
+	CLI_OPT_MAX_RECORD,
 	CLI_OPT_METRICS,
 	CLI_OPT_LABELS_FILE = 1020,
 	CLI_OPT_WEIGHTS_FILE,
@@ -146,7 +148,8 @@ enum {
 	{ "index-col", required_argument, NULL, CLI_OPT_ID_COL }, \
 	{ "ignore-col", required_argument, NULL, CLI_OPT_IGNORE_COL }, \
 	{ "confidence-col", required_argument, NULL, CLI_OPT_CONFIDENCE_COL }, \
-	{ "correct-col", required_argument, NULL, CLI_OPT_CORRECT_COL }
+	{ "correct-col", required_argument, NULL, CLI_OPT_CORRECT_COL }, \
+	{ "max-record-bytes", required_argument, NULL, CLI_OPT_MAX_RECORD }
 
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
@@ -235,15 +238,24 @@ void cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim);
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);
 
+/* ---- output.c: output files, cleanup on signals, untrusted text ---- */
+
 /*
- * Output files are written to a temporary name in the same directory and
- * renamed over the destination only when complete, so a failure never
- * leaves a half-written file.  "-" or NULL means standard output.
+ * Every file calib writes goes through cli_out.  A regular file (or a name
+ * not yet taken) is written to a temporary name in the directory of the
+ * file it names - symbolic links followed, so the link survives - and
+ * renamed over it only when complete, so a failure never leaves a
+ * half-written file.  Anything else (a device such as /dev/null or
+ * /dev/full, a FIFO, /dev/stdout, a process substitution) is opened and
+ * written in place, with write errors reported.  A path that is one of the
+ * inputs (cli_note_input) is refused.  "-" or NULL means standard output.
+ * The temporary file is removed if SIGINT, SIGTERM or SIGHUP ends calib.
  */
 struct cli_out {
 	FILE *fp;
-	char *path;
-	char *tmp;
+	char *path;   /* as given, for messages */
+	char *tmp;    /* temporary file, NULL when written in place */
+	char *target; /* what tmp is renamed to */
 };
 
 int cli_out_open(struct cli_out *o, const char *path);
@@ -251,13 +263,46 @@ int cli_out_open(struct cli_out *o, const char *path);
 int cli_out_commit(struct cli_out *o);
 /* Close and remove the temporary file. */
 void cli_out_abort(struct cli_out *o);
+/* 1 when the output goes to a temporary file renamed at commit. */
+int cli_out_is_file(const struct cli_out *o);
+
+/* Remember an input file (by device and inode), so no output replaces it. */
+void cli_note_input(const char *path);
+/* The noted input that path names, or NULL. */
+const char *cli_input_at(const char *path);
+
+/*
+ * Files and directories to remove if SIGINT, SIGTERM or SIGHUP ends calib
+ * (the handler then re-raises the signal); directories are removed after
+ * files, so a directory's files must be registered too.  A child process
+ * (gnuplot) set with cli_cleanup_child() is sent SIGTERM first.  Signals
+ * ignored at start-up stay ignored.
+ */
+int cli_cleanup_add(const char *path, int is_dir);
+void cli_cleanup_remove(const char *path);
+void cli_cleanup_child(pid_t pid);
+
+/* Untrusted text (names from files) on the terminal: control bytes, C1
+ * controls and bytes that are not UTF-8 as \n, \t, \xNN or \u00NN. */
+void cli_put_text(FILE *fp, const char *s);
+/* 1 if cli_put_text() would change s. */
+int cli_has_control(const char *s);
+/* The length of the valid UTF-8 sequence at s, or 0 if none starts there. */
+size_t cli_utf8_len(const char *s);
+/* Bytes that were not UTF-8 replaced by U+FFFD in a report; the count is
+ * reported (and reset) by cli_out_commit() as a warning. */
+void cli_replaced_add(size_t n);
+size_t cli_replaced_take(void);
+/* s in single quotes for a POSIX shell (malloc'd; NULL if out of memory). */
+char *cli_shell_quote(const char *s);
 
 /* Numbers for machine-readable output: the shortest text that reads back
  * as the same double; "null" for NaN and infinities. */
 void cli_fmt_number(char *buf, size_t size, double v);
 /* cli_fmt_number() written to fp. */
 void cli_json_number(FILE *fp, double v);
-/* A JSON string literal with the needed escapes. */
+/* A JSON string literal: valid UTF-8 whatever s holds (bytes that are not
+ * UTF-8 become U+FFFD, counted by cli_replaced_add()). */
 void cli_json_string(FILE *fp, const char *s);
 /* A run's name from its file: "runs/hard.csv.gz" -> "hard" ("standard
  * input" for "-"); malloc'd, NULL when out of memory. */

@@ -1107,6 +1107,7 @@ run_model(const struct ctx *C, const char *src, char **note)
 	double T;
 
 	if (is_model_file(src)) {
+		cli_note_input(src);
 		if (calib_model_load(src, &model, &err) != CALIB_OK) {
 			cli_lib_error(&err);
 			return NULL;

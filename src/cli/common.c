@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,21 +25,34 @@ int cli_quiet;
 int cli_progress_forced;
 struct cli_problem cli_last_problem;
 
+static void vmessage(const char *kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* Record a message with no location as the last problem (cut to fit). */
+static void
+set_problem(const char *msg)
+{
+	size_t n = strlen(msg);
+
+	memset(&cli_last_problem, 0, sizeof(cli_last_problem));
+	if (n >= sizeof(cli_last_problem.message))
+		n = sizeof(cli_last_problem.message) - 1;
+	memcpy(cli_last_problem.message, msg, n);
+}
+
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
 {
-	va_list copy;
+	char buf[2048];
 
-	va_copy(copy, ap);
+	/* Names in messages come from the files read: control bytes in them
+	 * must not reach the terminal as such. */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fprintf(stderr, "%s: %s", cli_progname, kind);
-	vfprintf(stderr, fmt, ap);
+	cli_put_text(stderr, buf);
 	fputc('\n', stderr);
-	if (kind[0] == '\0') {
-		memset(&cli_last_problem, 0, sizeof(cli_last_problem));
-		vsnprintf(cli_last_problem.message,
-		    sizeof(cli_last_problem.message), fmt, copy);
-	}
-	va_end(copy);
+	if (kind[0] == '\0')
+		set_problem(buf);
 }
 
 void
@@ -104,17 +118,16 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	char buf[2048];
+
 	fprintf(stderr, "%s: ", cli_progname);
 	if (cmd != NULL)
 		fprintf(stderr, "%s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	memset(&cli_last_problem, 0, sizeof(cli_last_problem));
-	va_start(ap, fmt);
-	vsnprintf(cli_last_problem.message, sizeof(cli_last_problem.message),
-	    fmt, ap);
-	va_end(ap);
+	cli_put_text(stderr, buf);
+	set_problem(buf);
 	if (cmd != NULL)
 		fprintf(stderr, "\nTry '%s %s --help' for more information.\n",
 		    cli_progname, cmd);
@@ -133,6 +146,9 @@ cli_parse_double(const char *cmd, const char *opt, const char *arg,
 
 	errno = 0;
 	v = strtod(arg, &end);
+	/* a subnormal number (ERANGE, but not 0) is still that number */
+	if (errno == ERANGE && v != 0 && isfinite(v))
+		errno = 0;
 	if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(v)) {
 		cli_usage_error(cmd, "--%s: '%s' is not a finite number", opt,
 		    arg);
@@ -236,6 +252,8 @@ cli_parse_seed(const char *cmd, const char *arg, unsigned long *out)
 "                        members) holding the top label's confidence\n" \
 "                        and whether it was right, 0/1 (default\n" \
 "                        confidence, correct)\n" \
+"  --max-record-bytes N  the longest header or row accepted (default 64M;\n" \
+"                        suffixes K, M, G); a longer one is an error\n" \
 "  --quiet               no warnings and no progress on stderr\n" \
 "  --progress            show the progress of long steps even when stderr\n" \
 "                        is not a terminal (default: only on a terminal)\n"
@@ -372,6 +390,7 @@ classes_file(const char *cmd, const char *path, struct cli_read *r)
 		    strerror(errno));
 		return -1;
 	}
+	cli_note_input(path);
 	text = malloc(cap);
 	while (text != NULL && (got = fread(text + len, 1, cap - len - 1,
 	    fp)) > 0) {
@@ -493,6 +512,31 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		r->binary_set = 1;
 		return 1;
+	case CLI_OPT_MAX_RECORD: {
+		char *end;
+		unsigned long long v;
+		int shift = 0;
+		errno = 0;
+		v = strtoull(arg, &end, 10);
+		if (end != arg && (*end == 'K' || *end == 'k'))
+			shift = 10;
+		else if (end != arg && *end == 'M')
+			shift = 20;
+		else if (end != arg && *end == 'G')
+			shift = 30;
+		if (shift > 0)
+			end++;
+		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
+		    errno != 0 || v > (SIZE_MAX >> shift) ||
+		    (v << shift) < 1024) {
+			cli_usage_error(cmd, "--max-record-bytes: '%s' is not a "
+			    "byte count of at least 1024 (suffixes K, M, G)",
+			    arg);
+			return -1;
+		}
+		r->ro.max_record_bytes = (size_t)(v << shift);
+		return 1;
+	}
 	case CLI_OPT_THREADS:
 		return cli_parse_int(cmd, "threads", arg, 1, 1024,
 		    &r->ro.threads) == 0 ? 1 : -1;
@@ -604,7 +648,11 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	calib_error err;
 	calib_status st;
 
+	cli_note_input(path);
+	cli_note_input(ro.labels_path);
+	cli_note_input(ro.weights_path);
 	if (r->calibrate != NULL) {
+		cli_note_input(r->calibrate);
 		if (ro.temperature != 1) {
 			cli_error("--temperature and --calibrate cannot be "
 			    "combined (the model replaces the temperature)");
@@ -766,113 +814,6 @@ cli_target_text(const calib_preds *p)
 	return "one-vs-rest";
 }
 
-/* ---- output files ------------------------------------------------- */
-
-int
-cli_out_open(struct cli_out *o, const char *path)
-{
-	char *dirc, *dir;
-	int fd;
-	size_t n;
-
-	memset(o, 0, sizeof(*o));
-	if (path == NULL || strcmp(path, "-") == 0) {
-		o->fp = stdout;
-		return 0;
-	}
-	o->path = strdup(path);
-	dirc = strdup(path);
-	if (o->path == NULL || dirc == NULL) {
-		free(dirc);
-		free(o->path);
-		cli_error("out of memory");
-		return -1;
-	}
-	dir = dirname(dirc);
-	n = strlen(dir) + 32;
-	o->tmp = malloc(n);
-	if (o->tmp == NULL) {
-		free(dirc);
-		free(o->path);
-		cli_error("out of memory");
-		return -1;
-	}
-	snprintf(o->tmp, n, "%s/.calib-tmp-XXXXXX", dir);
-	free(dirc);
-	fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	/* mkstemp makes the file 0600; an output file should get the usual
-	 * permissions the umask allows. */
-	{
-		mode_t um = umask(0);
-		umask(um);
-		fchmod(fd, 0666 & ~um);
-	}
-	o->fp = fdopen(fd, "w");
-	if (o->fp == NULL) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		close(fd);
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	return 0;
-}
-
-int
-cli_out_commit(struct cli_out *o)
-{
-	int bad;
-
-	if (o->fp == NULL)
-		return -1;
-	if (o->tmp == NULL) {
-		if (fflush(o->fp) != 0 || ferror(o->fp)) {
-			cli_error("cannot write to standard output: %s",
-			    strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	bad = ferror(o->fp);
-	if (fclose(o->fp) != 0)
-		bad = 1;
-	o->fp = NULL;
-	if (bad || rename(o->tmp, o->path) != 0) {
-		cli_error("cannot write '%s': %s", o->path, strerror(errno));
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	free(o->tmp);
-	free(o->path);
-	memset(o, 0, sizeof(*o));
-	return 0;
-}
-
-void
-cli_out_abort(struct cli_out *o)
-{
-	if (o->tmp != NULL) {
-		if (o->fp != NULL)
-			fclose(o->fp);
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-	}
-	memset(o, 0, sizeof(*o));
-}
-
 /* ---- numbers and strings ------------------------------------------ */
 
 void
@@ -898,28 +839,6 @@ cli_json_number(FILE *fp, double v)
 
 	cli_fmt_number(buf, sizeof(buf), v);
 	fputs(buf, fp);
-}
-
-void
-cli_json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
 }
 
 /* ---- progress ------------------------------------------------------ */

@@ -105,6 +105,11 @@ ci_quote_text(char *dst, size_t size, const char *s, size_t len)
 		if (ch < 0x20 || ch == 0x7f || n == 0) {
 			o += (size_t)snprintf(dst + o, size - o, "\\x%02x", ch);
 			i++;
+		} else if (n == 3 && u[i] == 0xef && u[i + 1] == 0xbb &&
+		    u[i + 2] == 0xbf && o + 9 < size) {
+			/* a byte-order mark is invisible on a terminal */
+			o += (size_t)snprintf(dst + o, size - o, "<U+FEFF>");
+			i += 3;
 		} else if (o + n + 1 < size) {
 			memcpy(dst + o, u + i, n);
 			o += n;

@@ -46,7 +46,8 @@ int ci_fast_number(const char *s, const char *e, double *v);
  */
 ci_num_status ci_parse_number(const char *s, size_t len, double *v);
 
-/* Parses a canonical non-negative integer (digits only, < 2^31). */
+/* Parses a canonical non-negative integer (digits only, no leading zero
+ * unless it is "0", < 10^9). */
 int ci_parse_index(const char *s, size_t len, long *v);
 
 /* reader.c: the checks calib_read() applies to its options */
@@ -113,6 +114,12 @@ int ci_row_finish(const ci_layout *L, const calib_read_options *o,
  * stored logits sees the same doubles as one applied while reading.
  */
 double ci_softmax(const double *z, int k, double *p, int *top, int *tied);
+/*
+ * z_i / T for every logit.  When that overflows for some finite z_i (a tiny
+ * T), the logits are shifted first, (z_i - max z) / T, which has the same
+ * softmax and stays finite at the top (0) instead of making inf - inf.
+ */
+void ci_divide_logits(double *z, int k, double T);
 
 /* recal.c and model.c */
 
@@ -250,6 +257,15 @@ calib_status ci_eval_metrics(ci_eval *e, calib_metrics *out);
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
 int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);
+/*
+ * The classwise bin sums are 3 doubles per class and bin, held once per
+ * read whatever the thread count; CI_CLASSWISE_MAX_BYTES bounds them.
+ * ci_classwise_budget() returns CALIB_OK or CALIB_E_ARG with a message
+ * giving the largest bin count that fits k classes.
+ */
+#define CI_CLASSWISE_MAX_BYTES ((size_t)256 << 20)
+calib_status ci_classwise_budget(int k, int bins, const char *file,
+    calib_error *err);
 void ci_classwise_free(calib_classwise_acc *acc);
 void ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src,
     int k);
@@ -277,6 +293,13 @@ static inline void
 ci_sum_add(ci_sum *a, double x)
 {
 	double t = a->s + x;
+
+	/* Past DBL_MAX the sum is +-inf (or NaN for inf - inf); the
+	 * compensation would be inf - inf and turn an overflow into NaN. */
+	if (!isfinite(t)) {
+		a->s = t;
+		return;
+	}
 	/* Neumaier's variant also catches |x| > |s|. */
 	if ((a->s >= 0 ? a->s : -a->s) >= (x >= 0 ? x : -x))
 		a->c += (a->s - t) + x;
@@ -288,7 +311,7 @@ ci_sum_add(ci_sum *a, double x)
 static inline double
 ci_sum_get(const ci_sum *a)
 {
-	return a->s + a->c;
+	return isfinite(a->s) ? a->s + a->c : a->s;
 }
 
 #endif /* CALIB_INTERNAL_H */
