@@ -187,7 +187,8 @@ const char cli_metric_help[] =
 "                        equal-mass bins of floor(n/M) or ceil(n/M) rows\n"
 "  --nll-clip EPS        clip p(y) into [EPS, 1-EPS] before the log, as\n"
 "                        scikit-learn's log_loss does with 1e-15\n"
-"                        (default: unclipped)\n";
+"                        (default: unclipped)\n"
+"\n" CLI_CONVENTION_HELP;
 
 void
 cli_read_init(struct cli_read *r)
@@ -196,6 +197,50 @@ cli_read_init(struct cli_read *r)
 	calib_read_options_init(&r->ro);
 	calib_metric_options_init(&r->mo);
 	r->binary = CLI_BINARY_TOP;
+	calib_convention_init(&r->conv);
+}
+
+/* --convention NAME, or one choice (opt - CLI_OPT_EDGES indexes
+ * calib_convention_choices).  Choices set by hand win over a preset given
+ * later. */
+static int
+convention_option(const char *cmd, int opt, const char *arg,
+    struct cli_read *r)
+{
+	calib_error err;
+	int i;
+
+	if (opt == CLI_OPT_CONVENTION) {
+		if (calib_convention_preset(arg, &r->conv) != CALIB_OK) {
+			char list[256];
+			size_t n = 0;
+			list[0] = '\0';
+			for (i = 0; calib_convention_names[i] != NULL; i++)
+				n += (size_t)snprintf(list + n, sizeof(list) - n,
+				    "%s%s", i ? ", " : "",
+				    calib_convention_names[i]);
+			cli_usage_error(cmd, "--convention: '%s' is not one of "
+			    "%s", arg, list);
+			return -1;
+		}
+		for (i = 0; calib_convention_choices[i] != NULL; i++)
+			if (r->conv_hand[i] != NULL)
+				calib_convention_set(&r->conv,
+				    calib_convention_choices[i], r->conv_hand[i],
+				    NULL);
+	} else {
+		i = opt - CLI_OPT_EDGES;
+		if (opt == CLI_OPT_NLL_RENORM)
+			arg = "yes";
+		if (calib_convention_set(&r->conv, calib_convention_choices[i],
+		    arg, &err) != CALIB_OK) {
+			cli_usage_error(cmd, "--%s", err.message);
+			return -1;
+		}
+		r->conv_hand[i] = arg;
+	}
+	r->mo.convention = &r->conv;
+	return 1;
 }
 
 int
@@ -282,6 +327,16 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 			return -1;
 		}
 		return 1;
+	case CLI_OPT_CONVENTION:
+	case CLI_OPT_EDGES:
+	case CLI_OPT_CLOSURE:
+	case CLI_OPT_TOP:
+	case CLI_OPT_ARITH:
+	case CLI_OPT_MASS_LAYOUT:
+	case CLI_OPT_CLIP:
+	case CLI_OPT_NLL_RENORM:
+	case CLI_OPT_BRIER:
+		return convention_option(cmd, opt, arg, r);
 	case CLI_OPT_NLL_CLIP:
 		if (cli_parse_double(cmd, "nll-clip", arg, &r->mo.nll_clip) != 0)
 			return -1;
@@ -317,8 +372,10 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	}
 	ro.keep |= keep;
 	ro.classwise_bins = r->mo.bins;
-	/* Equal-mass classwise bins need every class's scores sorted. */
-	if (r->mo.binning == CALIB_BIN_MASS)
+	/* Equal-mass classwise bins need every class's scores sorted, and a
+	 * convention bins every class column and may renormalise rows. */
+	if (r->mo.binning == CALIB_BIN_MASS ||
+	    !calib_convention_is_default(r->mo.convention))
 		ro.keep |= CALIB_KEEP_PROBS;
 	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
 		ro.target = 1;
@@ -347,6 +404,76 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    "was" : "were", p->renormalized_rows == 1 ? "its" :
 		    "their");
 	return p;
+}
+
+/* The choices of c that differ from those of the preset it names. */
+static int
+hand_choices(const calib_convention *c, int *which)
+{
+	calib_convention base;
+	char a[64], b[64];
+	int i, n = 0;
+
+	if (calib_convention_preset(c->name, &base) != CALIB_OK)
+		calib_convention_init(&base);
+	for (i = 0; calib_convention_choices[i] != NULL; i++) {
+		calib_convention_get(c, calib_convention_choices[i], a,
+		    sizeof(a));
+		calib_convention_get(&base, calib_convention_choices[i], b,
+		    sizeof(b));
+		if (strcmp(a, b) != 0)
+			which[n++] = i;
+	}
+	return n;
+}
+
+void
+cli_json_convention(FILE *fp, const calib_convention *c)
+{
+	calib_convention def;
+	char v[64];
+	int which[16], n, i;
+
+	if (c == NULL) {
+		calib_convention_init(&def);
+		c = &def;
+	}
+	fputs(",\"convention\":", fp);
+	cli_json_string(fp, c->name);
+	n = hand_choices(c, which);
+	if (n == 0)
+		return;
+	fputs(",\"convention_choices\":{", fp);
+	for (i = 0; i < n; i++) {
+		const char *name = calib_convention_choices[which[i]];
+		calib_convention_get(c, name, v, sizeof(v));
+		fprintf(fp, "%s", i ? "," : "");
+		cli_json_string(fp, name);
+		fputc(':', fp);
+		cli_json_string(fp, v);
+	}
+	fputc('}', fp);
+}
+
+void
+cli_convention_text(char *buf, size_t size, const calib_convention *c)
+{
+	char v[64];
+	int which[16], n, i;
+	size_t len;
+
+	if (c == NULL) {
+		snprintf(buf, size, "calib");
+		return;
+	}
+	snprintf(buf, size, "%s", c->name);
+	n = hand_choices(c, which);
+	for (i = 0; i < n; i++) {
+		const char *name = calib_convention_choices[which[i]];
+		len = strlen(buf);
+		calib_convention_get(c, name, v, sizeof(v));
+		snprintf(buf + len, size - len, ", %s=%s", name, v);
+	}
 }
 
 const char *

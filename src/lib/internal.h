@@ -191,6 +191,27 @@ ci_bin_index(double s, int m)
 	return b - 1;
 }
 
+/* convention.c */
+
+/*
+ * ci_bin_arrays() under a convention c that is not calib's (see
+ * calib_bins_compute_conv()).  row_bin, when not NULL, receives each
+ * row's bin (n entries), for the tables that gather rows per bin.
+ */
+calib_status ci_conv_bin_arrays(size_t n, const double *score,
+    const uint8_t *outcome, const double *weight, const uint32_t *mult,
+    int m, calib_binning binning, const calib_convention *c,
+    int32_t *row_bin, calib_bins *out);
+/* The binned metrics of a float32 table, in float32 (calib_bins.float32). */
+double ci_f32_ece(const calib_bins *b);
+double ci_f32_rmsce(const calib_bins *b);
+double ci_f32_mce(const calib_bins *b);
+double ci_f32_oe(const calib_bins *b);
+/* Recompute what o->convention changes in *out (already filled the calib
+ * way): the binned metrics, classwise ECE, NLL and Brier score. */
+calib_status ci_conv_metrics(const calib_preds *p,
+    const calib_metric_options *o, const uint32_t *mult, calib_metrics *out);
+
 /* Equal-width bin indices cached for repeated evaluation (the bootstrap):
  * top[i] is row i's bin, cls[i*k + c] the classwise cell c*m + bin. */
 typedef struct ci_cells {

@@ -190,6 +190,8 @@ ci_metrics_compute(const calib_preds *p, const calib_metric_options *o,
 	    mult, &out->classwise_ece);
 	if (st == CALIB_E_NOMEM)
 		return st;
+	if (!calib_convention_is_default(o->convention))
+		return ci_conv_metrics(p, o, mult, out);
 	return CALIB_OK;
 }
 
