@@ -461,6 +461,14 @@ int calib_convention_is_default(const calib_convention *c);
  */
 int calib_convention_bin(const calib_convention *c, double s, int m);
 
+/*
+ * Edge j (0..m) of the m equal-width bins under c: the double (or the
+ * float32 value, for CALIB_EDGES_LINSPACE32) the library compares scores
+ * with; j/M for CALIB_EDGES_EXACT and CALIB_EDGES_FLOOR, whose rules have
+ * no rounded edges.  NaN when j is out of range.
+ */
+double calib_convention_edge(const calib_convention *c, int j, int m);
+
 /* ------------------------------------------------------------------ */
 /* Metrics                                                             */
 /* ------------------------------------------------------------------ */

@@ -333,6 +333,22 @@ calib_convention_bin(const calib_convention *c, double s, int m)
 	return conv_bin(c, prep(c, s), m);
 }
 
+double
+calib_convention_edge(const calib_convention *c, int j, int m)
+{
+	calib_convention def;
+
+	if (m < 1 || j < 0 || j > m)
+		return NAN;
+	if (c == NULL) {
+		calib_convention_init(&def);
+		c = &def;
+	}
+	if (c->edges == CALIB_EDGES_EXACT || c->edges == CALIB_EDGES_FLOOR)
+		return (double)j / m;
+	return edge(c, j, m);
+}
+
 /* ---- tables ----------------------------------------------------------- */
 
 typedef struct entry {
@@ -602,12 +618,8 @@ ci_conv_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 			    weight ? weight[i] : 1.0, k);
 		}
 		for (j = 0; j < m; j++) {
-			out->bin[j].lo = c->edges == CALIB_EDGES_EXACT ||
-			    c->edges == CALIB_EDGES_FLOOR ? (double)j / m :
-			    edge(c, j, m);
-			out->bin[j].hi = c->edges == CALIB_EDGES_EXACT ||
-			    c->edges == CALIB_EDGES_FLOOR ? (double)(j + 1) / m :
-			    edge(c, j + 1, m);
+			out->bin[j].lo = calib_convention_edge(c, j, m);
+			out->bin[j].hi = calib_convention_edge(c, j + 1, m);
 		}
 		if (nb > m)
 			out->bin[m].lo = out->bin[m].hi = 1;
