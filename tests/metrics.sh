@@ -14,7 +14,7 @@ near "$(json_num "$T/out" classwise_ece)" 0.3 1e-15 "classwise ECE = .3"
 near "$(json_num "$T/out" brier)" 0.607 1e-15 "Brier = 3.035/5"
 near "$(json_num "$T/out" accuracy)" 0.6 1e-15 "accuracy = 3/5"
 keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | tr '\n' ' ')
-[ "$keys" = "file n classes bins binning accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy version " ]
+[ "$keys" = "file n classes bins binning convention accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy version " ]
 ok $? "JSON has exactly the documented keys in order"
 [ "$(wc -l <"$T/out")" -eq 1 ]
 ok $? "one JSON line per file"
