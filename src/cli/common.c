@@ -234,7 +234,11 @@ convention_option(const char *cmd, int opt, const char *arg,
 			arg = "yes";
 		if (calib_convention_set(&r->conv, calib_convention_choices[i],
 		    arg, &err) != CALIB_OK) {
-			cli_usage_error(cmd, "--%s", err.message);
+			/* The message starts "CHOICE:"; name the option. */
+			const char *why = strchr(err.message, ':');
+			cli_usage_error(cmd, "--%s%s", opt == CLI_OPT_MASS_LAYOUT ?
+			    "mass-layout" : calib_convention_choices[i],
+			    why != NULL ? why : err.message);
 			return -1;
 		}
 		r->conv_hand[i] = arg;
