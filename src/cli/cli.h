@@ -77,6 +77,7 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_METRICS,
 	CLI_OPT_CONVENTION,     /* --convention and the choices after it, */
 	CLI_OPT_EDGES,          /* in the order of calib_convention_choices */
 	CLI_OPT_CLOSURE,
@@ -120,6 +121,7 @@ enum {
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
 	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
 	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }, \
+	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }, \
 	CLI_CONVENTION_LONGOPTS
 
 /* Help text for the shared options, for each subcommand's --help. */
@@ -158,6 +160,8 @@ struct cli_read {
 	 * loaded by cli_read_preds(), once per file, so nothing needs
 	 * releasing. */
 	const char *calibrate;
+	/* --metrics was given (r->mo.select holds it) */
+	int metrics_set;
 	/* --convention and the choices set one by one (kept so that a later
 	 * --convention does not undo them).  mo.convention points at conv
 	 * once any of them is given, so a cli_read must not be copied
@@ -183,6 +187,8 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
 
+/* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
+unsigned cli_metric_keep(calib_metric_set set);
 /* Text for the reports: ",\"convention\":\"NAME\"" and, when choices
  * differ from the preset NAME (set by hand), ",\"convention_choices\":
  * {...}" with each of them; c NULL means calib. */

@@ -12,7 +12,7 @@
 
 enum { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_TSV, FMT_MARKDOWN };
 enum { NORM_ALL, NORM_L1, NORM_L2, NORM_MAX };
-enum { OPT_NORM = CLI_OPT_CMD_BASE };
+enum { OPT_NORM = CLI_OPT_CMD_BASE, OPT_LIST };
 
 struct result {
 	const char *file;
@@ -38,6 +38,8 @@ usage(FILE *fp)
 	    "                        and markdown: l1 (ECE), l2 (RMSCE) or max\n"
 	    "                        (MCE); default all three\n"
 	    "  -o, --output FILE     write to FILE (atomically) instead of stdout\n"
+	    "      --list            list every metric (name, unit, direction,\n"
+	    "                        what it needs, definition) and exit\n"
 	    "  -h, --help            show this help\n"
 	    "\n%s\n%s"
 	    "\n"
@@ -165,14 +167,14 @@ write_table(FILE *fp, const struct result *res, int nres,
 		}
 		fputc('\n', fp);
 	}
-	for (j = 0; calib_metric_names[j] != NULL; j++) {
-		if (!shown(calib_metric_names[j], norm))
+	for (j = 0; j < calib_metric_count(); j++) {
+		const char *name = calib_metric_info_get(j)->name;
+		if (!(res[0].m.computed >> j & 1) || !shown(name, norm))
 			continue;
-		ROW_BEGIN(calib_metric_names[j]);
+		ROW_BEGIN(name);
 		for (i = 0; i < nres; i++) {
-			double v;
-			calib_metrics_get(&res[i].m, calib_metric_names[j], &v);
-			num(buf, sizeof(buf), v, 1);
+			num(buf, sizeof(buf), calib_metrics_value(&res[i].m, j),
+			    1);
 			CELL(i, buf);
 		}
 		fputc('\n', fp);
@@ -197,11 +199,13 @@ write_json(FILE *fp, const struct result *res, int nres,
 		    "\"binning\":\"%s\"", m->n, m->classes, m->bins,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
 		cli_json_convention(fp, conv);
-		for (j = 0; calib_metric_names[j] != NULL; j++) {
-			double v;
-			calib_metrics_get(m, calib_metric_names[j], &v);
-			cli_fmt_number(buf, sizeof(buf), v);
-			fprintf(fp, ",\"%s\":%s", calib_metric_names[j], buf);
+		for (j = 0; j < calib_metric_count(); j++) {
+			if (!(m->computed >> j & 1))
+				continue;
+			cli_fmt_number(buf, sizeof(buf),
+			    calib_metrics_value(m, j));
+			fprintf(fp, ",\"%s\":%s",
+			    calib_metric_info_get(j)->name, buf);
 		}
 		fprintf(fp, ",\"version\":\"%s\"}\n", PACKAGE_VERSION);
 	}
@@ -233,8 +237,10 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 
 	fprintf(fp, "file%cn%cclasses%cbins%cbinning", delim, delim, delim,
 	    delim);
-	for (j = 0; calib_metric_names[j] != NULL; j++)
-		fprintf(fp, "%c%s", delim, calib_metric_names[j]);
+	for (j = 0; j < calib_metric_count(); j++)
+		if (res[0].m.computed >> j & 1)
+			fprintf(fp, "%c%s", delim,
+			    calib_metric_info_get(j)->name);
 	fprintf(fp, "%cversion\n", delim);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
@@ -242,9 +248,10 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 		fprintf(fp, "%c%zu%c%d%c%d%c%s", delim, m->n, delim, m->classes,
 		    delim, m->bins, delim,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
-		for (j = 0; calib_metric_names[j] != NULL; j++) {
-			double v;
-			calib_metrics_get(m, calib_metric_names[j], &v);
+		for (j = 0; j < calib_metric_count(); j++) {
+			double v = calib_metrics_value(m, j);
+			if (!(m->computed >> j & 1))
+				continue;
 			if (isinf(v))
 				snprintf(buf, sizeof(buf), "inf");
 			else if (isnan(v))
@@ -257,6 +264,28 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 	}
 }
 
+/* The library's metric table, one metric a line. */
+static void
+list_metrics(FILE *fp)
+{
+	static const char *const unit[] = { "fraction", "nats", "score",
+	    "count" };
+	static const char *const dir[] = { "lower", "higher", "signed",
+	    "-" };
+	static const char *const data[] = { "sums", "sorted", "rows" };
+	int i;
+
+	fprintf(fp, "%-22s %-8s %-6s %-6s %-5s %-7s %s\n", "# name", "unit",
+	    "better", "needs", "probs", "default", "definition");
+	for (i = 0; i < calib_metric_count(); i++) {
+		const calib_metric_info *m = calib_metric_info_get(i);
+		fprintf(fp, "%-22s %-8s %-6s %-6s %-5s %-7s %s\n", m->name,
+		    unit[m->unit], dir[m->direction], data[m->data],
+		    m->needs_probs ? "yes" : "no", m->is_default ? "yes" : "no",
+		    m->summary);
+	}
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -264,6 +293,7 @@ run(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "norm", required_argument, NULL, OPT_NORM },
+		{ "list", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_READ_LONGOPTS,
 		CLI_METRIC_LONGOPTS,
@@ -301,6 +331,9 @@ run(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_LIST:
+			list_metrics(stdout);
+			return CLI_OK;
 		case OPT_NORM:
 			if (strcmp(optarg, "l1") == 0)
 				norm = NORM_L1;

@@ -823,8 +823,8 @@ ci_f32_oe(const calib_bins *b)
 /* ---- metrics under a convention ---------------------------------------- */
 
 /* Classwise ECE: every class column binned under c (needs the matrix). */
-static calib_status
-conv_classwise(const calib_preds *p, const calib_metric_options *o,
+calib_status
+ci_conv_classwise(const calib_preds *p, const calib_metric_options *o,
     const uint32_t *mult, double *out)
 {
 	double *col;
@@ -871,8 +871,8 @@ conv_classwise(const calib_preds *p, const calib_metric_options *o,
  * log_loss clips every probability into [eps, 1 - eps] and divides the row
  * by its sum, so the loss of row i is -ln(clip(p_iy) / sum_k clip(p_ik)).
  */
-static double
-conv_nll(const calib_preds *p, const calib_metric_options *o,
+double
+ci_conv_nll(const calib_preds *p, const calib_metric_options *o,
     const uint32_t *mult)
 {
 	const calib_convention *c = o->convention;
@@ -922,30 +922,31 @@ conv_nll(const calib_preds *p, const calib_metric_options *o,
 	return inf ? INFINITY : ci_sum_get(&sum) / ci_sum_get(&den);
 }
 
-calib_status
-ci_conv_metrics(const calib_preds *p, const calib_metric_options *o,
-    const uint32_t *mult, calib_metrics *out)
+/*
+ * The binary Brier form of scikit-learn's brier_score_loss for a 2-class
+ * file: mean_w (p_i1 - [y_i = 1])^2.  Without the matrix, half the sum
+ * form, which is the same when the rows sum to 1.
+ */
+double
+ci_conv_brier(const calib_preds *p, const uint32_t *mult, double sum_form)
 {
-	const calib_convention *c = o->convention;
-	calib_bins b;
-	calib_status st;
+	ci_sum sum = { 0, 0 }, den = { 0, 0 };
+	size_t i;
 
-	st = ci_conv_bin_arrays(p->n, p->score, p->outcome, p->weight, mult,
-	    o->bins, o->binning, c, NULL, &b);
-	if (st != CALIB_OK)
-		return st;
-	out->bins = b.m;
-	out->ece = calib_ece(&b);
-	out->mce = calib_mce(&b);
-	out->rmsce = calib_rmsce(&b);
-	out->oe = calib_oe(&b);
-	calib_bins_release(&b);
-	st = conv_classwise(p, o, mult, &out->classwise_ece);
-	if (st != CALIB_OK)
-		return st;
-	if (c->nll_clip > 0 || c->nll_renorm)
-		out->nll = conv_nll(p, o, mult);
-	if (c->brier == CALIB_BRIER_BINARY && p->k == 2)
-		out->brier /= 2;
-	return CALIB_OK;
+	if (p->k != 2)
+		return sum_form;
+	if (p->probs == NULL)
+		return sum_form / 2;
+	for (i = 0; i < p->n; i++) {
+		double w = p->weight ? p->weight[i] : 1.0, d;
+		if (mult != NULL)
+			w *= mult[i];
+		if (w == 0)
+			continue;
+		d = p->probs[2 * i + 1] - (p->label[i] == 1);
+		ci_sum_add(&sum, w * d * d);
+		ci_sum_add(&den, w);
+	}
+	return ci_sum_get(&den) > 0 ? ci_sum_get(&sum) / ci_sum_get(&den) :
+	    NAN;
 }

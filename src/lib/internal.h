@@ -207,10 +207,16 @@ double ci_f32_ece(const calib_bins *b);
 double ci_f32_rmsce(const calib_bins *b);
 double ci_f32_mce(const calib_bins *b);
 double ci_f32_oe(const calib_bins *b);
-/* Recompute what o->convention changes in *out (already filled the calib
- * way): the binned metrics, classwise ECE, NLL and Brier score. */
-calib_status ci_conv_metrics(const calib_preds *p,
-    const calib_metric_options *o, const uint32_t *mult, calib_metrics *out);
+/* The metrics a convention o->convention changes beyond the bin table:
+ * classwise ECE with every class column binned under it (NaN without the
+ * matrix), the NLL with its clipping and renormalisation, and the binary
+ * Brier form (given the sum form). */
+calib_status ci_conv_classwise(const calib_preds *p,
+    const calib_metric_options *o, const uint32_t *mult, double *out);
+double ci_conv_nll(const calib_preds *p, const calib_metric_options *o,
+    const uint32_t *mult);
+double ci_conv_brier(const calib_preds *p, const uint32_t *mult,
+    double sum_form);
 
 /* Equal-width bin indices cached for repeated evaluation (the bootstrap):
  * top[i] is row i's bin, cls[i*k + c] the classwise cell c*m + bin. */
@@ -231,6 +237,33 @@ calib_status ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
 calib_status ci_metrics_compute(const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult,
     const ci_cells *cells, calib_metrics *out);
+
+/* The weighted row means every unbinned metric is one of. */
+typedef struct ci_row_means {
+	double accuracy, score, outcome, nll, brier, entropy;
+} ci_row_means;
+
+/*
+ * One evaluation of a metric selection on one (resampled) set of rows:
+ * what several metrics share is computed on first use and kept here.
+ */
+typedef struct ci_eval {
+	const calib_preds *p;
+	const calib_metric_options *o;
+	const uint32_t *mult;
+	const ci_cells *cells;   /* NULL, or cached equal-width cells */
+	int have_bins;
+	calib_bins bins;
+	int have_means;
+	ci_row_means means;
+} ci_eval;
+
+void ci_eval_init(ci_eval *e, const calib_preds *p,
+    const calib_metric_options *o, const uint32_t *mult,
+    const ci_cells *cells);
+void ci_eval_release(ci_eval *e);
+/* Fill *out with the metrics e->o->select asks for. */
+calib_status ci_eval_metrics(ci_eval *e, calib_metrics *out);
 
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
