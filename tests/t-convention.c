@@ -51,7 +51,8 @@ check_bins(double s, const char *what, const int want[7])
 		calib_convention_preset(calib_convention_names[k], &c);
 		b = calib_convention_bin(&c, s, 10);
 		good &= b == want[k];
-		snprintf(got + strlen(got), sizeof(got) - strlen(got), " %d", b);
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), " %d",
+		    b);
 		snprintf(exp + strlen(exp), sizeof(exp) - strlen(exp), " %d",
 		    want[k]);
 	}
@@ -115,7 +116,8 @@ main(void)
 	calib_convention_preset("sklearn", &c);
 	ok(calib_convention_edge(&c, 3, 10) == 0.30000000000000004,
 	    "linspace edge 3 of 10 is 0.30000000000000004");
-	ok(calib_convention_edge(&c, 10, 10) == 1.0, "linspace's last edge is 1");
+	ok(calib_convention_edge(&c, 10, 10) == 1.0,
+	    "linspace's last edge is 1");
 	calib_convention_preset("torchmetrics", &c);
 	ok(calib_convention_edge(&c, 3, 10) == (double)0.3f,
 	    "float32 linspace edge 3 of 10 is float(0.3)");

@@ -161,7 +161,8 @@ explain_compute(struct explain *e, size_t max_rows)
 		double s = p->score[i];
 		int same = 1, j;
 		for (j = 0; j < NKINDS; j++)
-			e->on_edge[j] += (size_t)on_edge(edge_kinds[j], s, e->m);
+			e->on_edge[j] += (size_t)on_edge(edge_kinds[j], s,
+			    e->m);
 		e->at_zero += s == 0;
 		e->at_one += s == 1;
 		for (k = 0; k < e->nconv; k++) {
@@ -425,7 +426,8 @@ run(int argc, char **argv)
 				fmt = FMT_MARKDOWN;
 			else
 				return cli_usage_error("explain", "--format: "
-				    "'%s' is not text, json or markdown", optarg);
+				    "'%s' is not text, json or markdown",
+				    optarg);
 			break;
 		case 'o':
 			output = optarg;

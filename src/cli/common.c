@@ -230,8 +230,8 @@ convention_option(const char *cmd, int opt, const char *arg,
 			size_t n = 0;
 			list[0] = '\0';
 			for (i = 0; calib_convention_names[i] != NULL; i++)
-				n += (size_t)snprintf(list + n, sizeof(list) - n,
-				    "%s%s", i ? ", " : "",
+				n += (size_t)snprintf(list + n,
+				    sizeof(list) - n, "%s%s", i ? ", " : "",
 				    calib_convention_names[i]);
 			cli_usage_error(cmd, "--convention: '%s' is not one of "
 			    "%s", arg, list);

@@ -178,8 +178,9 @@ calib_convention_set(calib_convention *c, const char *choice,
 		int i;
 		list[0] = '\0';
 		for (i = 0; names[i] != NULL && n < sizeof(list); i++)
-			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-			    i ? (names[i + 1] ? ", " : " or ") : "", names[i]);
+			n += (size_t)snprintf(list + n, sizeof(list) - n,
+			    "%s%s", i ? (names[i + 1] ? ", " : " or ") : "",
+			    names[i]);
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "%s: '%s' is not %s", choice, value, list);
 	}
