@@ -92,6 +92,22 @@ check_contains "$T/out" '"convention":"relplot"' "bins JSON records the conventi
 run bins -f json --bins 10 "$DATA/explain.csv"
 check_contains "$T/out" '"bins":10,' "bins without a convention: 10 bins"
 check_contains "$T/out" '"convention":"calib"' "and records calib"
+# compare, check and the tables resample and bin under the convention
+run check --convention kumar --binning mass --bootstrap 50 --max ece=1 \
+	--format json "$F"
+check_status 0 "check with a convention and a bootstrap"
+check_contains "$T/out" '"convention":"kumar"' "check JSON records it"
+run compare --convention sklearn --bootstrap 50 -f json "$F" "$DATA/edges.csv"
+check_status 2 "compare refuses files that do not pair, convention or not"
+run compare --convention torchmetrics --clip 0.01 --bootstrap 50 -f json "$F" "$F"
+check_status 0 "compare with a convention and a hand-set choice"
+check_contains "$T/out" '"convention":"torchmetrics","convention_choices":{"clip":"0.01"}' \
+	"compare JSON records both"
+run diagram --convention relplot --bins 10 --table "$T/t.json" -o "$T/d.png" \
+	"$DATA/explain.csv"
+[ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]
+ok $? "diagram under a convention (drawn, or kept for gnuplot)"
+check_contains "$T/t.json" '"bins":11,' "its table has the extra bin"
 run metrics --convention nosuch "$F"
 check_status 2 "unknown convention refused"
 check_contains "$T/err" "calib, torchmetrics, netcal, sklearn, relplot, kumar, tfp" \
