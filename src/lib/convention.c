@@ -276,6 +276,13 @@ exact_floor(double s, int m)
 	return f < 0 ? 0 : (int)f;
 }
 
+/* Does edge e count as below score s under the closure? */
+static int
+below(const calib_convention *c, double e, double s)
+{
+	return c->closure == CALIB_CLOSURE_RIGHT ? e < s : e <= s;
+}
+
 /* Bin before the top rule: 0..m, m meaning "at or above the top edge". */
 static int
 natural_bin(const calib_convention *c, double s, int m)
@@ -299,18 +306,20 @@ natural_bin(const calib_convention *c, double s, int m)
 	}
 	/* Edges 1..m are monotone: count those below s (right-closed, the
 	 * last edge not counted: numpy.searchsorted(edges[1:-1], s)) or at
-	 * or below it (left-closed: bisect_right on edges[1:]). */
-	lo = 1;
+	 * or below it (left-closed: bisect_right on edges[1:]).  Every edge
+	 * is within a few ulps of j/M, so floor(s M) is the count or next to
+	 * it, and two or three edges settle it. */
 	hi = c->closure == CALIB_CLOSURE_RIGHT ? m - 1 : m;
-	while (lo <= hi) {
-		int mid = lo + (hi - lo) / 2;
-		double e = edge(c, mid, m);
-		if (c->closure == CALIB_CLOSURE_RIGHT ? e < s : e <= s)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return lo - 1;
+	lo = (int)(s * m);
+	if (lo > hi)
+		lo = hi;
+	if (lo < 0)
+		lo = 0;
+	while (lo < hi && below(c, edge(c, lo + 1, m), s))
+		lo++;
+	while (lo > 0 && !below(c, edge(c, lo, m), s))
+		lo--;
+	return lo;
 }
 
 /* calib_convention_bin() on a score already through prep(). */
