@@ -589,6 +589,45 @@ mass_layout(const calib_convention *c, const entry *e, size_t n, int m,
 	}
 }
 
+/* The table's bins, row count and total weight from nb accumulators. */
+static void
+store_bins(const conv_acc *acc, int nb, int f32, calib_bins *out)
+{
+	ci_sum W = { 0, 0 };
+	size_t total = 0;
+	int j;
+
+	for (j = 0; j < nb; j++) {
+		acc_store(&acc[j], f32, &out->bin[j]);
+		total += acc[j].count;
+		ci_sum_add(&W, out->bin[j].weight);
+	}
+	out->m = nb;
+	out->n = total;
+	if (f32) {
+		float t = 0;
+		for (j = 0; j < nb; j++)
+			t += (float)out->bin[j].weight;
+		out->total_weight = t;
+	} else {
+		out->total_weight = ci_sum_get(&W);
+	}
+}
+
+/* The equal-width edges of a table of nb = m or m + 1 bins. */
+static void
+width_edges(const calib_convention *c, int m, int nb, calib_bins *out)
+{
+	int j;
+
+	for (j = 0; j < m; j++) {
+		out->bin[j].lo = calib_convention_edge(c, j, m);
+		out->bin[j].hi = calib_convention_edge(c, j + 1, m);
+	}
+	if (nb > m)
+		out->bin[m].lo = out->bin[m].hi = 1;
+}
+
 calib_status
 ci_conv_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
     const double *weight, const uint32_t *mult, int m, calib_binning binning,
@@ -596,8 +635,7 @@ ci_conv_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 {
 	const int f32 = c->arith == CALIB_ARITH_FLOAT32;
 	conv_acc *acc = NULL;
-	ci_sum W = { 0, 0 };
-	size_t i, total = 0;
+	size_t i;
 	int j, nb;
 
 	memset(out, 0, sizeof(*out));
@@ -627,12 +665,7 @@ ci_conv_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 			acc_add(&acc[b], f32, s, outcome[i],
 			    weight ? weight[i] : 1.0, k);
 		}
-		for (j = 0; j < m; j++) {
-			out->bin[j].lo = calib_convention_edge(c, j, m);
-			out->bin[j].hi = calib_convention_edge(c, j + 1, m);
-		}
-		if (nb > m)
-			out->bin[m].lo = out->bin[m].hi = 1;
+		width_edges(c, m, nb, out);
 	} else if (c->mass == CALIB_MASS_CALIB) {
 		calib_status st;
 		double *ps = calloc(n ? n : 1, sizeof(*ps));
@@ -714,22 +747,118 @@ ci_conv_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 		free(e);
 		free(eb);
 	}
-	for (j = 0; j < nb; j++) {
-		acc_store(&acc[j], f32, &out->bin[j]);
-		total += acc[j].count;
-		ci_sum_add(&W, out->bin[j].weight);
+	store_bins(acc, nb, f32, out);
+	free(acc);
+	return CALIB_OK;
+}
+
+/* ---- the bootstrap's cache ------------------------------------------- */
+
+int
+ci_conv_cells_build(const calib_preds *p, int m, const calib_convention *c,
+    ci_cells *cells)
+{
+	size_t i, k = (size_t)p->k;
+	int nb = m + (c->top == CALIB_TOP_EXTRA);
+
+	memset(cells, 0, sizeof(*cells));
+	cells->m = m;
+	cells->conv = c;
+	cells->nb = nb;
+	cells->top = malloc((p->n ? p->n : 1) * sizeof(uint32_t));
+	if (cells->top == NULL)
+		return -1;
+	for (i = 0; i < p->n; i++)
+		cells->top[i] = (uint32_t)conv_bin(c, prep(c, p->score[i]), m);
+	if (p->probs != NULL) {
+		size_t nk = p->n * k, j;
+		cells->cls = malloc((nk ? nk : 1) * sizeof(uint32_t));
+		if (cells->cls == NULL) {
+			ci_cells_free(cells);
+			return -1;
+		}
+		for (j = 0; j < nk; j++)
+			cells->cls[j] = (uint32_t)(j % k) * (uint32_t)nb +
+			    (uint32_t)conv_bin(c, prep(c, p->probs[j]), m);
+	}
+	return 0;
+}
+
+calib_status
+ci_conv_bins_cached(const calib_preds *p, const ci_cells *cells,
+    const uint32_t *mult, calib_bins *out)
+{
+	const calib_convention *c = cells->conv;
+	const int f32 = c->arith == CALIB_ARITH_FLOAT32, nb = cells->nb;
+	conv_acc *acc;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->binning = CALIB_BIN_WIDTH;
+	out->requested = cells->m;
+	out->float32 = f32;
+	acc = calloc((size_t)nb, sizeof(*acc));
+	out->bin = calloc((size_t)nb, sizeof(*out->bin));
+	if (acc == NULL || out->bin == NULL) {
+		free(acc);
+		calib_bins_release(out);
+		return CALIB_E_NOMEM;
+	}
+	for (i = 0; i < p->n; i++) {
+		uint32_t k = mult ? mult[i] : 1;
+		if (k > 0)
+			acc_add(&acc[cells->top[i]], f32, prep(c, p->score[i]),
+			    p->outcome[i], p->weight ? p->weight[i] : 1.0, k);
+	}
+	width_edges(c, cells->m, nb, out);
+	store_bins(acc, nb, f32, out);
+	free(acc);
+	return CALIB_OK;
+}
+
+/* ci_conv_classwise() from cached cells: every class's table gets its rows
+ * in the same order, so the sums are the same doubles. */
+calib_status
+ci_conv_classwise_cached(const calib_preds *p, const ci_cells *cells,
+    const uint32_t *mult, double *out)
+{
+	const calib_convention *c = cells->conv;
+	const int f32 = c->arith == CALIB_ARITH_FLOAT32, nb = cells->nb;
+	const size_t k = (size_t)p->k;
+	ci_sum total = { 0, 0 };
+	conv_acc *acc;
+	calib_bins b;
+	size_t i, j;
+
+	*out = NAN;
+	acc = calloc(k * (size_t)nb, sizeof(*acc));
+	memset(&b, 0, sizeof(b));
+	b.bin = calloc((size_t)nb, sizeof(*b.bin));
+	if (acc == NULL || b.bin == NULL) {
+		free(acc);
+		free(b.bin);
+		return CALIB_E_NOMEM;
+	}
+	for (i = 0; i < p->n; i++) {
+		uint32_t cnt = mult ? mult[i] : 1;
+		double w = p->weight ? p->weight[i] : 1.0;
+		if (cnt == 0)
+			continue;
+		for (j = 0; j < k; j++)
+			acc_add(&acc[cells->cls[i * k + j]], f32,
+			    prep(c, p->probs[i * k + j]),
+			    p->label[i] == (int32_t)j, w, cnt);
+	}
+	b.binning = CALIB_BIN_WIDTH;
+	b.requested = cells->m;
+	b.float32 = f32;
+	for (j = 0; j < k; j++) {
+		store_bins(acc + j * (size_t)nb, nb, f32, &b);
+		ci_sum_add(&total, calib_ece(&b));
 	}
 	free(acc);
-	out->m = nb;
-	out->n = total;
-	if (f32) {
-		float t = 0;
-		for (j = 0; j < nb; j++)
-			t += (float)out->bin[j].weight;
-		out->total_weight = t;
-	} else {
-		out->total_weight = ci_sum_get(&W);
-	}
+	free(b.bin);
+	*out = ci_sum_get(&total) / p->k;
 	return CALIB_OK;
 }
 

@@ -217,6 +217,16 @@ double ci_conv_nll(const calib_preds *p, const calib_metric_options *o,
     const uint32_t *mult);
 double ci_conv_brier(const calib_preds *p, const uint32_t *mult,
     double sum_form);
+/* The bootstrap's cache under a convention: every row's (and, with the
+ * matrix, every cell's) equal-width bin, computed once; the cached
+ * versions give the same doubles as the uncached ones. */
+struct ci_cells;
+int ci_conv_cells_build(const calib_preds *p, int m,
+    const calib_convention *c, struct ci_cells *cells);
+calib_status ci_conv_bins_cached(const calib_preds *p,
+    const struct ci_cells *cells, const uint32_t *mult, calib_bins *out);
+calib_status ci_conv_classwise_cached(const calib_preds *p,
+    const struct ci_cells *cells, const uint32_t *mult, double *out);
 
 /* Equal-width bin indices cached for repeated evaluation (the bootstrap):
  * top[i] is row i's bin, cls[i*k + c] the classwise cell c*m + bin. */
@@ -224,6 +234,10 @@ typedef struct ci_cells {
 	int m;
 	uint32_t *top;
 	uint32_t *cls;   /* NULL without the probability matrix */
+	/* Built by ci_conv_cells_build() for this convention (NULL: calib's
+	 * bins); then cls[i*k + c] = c*nb + bin, nb = m or m + 1. */
+	const calib_convention *conv;
+	int nb;
 } ci_cells;
 
 int ci_cells_build(const calib_preds *p, int m, ci_cells *cells);

@@ -151,7 +151,9 @@ ci_eval_init(ci_eval *e, const calib_preds *p, const calib_metric_options *o,
 	e->o = o;
 	e->mult = mult;
 	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
-	    cells->m != o->bins))
+	    cells->m != o->bins || cells->conv !=
+	    (calib_convention_is_default(o->convention) ? NULL :
+	    o->convention)))
 		cells = NULL;
 	e->cells = cells;
 }
@@ -170,7 +172,10 @@ eval_bins(ci_eval *e, const calib_bins **b)
 	calib_status st;
 
 	if (!e->have_bins) {
-		if (!calib_convention_is_default(e->o->convention))
+		if (e->cells != NULL && e->cells->conv != NULL)
+			st = ci_conv_bins_cached(e->p, e->cells, e->mult,
+			    &e->bins);
+		else if (!calib_convention_is_default(e->o->convention))
 			st = ci_conv_bin_arrays(e->p->n, e->p->score,
 			    e->p->outcome, e->p->weight, e->mult, e->o->bins,
 			    e->o->binning, e->o->convention, NULL, &e->bins);
@@ -240,6 +245,8 @@ m_classwise_ece(ci_eval *e, double *v)
 {
 	calib_status st;
 
+	if (e->cells != NULL && e->cells->conv != NULL && e->cells->cls)
+		return ci_conv_classwise_cached(e->p, e->cells, e->mult, v);
 	if (!calib_convention_is_default(e->o->convention))
 		return ci_conv_classwise(e->p, e->o, e->mult, v);
 	st = e->cells && e->cells->cls ? ci_classwise_cached(e->p, e->cells,
