@@ -348,8 +348,9 @@ typedef enum calib_edges {
 	CALIB_EDGES_LINSPACE,    /* numpy.linspace(0, 1, M+1): j * (1.0/M) in
 	                          * double, the last edge exactly 1 */
 	CALIB_EDGES_LINSPACE32,  /* torch.linspace(0, 1, M+1) in float32:
-	                          * step = 1/M in float, j * step below M/2 + 1
-	                          * and 1 - (M - j) * step above */
+	                          * step = 1/M in float, edge j = j * step for
+	                          * j < (M+1)/2 (integer division), else
+	                          * 1 - (M - j) * step, in float */
 	CALIB_EDGES_FLOOR,       /* no edges: bin floor(s * M), the product
 	                          * rounded in the convention's arithmetic */
 	CALIB_EDGES_FLOOR_WIDTH  /* no edges: bin int(s / (1.0/M)) in double */
