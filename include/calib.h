@@ -417,6 +417,10 @@ typedef struct calib_convention {
 	 * (needs CALIB_KEEP_PROBS; the NLL is NaN without it).  Default 0. */
 	int nll_renorm;
 	calib_brier_form brier;
+	/* Bit i set: choice calib_convention_choices[i] was set by
+	 * calib_convention_set() since the preset was loaded (reports list
+	 * those as set by hand).  Not a choice itself. */
+	unsigned hand;
 } calib_convention;
 
 /* Fill *c with the "calib" convention: exact edges, (lo, hi], double. */

@@ -262,6 +262,10 @@ main(void)
 	    strcmp(buf, "linspace32") == 0, "and read it back");
 	ok(calib_convention_set(&c, "clip", "2.220446049250313e-16", &err) ==
 	    CALIB_OK && c.clip == 0x1p-52, "set clip by number");
+	ok(c.hand == (1u << 0 | 1u << 5), "edges and clip marked as set by "
+	    "hand");
+	calib_convention_preset("kumar", &c);
+	ok(c.hand == 0, "a preset clears the marks");
 	ok(calib_convention_set(&c, "top", "middle", &err) == CALIB_E_ARG &&
 	    strstr(err.message, "last or extra") != NULL,
 	    "bad value: the message lists the choices");

@@ -190,7 +190,7 @@ calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
 /* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
 unsigned cli_metric_keep(calib_metric_set set);
 /* Text for the reports: ",\"convention\":\"NAME\"" and, when choices
- * differ from the preset NAME (set by hand), ",\"convention_choices\":
+ * were set by hand (calib_convention.hand), ",\"convention_choices\":
  * {...}" with each of them; c NULL means calib. */
 void cli_json_convention(FILE *fp, const calib_convention *c);
 /* One line for text headers: "NAME" or "NAME, edges=linspace, ..." */

@@ -434,24 +434,15 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	return p;
 }
 
-/* The choices of c that differ from those of the preset it names. */
+/* The choices of c set by hand after its preset. */
 static int
 hand_choices(const calib_convention *c, int *which)
 {
-	calib_convention base;
-	char a[64], b[64];
 	int i, n = 0;
 
-	if (calib_convention_preset(c->name, &base) != CALIB_OK)
-		calib_convention_init(&base);
-	for (i = 0; calib_convention_choices[i] != NULL; i++) {
-		calib_convention_get(c, calib_convention_choices[i], a,
-		    sizeof(a));
-		calib_convention_get(&base, calib_convention_choices[i], b,
-		    sizeof(b));
-		if (strcmp(a, b) != 0)
+	for (i = 0; calib_convention_choices[i] != NULL; i++)
+		if (c->hand >> i & 1)
 			which[n++] = i;
-	}
 	return n;
 }
 

@@ -169,6 +169,7 @@ calib_convention_set(calib_convention *c, const char *choice,
 			c->clip = x;
 		else
 			c->nll_clip = x;
+		c->hand |= 1u << ch;
 		return CALIB_OK;
 	}
 	v = lookup(names, value);
@@ -193,6 +194,7 @@ calib_convention_set(calib_convention *c, const char *choice,
 	case 7: c->nll_renorm = v; break;
 	case 8: c->brier = (calib_brier_form)v; break;
 	}
+	c->hand |= 1u << ch;
 	return CALIB_OK;
 }
 
