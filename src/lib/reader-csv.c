@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include <csv.h>
+#include <fnmatch.h>
+#include <strings.h>
 
 #include "internal.h"
 #include "fastnum.h"
@@ -42,12 +44,19 @@ typedef struct rd_ctx {
 	const calib_read_options *o;
 	ci_layout L;
 	char delim;
+	int blanks;        /* --delimiter space: runs of blanks separate */
 	int ncols;
-	int *col_role;     /* class index, CI_COL_LABEL or CI_COL_WEIGHT */
+	int *col_role;     /* class index, CI_COL_LABEL, _WEIGHT or _SKIP */
 	char **col_names;
 	int *class_col;    /* class index -> 0-based column */
+	int id_col;        /* 0-based column of the row id, or -1 */
+	int deferred;      /* labels from another file: rows kept raw */
 	int keep_probs, keep_logits, cw_bins;
 } rd_ctx;
+
+/* Labels that are no class index: a row dropped by --ignore-label, and
+ * (--positive) the one label other than the positive one. */
+enum { CI_LABEL_DROP = -2, CI_LABEL_OTHER = -3 };
 
 /* Per-thread scratch. */
 typedef struct rd_scratch {
@@ -67,8 +76,17 @@ typedef struct rd_block {
 	size_t len, cap;
 	ci_rows r;
 	calib_classwise_acc cw;
-	size_t tied, renorm, zero;
+	size_t tied, renorm, zero, dropped;
 	unsigned long nlines;
+	/* rows failing the sum check: counted, the first kept */
+	size_t sum_fail;
+	double sum_maxdev, sum_first;
+	unsigned long sum_line;
+	/* --positive: the other label, as first seen in the block */
+	char other[128];
+	size_t other_len;
+	unsigned long other_line;
+	int other_set;
 	/* first problem in the block, if any */
 	int failed;
 	calib_status err_status;
@@ -205,6 +223,48 @@ scratch_init(rd_scratch *S, int k)
 /* ---- rows --------------------------------------------------------- */
 
 /*
+ * Class index of a label field, or -1 when it names no class.  Besides
+ * class indices and names, an integral number such as 5.0 or
+ * 5.000000000000000000e+00 (np.savetxt) is the index 5 when indices are
+ * labels; CI_LABEL_DROP is --ignore-label's value, CI_LABEL_OTHER any
+ * label but the --positive one.
+ */
+static int
+csv_label(const rd_ctx *C, const char *s, size_t len)
+{
+	const calib_read_options *o = C->o;
+	int idx;
+	double d;
+
+	if (o->positive != NULL && C->L.single_column) {
+		if (strlen(o->positive) == len && memcmp(s, o->positive,
+		    len) == 0)
+			return 1;
+		if (len == 0)
+			return -1;
+		return CI_LABEL_OTHER;
+	}
+	idx = ci_label_lookup(&C->L, s, len);
+	if (idx >= 0)
+		return idx;
+	if (ci_parse_number(s, len, &d) != CI_NUM_OK || d != floor(d))
+		return -1;
+	if (o->ignore_label_set && d == (double)o->ignore_label)
+		return CI_LABEL_DROP;
+	if (C->L.integer_labels && d >= 0 && d < C->L.k)
+		return (int)d;
+	return -1;
+}
+
+/* "-inf" and its spellings: a masked class in a logit file. */
+static int
+is_minus_inf(const char *s, size_t len)
+{
+	return (len == 4 && strncasecmp(s, "-inf", 4) == 0) ||
+	    (len == 9 && strncasecmp(s, "-infinity", 9) == 0);
+}
+
+/*
  * The fast path: a plain row of unquoted fields.  Returns 1 with the values
  * filled in, or 0 to send the row to the reference path, which finds and
  * words any error.
@@ -219,15 +279,17 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 
 	for (c = 0; c < C->ncols; c++) {
 		int role = C->col_role[c];
-		if (role == CI_COL_LABEL) {
+		if (role == CI_COL_LABEL || role == CI_COL_SKIP) {
 			const char *fe = memchr(p, delim, (size_t)(e - p));
 			int idx;
 			if (fe == NULL)
 				fe = e;
-			idx = ci_label_lookup(&C->L, p, (size_t)(fe - p));
-			if (idx < 0)
-				return 0;
-			*label = idx;
+			if (role == CI_COL_LABEL) {
+				idx = csv_label(C, p, (size_t)(fe - p));
+				if (idx < 0 && idx != CI_LABEL_DROP)
+					return 0;
+				*label = idx;
+			}
 			p = fe;
 		} else {
 			double v;
@@ -307,10 +369,53 @@ slow_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		size_t fl = S->fsize[c];
 		int role = C->col_role[c];
 		ci_quote_text(shown, sizeof(shown), f, fl);
+		if (role == CI_COL_SKIP)
+			continue;
 		if (role == CI_COL_LABEL) {
-			int idx = ci_label_lookup(&C->L, f, fl);
-			if (idx < 0) {
-				if (C->L.integer_labels)
+			int idx = csv_label(C, f, fl);
+			double d;
+			if (idx == CI_LABEL_OTHER) {
+				if (!B->other_set) {
+					B->other_set = 1;
+					B->other_len = fl < sizeof(B->other) ?
+					    fl : sizeof(B->other);
+					memcpy(B->other, f, B->other_len);
+					B->other_line = line;
+				}
+				if (fl != B->other_len ||
+				    memcmp(f, B->other, fl) != 0) {
+					char other[200];
+					ci_quote_text(other, sizeof(other),
+					    B->other, B->other_len);
+					block_fail(B, CALIB_E_FORMAT, line, c,
+					    "a third label '%s' (a binary file "
+					    "has two: '%s', the --positive one, "
+					    "and '%s')", shown, C->o->positive,
+					    other);
+					return 0;
+				}
+				idx = 0;
+			}
+			if (idx < 0 && idx != CI_LABEL_DROP &&
+			    ci_parse_number(f, fl, &d) == CI_NUM_OK &&
+			    d < 0 && d == floor(d) && !C->o->ignore_label_set) {
+				block_fail(B, CALIB_E_FORMAT, line, c,
+				    "label '%s' is negative (expected a class "
+				    "index 0..%d; to drop rows with this "
+				    "label, give --ignore-label %s)", shown,
+				    C->L.k - 1, shown);
+				return 0;
+			}
+			if (idx < 0 && idx != CI_LABEL_DROP) {
+				if (C->L.single_column &&
+				    C->o->positive == NULL &&
+				    ci_parse_number(f, fl, &d) != CI_NUM_OK)
+					block_fail(B, CALIB_E_FORMAT, line, c,
+					    "unknown label '%s' (expected 0 or "
+					    "1; for named labels say which is "
+					    "the positive class with --positive "
+					    "NAME)", shown);
+				else if (C->L.integer_labels)
 					block_fail(B, CALIB_E_FORMAT, line, c,
 					    "unknown label '%s' (expected a "
 					    "class index 0..%d or a class name "
@@ -334,10 +439,21 @@ slow_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 				return 0;
 			}
 			st = ci_parse_number(f, fl, &v);
+			if (st == CI_NUM_NONFINITE && role >= 0 &&
+			    C->L.kind == CALIB_SCORES_LOGITS &&
+			    is_minus_inf(f, fl)) {
+				/* A masked class: probability 0. */
+				v = -INFINITY;
+				st = CI_NUM_OK;
+			}
 			if (st != CI_NUM_OK) {
 				block_fail(B, st == CI_NUM_NOMEM ?
 				    CALIB_E_NOMEM : CALIB_E_FORMAT, line, c,
-				    "'%s': %s", shown, num_problem(st));
+				    "'%s': %s%s", shown, num_problem(st),
+				    st == CI_NUM_NONFINITE && role >= 0 &&
+				    is_minus_inf(f, fl) ? " (-inf masks a "
+				    "class in a logit file: give --logits)" :
+				    "");
 				return 0;
 			}
 			if (role >= 0)
@@ -367,15 +483,41 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		    "negative weight %.17g (expected a number >= 0)", weight);
 		return 0;
 	}
+	if (label == CI_LABEL_DROP) {
+		B->dropped++;
+		return 1;
+	}
 	if (ci_rows_reserve(r, r->n + 1, k, C->L.has_weight, C->keep_probs,
 	    C->keep_logits) != 0) {
 		block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
 		return 0;
 	}
+	if (C->deferred) {
+		/* The labels come later (another file): keep the raw
+		 * scores for ci_build(). */
+		memcpy(r->probs + r->n * (size_t)k, x,
+		    (size_t)(C->L.single_column ? 1 : k) * sizeof(double));
+		if (C->L.has_weight)
+			r->weight[r->n] = weight;
+		r->n++;
+		return 1;
+	}
 	probs = C->keep_probs ? r->probs + r->n * (size_t)k : S->probs;
 	logits = C->keep_logits ? r->logits + r->n * (size_t)k : NULL;
 	if (ci_row_finish(&C->L, C->o, x, label, weight, &row, probs, logits,
 	    S->work, &pb) != 0) {
+		if (!isnan(pb.sum)) {
+			/* Counted, so the report can say how many rows and
+			 * how far off; the row is not kept. */
+			double dev = fabs(pb.sum - 1);
+			if (B->sum_fail++ == 0) {
+				B->sum_line = line;
+				B->sum_first = pb.sum;
+			}
+			if (dev > B->sum_maxdev)
+				B->sum_maxdev = dev;
+			return 1;
+		}
 		block_fail(B, CALIB_E_FORMAT, line,
 		    pb.cls < 0 ? -1 : C->class_col[pb.cls], "%s", pb.message);
 		return 0;
@@ -425,6 +567,48 @@ count_newlines(const char *s, const char *e)
 	return n;
 }
 
+/*
+ * --delimiter space (np.savetxt's default): runs of blanks separate
+ * fields, and blanks at either end of a line are not fields.  The text is
+ * rewritten in place to single spaces, which the parsers then split on;
+ * line ends stay, so line numbers do not change.  Returns the new length.
+ */
+static size_t
+squeeze_text(char *buf, size_t len)
+{
+	size_t i, o = 0;
+	int inq = 0, at_start = 1, pending = 0;
+
+	for (i = 0; i < len; i++) {
+		char ch = buf[i];
+		if (!inq && (ch == ' ' || ch == '\t')) {
+			if (!at_start)
+				pending = 1;
+			continue;
+		}
+		if (!inq && (ch == '\n' || ch == '\r')) {
+			pending = 0;
+			at_start = ch == '\n';
+			buf[o++] = ch;
+			continue;
+		}
+		if (pending)
+			buf[o++] = ' ';
+		pending = 0;
+		at_start = 0;
+		if (ch == '"')
+			inq = !inq;
+		buf[o++] = ch;
+	}
+	return o;
+}
+
+static void
+squeeze_blanks(rd_block *B)
+{
+	B->len = squeeze_text(B->buf, B->len);
+}
+
 static void
 parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 {
@@ -435,8 +619,15 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 	int32_t label = 0;
 
 	B->r.n = 0;
-	B->tied = B->renorm = B->zero = 0;
+	B->tied = B->renorm = B->zero = B->dropped = 0;
+	B->sum_fail = 0;
+	B->sum_maxdev = 0;
+	B->other_set = 0;
 	B->failed = 0;
+	if (C->blanks) {
+		squeeze_blanks(B);
+		end = B->buf + B->len;
+	}
 	if (C->cw_bins > 0) {
 		size_t cells = (size_t)C->L.k * (size_t)C->cw_bins;
 		memset(B->cw.weight, 0, cells * sizeof(double));
@@ -503,7 +694,22 @@ detect_delimiter(const char *s, size_t len)
 		return '\t';
 	if (n[2] > n[0] && n[2] > n[1])
 		return ';';
+	/* No comma, tab or semicolon: blanks separate (np.savetxt). */
+	if (n[0] == 0 && memchr(s, ' ', len) != NULL)
+		return ' ';
 	return ',';
+}
+
+/* Is column name nm dropped by --ignore-col? */
+static int
+ignored(const calib_read_options *o, const char *nm)
+{
+	int i;
+
+	for (i = 0; i < o->nignore_cols; i++)
+		if (fnmatch(o->ignore_cols[i], nm, 0) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -520,7 +726,7 @@ build_layout(rd_ctx *C, calib_error *err)
 {
 	const calib_read_options *o = C->o;
 	const char *prefix = NULL;
-	int c, j, weight_col = -1, single = -1, nclass = 0;
+	int c, j, weight_col = -1, single = -1, nclass = 0, conf = -1, corr = -1;
 	calib_score_kind kind = CALIB_SCORES_AUTO;
 
 	C->col_role = malloc((size_t)C->ncols * sizeof(int));
@@ -538,20 +744,89 @@ build_layout(rd_ctx *C, calib_error *err)
 	}
 	/* A missing label column explains the rest of the header better
 	 * than a complaint about whichever column holds the labels. */
+	for (c = 0; c < C->ncols; c++) {
+		if (strcmp(C->col_names[c], o->confidence_col) == 0)
+			conf = c;
+		if (strcmp(C->col_names[c], o->correct_col) == 0)
+			corr = c;
+	}
 	for (c = 0; c < C->ncols; c++)
 		if (strcmp(C->col_names[c], o->label_col) == 0)
 			break;
-	if (c == C->ncols)
+	if (conf >= 0 && corr >= 0) {
+		/* Top-label only: the two columns are the whole story. */
+		if (c < C->ncols)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
+			    (unsigned)c + 1, o->label_col, "a '%s' column next "
+			    "to '%s' and '%s' (a top-label-only file has no "
+			    "labels; drop it with --ignore-col %s)",
+			    o->label_col, o->confidence_col, o->correct_col,
+			    o->label_col);
+		if (o->labels_path != NULL || o->weights_path != NULL)
+			return ci_error_set(err, CALIB_E_ARG, C->file, 0, 0,
+			    NULL, "--labels and --weights do not apply to a "
+			    "top-label-only file ('%s' and '%s' columns)",
+			    o->confidence_col, o->correct_col);
+		if (o->target != CALIB_TARGET_TOP)
+			return ci_error_set(err, CALIB_E_ARG, C->file, 0, 0,
+			    NULL, "a top-label-only file ('%s' and '%s') has "
+			    "no per-class scores (expected the top-label "
+			    "target)", o->confidence_col, o->correct_col);
+		C->L.top_only = 1;
+		c = -1;
+	}
+	if (c == C->ncols && o->labels_path == NULL) {
+		char first[64];
+		double v;
+		ci_quote_text(first, sizeof(first), C->col_names[0],
+		    strlen(C->col_names[0]));
+		if (ci_parse_number(C->col_names[0], strlen(C->col_names[0]),
+		    &v) == CI_NUM_OK)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0,
+			    NULL, "the first line holds numbers ('%s'), not "
+			    "column names (expected a header such as 'label "
+			    "p_0 p_1'; np.savetxt writes one with "
+			    "header='label p_0 p_1', after '# ')", first);
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
 		    "no '%s' column in the header (expected the true labels "
-		    "there; the first column is '%s')", o->label_col,
-		    C->col_names[0]);
+		    "there; the first column is '%s'; name the label column "
+		    "with --label-col, or give the labels in another file "
+		    "with --labels)", o->label_col, first);
+	}
+	if (c < C->ncols && o->labels_path != NULL)
+		return ci_error_set(err, CALIB_E_ARG, C->file, 1,
+		    (unsigned)c + 1, o->label_col, "the file has a '%s' column "
+		    "and --labels gives the labels too (expected one of them; "
+		    "drop the column with --ignore-col %s)", o->label_col,
+		    o->label_col);
+	C->id_col = -1;
 	for (c = 0; c < C->ncols; c++) {
 		const char *nm = C->col_names[c], *pre = NULL;
 		calib_score_kind ck = CALIB_SCORES_AUTO;
+		long index;
 
 		if (strcmp(nm, o->label_col) == 0) {
 			C->col_role[c] = CI_COL_LABEL;
+			continue;
+		}
+		/* pandas' index column: an empty first header field. */
+		if ((c == 0 && nm[0] == '\0') ||
+		    (o->id_col != NULL && strcmp(nm, o->id_col) == 0)) {
+			if (C->id_col >= 0)
+				return ci_error_set(err, CALIB_E_FORMAT,
+				    C->file, 1, (unsigned)c + 1, nm, "a second "
+				    "row id column (column %d is the first)",
+				    C->id_col + 1);
+			C->col_role[c] = CI_COL_SKIP;
+			C->id_col = c;
+			continue;
+		}
+		if (ignored(o, nm)) {
+			C->col_role[c] = CI_COL_SKIP;
+			continue;
+		}
+		if (C->L.top_only && (c == conf || c == corr)) {
+			C->col_role[c] = c == conf ? 0 : 1;
 			continue;
 		}
 		if (strcmp(nm, o->weight_col) == 0) {
@@ -583,26 +858,50 @@ build_layout(rd_ctx *C, calib_error *err)
 		} else if (has_prefix(nm, "p_")) {
 			pre = "p_";
 			ck = CALIB_SCORES_PROBS;
+		} else if (ci_parse_index(nm, strlen(nm), &index)) {
+			/* Numeric headers, as DataFrame(proba).to_csv()
+			 * writes them: class columns when the user says
+			 * what they hold, never guessed. */
+			if (o->kind == CALIB_SCORES_AUTO)
+				return ci_error_set(err, CALIB_E_FORMAT,
+				    C->file, 1, (unsigned)c + 1, nm, "column "
+				    "'%s' is a number, as pandas names class "
+				    "columns: say what they hold with --probs "
+				    "or --logits", nm);
+			pre = "";
+			ck = o->kind;
 		} else {
+			char q[64];
+			ci_quote_text(q, sizeof(q), nm, strlen(nm));
 			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 			    (unsigned)c + 1, nm, "unexpected column '%s' "
 			    "(expected '%s', '%s', score columns logit_NAME, "
 			    "p_NAME or prob_NAME, or one binary score column "
-			    "p, prob or logit)", nm, o->label_col,
-			    o->weight_col);
+			    "p, prob or logit; keep it as the row id with "
+			    "--id-col %s, or drop it with --ignore-col %s)", q,
+			    o->label_col, o->weight_col, q, q);
 		}
 		if (prefix != NULL && strcmp(prefix, pre) != 0)
 			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 			    (unsigned)c + 1, nm, "score columns mix the "
 			    "prefixes '%s' and '%s' (expected one kind of "
 			    "score)", prefix, pre);
-		if (nm[strlen(pre)] == '\0')
+		if (pre[0] != '\0' && nm[strlen(pre)] == '\0')
 			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 			    (unsigned)c + 1, nm, "score column '%s' has no "
 			    "class name after the prefix", nm);
 		prefix = pre;
 		kind = ck;
 		C->col_role[c] = nclass++;
+	}
+	if (C->L.top_only) {
+		if (single >= 0 || nclass > 0)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
+			    0, NULL, "score columns next to '%s' and '%s' "
+			    "(expected one or the other)", o->confidence_col,
+			    o->correct_col);
+		nclass = 2;
+		kind = CALIB_SCORES_PROBS;
 	}
 	if (single >= 0 && nclass > 0)
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
@@ -628,10 +927,28 @@ build_layout(rd_ctx *C, calib_error *err)
 	if (C->L.class_names == NULL || C->class_col == NULL)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
 		    "out of memory");
+	if (o->classes != NULL && o->nclasses != C->L.k && !C->L.top_only)
+		return ci_error_set(err, CALIB_E_MISMATCH, C->file, 1, 0, NULL,
+		    "%d class names given (--classes) for the file's %d "
+		    "classes", o->nclasses, C->L.k);
 	if (single >= 0) {
-		C->L.class_names[0] = ci_strdup("0");
-		C->L.class_names[1] = ci_strdup("1");
+		C->L.class_names[0] = ci_strdup(o->classes ? o->classes[0] :
+		    o->positive ? "" : "0");
+		C->L.class_names[1] = ci_strdup(o->classes ? o->classes[1] :
+		    o->positive ? o->positive : "1");
 		C->class_col[0] = C->class_col[1] = single;
+	} else if (C->L.top_only) {
+		C->L.class_names[0] = ci_strdup(o->confidence_col);
+		C->L.class_names[1] = ci_strdup(o->correct_col);
+		C->class_col[0] = conf;
+		C->class_col[1] = corr;
+	} else if (o->classes != NULL) {
+		for (c = 0; c < C->ncols; c++)
+			if (C->col_role[c] >= 0) {
+				C->L.class_names[C->col_role[c]] =
+				    ci_strdup(o->classes[C->col_role[c]]);
+				C->class_col[C->col_role[c]] = c;
+			}
 	} else {
 		for (c = 0; c < C->ncols; c++)
 			if (C->col_role[c] >= 0) {
@@ -764,19 +1081,79 @@ fill_block(ci_input *in, rd_block *B, char **carry, size_t *carry_len,
 	return CALIB_OK;
 }
 
+/* What merging blocks adds up beyond the rows. */
+typedef struct rd_totals {
+	size_t sum_fail, dropped;
+	double sum_maxdev, sum_first;
+	unsigned long sum_line;
+	int partial;             /* stopped before the end by an error */
+	char other[128];
+	size_t other_len;
+	int other_set;
+} rd_totals;
+
+/* Rows failed the sum check: how many, how far, and the flags. */
+static calib_status
+sum_report(const rd_ctx *C, const rd_totals *tot, calib_error *err)
+{
+	return ci_error_set(err, CALIB_E_FORMAT, C->file, tot->sum_line, 0,
+	    NULL, "probabilities sum to %.17g, expected 1 within %g; %s%zu "
+	    "row%s fail%s the sum check, the largest deviation is %.3g: give "
+	    "--renormalize to rescale such rows, or --sum-tol X to accept "
+	    "sums within X", tot->sum_first, C->o->sum_tol,
+	    tot->partial ? "at least " : "", tot->sum_fail,
+	    tot->sum_fail == 1 ? "" : "s", tot->sum_fail == 1 ? "s" : "",
+	    tot->sum_maxdev);
+}
+
 static calib_status
 merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
-    unsigned long first_line, calib_error *err)
+    unsigned long first_line, rd_totals *tot, calib_error *err)
 {
 	const int k = C->L.k;
 	size_t n = B->r.n, at = all->n;
 
+	if (B->sum_fail > 0) {
+		if (tot->sum_fail == 0) {
+			tot->sum_line = first_line + B->sum_line;
+			tot->sum_first = B->sum_first;
+		}
+		tot->sum_fail += B->sum_fail;
+		if (B->sum_maxdev > tot->sum_maxdev)
+			tot->sum_maxdev = B->sum_maxdev;
+	}
+	if (B->failed && tot->sum_fail > 0) {
+		/* The sum failures come first in the file. */
+		tot->partial = 1;
+		return sum_report(C, tot, err);
+	}
+	if (B->other_set) {
+		if (!tot->other_set) {
+			memcpy(tot->other, B->other, B->other_len);
+			tot->other_len = B->other_len;
+			tot->other_set = 1;
+		} else if (tot->other_len != B->other_len ||
+		    memcmp(tot->other, B->other, B->other_len) != 0) {
+			char a[200], b[200];
+			ci_quote_text(a, sizeof(a), B->other, B->other_len);
+			ci_quote_text(b, sizeof(b), tot->other, tot->other_len);
+			return ci_error_set(err, CALIB_E_FORMAT, C->file,
+			    first_line + B->other_line, 0, NULL, "a third "
+			    "label '%s' (a binary file has two: '%s', the "
+			    "--positive one, and '%s')", a, C->o->positive, b);
+		}
+	}
+	tot->dropped += B->dropped;
 	if (B->failed) {
 		int col = B->err_col;
 		return ci_error_set(err, B->err_status, C->file,
 		    first_line + B->err_line, col < 0 ? 0 : (unsigned)col + 1,
 		    col < 0 ? NULL : C->col_names[col], "%s", B->err_msg);
 	}
+	if (n == 0)
+		/* Every row dropped or failing the sum check: nothing to
+		 * copy (and no arrays to copy from). */
+		goto counts;
 	if (ci_rows_reserve(all, at + n, k, C->L.has_weight, C->keep_probs,
 	    C->keep_logits) != 0)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0, NULL,
@@ -797,6 +1174,7 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 		memcpy(all->logits + at * (size_t)k, B->r.logits,
 		    n * (size_t)k * sizeof(double));
 	all->n += n;
+counts:
 	P->tied_rows += B->tied;
 	P->renormalized_rows += B->renorm;
 	P->zero_prob_rows += B->zero;
@@ -869,11 +1247,32 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
 		    "empty header line (expected column names such as "
 		    "'label,p_0,p_1')");
-	C->delim = C->o->delimiter ? C->o->delimiter :
-	    detect_delimiter(*carry + off, hl);
-	if (csv_split(S, C->delim, *carry + off, hl, msg, sizeof(msg)) != 0)
-		return ci_error_set(err, S->oom ? CALIB_E_NOMEM :
-		    CALIB_E_FORMAT, C->file, 1, 0, NULL, "header: %s", msg);
+	{
+		/* np.savetxt(header=...) writes the header after "# ". */
+		const char *h = *carry + off;
+		size_t skip = 0, n;
+		char *copy;
+		if (hl >= 2 && h[0] == '#' && (h[1] == ' ' || h[1] == '\t'))
+			for (skip = 1; skip < hl && (h[skip] == ' ' ||
+			    h[skip] == '\t'); skip++)
+				;
+		C->delim = C->o->delimiter ? C->o->delimiter :
+		    detect_delimiter(h + skip, hl - skip);
+		C->blanks = C->delim == ' ';
+		copy = malloc(hl - skip + 1);
+		if (copy == NULL)
+			return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0,
+			    NULL, "out of memory");
+		memcpy(copy, h + skip, hl - skip);
+		n = C->blanks ? squeeze_text(copy, hl - skip) : hl - skip;
+		if (csv_split(S, C->delim, copy, n, msg, sizeof(msg)) != 0) {
+			free(copy);
+			return ci_error_set(err, S->oom ? CALIB_E_NOMEM :
+			    CALIB_E_FORMAT, C->file, 1, 0, NULL, "header: %s",
+			    msg);
+		}
+		free(copy);
+	}
 	C->ncols = S->nfields;
 	C->col_names = calloc((size_t)C->ncols, sizeof(char *));
 	if (C->col_names == NULL)
@@ -884,7 +1283,8 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 		if (C->col_names[c] == NULL)
 			return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0,
 			    NULL, "out of memory");
-		if (S->fsize[c] == 0)
+		/* An empty first name is pandas' index column. */
+		if (S->fsize[c] == 0 && (c > 0 || C->ncols == 1))
 			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 			    (unsigned)c + 1, NULL, "empty column name");
 	}
@@ -908,11 +1308,13 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	ci_rows all;
 	char *carry = head;
 	size_t carry_len = head_len, carry_cap = head_cap;
-	unsigned long lines_done = 0;
+	unsigned long lines_done = 0, header_lines = 0;
 	calib_status st;
 	int T, nslots = 0, i, started = 0;
+	rd_totals tot;
 
 	memset(&C, 0, sizeof(C));
+	memset(&tot, 0, sizeof(tot));
 	memset(&all, 0, sizeof(all));
 	memset(&H, 0, sizeof(H));
 	C.file = shown;
@@ -932,15 +1334,46 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	st = build_layout(&C, err);
 	if (st != CALIB_OK)
 		goto done;
+	if (C.L.top_only && (opt->calibrate != NULL ||
+	    opt->temperature != 1)) {
+		st = ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL, "a "
+		    "top-label-only file ('%s' and '%s') cannot be "
+		    "recalibrated or tempered: that needs the score vector",
+		    opt->confidence_col, opt->correct_col);
+		goto done;
+	}
 	if (opt->calibrate != NULL) {
 		st = ci_model_check_classes(opt->calibrate, C.L.k,
 		    C.L.class_names, shown, err);
 		if (st != CALIB_OK)
 			goto done;
 	}
-	C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0;
-	C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0;
-	C.cw_bins = C.keep_probs ? 0 : opt->classwise_bins;
+	C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0 && !C.L.top_only;
+	C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0 &&
+	    !C.L.top_only;
+	C.cw_bins = C.keep_probs || C.L.top_only ? 0 : opt->classwise_bins;
+	if (opt->labels_path != NULL || opt->weights_path != NULL) {
+		if (opt->weights_path != NULL && C.L.has_weight) {
+			st = ci_error_set(err, CALIB_E_ARG, shown, 1, 0, NULL,
+			    "the file has a '%s' column and --weights gives "
+			    "weights too (expected one of them)",
+			    opt->weight_col);
+			goto done;
+		}
+		if (opt->labels_path == NULL) {
+			st = ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
+			    "--weights with a CSV file needs --labels too "
+			    "(or a '%s' column in the file)", opt->weight_col);
+			goto done;
+		}
+		/* Rows are kept raw and finished by ci_build() once the
+		 * labels are read. */
+		C.deferred = 1;
+		C.keep_probs = 1;
+		C.keep_logits = 0;
+		C.cw_bins = 0;
+	}
+	header_lines = lines_done;
 	for (i = 0; i < T; i++)
 		if (scratch_init(&S[i], C.L.k) != 0) {
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
@@ -1006,11 +1439,21 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 			pthread_join(tids[i], NULL);
 		for (i = 0; i < nb; i++) {
 			st = merge_block(&C, &blocks[i], P, &all,
-			    lines_done + 1, err);
+			    lines_done + 1, &tot, err);
 			if (st != CALIB_OK)
 				goto done;
 			lines_done += blocks[i].nlines;
 		}
+	}
+	if (tot.sum_fail > 0) {
+		st = sum_report(&C, &tot, err);
+		goto done;
+	}
+	if (all.n == 0 && tot.dropped > 0) {
+		st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "no rows left after dropping %zu with label %ld "
+		    "(--ignore-label)", tot.dropped, opt->ignore_label);
+		goto done;
 	}
 	if (all.n == 0) {
 		st = ci_error_set(err, CALIB_E_FORMAT, shown, lines_done + 1, 0,
@@ -1018,7 +1461,72 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		    "per example)");
 		goto done;
 	}
+	if (opt->positive != NULL && C.L.single_column) {
+		/* Class 0 is the other label the file holds. */
+		char *nm = malloc(tot.other_set ? tot.other_len + 1 : 16);
+		if (nm == NULL) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		if (tot.other_set) {
+			memcpy(nm, tot.other, tot.other_len);
+			nm[tot.other_len] = '\0';
+		} else {
+			snprintf(nm, 16, "other");
+		}
+		free(C.L.class_names[0]);
+		C.L.class_names[0] = nm;
+	}
+	if (C.deferred) {
+		ci_table t;
+		ci_view lv, wv;
+		ci_blob lb, wb;
+		memset(&t, 0, sizeof(t));
+		memset(&wb, 0, sizeof(wb));
+		t.scores.data = (const unsigned char *)all.probs;
+		t.scores.type = CI_F64;
+		t.scores.ndim = C.L.single_column ? 1 : 2;
+		t.scores.n = all.n;
+		t.scores.k = C.L.single_column ? 1 : (size_t)C.L.k;
+		t.scores.cs = sizeof(double);
+		t.scores.rs = (size_t)C.L.k * sizeof(double);
+		t.first_line = header_lines;
+		st = ci_side_file(opt->labels_path, 0, &C.L, opt, &lv, &lb,
+		    err);
+		if (st != CALIB_OK)
+			goto done;
+		t.labels = &lv;
+		if (C.L.has_weight) {
+			wv = t.scores;
+			wv.data = (const unsigned char *)all.weight;
+			wv.ndim = 1;
+			wv.k = 1;
+			wv.rs = sizeof(double);
+			t.weights = &wv;
+		} else if (opt->weights_path != NULL) {
+			st = ci_side_file(opt->weights_path, 1, NULL, opt, &wv,
+			    &wb, err);
+			if (st != CALIB_OK) {
+				ci_blob_free(&lb);
+				goto done;
+			}
+			t.weights = &wv;
+		}
+		st = ci_build(shown, &t, &C.L, opt, P, err);
+		if (st == CALIB_OK && C.id_col == 0 &&
+		    C.col_names[0][0] == '\0')
+			P->index_column = 1;
+		ci_blob_free(&lb);
+		ci_blob_free(&wb);
+		goto done;
+	}
+	P->dropped_rows = tot.dropped;
 	st = ci_preds_finish(&C.L, opt, shown, &all, P, err);
+	if (st == CALIB_OK && C.L.top_only)
+		ci_preds_top_only(P);
+	if (st == CALIB_OK && C.id_col == 0 && C.col_names[0][0] == '\0')
+		P->index_column = 1;
 
 done:
 	if (blocks != NULL)
