@@ -460,6 +460,7 @@ write_json(FILE *fp, const struct ctx *C)
 	    C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning == CALIB_BIN_WIDTH ?
 	    "width" : "mass");
 	cli_json_number(fp, C->level);
+	cli_json_convention(fp, C->r.mo.convention);
 	if (C->ngroups == 0)
 		fprintf(fp, ",\"interval\":\"paired bootstrap percentile\","
 		    "\"bootstrap\":%d,\"seed\":%lu", C->have_boot ? C->boot_n : 0,
@@ -642,6 +643,7 @@ draw(const struct ctx *C, const char *dir, const char *script,
 	calib_reliability_options_init(&ro);
 	ro.bins = C->r.mo.bins;
 	ro.binning = C->r.mo.binning;
+	ro.convention = C->r.mo.convention;
 	ro.level = C->level;
 	for (i = 0; i < C->nruns; i++) {
 		const struct run *ru = &C->runs[i];
