@@ -351,6 +351,42 @@ test_ignore(void)
 	calib_accum_free(a);
 }
 
+/* Another library's convention: the rows are kept and binned its way. */
+static void
+test_convention(void)
+{
+	static const char *const presets[] = { "torchmetrics", "netcal" };
+	calib_convention c;
+	calib_read_options ro;
+	calib_metric_options mo;
+	calib_metrics m, ref;
+	calib_preds *p = NULL;
+	calib_error err;
+	size_t i;
+
+	for (i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
+		if (calib_convention_preset(presets[i], &c) != CALIB_OK) {
+			ok(0, "preset %s exists", presets[i]);
+			continue;
+		}
+		calib_read_options_init(&ro);
+		calib_metric_options_init(&mo);
+		ro.keep = CALIB_KEEP_PROBS;
+		mo.convention = &c;
+		if (stream(&ro, &mo, Wt, 29, &m) != 0 ||
+		    calib_preds_from_arrays("t", N, K, X, Y, Wt, &ro, &p,
+		    &err) != CALIB_OK || calib_metrics_compute(p, &mo, NULL,
+		    &ref) != CALIB_OK) {
+			ok(0, "convention %s", presets[i]);
+			calib_preds_free(p);
+			continue;
+		}
+		calib_preds_free(p);
+		ok(differs(&m, &ref) == NULL, "the %s convention: the bits "
+		    "calib_metrics_compute() gives", presets[i]);
+	}
+}
+
 /* A metric selection means the same as for calib_metrics_compute(). */
 static void
 test_select(void)
@@ -408,6 +444,7 @@ main(void)
 	test_errors();
 	test_select();
 	test_ignore();
+	test_convention();
 	test_version();
 	return done_testing();
 }

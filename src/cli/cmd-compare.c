@@ -421,8 +421,13 @@ write_text_plain(FILE *fp, const struct ctx *C)
 	for (j = 0; j < NM; j++) {
 		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (i = 0; i < C->nruns; i++) {
-			fmt_value(C, buf, sizeof(buf), metric(&C->runs[i].m, j),
-			    j, SIGNED(j));
+			double v = metric(&C->runs[i].m, j);
+			if (isnan(v) && C->runs[i].p->top_only)
+				/* '-': not computable from a top-label-only
+				 * file, as calib metrics prints it. */
+				snprintf(buf, sizeof(buf), "-");
+			else
+				fmt_value(C, buf, sizeof(buf), v, j, SIGNED(j));
 			fprintf(fp, "  %*s", w, buf);
 		}
 		fputc('\n', fp);
@@ -512,6 +517,7 @@ write_json(FILE *fp, const struct ctx *C)
 	    C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning == CALIB_BIN_WIDTH ?
 	    "width" : "mass");
 	cli_json_number(fp, C->level);
+	cli_json_convention(fp, C->r.mo.convention);
 	if (C->ngroups == 0)
 		fprintf(fp, ",\"interval\":\"paired bootstrap percentile\","
 		    "\"bootstrap\":%d,\"seed\":%lu", C->have_boot ? C->boot_n : 0,
@@ -697,6 +703,7 @@ draw(const struct ctx *C, const char *dir, const char *script,
 	calib_reliability_options_init(&ro);
 	ro.bins = C->r.mo.bins;
 	ro.binning = C->r.mo.binning;
+	ro.convention = C->r.mo.convention;
 	ro.level = C->level;
 	for (i = 0; i < C->nruns; i++) {
 		const struct run *ru = &C->runs[i];

@@ -147,7 +147,7 @@ write_table(FILE *fp, const struct result *res, int nres,
     const struct cli_read *r, int norm, int markdown, const struct shown *sh)
 {
 	const int label_w = 16;
-	char buf[64];
+	char buf[256];
 	int i, j, *w;
 
 	w = calloc((size_t)nres, sizeof(int));
@@ -159,6 +159,10 @@ write_table(FILE *fp, const struct result *res, int nres,
 			w[i] = 16;
 	}
 	if (!markdown) {
+		if (!calib_convention_is_default(r->mo.convention)) {
+			cli_convention_text(buf, sizeof(buf), &r->conv);
+			fprintf(fp, "# convention %s\n", buf);
+		}
 		fprintf(fp, "# %d %s bins%s, ", r->mo.bins,
 		    r->mo.binning == CALIB_BIN_WIDTH ? "equal-width" :
 		    "equal-mass",
@@ -245,7 +249,8 @@ write_table(FILE *fp, const struct result *res, int nres,
 }
 
 static void
-write_json(FILE *fp, const struct result *res, int nres)
+write_json(FILE *fp, const struct result *res, int nres,
+    const calib_convention *conv)
 {
 	char buf[64];
 	int i, j;
@@ -257,6 +262,7 @@ write_json(FILE *fp, const struct result *res, int nres)
 		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"bins\":%d,"
 		    "\"binning\":\"%s\"", m->n, m->classes, m->bins,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
+		cli_json_convention(fp, conv);
 		for (j = 0; j < calib_metric_count(); j++) {
 			if (!(m->computed >> j & 1))
 				continue;
@@ -484,7 +490,7 @@ run(int argc, char **argv)
 		write_table(out.fp, res, nres, &r, norm, 1, &sh);
 		break;
 	case FMT_JSON:
-		write_json(out.fp, res, nres);
+		write_json(out.fp, res, nres, r.mo.convention);
 		break;
 	case FMT_CSV:
 		write_delimited(out.fp, res, nres, ',');

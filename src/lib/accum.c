@@ -11,8 +11,10 @@
  *
  * Equal-width binning keeps only sums: M bins, K x M classwise cells and
  * the weighted sums of the row terms.  Equal-mass binning has to sort the
- * scores, so it keeps each row's few numbers (and the probabilities, for
- * the classwise ECE), as calib_preds does.
+ * scores, and another library's convention (calib_metric_options
+ * .convention) has its own bin edges and arithmetic, so both keep each
+ * row's few numbers (and the probabilities, for the classwise ECE), as
+ * calib_preds does, and hand them to calib_metrics_compute().
  */
 #include "config.h"
 
@@ -44,6 +46,7 @@ struct calib_accum {
 	ci_layout L;
 	size_t n;               /* rows added */
 	size_t given;           /* rows given, ignored labels included */
+	int keep_rows;          /* equal-mass or a convention: keep the rows */
 	int any_weight;         /* some batch had weights */
 	/* equal-width: running sums */
 	acc_bin *bin;
@@ -151,7 +154,10 @@ calib_accum_create(int k, const calib_read_options *ro,
 		if ((a->L.class_names[c] = strdup(nm)) == NULL)
 			goto nomem;
 	}
-	if (a->mo.binning == CALIB_BIN_WIDTH) {
+	a->keep_rows = a->mo.binning == CALIB_BIN_MASS ||
+	    (a->mo.convention != NULL &&
+	    !calib_convention_is_default(a->mo.convention));
+	if (!a->keep_rows) {
 		a->bin = calloc((size_t)a->mo.bins, sizeof(*a->bin));
 		if (a->bin == NULL ||
 		    ci_classwise_alloc(&a->cw, k, a->mo.bins) != 0)
@@ -364,17 +370,17 @@ calib_accum_add(calib_accum *a, size_t n, const void *scores,
 		a->bprobs = p;
 		a->bcap = n;
 	}
-	if (a->mo.binning == CALIB_BIN_MASS && rows_grow(&a->rows,
+	if (a->keep_rows && rows_grow(&a->rows,
 	    a->rows.n + n, a->k) != 0)
 		goto nomem;
 	st = batch_rows(a, n, scores, score_type, labels, label_type, weights,
 	    &kept, err);
 	if (st != CALIB_OK)
 		return st;
-	if (a->mo.binning == CALIB_BIN_WIDTH)
-		commit_width(a, kept);
-	else
+	if (a->keep_rows)
 		commit_mass(a, kept);
+	else
+		commit_width(a, kept);
 	/* Row numbers in messages count every row given, kept or not. */
 	a->given += n;
 	a->n += kept;
@@ -483,7 +489,7 @@ calib_accum_result(const calib_accum *a, calib_metrics *out,
 		ci_metrics_mask(out, 0, 0);
 		return CALIB_OK;
 	}
-	if (a->mo.binning == CALIB_BIN_WIDTH) {
+	if (!a->keep_rows) {
 		st = result_width(a, out);
 	} else {
 		calib_preds view;
