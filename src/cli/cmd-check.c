@@ -394,6 +394,7 @@ report_json(FILE *fp, const struct check *K)
 		fputs("null", fp);
 	fprintf(fp, ",\"bootstrap\":%d,\"ci_level\":", K->boot_n);
 	cli_json_number(fp, K->level);
+	cli_json_convention(fp, K->r.mo.convention);
 	fprintf(fp, ",\"strict\":%s,\"passed\":%s,\"failures\":%d,"
 	    "\"assertions\":[", K->strict ? "true" : "false",
 	    K->failed ? "false" : "true", K->failed);

@@ -232,7 +232,8 @@ const char cli_metric_help[] =
 "                        (default: unclipped)\n"
 "  --metrics LIST        compute only these metrics (comma-separated\n"
 "                        names), 'all' for every one, 'default' for the\n"
-"                        usual set; the names are listed in calib(1)\n";
+"                        usual set; the names are listed in calib(1)\n"
+"\n" CLI_CONVENTION_HELP;
 
 unsigned
 cli_metric_keep(calib_metric_set set)
@@ -389,6 +390,54 @@ cli_read_init(struct cli_read *r)
 	calib_read_options_init(&r->ro);
 	calib_metric_options_init(&r->mo);
 	r->binary = CLI_BINARY_TOP;
+	calib_convention_init(&r->conv);
+}
+
+/* --convention NAME, or one choice (opt - CLI_OPT_EDGES indexes
+ * calib_convention_choices).  Choices set by hand win over a preset given
+ * later. */
+static int
+convention_option(const char *cmd, int opt, const char *arg,
+    struct cli_read *r)
+{
+	calib_error err;
+	int i;
+
+	if (opt == CLI_OPT_CONVENTION) {
+		if (calib_convention_preset(arg, &r->conv) != CALIB_OK) {
+			char list[256];
+			size_t n = 0;
+			list[0] = '\0';
+			for (i = 0; calib_convention_names[i] != NULL; i++)
+				n += (size_t)snprintf(list + n,
+				    sizeof(list) - n, "%s%s", i ? ", " : "",
+				    calib_convention_names[i]);
+			cli_usage_error(cmd, "--convention: '%s' is not one of "
+			    "%s", arg, list);
+			return -1;
+		}
+		for (i = 0; calib_convention_choices[i] != NULL; i++)
+			if (r->conv_hand[i] != NULL)
+				calib_convention_set(&r->conv,
+				    calib_convention_choices[i], r->conv_hand[i],
+				    NULL);
+	} else {
+		i = opt - CLI_OPT_EDGES;
+		if (opt == CLI_OPT_NLL_RENORM)
+			arg = "yes";
+		if (calib_convention_set(&r->conv, calib_convention_choices[i],
+		    arg, &err) != CALIB_OK) {
+			/* The message starts "CHOICE:"; name the option. */
+			const char *why = strchr(err.message, ':');
+			cli_usage_error(cmd, "--%s%s", opt == CLI_OPT_MASS_LAYOUT ?
+			    "mass-layout" : calib_convention_choices[i],
+			    why != NULL ? why : err.message);
+			return -1;
+		}
+		r->conv_hand[i] = arg;
+	}
+	r->mo.convention = &r->conv;
+	return 1;
 }
 
 int
@@ -563,6 +612,16 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 			return -1;
 		}
 		return 1;
+	case CLI_OPT_CONVENTION:
+	case CLI_OPT_EDGES:
+	case CLI_OPT_CLOSURE:
+	case CLI_OPT_TOP:
+	case CLI_OPT_ARITH:
+	case CLI_OPT_MASS_LAYOUT:
+	case CLI_OPT_CLIP:
+	case CLI_OPT_NLL_RENORM:
+	case CLI_OPT_BRIER:
+		return convention_option(cmd, opt, arg, r);
 	case CLI_OPT_NLL_CLIP:
 		if (cli_parse_double(cmd, "nll-clip", arg, &r->mo.nll_clip) != 0)
 			return -1;
@@ -614,8 +673,10 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	}
 	ro.keep |= keep;
 	ro.classwise_bins = r->mo.bins;
-	/* Equal-mass classwise bins need every class's scores sorted. */
-	if (r->mo.binning == CALIB_BIN_MASS)
+	/* Equal-mass classwise bins need every class's scores sorted, and a
+	 * convention bins every class column and may renormalise rows. */
+	if (r->mo.binning == CALIB_BIN_MASS ||
+	    !calib_convention_is_default(r->mo.convention))
 		ro.keep |= CALIB_KEEP_PROBS;
 	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
 		ro.target = 1;
@@ -643,6 +704,13 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    " did" : "s did", ro.sum_tol, p->renormalized_rows == 1 ?
 		    "was" : "were", p->renormalized_rows == 1 ? "its" :
 		    "their");
+	if (p->top_only && (keep & CALIB_KEEP_LOGITS)) {
+		cli_error("%s: holds only the top label's confidence and "
+		    "correctness ('%s', '%s'); this needs the whole score "
+		    "vector", p->source, ro.confidence_col, ro.correct_col);
+		calib_preds_free(p);
+		return NULL;
+	}
 	/* Notes are said once per run, however often a file is read. */
 	if (p->top_only && !said_top_only++)
 		fprintf(stderr, "%s: note: %s holds only the top label's "
@@ -659,6 +727,67 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    p->source, p->dropped_rows, p->dropped_rows == 1 ?
 		    " with" : "s with", ro.ignore_label);
 	return p;
+}
+
+/* The choices of c set by hand after its preset. */
+static int
+hand_choices(const calib_convention *c, int *which)
+{
+	int i, n = 0;
+
+	for (i = 0; calib_convention_choices[i] != NULL; i++)
+		if (c->hand >> i & 1)
+			which[n++] = i;
+	return n;
+}
+
+void
+cli_json_convention(FILE *fp, const calib_convention *c)
+{
+	calib_convention def;
+	char v[64];
+	int which[16], n, i;
+
+	if (c == NULL) {
+		calib_convention_init(&def);
+		c = &def;
+	}
+	fputs(",\"convention\":", fp);
+	cli_json_string(fp, c->name);
+	n = hand_choices(c, which);
+	if (n == 0)
+		return;
+	fputs(",\"convention_choices\":{", fp);
+	for (i = 0; i < n; i++) {
+		const char *name = calib_convention_choices[which[i]];
+		calib_convention_get(c, name, v, sizeof(v));
+		fprintf(fp, "%s", i ? "," : "");
+		cli_json_string(fp, name);
+		fputc(':', fp);
+		cli_json_string(fp, v);
+	}
+	fputc('}', fp);
+}
+
+void
+cli_convention_text(char *buf, size_t size, const calib_convention *c)
+{
+	char v[64];
+	int which[16], n, i;
+	size_t len;
+
+	if (c == NULL) {
+		snprintf(buf, size, "calib");
+		return;
+	}
+	snprintf(buf, size, "%s", c->name);
+	n = hand_choices(c, which);
+	for (i = 0; i < n; i++) {
+		const char *name = calib_convention_choices[which[i]];
+		len = strlen(buf);
+		calib_convention_get(c, name, v, sizeof(v));
+		snprintf(buf + len, size - len, ", %s=%s", name, v);
+	}
 }
 
 void

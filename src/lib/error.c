@@ -57,6 +57,10 @@ ci_error_set(calib_error *err, calib_status status, const char *file,
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	/* Whatever text from a file went into the message, no raw bytes
+	 * come out of it. */
+	ci_escape_text(err->message, sizeof(err->message));
+	ci_escape_text(err->file, sizeof(err->file));
 	return status;
 }
 
@@ -83,6 +87,47 @@ utf8_len(const unsigned char *s, size_t len)
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
 	return n;
+}
+
+/*
+ * Escape, in place, control bytes and bytes that are not UTF-8 as \xNN
+ * (text already escaped is left alone: it is plain ASCII).  The result is
+ * cut at a character boundary to fit size.
+ */
+void
+ci_escape_text(char *s, size_t size)
+{
+	char tmp[1024];
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strnlen(s, size), i = 0, o = 0;
+
+	if (size == 0)
+		return;
+	while (i < len) {
+		unsigned char ch = u[i];
+		size_t n = ch >= 0x80 ? utf8_len(u + i, len - i) : 1;
+		if (ch < 0x20 || ch == 0x7f || n == 0) {
+			if (o + 5 > sizeof(tmp) - 1)
+				break;
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o,
+			    "\\x%02x", ch);
+			i++;
+		} else {
+			if (o + n > sizeof(tmp) - 1)
+				break;
+			memcpy(tmp + o, u + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	if (o >= size) {
+		/* Cut back to the start of a character. */
+		o = size - 1;
+		while (o > 0 && ((unsigned char)tmp[o] & 0xc0) == 0x80)
+			o--;
+	}
+	memcpy(s, tmp, o);
+	s[o] = '\0';
 }
 
 /*

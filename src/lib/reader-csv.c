@@ -1193,6 +1193,52 @@ typedef struct rd_totals {
 	int other_set;
 } rd_totals;
 
+/*
+ * " (row id 'x')" for the record on line `line` of block B when the file
+ * has an id column, else "".  Found again from the text: errors are rare,
+ * so the rows never carry their ids.
+ */
+static void
+row_id(const rd_ctx *C, const rd_block *B, unsigned long line, char *out,
+    size_t size)
+{
+	const char *s = B->buf, *e = B->buf + B->len, *a = NULL;
+	unsigned long l = 0;
+	int field = 0, inq = 0;
+	char shown[64];
+
+	out[0] = '\0';
+	if (C->id_col < 0)
+		return;
+	while (l < line && s < e) {
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		if (nl == NULL)
+			return;
+		s = nl + 1;
+		l++;
+	}
+	for (a = s; s < e; s++) {
+		if (*s == '"')
+			inq = !inq;
+		else if (!inq && (*s == C->delim || *s == '\n' || *s == '\r')) {
+			if (field == C->id_col)
+				break;
+			if (*s != C->delim)
+				return;
+			field++;
+			a = s + 1;
+		}
+	}
+	if (field != C->id_col)
+		return;
+	if (s > a + 1 && *a == '"' && s[-1] == '"') {
+		a++;
+		s--;
+	}
+	ci_quote_text(shown, sizeof(shown), a, (size_t)(s - a));
+	snprintf(out, size, " (row id '%s')", shown);
+}
+
 /* Rows failed the sum check: how many, how far, and the flags. */
 static calib_status
 sum_report(const rd_ctx *C, const rd_totals *tot, calib_error *err)
@@ -1247,9 +1293,11 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 	tot->dropped += B->dropped;
 	if (B->failed) {
 		int col = B->err_col;
+		char id[80];
+		row_id(C, B, B->err_line, id, sizeof(id));
 		return ci_error_set(err, B->err_status, C->file,
 		    first_line + B->err_line, col < 0 ? 0 : (unsigned)col + 1,
-		    col < 0 ? NULL : C->col_names[col], "%s", B->err_msg);
+		    col < 0 ? NULL : C->col_names[col], "%s%s", B->err_msg, id);
 	}
 	if (n == 0)
 		/* Every row dropped or failing the sum check: nothing to

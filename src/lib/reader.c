@@ -78,6 +78,12 @@ check_options(const calib_read_options *o, calib_error *err)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "label, weight, confidence and correct column names must "
 		    "be set");
+	if (o->nclasses < 0 || (o->nclasses > 0 && o->classes == NULL) ||
+	    o->nignore_cols < 0 || (o->nignore_cols > 0 &&
+	    o->ignore_cols == NULL))
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "class names and ignored columns need their arrays and "
+		    "counts >= 0");
 	if (o->calibrate != NULL && o->temperature != 1)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "a temperature and a calibration model cannot be combined "
