@@ -136,7 +136,7 @@ grep -F "gnuplot 'a'\\''b \$(touch pwned).gp'" "$T/q/a'b \$(touch pwned).gp" >/d
 ok $? "the kept script's comment quotes its name too"
 nl=$(printf 'x\ny')
 (cd "$T/q" && "$CALIB" diagram --gnuplot /nonexistent -o "$T/q/$nl.png" "$IN") 2>"$T/err"
-check_contains "$T/err" "'$T/q/x\\ny.gp'; to draw the figure later, run gnuplot on the .gp file in its directory" \
+check_contains "$T/err" "'$T/q/x\\x0ay.gp'; to draw the figure later, run gnuplot on the .gp file in its directory" \
     "a name with a newline: shown escaped, no command to paste"
 head -2 "$T/q/$nl.gp" | grep -q 'Draw it by running gnuplot on this file'
 ok $? "... and no name in the kept script's comment"
