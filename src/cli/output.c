@@ -195,6 +195,7 @@ cli_input_at(const char *path)
  * target's directory for rename to replace the target and not the link.
  * *via_proc is set when a link leads into /proc (as /dev/stdout and
  * /dev/fd/N do): such a name stands for an open file description.
+ * NULL with errno ENOMEM, or ELOOP for a loop of links.
  */
 static char *
 follow_links(const char *path, int *via_proc)
@@ -229,7 +230,9 @@ follow_links(const char *path, int *via_proc)
 		free(cur);
 		cur = next;
 	}
-	return cur; /* a loop: open() reports ELOOP on the original */
+	errno = cur == NULL ? ENOMEM : ELOOP;
+	free(cur);
+	return NULL;
 }
 
 static void
@@ -296,9 +299,10 @@ cli_out_open(struct cli_out *o, const char *path)
 		}
 		return open_direct(o, path, 0);
 	}
+	errno = ENOMEM;
 	target = follow_links(path, &via_proc);
 	if (target == NULL) {
-		cli_error("out of memory");
+		cli_error("cannot write '%s': %s", path, strerror(errno));
 		out_reset(o);
 		return -1;
 	}
