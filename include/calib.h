@@ -97,6 +97,17 @@ typedef struct calib_error {
 /* A static, lower-case description of a status code. */
 const char *calib_strerror(calib_status status);
 
+/*
+ * Text from a file made safe to show on a terminal (every message the
+ * library writes into a calib_error already is): control characters and
+ * bytes that are not UTF-8 become \xNN, the C1 controls U+0080-U+009F
+ * \u00NN, and an invisible byte-order mark <U+FEFF>; any other UTF-8 is
+ * copied.  Writes at most size bytes with the NUL (cut at a character
+ * boundary); returns the length the whole escaped text needs.
+ */
+size_t calib_escape_text(char *dst, size_t size, const char *src,
+    size_t len);
+
 /* The version string of the library the program runs with, e.g. "0.1.0";
  * CALIB_VERSION is the one of the headers it was compiled with. */
 const char *calib_version(void);

@@ -335,8 +335,8 @@ int cli_cleanup_add(const char *path, int is_dir);
 void cli_cleanup_remove(const char *path);
 void cli_cleanup_child(pid_t pid);
 
-/* Untrusted text (names from files) on the terminal: control bytes, C1
- * controls and bytes that are not UTF-8 as \n, \t, \xNN or \u00NN. */
+/* Untrusted text (names from files) on the terminal, escaped by the
+ * library's one rule, calib_escape_text(). */
 void cli_put_text(FILE *fp, const char *s);
 /* 1 if cli_put_text() would change s. */
 int cli_has_control(const char *s);
