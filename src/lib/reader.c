@@ -91,6 +91,12 @@ check_options(const calib_read_options *o, calib_error *err)
 	return CALIB_OK;
 }
 
+calib_status
+ci_read_options_check(const calib_read_options *o, calib_error *err)
+{
+	return check_options(o, err);
+}
+
 /* ---- the result --------------------------------------------------- */
 
 static void
