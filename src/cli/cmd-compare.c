@@ -144,7 +144,7 @@ usage(FILE *fp)
 	    "                         histograms overlaid) into DIR\n"
 	    "      --figures EXT      png (default), svg, pdf or tex (LaTeX text\n"
 	    "                         over a PDF, from gnuplot's cairolatex)\n"
-	    "      --size WxH         figure size in pixels (points for PDF)\n"
+	    "      --size WxH         figure size in pixels (points for PDF, tex)\n"
 	    "      --title TEXT       title above the figures\n"
 	    "%s"
 	    "      --gnuplot PATH     gnuplot binary to run (default "
