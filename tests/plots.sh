@@ -90,7 +90,7 @@ run diagram --bins 5 --gnuplot /nonexistent/gnuplot -o "$T/keep.png" "$MC"
 check_status 3 "no gnuplot"
 check_contains "$T/err" "figure '$T/keep.png' not drawn: cannot run gnuplot '/nonexistent/gnuplot': No such file or directory" \
     "no gnuplot: says so"
-check_contains "$T/err" "kept '$T/keep-bins.csv' and '$T/keep.gp'; to draw the figure later, run 'gnuplot keep.gp' in '$T'" \
+check_contains "$T/err" "kept '$T/keep-bins.csv' and '$T/keep.gp'; to draw the figure later, run: cd '$T' && gnuplot 'keep.gp'" \
     "no gnuplot: says what was kept and how to draw it"
 [ "$(cat "$T/keep.png")" = old ]
 ok $? "no gnuplot: an existing figure is left alone"

@@ -90,7 +90,7 @@ write_table(FILE *fp, const struct result *res, int nres,
     const struct cli_read *r, int norm, int markdown)
 {
 	const int label_w = 16;
-	char buf[64];
+	char buf[256];
 	int i, j, *w;
 
 	w = calloc((size_t)nres, sizeof(int));
@@ -102,6 +102,10 @@ write_table(FILE *fp, const struct result *res, int nres,
 			w[i] = 16;
 	}
 	if (!markdown) {
+		if (!calib_convention_is_default(r->mo.convention)) {
+			cli_convention_text(buf, sizeof(buf), &r->conv);
+			fprintf(fp, "# convention %s\n", buf);
+		}
 		fprintf(fp, "# %d %s bins%s, ", r->mo.bins,
 		    r->mo.binning == CALIB_BIN_WIDTH ? "equal-width" :
 		    "equal-mass",
@@ -187,7 +191,8 @@ write_table(FILE *fp, const struct result *res, int nres,
 }
 
 static void
-write_json(FILE *fp, const struct result *res, int nres)
+write_json(FILE *fp, const struct result *res, int nres,
+    const calib_convention *conv)
 {
 	char buf[64];
 	int i, j;
@@ -199,6 +204,7 @@ write_json(FILE *fp, const struct result *res, int nres)
 		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"bins\":%d,"
 		    "\"binning\":\"%s\"", m->n, m->classes, m->bins,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
+		cli_json_convention(fp, conv);
 		for (j = 0; j < calib_metric_count(); j++) {
 			if (!(m->computed >> j & 1))
 				continue;
@@ -410,7 +416,7 @@ run(int argc, char **argv)
 		write_table(out.fp, res, nres, &r, norm, 1);
 		break;
 	case FMT_JSON:
-		write_json(out.fp, res, nres);
+		write_json(out.fp, res, nres, r.mo.convention);
 		break;
 	case FMT_CSV:
 		write_delimited(out.fp, res, nres, ',');

@@ -151,7 +151,9 @@ ci_eval_init(ci_eval *e, const calib_preds *p, const calib_metric_options *o,
 	e->o = o;
 	e->mult = mult;
 	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
-	    cells->m != o->bins))
+	    cells->m != o->bins || cells->conv !=
+	    (calib_convention_is_default(o->convention) ? NULL :
+	    o->convention)))
 		cells = NULL;
 	e->cells = cells;
 }
@@ -170,9 +172,17 @@ eval_bins(ci_eval *e, const calib_bins **b)
 	calib_status st;
 
 	if (!e->have_bins) {
-		st = e->cells ? ci_bins_cached(e->p, e->cells, e->mult,
-		    &e->bins) : calib_bins_compute(e->p, e->o->bins,
-		    e->o->binning, e->mult, &e->bins);
+		if (e->cells != NULL && e->cells->conv != NULL)
+			st = ci_conv_bins_cached(e->p, e->cells, e->mult,
+			    &e->bins);
+		else if (!calib_convention_is_default(e->o->convention))
+			st = ci_conv_bin_arrays(e->p->n, e->p->score,
+			    e->p->outcome, e->p->weight, e->mult, e->o->bins,
+			    e->o->binning, e->o->convention, NULL, &e->bins);
+		else
+			st = e->cells ? ci_bins_cached(e->p, e->cells, e->mult,
+			    &e->bins) : calib_bins_compute(e->p, e->o->bins,
+			    e->o->binning, e->mult, &e->bins);
 		if (st != CALIB_OK)
 			return st;
 		e->have_bins = 1;
@@ -219,8 +229,13 @@ BINNED(m_oe, calib_oe)
 MEAN(m_accuracy, r->accuracy)
 MEAN(m_mean_confidence, r->score)
 MEAN(m_overconfidence, r->score - r->outcome)
-MEAN(m_nll, r->nll)
-MEAN(m_brier, r->brier)
+/* A convention may clip and renormalise the NLL, or ask for the binary
+ * Brier form. */
+MEAN(m_nll, e->o->convention != NULL && (e->o->convention->nll_clip > 0 ||
+    e->o->convention->nll_renorm) ? ci_conv_nll(e->p, e->o, e->mult) :
+    r->nll)
+MEAN(m_brier, e->o->convention != NULL && e->o->convention->brier ==
+    CALIB_BRIER_BINARY ? ci_conv_brier(e->p, e->mult, r->brier) : r->brier)
 MEAN(m_brier_per_class, r->brier / e->p->k)
 MEAN(m_entropy, r->entropy)
 #undef MEAN
@@ -230,6 +245,10 @@ m_classwise_ece(ci_eval *e, double *v)
 {
 	calib_status st;
 
+	if (e->cells != NULL && e->cells->conv != NULL && e->cells->cls)
+		return ci_conv_classwise_cached(e->p, e->cells, e->mult, v);
+	if (!calib_convention_is_default(e->o->convention))
+		return ci_conv_classwise(e->p, e->o, e->mult, v);
 	st = e->cells && e->cells->cls ? ci_classwise_cached(e->p, e->cells,
 	    e->mult, v) : calib_classwise_ece(e->p, e->o->bins, e->o->binning,
 	    e->mult, v);
