@@ -14,7 +14,7 @@ near "$(json_num "$T/out" classwise_ece)" 0.3 1e-15 "classwise ECE = .3"
 near "$(json_num "$T/out" brier)" 0.607 1e-15 "Brier = 3.035/5"
 near "$(json_num "$T/out" accuracy)" 0.6 1e-15 "accuracy = 3/5"
 keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_0-9]*\)":.*/\1/p' | tr '\n' ' ')
-[ "$keys" = "file n classes bins binning accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy uce brier_top_label smece smece_sigma debiased_l2 version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
+[ "$keys" = "file n classes bins binning convention accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy uce brier_top_label smece smece_sigma debiased_l2 version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
 ok $? "JSON has exactly the documented keys in order"
 [ "$(wc -l <"$T/out")" -eq 1 ]
 ok $? "one JSON line per file"
@@ -192,7 +192,7 @@ check_contains "$T/err" "no prediction file given" "missing file explained"
 run metrics --bins 5 --metrics nll,ece -f json "$DATA/multiclass.csv"
 check_status 0 "--metrics nll,ece"
 keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_0-9]*\)":.*/\1/p' | tr '\n' ' ')
-[ "$keys" = "file n classes bins binning ece nll version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
+[ "$keys" = "file n classes bins binning convention ece nll version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
 ok $? "JSON holds only the metrics asked for, in table order"
 near "$(json_num "$T/out" ece)" 0.22 1e-15 "selected ECE = 1.1/5"
 run metrics --bins 5 --metrics ece -f csv "$DATA/multiclass.csv"
@@ -208,7 +208,7 @@ run metrics --metrics all -f json "$DATA/multiclass.csv"
 check_status 0 "--metrics all"
 n=$("$CALIB" metrics --list | grep -vc '^#')
 keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_0-9]*\)":.*/\1/p' | wc -l)
-[ "$keys" -eq $((n + 6 + 10)) ]
+[ "$keys" -eq $((n + 7 + 10)) ]
 ok $? "--metrics all reports every metric of --list ($n)"
 run metrics --list
 check_status 0 "--list"
@@ -257,5 +257,37 @@ run metrics --bins 1 --bootstrap 200 --metrics ece -f json "$T/exact.csv"
 check_contains "$T/out" '"outside_interval":["ece"]' "JSON lists it"
 run metrics --bootstrap -1 "$DATA/multiclass.csv"
 check_status 2 "negative --bootstrap refused"
+# --- headings, --digits, --percent (text and markdown only)
+M3=$top_srcdir/tests/data/multiclass.csv
+run metrics "$M3"
+sed -n 2p "$T/out" | grep -Eq '^ +multiclass$'
+ok $? "text heading: the file stem, not the path"
+run metrics -f markdown "$M3"
+head -1 "$T/out" | grep -qx '| metric | multiclass |'
+ok $? "markdown heading: the file stem"
+mkdir -p "$T/stem1" "$T/stem2"
+cp "$M3" "$T/stem1/run.csv"
+gzip -c "$M3" >"$T/stem2/run.csv.gz"
+run metrics -f markdown "$T/stem1/run.csv" "$T/stem2/run.csv.gz"
+head -1 "$T/out" | grep -qxF "| metric | $T/stem1/run.csv | $T/stem2/run.csv.gz |"
+ok $? "two files with one stem: the paths as given"
+run metrics -f json "$M3"
+check_contains "$T/out" "\"file\":\"$M3\"" "JSON keeps the full name"
+# rmsce = 0.50497525 (8 digits, the default); ece 0.44, accuracy 0.6
+run metrics --digits 3 "$M3"
+grep -Eq '^rmsce +0\.505$' "$T/out"
+ok $? "--digits 3: rmsce 0.505"
+run metrics --digits 3 --percent "$M3"
+grep -Eq '^rmsce +50\.5%$' "$T/out" && grep -Eq '^ece +44%$' "$T/out" &&
+	grep -Eq '^accuracy +60%$' "$T/out" && grep -Eq '^nll +1\.01$' "$T/out"
+ok $? "--percent: fractions as percentages, NLL in nats"
+run metrics --percent -f markdown "$M3"
+check_contains "$T/out" "| ece | 44% |" "--percent in markdown"
+run metrics --percent -f json "$M3"
+check_contains "$T/out" '"ece":0.44' "--percent leaves JSON alone"
+run metrics --digits 0 "$M3"
+check_status 2 "--digits 0"
+run metrics --digits 18 "$M3"
+check_status 2 "--digits 18"
 
 done_testing

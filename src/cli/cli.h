@@ -36,13 +36,36 @@ extern const struct cli_cmd cli_cmd_hist;
 extern const struct cli_cmd cli_cmd_fit;
 extern const struct cli_cmd cli_cmd_apply;
 extern const struct cli_cmd cli_cmd_report;
+extern const struct cli_cmd cli_cmd_explain;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
 
-/* Messages: "calib: ..." on stderr, git style (lower case, no full stop). */
+/* Messages: "calib: ..." on stderr, git style (lower case, no full stop).
+ * cli_warn() prints nothing under --quiet (cli_quiet). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int cli_quiet;
+
+/*
+ * Progress of one long step on stderr: after 2 s its elapsed time, on a
+ * terminal, or with --progress (cli_progress_forced) anywhere; never under
+ * --quiet.  begin/end pairs do not nest (an inner begin is ignored).
+ */
+extern int cli_progress_forced;
+void cli_progress_begin(const char *what);
+void cli_progress_end(void);
+
+/* The last error cli_error(), cli_lib_error() or cli_usage_error()
+ * printed, with the location apart (file empty and line 0 when it has
+ * none), so calib check can put it into its reports. */
+struct cli_problem {
+	char file[512];
+	unsigned long line;
+	unsigned column;
+	char message[1024];
+};
+extern struct cli_problem cli_last_problem;
 /* Print a library error as "calib: FILE:LINE:COL (column 'x'): message". */
 void cli_lib_error(const calib_error *err);
 /* Usage error: message, then a pointer to --help; returns CLI_ERROR. */
@@ -78,6 +101,8 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_QUIET,
+	CLI_OPT_PROGRESS,
 	CLI_OPT_MAX_RECORD,
 	CLI_OPT_METRICS,
 	CLI_OPT_LABELS_FILE = 1020,
@@ -93,6 +118,16 @@ enum {
 	CLI_OPT_IGNORE_COL,
 	CLI_OPT_CONFIDENCE_COL,
 	CLI_OPT_CORRECT_COL,
+	CLI_OPT_CONVENTION,     /* --convention and the choices after it, */
+	CLI_OPT_EDGES,          /* in the order of calib_convention_choices */
+	CLI_OPT_CLOSURE,
+	CLI_OPT_TOP,
+	CLI_OPT_ARITH,
+	CLI_OPT_MASS_LAYOUT,
+	CLI_OPT_CLIP,
+	CLI_OPT_CONV_NLL_CLIP,  /* no option: --nll-clip stays the metric's */
+	CLI_OPT_NLL_RENORM,
+	CLI_OPT_BRIER,
 	CLI_OPT_SMECE_SIGMA,
 	CLI_OPT_TACE_THRESHOLD,
 	CLI_OPT_TEST_RESAMPLES,
@@ -113,6 +148,8 @@ enum {
 	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
 	{ "threads", required_argument, NULL, CLI_OPT_THREADS }, \
+	{ "quiet", no_argument, NULL, CLI_OPT_QUIET }, \
+	{ "progress", no_argument, NULL, CLI_OPT_PROGRESS }, \
 	{ "labels", required_argument, NULL, CLI_OPT_LABELS_FILE }, \
 	{ "weights", required_argument, NULL, CLI_OPT_WEIGHTS_FILE }, \
 	{ "scores-key", required_argument, NULL, CLI_OPT_SCORES_KEY }, \
@@ -129,6 +166,18 @@ enum {
 	{ "correct-col", required_argument, NULL, CLI_OPT_CORRECT_COL }, \
 	{ "max-record-bytes", required_argument, NULL, CLI_OPT_MAX_RECORD }
 
+/* --convention and its individual choices (see calib_convention). */
+#define CLI_CONVENTION_LONGOPTS \
+	{ "convention", required_argument, NULL, CLI_OPT_CONVENTION }, \
+	{ "edges", required_argument, NULL, CLI_OPT_EDGES }, \
+	{ "closure", required_argument, NULL, CLI_OPT_CLOSURE }, \
+	{ "top", required_argument, NULL, CLI_OPT_TOP }, \
+	{ "arith", required_argument, NULL, CLI_OPT_ARITH }, \
+	{ "mass-layout", required_argument, NULL, CLI_OPT_MASS_LAYOUT }, \
+	{ "clip", required_argument, NULL, CLI_OPT_CLIP }, \
+	{ "nll-renorm", no_argument, NULL, CLI_OPT_NLL_RENORM }, \
+	{ "brier", required_argument, NULL, CLI_OPT_BRIER }
+
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
 	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
@@ -137,11 +186,30 @@ enum {
 	{ "smece-sigma", required_argument, NULL, CLI_OPT_SMECE_SIGMA }, \
 	{ "tace-threshold", required_argument, NULL, CLI_OPT_TACE_THRESHOLD }, \
 	{ "test-resamples", required_argument, NULL, CLI_OPT_TEST_RESAMPLES }, \
-	{ "test-seed", required_argument, NULL, CLI_OPT_TEST_SEED }
+	{ "test-seed", required_argument, NULL, CLI_OPT_TEST_SEED }, \
+	CLI_CONVENTION_LONGOPTS
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
+extern const char cli_read_help_fit[];
 extern const char cli_metric_help[];
+/* The convention options; cli_metric_help and cli_table_help end with it. */
+#define CLI_CONVENTION_HELP \
+"Conventions (reproduce another library's binning and arithmetic):\n" \
+"  --convention NAME     calib (default: exact edges, (lo,hi]),\n" \
+"                        torchmetrics, netcal, sklearn, relplot, kumar\n" \
+"                        or tfp; 'calib explain' shows how they differ\n" \
+"  --edges E             exact, i/M, linspace, linspace32, floor or\n" \
+"                        floor-width\n" \
+"  --closure C           right ((lo,hi]) or left ([lo,hi))\n" \
+"  --top T               where a score at the top edge goes: last bin\n" \
+"                        or an extra bin\n" \
+"  --arith A             double or float32\n" \
+"  --mass-layout L       equal-mass bins: calib, array-split, midpoint\n" \
+"                        or percentile\n" \
+"  --clip EPS            clip scores into [EPS, 1-EPS] before binning\n" \
+"  --nll-renorm          NLL: divide each (clipped) row by its sum\n" \
+"  --brier sum|binary    binary: (p - y)^2 for 2-class files\n"
 
 /* Binary files: which calibration "binary ECE" means. */
 typedef enum cli_binary {
@@ -166,6 +234,12 @@ struct cli_read {
 	int nclasses;
 	const char **ignore_cols;
 	int nignore_cols;
+	/* --convention and the choices set one by one (kept so that a later
+	 * --convention does not undo them).  mo.convention points at conv
+	 * once any of them is given, so a cli_read must not be copied
+	 * after parsing. */
+	calib_convention conv;
+	const char *conv_hand[16];
 };
 
 void cli_read_init(struct cli_read *r);
@@ -188,18 +262,19 @@ calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
 /*
  * Progress of a long resampling on stderr: only when stderr is a terminal,
  * not --quiet, and the work has run for more than 2 seconds.  Pass
- * cli_progress as calib_bootstrap_options.progress with a struct
- * cli_progress as its context; cli_progress_end() clears the line.
+ * cli_boot_progress as calib_bootstrap_options.progress with a struct
+ * cli_boot_progress as its context; cli_boot_progress_end() clears the
+ * line.
  */
-struct cli_progress {
+struct cli_boot_progress {
 	const char *what;      /* "bootstrap" */
 	int quiet;
 	double start;          /* monotonic seconds */
 	int shown;
 };
-void cli_progress_init(struct cli_progress *pg, const char *what, int quiet);
-void cli_progress(void *ctx, int done, int total);
-void cli_progress_end(struct cli_progress *pg);
+void cli_boot_progress_init(struct cli_boot_progress *pg, const char *what, int quiet);
+void cli_boot_progress(void *ctx, int done, int total);
+void cli_boot_progress_end(struct cli_boot_progress *pg);
 
 /* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
 unsigned cli_metric_keep(calib_metric_set set);
@@ -231,6 +306,12 @@ void cli_settings_json(FILE *fp, const struct cli_settings *s,
 /* CSV/TSV header names and values, each preceded by delim. */
 void cli_settings_header(FILE *fp, char delim);
 void cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim);
+/* Text for the reports: ",\"convention\":\"NAME\"" and, when choices
+ * were set by hand (calib_convention.hand), ",\"convention_choices\":
+ * {...}" with each of them; c NULL means calib. */
+void cli_json_convention(FILE *fp, const calib_convention *c);
+/* One line for text headers: "NAME" or "NAME, edges=linspace, ..." */
+void cli_convention_text(char *buf, size_t size, const calib_convention *c);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);
@@ -279,8 +360,8 @@ int cli_cleanup_add(const char *path, int is_dir);
 void cli_cleanup_remove(const char *path);
 void cli_cleanup_child(pid_t pid);
 
-/* Untrusted text (names from files) on the terminal: control bytes, C1
- * controls and bytes that are not UTF-8 as \n, \t, \xNN or \u00NN. */
+/* Untrusted text (names from files) on the terminal, escaped by the
+ * library's one rule, calib_escape_text(). */
 void cli_put_text(FILE *fp, const char *s);
 /* 1 if cli_put_text() would change s. */
 int cli_has_control(const char *s);
@@ -337,9 +418,11 @@ enum {
 	{ "ci-level", required_argument, NULL, CLI_OPT_CI_LEVEL }, \
 	{ "band", required_argument, NULL, CLI_OPT_BAND }, \
 	{ "resamples", required_argument, NULL, CLI_OPT_RESAMPLES }, \
-	{ "seed", required_argument, NULL, CLI_OPT_SEED }
+	{ "seed", required_argument, NULL, CLI_OPT_SEED }, \
+	CLI_CONVENTION_LONGOPTS
 
 extern const char cli_table_help[];
+extern const char cli_table_help_hist[];
 
 struct cli_table {
 	struct cli_read r;           /* reading options */

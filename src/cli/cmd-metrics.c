@@ -12,11 +12,19 @@
 
 enum { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_TSV, FMT_MARKDOWN };
 enum { NORM_ALL, NORM_L1, NORM_L2, NORM_MAX };
-enum { OPT_NORM = CLI_OPT_CMD_BASE, OPT_LIST, OPT_BOOTSTRAP, OPT_CI_LEVEL,
-    OPT_SEED, OPT_QUIET };
+enum { OPT_NORM = CLI_OPT_CMD_BASE, OPT_LIST, OPT_DIGITS, OPT_PERCENT,
+    OPT_BOOTSTRAP, OPT_CI_LEVEL, OPT_SEED, OPT_QUIET };
+
+/* How text and markdown show numbers. */
+struct shown {
+	int digits;   /* significant digits, --digits (default 8) */
+	int percent;  /* fractions as percentages, --percent */
+};
 
 struct result {
 	const char *file;
+	char *head;    /* column heading: the file's stem, or its path when
+	                * two files share a stem */
 	const char *target;
 	calib_metrics m;
 	size_t zero_prob_rows;
@@ -67,12 +75,15 @@ usage(FILE *fp)
 	    "      --norm NORM       show only one calibration-error norm in text\n"
 	    "                        and markdown: l1 (ECE), l2 (RMSCE) or max\n"
 	    "                        (MCE); default all three\n"
+	    "      --digits N        significant digits in text and markdown, 1..17\n"
+	    "                        (default 8)\n"
+	    "      --percent         fractions (accuracy, ECE, ...) as percentages\n"
+	    "                        in text and markdown\n"
 	    "  -o, --output FILE     write to FILE (atomically) instead of stdout\n"
 	    "      --bootstrap N     percentile intervals from N bootstrap\n"
 	    "                        resamples of the rows (default 0: none)\n"
 	    "      --ci-level X      interval level (default 0.95)\n"
 	    "      --seed S          bootstrap seed (default 20191206)\n"
-	    "      --quiet           no progress on a terminal for long runs\n"
 	    "      --list            list every metric (name, unit, direction,\n"
 	    "                        what it needs, definition) and exit\n"
 	    "  -h, --help            show this help\n"
@@ -90,17 +101,62 @@ short_target(const calib_preds *p)
 	return "binary positive";
 }
 
+/* A metric's value for text and markdown; percent: v is a fraction
+ * shown as a percentage. */
 static void
-num(char *buf, size_t size, double v, int text)
+num(char *buf, size_t size, double v, const struct shown *sh, int percent)
 {
-	if (!text)
-		cli_fmt_number(buf, size, v);
-	else if (isnan(v))
+	if (isnan(v))
 		snprintf(buf, size, "n/a");
 	else if (isinf(v))
 		snprintf(buf, size, "%s", v > 0 ? "inf" : "-inf");
+	else if (percent)
+		snprintf(buf, size, "%.*g%%", sh->digits, 100 * v);
 	else
-		snprintf(buf, size, "%.8g", v);
+		snprintf(buf, size, "%.*g", sh->digits, v);
+}
+
+/* "runs/hard.csv.gz" -> "hard" */
+static char *
+file_stem(const char *path)
+{
+	static const char *const ext[] = { ".gz", ".csv", ".tsv", ".txt" };
+	const char *b = strrchr(path, '/');
+	char *s, *dot;
+	size_t i;
+
+	s = strdup(b != NULL && b[1] != '\0' ? b + 1 : path);
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		dot = strrchr(s, '.');
+		if (dot != NULL && dot != s && strcmp(dot, ext[i]) == 0)
+			*dot = '\0';
+	}
+	return s;
+}
+
+/* Headings: stems, unless two files share one (then every path, as
+ * given, so no column is ambiguous). */
+static int
+set_heads(struct result *res, int nres)
+{
+	int i, j, clash = 0;
+
+	for (i = 0; i < nres; i++)
+		if ((res[i].head = file_stem(res[i].file)) == NULL)
+			return -1;
+	for (i = 0; i < nres && !clash; i++)
+		for (j = i + 1; j < nres; j++)
+			if (strcmp(res[i].head, res[j].head) == 0)
+				clash = 1;
+	if (clash)
+		for (i = 0; i < nres; i++) {
+			free(res[i].head);
+			if ((res[i].head = strdup(res[i].file)) == NULL)
+				return -1;
+		}
+	return 0;
 }
 
 /* The table rows: metric name and whether --norm hides it. */
@@ -151,10 +207,11 @@ interval(char *buf, size_t size, const struct result *r, int j)
 
 static void
 write_table(FILE *fp, const struct result *res, int nres,
-    const struct cli_read *r, int norm, int markdown, const struct boot *bt)
+    const struct cli_read *r, int norm, int markdown, const struct shown *sh,
+    const struct boot *bt)
 {
 	int label_w = 16;
-	char buf[128];
+	char buf[256];
 	int i, j, *w, star = 0;
 
 	/* the label column fits the longest name shown */
@@ -166,11 +223,15 @@ write_table(FILE *fp, const struct result *res, int nres,
 	if (w == NULL)
 		return;
 	for (i = 0; i < nres; i++) {
-		w[i] = (int)strlen(res[i].file);
+		w[i] = (int)strlen(res[i].head);
 		if (w[i] < (bt->n ? 26 : 16))
 			w[i] = bt->n ? 26 : 16;
 	}
 	if (!markdown) {
+		if (!calib_convention_is_default(r->mo.convention)) {
+			cli_convention_text(buf, sizeof(buf), &r->conv);
+			fprintf(fp, "# convention %s\n", buf);
+		}
 		fprintf(fp, "# %d %s bins%s, ", r->mo.bins,
 		    r->mo.binning == CALIB_BIN_WIDTH ? "equal-width" :
 		    "equal-mass",
@@ -187,12 +248,12 @@ write_table(FILE *fp, const struct result *res, int nres,
 			    100 * bt->level, bt->n, bt->seed);
 		fprintf(fp, "%-*s", label_w, "");
 		for (i = 0; i < nres; i++)
-			fprintf(fp, "  %*s", w[i], res[i].file);
+			fprintf(fp, "  %*s", w[i], res[i].head);
 		fputc('\n', fp);
 	} else {
 		fprintf(fp, "| metric |");
 		for (i = 0; i < nres; i++)
-			fprintf(fp, " %s |", res[i].file);
+			fprintf(fp, " %s |", res[i].head);
 		fprintf(fp, "\n|---|");
 		for (i = 0; i < nres; i++)
 			fprintf(fp, "---:|");
@@ -249,7 +310,9 @@ write_table(FILE *fp, const struct result *res, int nres,
 				star |= outside(&res[i], j);
 			} else
 				num(buf, sizeof(buf),
-				    calib_metrics_value(&res[i].m, j), 1);
+				    calib_metrics_value(&res[i].m, j), sh,
+				    sh->percent && calib_metric_info_get(j)->unit ==
+				    CALIB_UNIT_FRACTION);
 			/* Not computable from a top-label-only file. */
 			if (res[i].top_only &&
 			    isnan(calib_metrics_value(&res[i].m, j)))
@@ -267,7 +330,7 @@ write_table(FILE *fp, const struct result *res, int nres,
 
 static void
 write_json(FILE *fp, const struct result *res, int nres,
-    const struct boot *bt)
+    const calib_convention *conv, const struct boot *bt)
 {
 	char buf[64];
 	int i, j;
@@ -279,6 +342,7 @@ write_json(FILE *fp, const struct result *res, int nres,
 		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"bins\":%d,"
 		    "\"binning\":\"%s\"", m->n, m->classes, m->bins,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
+		cli_json_convention(fp, conv);
 		for (j = 0; j < calib_metric_count(); j++) {
 			if (!(m->computed >> j & 1))
 				continue;
@@ -402,7 +466,7 @@ compute(const calib_preds *p, const struct cli_read *r, const struct boot *bt,
 {
 	calib_bootstrap_options bo;
 	calib_bootstrap bs;
-	struct cli_progress pg;
+	struct cli_boot_progress pg;
 	calib_error err;
 	int j;
 
@@ -421,15 +485,15 @@ compute(const calib_preds *p, const struct cli_read *r, const struct boot *bt,
 	bo.seed = bt->seed;
 	bo.metric = r->mo;
 	bo.threads = r->ro.threads;
-	cli_progress_init(&pg, p->source, bt->quiet);
-	bo.progress = cli_progress;
+	cli_boot_progress_init(&pg, p->source, bt->quiet);
+	bo.progress = cli_boot_progress;
 	bo.progress_ctx = &pg;
 	if (calib_bootstrap_paired(&p, 1, &bo, &bs, &err) != CALIB_OK) {
-		cli_progress_end(&pg);
+		cli_boot_progress_end(&pg);
 		cli_lib_error(&err);
 		return CLI_ERROR;
 	}
-	cli_progress_end(&pg);
+	cli_boot_progress_end(&pg);
 	res->m = bs.point[0];
 	for (j = 0; j < calib_metric_count() && j < 64; j++)
 		if (res->m.computed >> j & 1)
@@ -472,7 +536,8 @@ run(int argc, char **argv)
 		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
 		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "quiet", no_argument, NULL, OPT_QUIET },
+		{ "digits", required_argument, NULL, OPT_DIGITS },
+		{ "percent", no_argument, NULL, OPT_PERCENT },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_READ_LONGOPTS,
 		CLI_METRIC_LONGOPTS,
@@ -482,6 +547,7 @@ run(int argc, char **argv)
 	struct cli_out out;
 	struct result *res;
 	const char *output = NULL;
+	struct shown sh = { 8, 0 };
 	int fmt = FMT_TEXT, norm = NORM_ALL, opt, i, nres, rc = CLI_OK;
 	struct boot bt = { 0, 0.95, 20191206, 0 };
 
@@ -532,8 +598,13 @@ run(int argc, char **argv)
 			if (cli_parse_seed("metrics", optarg, &bt.seed) != 0)
 				return CLI_ERROR;
 			break;
-		case OPT_QUIET:
-			bt.quiet = 1;
+		case OPT_DIGITS:
+			if (cli_parse_int("metrics", "digits", optarg, 1, 17,
+			    &sh.digits) != 0)
+				return CLI_ERROR;
+			break;
+		case OPT_PERCENT:
+			sh.percent = 1;
 			break;
 		case OPT_NORM:
 			if (strcmp(optarg, "l1") == 0)
@@ -596,19 +667,24 @@ run(int argc, char **argv)
 		calib_preds_free(p);
 	}
 
+	if (set_heads(res, nres) != 0) {
+		cli_error("out of memory");
+		rc = CLI_ERROR;
+		goto done;
+	}
 	if (cli_out_open(&out, output) != 0) {
-		free(res);
-		return CLI_ERROR;
+		rc = CLI_ERROR;
+		goto done;
 	}
 	switch (fmt) {
 	case FMT_TEXT:
-		write_table(out.fp, res, nres, &r, norm, 0, &bt);
+		write_table(out.fp, res, nres, &r, norm, 0, &sh, &bt);
 		break;
 	case FMT_MARKDOWN:
-		write_table(out.fp, res, nres, &r, norm, 1, &bt);
+		write_table(out.fp, res, nres, &r, norm, 1, &sh, &bt);
 		break;
 	case FMT_JSON:
-		write_json(out.fp, res, nres, &bt);
+		write_json(out.fp, res, nres, r.mo.convention, &bt);
 		break;
 	case FMT_CSV:
 		write_delimited(out.fp, res, nres, ',', &bt);
@@ -619,6 +695,9 @@ run(int argc, char **argv)
 	}
 	if (cli_out_commit(&out) != 0)
 		rc = CLI_ERROR;
+done:
+	for (i = 0; i < nres; i++)
+		free(res[i].head);
 	free(res);
 	return rc;
 }

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -21,9 +23,24 @@
 #include "cli.h"
 
 const char *cli_progname = "calib";
+int cli_quiet;
+int cli_progress_forced;
+struct cli_problem cli_last_problem;
 
 static void vmessage(const char *kind, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/* Record a message with no location as the last problem (cut to fit). */
+static void
+set_problem(const char *msg)
+{
+	size_t n = strlen(msg);
+
+	memset(&cli_last_problem, 0, sizeof(cli_last_problem));
+	if (n >= sizeof(cli_last_problem.message))
+		n = sizeof(cli_last_problem.message) - 1;
+	memcpy(cli_last_problem.message, msg, n);
+}
 
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
@@ -36,6 +53,8 @@ vmessage(const char *kind, const char *fmt, va_list ap)
 	fprintf(stderr, "%s: %s", cli_progname, kind);
 	cli_put_text(stderr, buf);
 	fputc('\n', stderr);
+	if (kind[0] == '\0')
+		set_problem(buf);
 }
 
 void
@@ -53,6 +72,8 @@ cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (cli_quiet)
+		return;
 	va_start(ap, fmt);
 	vmessage("warning: ", fmt, ap);
 	va_end(ap);
@@ -83,6 +104,15 @@ cli_lib_error(const calib_error *err)
 	else
 		cli_error("%s", err->message[0] ? err->message :
 		    calib_strerror(err->status));
+	/* Keep the location apart, for reports that have fields for it. */
+	snprintf(cli_last_problem.file, sizeof(cli_last_problem.file), "%s",
+	    err->file);
+	cli_last_problem.line = err->line;
+	cli_last_problem.column = err->column;
+	snprintf(cli_last_problem.message, sizeof(cli_last_problem.message),
+	    "%s%s%s%s", err->message[0] ? err->message :
+	    calib_strerror(err->status), err->column_name[0] ? " (column '" :
+	    "", err->column_name, err->column_name[0] ? "')" : "");
 }
 
 int
@@ -99,6 +129,7 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	cli_put_text(stderr, buf);
+	set_problem(buf);
 	if (cmd != NULL)
 		fprintf(stderr, "\nTry '%s %s --help' for more information.\n",
 		    cli_progname, cmd);
@@ -172,57 +203,72 @@ cli_parse_seed(const char *cmd, const char *arg, unsigned long *out)
 	return 0;
 }
 
-const char cli_read_help[] =
-"Reading prediction files:\n"
-"  --label-col NAME      column holding the true labels (default label)\n"
-"  --weight-col NAME     column holding sample weights (default weight;\n"
-"                        the column is optional)\n"
-"  --score-col NAME      the single score column of a binary file\n"
-"                        (default: p, prob or logit)\n"
-"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';',\n"
-"                        '|', or space (runs of blanks, as np.savetxt\n"
-"                        writes; default: detected from the header)\n"
-"  --logits, --probs     what the score columns hold, overriding the\n"
-"                        header prefixes logit_ / p_ / prob_\n"
-"  --sum-tol X           probability rows must sum to 1 within X\n"
-"                        (default 1e-4)\n"
-"  --renormalize         divide rows outside --sum-tol by their sum\n"
+#define READ_HELP_COLUMNS \
+"  --label-col NAME      column holding the true labels (default label)\n" \
+"  --weight-col NAME     column holding sample weights (default weight;\n" \
+"                        the column is optional)\n" \
+"  --score-col NAME      the single score column of a binary file\n" \
+"                        (default: p, prob or logit)\n" \
+"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';',\n" \
+"                        '|', or space (runs of blanks, as np.savetxt\n" \
+"                        writes; default: detected from the header)\n" \
+"  --logits, --probs     what the score columns hold, overriding the\n" \
+"                        header prefixes logit_ / p_ / prob_\n" \
+"  --sum-tol X           probability rows must sum to 1 within X\n" \
+"                        (default 1e-4)\n" \
+"  --renormalize         divide rows outside --sum-tol by their sum\n" \
 "                        instead of rejecting them (the count is reported)\n"
-"  --temperature T       divide logits by T before the softmax (ln p for\n"
-"                        probability files)\n"
-"  --calibrate MODEL     apply the recalibration map in MODEL (written by\n"
+#define READ_HELP_TRANSFORM \
+"  --temperature T       divide logits by T before the softmax (ln p for\n" \
+"                        probability files)\n" \
+"  --calibrate MODEL     apply the recalibration map in MODEL (written by\n" \
 "                        'calib fit') to every row before measuring\n"
-"  --binary MEANING      for 2-class files: top-label (default; confidence\n"
-"                        max(p,1-p) against accuracy) or positive (p\n"
+#define READ_HELP_BINARY \
+"  --binary MEANING      for 2-class files: top-label (default; confidence\n" \
+"                        max(p,1-p) against accuracy) or positive (p\n" \
 "                        against the fraction of positives)\n"
-"  --threads N           parsing threads (default: all CPUs); results are\n"
-"                        identical for any N\n"
-"  --labels FILE         true labels from FILE: a .npy array, one label\n"
-"                        per line, or a CSV file's --label-col column\n"
-"  --weights FILE        sample weights from FILE, read the same way\n"
-"  --scores-key NAME, --labels-key NAME, --weights-key NAME\n"
-"                        .npz members to read (default: logits or\n"
-"                        probs/probabilities/scores; labels, targets,\n"
-"                        y_true or y; weights or sample_weight)\n"
-"  --classes A,B,...     class names for a file that has none (NumPy\n"
-"                        files, numeric CSV headers)\n"
-"  --classes-file FILE   the same, one name per line\n"
-"  --positive NAME       binary file with one score column: the label\n"
-"                        whose probability the column holds\n"
-"  --ignore-label V      drop rows whose label is V (e.g. -100); the\n"
-"                        count is reported\n"
-"  --id-col NAME         CSV: keep column NAME as the row id (also\n"
-"                        --index-col; pandas' unnamed index column is\n"
-"                        recognised by itself)\n"
-"  --ignore-col NAME     CSV: drop columns named NAME (a glob such as\n"
-"                        'feat_*'; repeatable)\n"
-"  --confidence-col NAME, --correct-col NAME\n"
-"                        top-label-only files: the columns (or .npz\n"
-"                        members) holding the top label's confidence\n"
-"                        and whether it was right, 0/1 (default\n"
-"                        confidence, correct)\n"
-"  --max-record-bytes N  the longest header or row accepted (default 64M;\n"
-"                        suffixes K, M, G); a longer one is an error\n";
+#define READ_HELP_MISC \
+"  --threads N           parsing threads (default: all CPUs); results are\n" \
+"                        identical for any N\n" \
+"  --labels FILE         true labels from FILE: a .npy array, one label\n" \
+"                        per line, or a CSV file's --label-col column\n" \
+"  --weights FILE        sample weights from FILE, read the same way\n" \
+"  --scores-key NAME, --labels-key NAME, --weights-key NAME\n" \
+"                        .npz members to read (default: logits or\n" \
+"                        probs/probabilities/scores; labels, targets,\n" \
+"                        y_true or y; weights or sample_weight)\n" \
+"  --classes A,B,...     class names for a file that has none (NumPy\n" \
+"                        files, numeric CSV headers)\n" \
+"  --classes-file FILE   the same, one name per line\n" \
+"  --positive NAME       binary file with one score column: the label\n" \
+"                        whose probability the column holds\n" \
+"  --ignore-label V      drop rows whose label is V (e.g. -100); the\n" \
+"                        count is reported\n" \
+"  --id-col NAME         CSV: keep column NAME as the row id (also\n" \
+"                        --index-col; pandas' unnamed index column is\n" \
+"                        recognised by itself)\n" \
+"  --ignore-col NAME     CSV: drop columns named NAME (a glob such as\n" \
+"                        'feat_*'; repeatable)\n" \
+"  --confidence-col NAME, --correct-col NAME\n" \
+"                        top-label-only files: the columns (or .npz\n" \
+"                        members) holding the top label's confidence\n" \
+"                        and whether it was right, 0/1 (default\n" \
+"                        confidence, correct)\n" \
+"  --max-record-bytes N  the longest header or row accepted (default 64M;\n" \
+"                        suffixes K, M, G); a longer one is an error\n" \
+"  --quiet               no warnings and no progress on stderr\n" \
+"  --progress            show the progress of long steps even when stderr\n" \
+"                        is not a terminal (default: only on a terminal)\n"
+
+const char cli_read_help[] =
+"Reading prediction files:\n" READ_HELP_COLUMNS READ_HELP_TRANSFORM
+    READ_HELP_BINARY READ_HELP_MISC;
+
+/* fit: a map is fitted on the model's own outputs (--binary still says
+ * what its before/after ECE measures). */
+const char cli_read_help_fit[] =
+"Reading prediction files:\n" READ_HELP_COLUMNS READ_HELP_BINARY
+    READ_HELP_MISC;
 
 const char cli_metric_help[] =
 "Binning and metrics:\n"
@@ -234,12 +280,14 @@ const char cli_metric_help[] =
 "                        (default: unclipped)\n"
 "  --metrics LIST        compute only these metrics (comma-separated\n"
 "                        names), 'all' for every one, 'default' for the\n"
-"                        usual set; 'calib metrics --list' lists them\n"
+"                        usual set (the metric table in calib(1) and the\n"
+"                        README name them)\n"
 "  --smece-sigma S       smooth ECE at kernel width S in (0, 1] instead of\n"
 "                        the fixed point sigma = smECE\n"
 "  --tace-threshold X    TACE keeps the predictions above X (default 1e-3)\n"
 "  --test-resamples R    calibration_p_value: outcome redraws (default 1000)\n"
-"  --test-seed S         and their seed (default 1)\n";
+"  --test-seed S         and their seed (default 1)\n"
+"\n" CLI_CONVENTION_HELP;
 
 static double
 now_seconds(void)
@@ -251,18 +299,20 @@ now_seconds(void)
 }
 
 void
-cli_progress_init(struct cli_progress *pg, const char *what, int quiet)
+cli_boot_progress_init(struct cli_boot_progress *pg, const char *what,
+    int quiet)
 {
 	pg->what = what;
-	pg->quiet = quiet || !isatty(STDERR_FILENO);
+	pg->quiet = quiet || cli_quiet || (!isatty(STDERR_FILENO) &&
+	    !cli_progress_forced);
 	pg->start = now_seconds();
 	pg->shown = 0;
 }
 
 void
-cli_progress(void *ctx, int done, int total)
+cli_boot_progress(void *ctx, int done, int total)
 {
-	struct cli_progress *pg = ctx;
+	struct cli_boot_progress *pg = ctx;
 
 	if (pg->quiet || (!pg->shown && now_seconds() - pg->start < 2))
 		return;
@@ -273,7 +323,7 @@ cli_progress(void *ctx, int done, int total)
 }
 
 void
-cli_progress_end(struct cli_progress *pg)
+cli_boot_progress_end(struct cli_boot_progress *pg)
 {
 	if (pg->shown)
 		fprintf(stderr, "\r\033[K");
@@ -435,12 +485,66 @@ cli_read_init(struct cli_read *r)
 	calib_read_options_init(&r->ro);
 	calib_metric_options_init(&r->mo);
 	r->binary = CLI_BINARY_TOP;
+	calib_convention_init(&r->conv);
+}
+
+/* --convention NAME, or one choice (opt - CLI_OPT_EDGES indexes
+ * calib_convention_choices).  Choices set by hand win over a preset given
+ * later. */
+static int
+convention_option(const char *cmd, int opt, const char *arg,
+    struct cli_read *r)
+{
+	calib_error err;
+	int i;
+
+	if (opt == CLI_OPT_CONVENTION) {
+		if (calib_convention_preset(arg, &r->conv) != CALIB_OK) {
+			char list[256];
+			size_t n = 0;
+			list[0] = '\0';
+			for (i = 0; calib_convention_names[i] != NULL; i++)
+				n += (size_t)snprintf(list + n,
+				    sizeof(list) - n, "%s%s", i ? ", " : "",
+				    calib_convention_names[i]);
+			cli_usage_error(cmd, "--convention: '%s' is not one of "
+			    "%s", arg, list);
+			return -1;
+		}
+		for (i = 0; calib_convention_choices[i] != NULL; i++)
+			if (r->conv_hand[i] != NULL)
+				calib_convention_set(&r->conv,
+				    calib_convention_choices[i], r->conv_hand[i],
+				    NULL);
+	} else {
+		i = opt - CLI_OPT_EDGES;
+		if (opt == CLI_OPT_NLL_RENORM)
+			arg = "yes";
+		if (calib_convention_set(&r->conv, calib_convention_choices[i],
+		    arg, &err) != CALIB_OK) {
+			/* The message starts "CHOICE:"; name the option. */
+			const char *why = strchr(err.message, ':');
+			cli_usage_error(cmd, "--%s%s", opt == CLI_OPT_MASS_LAYOUT ?
+			    "mass-layout" : calib_convention_choices[i],
+			    why != NULL ? why : err.message);
+			return -1;
+		}
+		r->conv_hand[i] = arg;
+	}
+	r->mo.convention = &r->conv;
+	return 1;
 }
 
 int
 cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 {
 	switch (opt) {
+	case CLI_OPT_QUIET:
+		cli_quiet = 1;
+		return 1;
+	case CLI_OPT_PROGRESS:
+		cli_progress_forced = 1;
+		return 1;
 	case CLI_OPT_LABEL_COL:
 		r->ro.label_col = arg;
 		return 1;
@@ -609,6 +713,16 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 			return -1;
 		}
 		return 1;
+	case CLI_OPT_CONVENTION:
+	case CLI_OPT_EDGES:
+	case CLI_OPT_CLOSURE:
+	case CLI_OPT_TOP:
+	case CLI_OPT_ARITH:
+	case CLI_OPT_MASS_LAYOUT:
+	case CLI_OPT_CLIP:
+	case CLI_OPT_NLL_RENORM:
+	case CLI_OPT_BRIER:
+		return convention_option(cmd, opt, arg, r);
 	case CLI_OPT_NLL_CLIP:
 		if (cli_parse_double(cmd, "nll-clip", arg, &r->mo.nll_clip) != 0)
 			return -1;
@@ -683,12 +797,20 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	}
 	ro.keep |= keep;
 	ro.classwise_bins = r->mo.bins;
-	/* Equal-mass classwise bins need every class's scores sorted. */
-	if (r->mo.binning == CALIB_BIN_MASS)
+	/* Equal-mass classwise bins need every class's scores sorted, and a
+	 * convention bins every class column and may renormalise rows. */
+	if (r->mo.binning == CALIB_BIN_MASS ||
+	    !calib_convention_is_default(r->mo.convention))
 		ro.keep |= CALIB_KEEP_PROBS;
 	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
 		ro.target = 1;
-	st = calib_read(path, &ro, &p, &err);
+	{
+		char what[600];
+		snprintf(what, sizeof(what), "reading %s", path);
+		cli_progress_begin(what);
+		st = calib_read(path, &ro, &p, &err);
+		cli_progress_end();
+	}
 	calib_model_free(model);
 	if (st != CALIB_OK) {
 		cli_lib_error(&err);
@@ -712,6 +834,13 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    " did" : "s did", ro.sum_tol, p->renormalized_rows == 1 ?
 		    "was" : "were", p->renormalized_rows == 1 ? "its" :
 		    "their");
+	if (p->top_only && (keep & CALIB_KEEP_LOGITS)) {
+		cli_error("%s: holds only the top label's confidence and "
+		    "correctness ('%s', '%s'); this needs the whole score "
+		    "vector", p->source, ro.confidence_col, ro.correct_col);
+		calib_preds_free(p);
+		return NULL;
+	}
 	/* Notes are said once per run, however often a file is read. */
 	if (p->top_only && !said_top_only++)
 		fprintf(stderr, "%s: note: %s holds only the top label's "
@@ -728,6 +857,67 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    p->source, p->dropped_rows, p->dropped_rows == 1 ?
 		    " with" : "s with", ro.ignore_label);
 	return p;
+}
+
+/* The choices of c set by hand after its preset. */
+static int
+hand_choices(const calib_convention *c, int *which)
+{
+	int i, n = 0;
+
+	for (i = 0; calib_convention_choices[i] != NULL; i++)
+		if (c->hand >> i & 1)
+			which[n++] = i;
+	return n;
+}
+
+void
+cli_json_convention(FILE *fp, const calib_convention *c)
+{
+	calib_convention def;
+	char v[64];
+	int which[16], n, i;
+
+	if (c == NULL) {
+		calib_convention_init(&def);
+		c = &def;
+	}
+	fputs(",\"convention\":", fp);
+	cli_json_string(fp, c->name);
+	n = hand_choices(c, which);
+	if (n == 0)
+		return;
+	fputs(",\"convention_choices\":{", fp);
+	for (i = 0; i < n; i++) {
+		const char *name = calib_convention_choices[which[i]];
+		calib_convention_get(c, name, v, sizeof(v));
+		fprintf(fp, "%s", i ? "," : "");
+		cli_json_string(fp, name);
+		fputc(':', fp);
+		cli_json_string(fp, v);
+	}
+	fputc('}', fp);
+}
+
+void
+cli_convention_text(char *buf, size_t size, const calib_convention *c)
+{
+	char v[64];
+	int which[16], n, i;
+	size_t len;
+
+	if (c == NULL) {
+		snprintf(buf, size, "calib");
+		return;
+	}
+	snprintf(buf, size, "%s", c->name);
+	n = hand_choices(c, which);
+	for (i = 0; i < n; i++) {
+		const char *name = calib_convention_choices[which[i]];
+		len = strlen(buf);
+		calib_convention_get(c, name, v, sizeof(v));
+		snprintf(buf + len, size - len, ", %s=%s", name, v);
+	}
 }
 
 void
@@ -850,6 +1040,113 @@ cli_json_number(FILE *fp, double v)
 
 	cli_fmt_number(buf, sizeof(buf), v);
 	fputs(buf, fp);
+}
+
+/* ---- progress ------------------------------------------------------ */
+
+/*
+ * A long library call (a bootstrap, a resampled band, a fit, a big file)
+ * cannot report how far it is, so a second thread shows that it is still
+ * running: after 2 s, the elapsed time, redrawn every second on a terminal,
+ * or one line every 10 s with --progress when stderr is a pipe or a CI
+ * log.  Nothing is shown under --quiet, or on a non-terminal without
+ * --progress.
+ */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int running, stop, shown, tty;
+	char what[200];
+	struct timespec start;
+} prog = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void *
+progress_thread(void *arg)
+{
+	/* CALIB_PROGRESS_DELAY (seconds) lets the tests see it at once. */
+	const char *env = getenv("CALIB_PROGRESS_DELAY");
+	double next = 2;
+
+	(void)arg;
+	if (env != NULL && env[0] != '\0') {
+		char *end;
+		double d = strtod(env, &end);
+		if (*end == '\0' && d >= 0 && d <= 3600)
+			next = d;
+	}
+	pthread_mutex_lock(&prog.lock);
+	/* At least one look, so a zero delay always shows one line. */
+	for (;;) {
+		struct timespec until;
+		double el = since(&prog.start);
+		if (el >= next) {
+			if (prog.tty)
+				fprintf(stderr, "\r%s: %s ... %.0f s", cli_progname,
+				    prog.what, el);
+			else
+				fprintf(stderr, "%s: %s ... %.0f s\n",
+				    cli_progname, prog.what, el);
+			fflush(stderr);
+			prog.shown = 1;
+			next = el + (prog.tty ? 1 : 10);
+		}
+		if (prog.stop)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&prog.cond, &prog.lock, &until);
+	}
+	pthread_mutex_unlock(&prog.lock);
+	return NULL;
+}
+
+void
+cli_progress_begin(const char *what)
+{
+	int tty = isatty(STDERR_FILENO);
+
+	if (prog.running || cli_quiet || (!tty && !cli_progress_forced))
+		return;
+	snprintf(prog.what, sizeof(prog.what), "%s", what);
+	prog.tty = tty;
+	prog.stop = 0;
+	prog.shown = 0;
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	if (pthread_create(&prog.thread, NULL, progress_thread, NULL) == 0)
+		prog.running = 1;
+}
+
+void
+cli_progress_end(void)
+{
+	if (!prog.running)
+		return;
+	pthread_mutex_lock(&prog.lock);
+	prog.stop = 1;
+	pthread_cond_signal(&prog.cond);
+	pthread_mutex_unlock(&prog.lock);
+	pthread_join(prog.thread, NULL);
+	prog.running = 0;
+	if (prog.shown) {
+		fprintf(stderr, "%s%s: %s: done in %.1f s\n", prog.tty ? "\r\033[K" :
+		    "", cli_progname, prog.what, since(&prog.start));
+		fflush(stderr);
+	}
 }
 
 char *

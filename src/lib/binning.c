@@ -329,6 +329,8 @@ calib_ece(const calib_bins *b)
 
 	if (b == NULL || !(b->total_weight > 0))
 		return NAN;
+	if (b->float32)
+		return ci_f32_ece(b);
 	for (j = 0; j < b->m; j++)
 		if (b->bin[j].weight > 0)
 			ci_sum_add(&e, fabs(b->bin[j].sum_outcome -
@@ -344,6 +346,8 @@ calib_rmsce(const calib_bins *b)
 
 	if (b == NULL || !(b->total_weight > 0))
 		return NAN;
+	if (b->float32)
+		return ci_f32_rmsce(b);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
 		if (x->weight > 0) {
@@ -362,6 +366,8 @@ calib_mce(const calib_bins *b)
 
 	if (b == NULL)
 		return NAN;
+	if (b->float32)
+		return ci_f32_mce(b);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
 		if (x->weight > 0) {
@@ -383,6 +389,8 @@ calib_oe(const calib_bins *b)
 
 	if (b == NULL || !(b->total_weight > 0))
 		return NAN;
+	if (b->float32)
+		return ci_f32_oe(b);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
 		if (x->weight > 0) {

@@ -18,6 +18,7 @@ calib_status ci_error_set(calib_error *err, calib_status status,
     const char *column_name, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 void ci_quote_text(char *dst, size_t size, const char *s, size_t len);
+void ci_escape_text(char *s, size_t size);
 
 /* numparse.c */
 
@@ -49,6 +50,10 @@ ci_num_status ci_parse_number(const char *s, size_t len, double *v);
 /* Parses a canonical non-negative integer (digits only, no leading zero
  * unless it is "0", < 10^9). */
 int ci_parse_index(const char *s, size_t len, long *v);
+
+/* reader.c: the checks calib_read() applies to its options */
+calib_status ci_read_options_check(const calib_read_options *o,
+    calib_error *err);
 
 /* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */
 
@@ -188,15 +193,18 @@ ci_bin_index(double s, int m)
 	if (s >= 1)
 		return m - 1;
 	prod = s * M;
-	err = fma(s, M, -prod);
-	f = floor(prod);
+	/* 0 < prod <= M: truncation is the floor (and, unlike floor() and
+	 * fma() on baseline x86-64, needs no library call). */
+	f = (double)(long)prod;
 	/* Rounding is monotonic and integers up to M are representable, so a
 	 * non-integral rounded product has the same ceiling as the real one;
 	 * an integral one is exceeded exactly when the error is positive. */
-	if (prod > f)
+	if (prod > f) {
 		b = (int)f + 1;
-	else
+	} else {
+		err = fma(s, M, -prod);
 		b = (int)f + (err > 0);
+	}
 	if (b < 1)
 		b = 1;
 	if (b > m)
@@ -204,12 +212,53 @@ ci_bin_index(double s, int m)
 	return b - 1;
 }
 
+/* convention.c */
+
+/*
+ * ci_bin_arrays() under a convention c that is not calib's (see
+ * calib_bins_compute_conv()).  row_bin, when not NULL, receives each
+ * row's bin (n entries), for the tables that gather rows per bin.
+ */
+calib_status ci_conv_bin_arrays(size_t n, const double *score,
+    const uint8_t *outcome, const double *weight, const uint32_t *mult,
+    int m, calib_binning binning, const calib_convention *c,
+    int32_t *row_bin, calib_bins *out);
+/* The binned metrics of a float32 table, in float32 (calib_bins.float32). */
+double ci_f32_ece(const calib_bins *b);
+double ci_f32_rmsce(const calib_bins *b);
+double ci_f32_mce(const calib_bins *b);
+double ci_f32_oe(const calib_bins *b);
+/* The metrics a convention o->convention changes beyond the bin table:
+ * classwise ECE with every class column binned under it (NaN without the
+ * matrix), the NLL with its clipping and renormalisation, and the binary
+ * Brier form (given the sum form). */
+calib_status ci_conv_classwise(const calib_preds *p,
+    const calib_metric_options *o, const uint32_t *mult, double *out);
+double ci_conv_nll(const calib_preds *p, const calib_metric_options *o,
+    const uint32_t *mult);
+double ci_conv_brier(const calib_preds *p, const uint32_t *mult,
+    double sum_form);
+/* The bootstrap's cache under a convention: every row's (and, with the
+ * matrix, every cell's) equal-width bin, computed once; the cached
+ * versions give the same doubles as the uncached ones. */
+struct ci_cells;
+int ci_conv_cells_build(const calib_preds *p, int m,
+    const calib_convention *c, struct ci_cells *cells);
+calib_status ci_conv_bins_cached(const calib_preds *p,
+    const struct ci_cells *cells, const uint32_t *mult, calib_bins *out);
+calib_status ci_conv_classwise_cached(const calib_preds *p,
+    const struct ci_cells *cells, const uint32_t *mult, double *out);
+
 /* Equal-width bin indices cached for repeated evaluation (the bootstrap):
  * top[i] is row i's bin, cls[i*k + c] the classwise cell c*m + bin. */
 typedef struct ci_cells {
 	int m;
 	uint32_t *top;
 	uint32_t *cls;   /* NULL without the probability matrix */
+	/* Built by ci_conv_cells_build() for this convention (NULL: calib's
+	 * bins); then cls[i*k + c] = c*nb + bin, nb = m or m + 1. */
+	const calib_convention *conv;
+	int nb;
 } ci_cells;
 
 int ci_cells_build(const calib_preds *p, int m, ci_cells *cells);
@@ -220,6 +269,8 @@ calib_status ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
     const uint32_t *mult, double *out);
 
 /* metrics.c: calib_metrics_compute(), optionally from cached cells */
+void ci_metrics_mask(calib_metrics *m, calib_metric_set want,
+    calib_metric_set have);
 calib_status ci_metrics_compute(const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult,
     const ci_cells *cells, calib_metrics *out);

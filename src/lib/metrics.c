@@ -157,7 +157,9 @@ ci_eval_init(ci_eval *e, const calib_preds *p, const calib_metric_options *o,
 	e->o = o;
 	e->mult = mult;
 	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
-	    cells->m != o->bins))
+	    cells->m != o->bins || cells->conv !=
+	    (calib_convention_is_default(o->convention) ? NULL :
+	    o->convention)))
 		cells = NULL;
 	e->cells = cells;
 }
@@ -259,13 +261,22 @@ eval_bins(ci_eval *e, const calib_bins **b)
 
 	if (!e->have_bins) {
 		const size_t *order = NULL;
-		if (e->o->binning == CALIB_BIN_MASS && e->keep_orders &&
-		    (st = eval_order(e, &order)) != CALIB_OK)
-			return st;
-		st = e->cells ? ci_bins_cached(e->p, e->cells, e->mult,
-		    &e->bins) : ci_bin_arrays(e->p->n, e->p->score,
-		    e->p->outcome, e->p->weight, e->mult, e->o->bins,
-		    e->o->binning, NULL, order, &e->bins);
+		if (e->cells != NULL && e->cells->conv != NULL)
+			st = ci_conv_bins_cached(e->p, e->cells, e->mult,
+			    &e->bins);
+		else if (!calib_convention_is_default(e->o->convention))
+			st = ci_conv_bin_arrays(e->p->n, e->p->score,
+			    e->p->outcome, e->p->weight, e->mult, e->o->bins,
+			    e->o->binning, e->o->convention, NULL, &e->bins);
+		else {
+			if (e->o->binning == CALIB_BIN_MASS && e->keep_orders &&
+			    (st = eval_order(e, &order)) != CALIB_OK)
+				return st;
+			st = e->cells ? ci_bins_cached(e->p, e->cells, e->mult,
+			    &e->bins) : ci_bin_arrays(e->p->n, e->p->score,
+			    e->p->outcome, e->p->weight, e->mult, e->o->bins,
+			    e->o->binning, NULL, order, &e->bins);
+		}
 		if (st != CALIB_OK)
 			return st;
 		e->have_bins = 1;
@@ -313,8 +324,13 @@ BINNED(m_uce, calib_uce)
 MEAN(m_accuracy, r->accuracy)
 MEAN(m_mean_confidence, r->score)
 MEAN(m_overconfidence, r->score - r->outcome)
-MEAN(m_nll, r->nll)
-MEAN(m_brier, r->brier)
+/* A convention may clip and renormalise the NLL, or ask for the binary
+ * Brier form. */
+MEAN(m_nll, e->o->convention != NULL && (e->o->convention->nll_clip > 0 ||
+    e->o->convention->nll_renorm) ? ci_conv_nll(e->p, e->o, e->mult) :
+    r->nll)
+MEAN(m_brier, e->o->convention != NULL && e->o->convention->brier ==
+    CALIB_BRIER_BINARY ? ci_conv_brier(e->p, e->mult, r->brier) : r->brier)
 MEAN(m_brier_per_class, r->brier / e->p->k)
 MEAN(m_entropy, r->entropy)
 #undef MEAN
@@ -516,6 +532,10 @@ m_classwise_ece(ci_eval *e, double *v)
 {
 	calib_status st;
 
+	if (e->cells != NULL && e->cells->conv != NULL && e->cells->cls)
+		return ci_conv_classwise_cached(e->p, e->cells, e->mult, v);
+	if (!calib_convention_is_default(e->o->convention))
+		return ci_conv_classwise(e->p, e->o, e->mult, v);
 	if (e->o->binning == CALIB_BIN_MASS && e->p->probs != NULL) {
 		/* equal-mass: per class, from rows sorted once */
 		ci_class_orders *c;
@@ -666,6 +686,26 @@ calib_metric_default_set(void)
 		if (table[i].info.is_default)
 			s |= (calib_metric_set)1 << i;
 	return s;
+}
+
+/*
+ * Keep the metrics of want that are also in have, NaN for the rest, and
+ * record them in m->computed: for callers that fill calib_metrics
+ * themselves (calib_accum), so a selection means the same there.
+ */
+void
+ci_metrics_mask(calib_metrics *m, calib_metric_set want,
+    calib_metric_set have)
+{
+	int i;
+
+	m->computed = 0;
+	for (i = 0; i < NMETRICS; i++) {
+		if ((want & have) >> i & 1)
+			m->computed |= (calib_metric_set)1 << i;
+		else
+			*(double *)(void *)((char *)m + table[i].offset) = NAN;
+	}
 }
 
 calib_metric_set

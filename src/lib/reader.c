@@ -78,11 +78,23 @@ check_options(const calib_read_options *o, calib_error *err)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "label, weight, confidence and correct column names must "
 		    "be set");
+	if (o->nclasses < 0 || (o->nclasses > 0 && o->classes == NULL) ||
+	    o->nignore_cols < 0 || (o->nignore_cols > 0 &&
+	    o->ignore_cols == NULL))
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "class names and ignored columns need their arrays and "
+		    "counts >= 0");
 	if (o->calibrate != NULL && o->temperature != 1)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "a temperature and a calibration model cannot be combined "
 		    "(the model replaces the temperature)");
 	return CALIB_OK;
+}
+
+calib_status
+ci_read_options_check(const calib_read_options *o, calib_error *err)
+{
+	return check_options(o, err);
 }
 
 /* ---- the result --------------------------------------------------- */
@@ -116,6 +128,9 @@ calib_preds_free(calib_preds *p)
 			free(p->class_names[i]);
 	free(p->class_names);
 	free(p->source);
+	free(p->id_name);
+	free(p->id_text);
+	free(p->id_off);
 	free(p);
 }
 
