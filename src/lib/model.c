@@ -553,15 +553,15 @@ parse_model(parser *P, calib_model **out)
 		return fail(P, "expected 'classes K'");
 	if ((st = one_count(P, 2, 1000000, &k)) != CALIB_OK)
 		return st;
+	if ((method == CALIB_METHOD_PLATT || method == CALIB_METHOD_BETA) &&
+	    k != 2)
+		return fail(P, "%s calibration has 2 classes, not %ld",
+		    calib_method_name(method), k);
 	/* each class needs a "class X" line (8 bytes with its newline) */
 	if ((unsigned long)k > (unsigned long)(P->end - P->s) / 8 + 1)
 		return fail(P, "%ld classes announced, but the rest of the file "
 		    "has room for at most %lu", k,
 		    (unsigned long)(P->end - P->s) / 8 + 1);
-	if ((method == CALIB_METHOD_PLATT || method == CALIB_METHOD_BETA) &&
-	    k != 2)
-		return fail(P, "%s calibration has 2 classes, not %ld",
-		    calib_method_name(method), k);
 	M = ci_model_new(method, (int)k, NULL);
 	if (M == NULL || (M->source = strdup(P->src)) == NULL) {
 		calib_model_free(M);
