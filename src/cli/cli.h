@@ -41,9 +41,31 @@ extern const struct cli_cmd cli_cmd_explain;
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
 
-/* Messages: "calib: ..." on stderr, git style (lower case, no full stop). */
+/* Messages: "calib: ..." on stderr, git style (lower case, no full stop).
+ * cli_warn() prints nothing under --quiet (cli_quiet). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int cli_quiet;
+
+/*
+ * Progress of one long step on stderr: after 2 s its elapsed time, on a
+ * terminal, or with --progress (cli_progress_forced) anywhere; never under
+ * --quiet.  begin/end pairs do not nest (an inner begin is ignored).
+ */
+extern int cli_progress_forced;
+void cli_progress_begin(const char *what);
+void cli_progress_end(void);
+
+/* The last error cli_error(), cli_lib_error() or cli_usage_error()
+ * printed, with the location apart (file empty and line 0 when it has
+ * none), so calib check can put it into its reports. */
+struct cli_problem {
+	char file[512];
+	unsigned long line;
+	unsigned column;
+	char message[1024];
+};
+extern struct cli_problem cli_last_problem;
 /* Print a library error as "calib: FILE:LINE:COL (column 'x'): message". */
 void cli_lib_error(const calib_error *err);
 /* Usage error: message, then a pointer to --help; returns CLI_ERROR. */
@@ -79,6 +101,8 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_QUIET,
+	CLI_OPT_PROGRESS,
 	CLI_OPT_MAX_RECORD,
 	CLI_OPT_METRICS,
 	CLI_OPT_LABELS_FILE = 1020,
@@ -120,6 +144,8 @@ enum {
 	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
 	{ "threads", required_argument, NULL, CLI_OPT_THREADS }, \
+	{ "quiet", no_argument, NULL, CLI_OPT_QUIET }, \
+	{ "progress", no_argument, NULL, CLI_OPT_PROGRESS }, \
 	{ "labels", required_argument, NULL, CLI_OPT_LABELS_FILE }, \
 	{ "weights", required_argument, NULL, CLI_OPT_WEIGHTS_FILE }, \
 	{ "scores-key", required_argument, NULL, CLI_OPT_SCORES_KEY }, \
@@ -157,6 +183,7 @@ enum {
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
+extern const char cli_read_help_fit[];
 extern const char cli_metric_help[];
 /* The convention options; cli_metric_help and cli_table_help end with it. */
 #define CLI_CONVENTION_HELP \
@@ -370,6 +397,7 @@ enum {
 	CLI_CONVENTION_LONGOPTS
 
 extern const char cli_table_help[];
+extern const char cli_table_help_hist[];
 
 struct cli_table {
 	struct cli_read r;           /* reading options */
