@@ -179,7 +179,7 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	const double T = o->temperature;
 	const calib_model *M = o->calibrate;
 	double *p = work, *z = work + k;
-	double nll, ent, brier = 0;
+	double nll, ent, d, brier = 0;
 	int i, pred, tied, from_probs, as_given = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -323,6 +323,8 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 				logits[i] = lp;
 			if (p[i] > 0)
 				ent -= p[i] * lp;
+			d = p[i] - (i == label ? 1.0 : 0.0);
+			brier += d * d;
 		}
 		nll = p[label] > 0 ? -lpy : INFINITY;
 	} else {
@@ -334,13 +336,12 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 		zy = z[label] - m;
 		nll = isinf(zy) ? INFINITY : lse - zy;
 		ent = lse;
-		for (i = 0; i < k; i++)
+		for (i = 0; i < k; i++) {
 			if (p[i] > 0)
 				ent -= p[i] * (z[i] - m);
-	}
-	for (i = 0; i < k; i++) {
-		double d = p[i] - (i == label ? 1.0 : 0.0);
-		brier += d * d;
+			d = p[i] - (i == label ? 1.0 : 0.0);
+			brier += d * d;
+		}
 	}
 	if (probs != NULL)
 		memcpy(probs, p, (size_t)k * sizeof(*p));
