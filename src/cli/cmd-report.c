@@ -331,7 +331,8 @@ metric(const calib_metrics *m, int j)
 }
 
 /* Read the runs and bootstrap them together: each run's interval is the
- * one calib check gives it alone, the differences those of compare. */
+ * one calib metrics --bootstrap gives it alone, the differences those
+ * of compare. */
 static int
 compute(struct report *R)
 {
@@ -477,29 +478,21 @@ write_metrics(FILE *fp, const struct report *R)
 		}
 		fputs("</tr>\n", fp);
 	}
-	fputs("</tbody></table></div>\n<p>Reproduce the values:</p>\n"
-	    "<code class=\"cmd\">calib metrics -f json", fp);
+	fputs("</tbody></table></div>\n<p>Reproduce the values", fp);
+	if (R->have_boot)
+		fputs(" and their intervals (<code>NAME_lo</code>, "
+		    "<code>NAME_hi</code>; each run's interval depends on "
+		    "its own rows only)", fp);
+	fputs(":</p>\n<code class=\"cmd\">calib metrics -f json", fp);
+	if (R->have_boot)
+		fprintf(fp, " --bootstrap %d --seed %lu --ci-level %g",
+		    R->boot_n, R->seed, R->level);
 	sh_tokens(fp, &R->common, 0);
 	for (i = 0; i < R->nruns; i++) {
 		fputc(' ', fp);
 		sh_word(fp, R->files[i]);
 	}
 	fputs("</code>\n", fp);
-	if (!R->have_boot)
-		return;
-	fputs("<p>and each run's intervals (the <code>ci</code> of each "
-	    "assertion, which always holds):</p>\n", fp);
-	for (i = 0; i < R->nruns; i++) {
-		fprintf(fp, "<code class=\"cmd\">calib check -f json "
-		    "--bootstrap %d --seed %lu --ci-level %g", R->boot_n,
-		    R->seed, R->level);
-		for (j = 0; j < NM; j++)
-			fprintf(fp, " --max %s=1e300", INFO(j)->name);
-		sh_tokens(fp, &R->common, 0);
-		fputc(' ', fp);
-		sh_word(fp, R->files[i]);
-		fputs("</code>\n", fp);
-	}
 }
 
 static void
