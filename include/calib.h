@@ -682,6 +682,123 @@ calib_status calib_reliability_compute(const calib_preds *p,
 void calib_reliability_release(calib_reliability *r);
 
 /* ------------------------------------------------------------------ */
+/* Mergeable summaries                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A summary holds everything the sum-based metrics and the equal-width
+ * reliability table need, as exact sums: per bin the count, sum w_i,
+ * sum w_i s_i, sum w_i o_i and sum w_i^2; over all rows sum w_i, the
+ * weighted sums of [yhat_i = y_i], s_i, o_i, the (clipped) NLL term, the
+ * Brier term and the entropy; per class and bin the classwise sums; the
+ * row, tie, renormalisation and zero-probability counts; and the settings
+ * it was made with (classes and their names, target, score kind, weight
+ * column, temperature, model, sum tolerance, renormalisation, bins, NLL
+ * clip).
+ *
+ * Each sum is kept exactly (a long fixed-point accumulator, see
+ * src/lib/exactsum.h) and rounded to a double once, when a metric is read.
+ * So summaries of any split of the rows, merged in any order, give the
+ * same doubles as one pass over all rows - and as calib_read() followed by
+ * calib_metrics_compute(), whatever the thread count.
+ *
+ * Only what is a sum merges: equal-mass bins, consistency bands, the
+ * bootstrap's percentile intervals and recalibration fits need the rows
+ * and are refused on summaries (CALIB_E_ARG, naming the alternative).
+ *
+ * The byte format (version 1: big-endian, CRC-32 checked) is documented in
+ * docs/calsum.md.
+ */
+typedef struct calib_summary calib_summary;
+
+/* The first 8 bytes of every summary file. */
+#define CALIB_SUMMARY_MAGIC "\x89" "CALSUM\n"
+#define CALIB_SUMMARY_VERSION 1
+
+/*
+ * Read the prediction file at path ("-": standard input) as calib_read()
+ * would, validating every row the same way, but keep no row: only the
+ * summary for mo's bins (mo->binning must be CALIB_BIN_WIDTH) and NLL clip
+ * is built, so memory does not grow with the number of rows.  ro->keep is
+ * ignored.  On success *out owns the summary; release with
+ * calib_summary_free().
+ */
+calib_status calib_summarize(const char *path, const calib_read_options *ro,
+    const calib_metric_options *mo, calib_summary **out, calib_error *err);
+
+/*
+ * Add src into dst.  Both must have been made with the same settings; on a
+ * difference returns CALIB_E_MISMATCH with err->message naming the
+ * setting and both values, err->file naming src.
+ */
+calib_status calib_summary_merge(calib_summary *dst, const calib_summary *src,
+    calib_error *err);
+
+/* A copy of s (NULL when out of memory). */
+calib_summary *calib_summary_dup(const calib_summary *s);
+
+/* Serialise s; *buf (release with free()) receives *len bytes. */
+calib_status calib_summary_encode(const calib_summary *s, unsigned char **buf,
+    size_t *len, calib_error *err);
+
+/*
+ * Parse len bytes of a summary file; source names it in messages.  Every
+ * field is checked: magic, version, length, checksum, ranges, and that
+ * nothing follows the end.  A truncated, corrupt or newer file gives
+ * CALIB_E_FORMAT with a message saying which.
+ */
+calib_status calib_summary_decode(const unsigned char *buf, size_t len,
+    const char *source, calib_summary **out, calib_error *err);
+
+/* Read and decode the summary file at path ("-": standard input). */
+calib_status calib_summary_load(const char *path, calib_summary **out,
+    calib_error *err);
+
+/* 1 when the file at path begins with CALIB_SUMMARY_MAGIC, 0 when it does
+ * not or cannot be read ("-" is never sniffed: it gives 0). */
+int calib_summary_sniff(const char *path);
+
+void calib_summary_free(calib_summary *s);
+
+/* What a summary holds, for reports.  Strings belong to the summary. */
+typedef struct calib_summary_info {
+	const char *source;
+	uint64_t n;
+	int k;
+	char *const *class_names;
+	int target;             /* CALIB_TARGET_TOP or a class */
+	calib_score_kind kind;
+	int single_column;
+	int has_weight;
+	double temperature;
+	int calibrated;
+	int bins;
+	double nll_clip;
+	uint64_t tied_rows, renormalized_rows, zero_prob_rows;
+	double total_weight;
+} calib_summary_info;
+
+void calib_summary_get_info(const calib_summary *s, calib_summary_info *out);
+
+/*
+ * The metrics of a summary: the same values calib_metrics_compute() gives
+ * on all its rows with o (o->bins, binning and nll_clip must be the
+ * summary's: CALIB_E_MISMATCH otherwise, naming the setting).
+ */
+calib_status calib_summary_metrics(const calib_summary *s,
+    const calib_metric_options *o, calib_metrics *out, calib_error *err);
+
+/*
+ * The reliability table of a summary, as calib_reliability_compute() gives
+ * it on the rows: o->bins must be the summary's and o->binning width;
+ * o->band must be CALIB_BAND_NONE (a band needs every score of a bin:
+ * CALIB_E_ARG otherwise, saying so).
+ */
+calib_status calib_summary_reliability(const calib_summary *s,
+    const calib_reliability_options *o, calib_reliability *out,
+    calib_error *err);
+
+/* ------------------------------------------------------------------ */
 /* Recalibration                                                       */
 /* ------------------------------------------------------------------ */
 

@@ -217,10 +217,17 @@ int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);
 void ci_classwise_free(calib_classwise_acc *acc);
 void ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src,
     int k);
+/* (1/K) sum_k ECE_k of rounded classwise sums over total weight W. */
+double ci_classwise_mean(const calib_classwise_acc *a, int k, double W);
 double ci_ece_terms(const double *weight, const double *sum_score,
     const double *sum_outcome, int m, double total);
 
 /* reliability.c */
+
+/* The interval of one bin of a table (w2: the bin's sum of squared
+ * weights, NaN for an unweighted file); NaN for an empty bin. */
+calib_status ci_bin_uncertainty(const calib_bin *bin, double w2,
+    const calib_reliability_options *o, calib_bin_uncertainty *u);
 
 /*
  * Poisson-binomial probabilities of the number of successes among n

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "summary.h"
 
 const char *const calib_metric_names[] = {
 	"accuracy", "mean_confidence", "overconfidence", "ece", "mce", "rmsce",
@@ -141,6 +142,40 @@ calib_entropy(const calib_preds *p, const uint32_t *mult)
 	return r.entropy;
 }
 
+/*
+ * All rows, equal-width bins: the exact sums a summary holds, through the
+ * routine summaries use, so one pass and merged shards agree to the bit.
+ */
+static calib_status
+exact_metrics(const calib_preds *p, const calib_metric_options *o,
+    calib_metrics *out)
+{
+	calib_classwise_acc cw, *cwp = NULL;
+	calib_status st;
+	ci_acc a;
+
+	memset(&cw, 0, sizeof(cw));
+	if (ci_acc_init(&a, o->bins, o->nll_clip) != 0)
+		return CALIB_E_NOMEM;
+	ci_acc_add_preds(&a, p);
+	if (p->probs != NULL) {
+		if (ci_classwise_alloc(&cw, p->k, o->bins) != 0 ||
+		    ci_classwise_exact(p, &cw) != 0) {
+			ci_classwise_free(&cw);
+			ci_acc_free(&a);
+			return CALIB_E_NOMEM;
+		}
+		cwp = &cw;
+	} else if (p->classwise.bins == o->bins) {
+		cwp = (calib_classwise_acc *)&p->classwise;
+	}
+	st = ci_acc_metrics(&a, p->k, cwp, out);
+	if (cwp == &cw)
+		ci_classwise_free(&cw);
+	ci_acc_free(&a);
+	return st;
+}
+
 calib_status
 calib_metrics_compute(const calib_preds *p, const calib_metric_options *o,
     const uint32_t *mult, calib_metrics *out)
@@ -160,6 +195,8 @@ ci_metrics_compute(const calib_preds *p, const calib_metric_options *o,
 	    !(o->nll_clip >= 0 && o->nll_clip < 0.5))
 		return CALIB_E_ARG;
 	memset(out, 0, sizeof(*out));
+	if (mult == NULL && o->binning == CALIB_BIN_WIDTH)
+		return exact_metrics(p, o, out);
 	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
 	    cells->m != o->bins))
 		cells = NULL;

@@ -35,6 +35,7 @@
 #include <zlib.h>
 
 #include "internal.h"
+#include "summary.h"
 #include "fastnum.h"
 
 #define CI_BLOCK (1u << 20)   /* target block size */
@@ -202,6 +203,10 @@ typedef struct rd_ctx {
 	char **col_names;
 	int *class_col;    /* class index -> 0-based column */
 	int keep_probs, keep_logits, cw_bins;
+	/* calib_summarize(): rows go into per-thread exact sums only */
+	int summary;
+	int sum_bins;
+	double nll_clip;
 } rd_ctx;
 
 /* Per-thread scratch. */
@@ -215,13 +220,18 @@ typedef struct rd_scratch {
 	size_t *fsize;
 	int nfields, fieldcap, nrecords;
 	int oom;
+	/* Exact sums are order-free, so each thread keeps its own whatever
+	 * blocks it parsed: classwise cells, and in summary mode the
+	 * top-label sums. */
+	ci_cwx cwx;
+	ci_acc acc;
 } rd_scratch;
 
 typedef struct rd_block {
 	char *buf;
 	size_t len, cap;
 	rows r;
-	calib_classwise_acc cw;
+	size_t nrows;
 	size_t tied, renorm, zero;
 	unsigned long nlines;
 	/* first problem in the block, if any */
@@ -344,6 +354,8 @@ scratch_free(rd_scratch *S)
 	free(S->fbuf);
 	free(S->foff);
 	free(S->fsize);
+	ci_cwx_free(&S->cwx);
+	ci_acc_free(&S->acc);
 	memset(S, 0, sizeof(*S));
 }
 
@@ -522,6 +534,27 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		    "negative weight %.17g (expected a number >= 0)", weight);
 		return 0;
 	}
+	if (C->summary) {
+		if (ci_row_finish(&C->L, C->o, x, label, weight, &row,
+		    S->probs, NULL, S->work, &pb) != 0) {
+			block_fail(B, CALIB_E_FORMAT, line, pb.cls < 0 ? -1 :
+			    C->class_col[pb.cls], "%s", pb.message);
+			return 0;
+		}
+		ci_acc_row(&S->acc, row.score, row.outcome,
+		    row.pred == row.label, weight, row.nll, row.brier,
+		    row.entropy);
+		ci_cwx_add(&S->cwx, S->probs, label, weight);
+		if (S->cwx.oom) {
+			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
+			return 0;
+		}
+		B->nrows++;
+		B->tied += (size_t)row.tied;
+		B->renorm += (size_t)row.renormalized;
+		B->zero += row.zero_prob && weight > 0;
+		return 1;
+	}
 	if (rows_reserve(r, r->n + 1, k, C->L.has_weight, C->keep_probs,
 	    C->keep_logits) != 0) {
 		block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
@@ -548,8 +581,14 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 	B->tied += (size_t)row.tied;
 	B->renorm += (size_t)row.renormalized;
 	B->zero += row.zero_prob && weight > 0;
-	if (C->cw_bins > 0)
-		ci_classwise_add(&B->cw, k, probs, label, weight);
+	if (C->cw_bins > 0) {
+		ci_cwx_add(&S->cwx, probs, label, weight);
+		if (S->cwx.oom) {
+			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
+			return 0;
+		}
+	}
+	B->nrows++;
 	return 1;
 }
 
@@ -590,14 +629,9 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 	int32_t label = 0;
 
 	B->r.n = 0;
+	B->nrows = 0;
 	B->tied = B->renorm = B->zero = 0;
 	B->failed = 0;
-	if (C->cw_bins > 0) {
-		size_t cells = (size_t)C->L.k * (size_t)C->cw_bins;
-		memset(B->cw.weight, 0, cells * sizeof(double));
-		memset(B->cw.sum_score, 0, cells * sizeof(double));
-		memset(B->cw.sum_outcome, 0, cells * sizeof(double));
-	}
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
@@ -1034,8 +1068,6 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, rows *all,
 	P->tied_rows += B->tied;
 	P->renormalized_rows += B->renorm;
 	P->zero_prob_rows += B->zero;
-	if (C->cw_bins > 0)
-		ci_classwise_merge(&P->classwise, &B->cw, k);
 	return CALIB_OK;
 }
 
@@ -1058,8 +1090,9 @@ static calib_status
 finish_preds(rd_ctx *C, rows *all, calib_preds *P, calib_error *err)
 {
 	size_t i;
-	ci_sum W = { 0, 0 };
+	ci_xsum W;
 
+	ci_xsum_init(&W);
 	P->n = all->n;
 	P->k = C->L.k;
 	P->kind = C->L.kind;
@@ -1080,12 +1113,13 @@ finish_preds(rd_ctx *C, rows *all, calib_preds *P, calib_error *err)
 	P->probs = all->probs;
 	P->logits = all->logits;
 	memset(all, 0, sizeof(*all));
+	/* Exact, as in a summary, so classwise ECE divides by the same W. */
 	if (P->weight != NULL)
 		for (i = 0; i < P->n; i++)
-			ci_sum_add(&W, P->weight[i]);
+			ci_xsum_add(&W, P->weight[i]);
 	else
-		W.s = (double)P->n;
-	P->total_weight = ci_sum_get(&W);
+		ci_xsum_add(&W, (double)P->n);
+	P->total_weight = ci_xsum_round(&W);
 	if (!(P->total_weight > 0))
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 0, 0,
 		    P->weight ? C->o->weight_col : NULL, "%s",
@@ -1165,9 +1199,45 @@ read_header(rd_ctx *C, rd_input *in, rd_scratch *S, char **carry,
 	return CALIB_OK;
 }
 
-calib_status
-calib_read(const char *path, const calib_read_options *opt,
-    calib_preds **out, calib_error *err)
+/* The settings a summary records, from the reader's context. */
+static calib_status
+summary_settings(const rd_ctx *C, const calib_metric_options *mo,
+    ci_settings *t, calib_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->k = C->L.k;
+	t->class_names = C->L.class_names;
+	t->target = C->o->target;
+	t->kind = (int)C->L.kind;
+	t->single_column = C->L.single_column;
+	t->has_weight = C->L.has_weight;
+	t->temperature = C->o->temperature;
+	t->calibrated = C->o->calibrate != NULL;
+	t->sum_tol = C->o->sum_tol;
+	t->renormalize = C->o->renormalize != 0;
+	t->bins = mo->bins;
+	t->nll_clip = mo->nll_clip;
+	if (C->o->calibrate != NULL) {
+		char *text = NULL;
+		calib_status st = calib_model_format(C->o->calibrate, &text,
+		    err);
+		if (st != CALIB_OK)
+			return st;
+		t->model_crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0),
+		    (const Bytef *)text, (uInt)strlen(text));
+		free(text);
+	}
+	return CALIB_OK;
+}
+
+/*
+ * The reader behind calib_read() (sout NULL: rows kept in *out) and
+ * calib_summarize() (out NULL: only exact sums, in *sout).
+ */
+static calib_status
+read_any(const char *path, const calib_read_options *opt,
+    const calib_metric_options *mo, calib_preds **out, calib_summary **sout,
+    calib_error *err)
 {
 	calib_read_options defaults;
 	rd_ctx C;
@@ -1181,13 +1251,16 @@ calib_read(const char *path, const calib_read_options *opt,
 	char *carry = NULL;
 	size_t carry_len = 0, carry_cap = 0;
 	unsigned long lines_done = 0;
+	size_t total_rows = 0;
 	calib_status st;
 	int T, nslots, i, started = 0;
 	const char *shown;
 
 	if (out != NULL)
 		*out = NULL;
-	if (path == NULL || out == NULL)
+	if (sout != NULL)
+		*sout = NULL;
+	if (path == NULL || (out == NULL && sout == NULL))
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "no file given");
 	if (opt == NULL) {
@@ -1236,17 +1309,27 @@ calib_read(const char *path, const calib_read_options *opt,
 		if (st != CALIB_OK)
 			goto done;
 	}
-	C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0;
-	C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0;
-	C.cw_bins = C.keep_probs ? 0 : opt->classwise_bins;
+	if (sout != NULL) {
+		C.summary = 1;
+		C.sum_bins = mo->bins;
+		C.nll_clip = mo->nll_clip;
+		C.cw_bins = mo->bins;
+	} else {
+		C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0;
+		C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0;
+		C.cw_bins = C.keep_probs ? 0 : opt->classwise_bins;
+	}
 	for (i = 0; i < T; i++)
-		if (scratch_init(&S[i], C.L.k) != 0) {
+		if (scratch_init(&S[i], C.L.k) != 0 || (C.cw_bins > 0 &&
+		    ci_cwx_init(&S[i].cwx, C.L.k, C.cw_bins) != 0) ||
+		    (C.summary && ci_acc_init(&S[i].acc, C.sum_bins,
+		    C.nll_clip) != 0)) {
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 			    "out of memory");
 			goto done;
 		}
-	if (C.cw_bins > 0 && ci_classwise_alloc(&P->classwise, C.L.k,
-	    C.cw_bins) != 0) {
+	if (!C.summary && C.cw_bins > 0 && ci_classwise_alloc(&P->classwise,
+	    C.L.k, C.cw_bins) != 0) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
@@ -1261,14 +1344,6 @@ calib_read(const char *path, const calib_read_options *opt,
 		    "out of memory");
 		goto done;
 	}
-	if (C.cw_bins > 0)
-		for (i = 0; i < nslots; i++)
-			if (ci_classwise_alloc(&blocks[i].cw, C.L.k,
-			    C.cw_bins) != 0) {
-				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
-				    0, NULL, "out of memory");
-				goto done;
-			}
 
 	while (carry_len > 0 || !in.eof) {
 		rd_pool pool;
@@ -1308,8 +1383,47 @@ calib_read(const char *path, const calib_read_options *opt,
 			if (st != CALIB_OK)
 				goto done;
 			lines_done += blocks[i].nlines;
+			total_rows += blocks[i].nrows;
 		}
 	}
+	/* Exact sums: merging the threads' cells in any order gives the
+	 * same values. */
+	for (i = 1; i < T && C.cw_bins > 0; i++)
+		if (ci_cwx_merge(&S[0].cwx, &S[i].cwx) != 0) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+	if (C.summary) {
+		/* A shard may be empty or weigh nothing: only the merged
+		 * whole has to hold rows (calib_summary_metrics checks). */
+		ci_settings t;
+		calib_summary *sm;
+		if ((st = summary_settings(&C, mo, &t, err)) != CALIB_OK)
+			goto done;
+		if ((sm = ci_summary_new(&t, shown)) == NULL) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		for (i = 0; i < T; i++)
+			ci_acc_merge(&sm->acc, &S[i].acc);
+		if (ci_cwx_merge(&sm->cw, &S[0].cwx) != 0) {
+			calib_summary_free(sm);
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		sm->tied = P->tied_rows;
+		sm->renormalized = P->renormalized_rows;
+		sm->zero_prob = P->zero_prob_rows;
+		*sout = sm;
+		calib_preds_free(P);
+		P = NULL;
+		goto done;
+	}
+	if (C.cw_bins > 0)
+		ci_cwx_round(&S[0].cwx, &P->classwise);
 	if (all.n == 0) {
 		st = ci_error_set(err, CALIB_E_FORMAT, shown, lines_done + 1, 0,
 		    NULL, "no data rows after the header (expected one row "
@@ -1325,7 +1439,6 @@ done:
 		for (i = 0; i < nslots; i++) {
 			free(blocks[i].buf);
 			rows_free(&blocks[i].r);
-			ci_classwise_free(&blocks[i].cw);
 		}
 	free(blocks);
 	free(workers);
@@ -1342,8 +1455,44 @@ done:
 		calib_preds_free(P);
 		return st;
 	}
-	*out = P;
+	if (out != NULL)
+		*out = P;
 	return CALIB_OK;
+}
+
+calib_status
+calib_read(const char *path, const calib_read_options *opt,
+    calib_preds **out, calib_error *err)
+{
+	if (out == NULL)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "no result to fill");
+	return read_any(path, opt, NULL, out, NULL, err);
+}
+
+calib_status
+calib_summarize(const char *path, const calib_read_options *ro,
+    const calib_metric_options *mo, calib_summary **out, calib_error *err)
+{
+	calib_metric_options mdef;
+
+	if (out == NULL)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "no result to fill");
+	*out = NULL;
+	if (mo == NULL) {
+		calib_metric_options_init(&mdef);
+		mo = &mdef;
+	}
+	if (mo->binning != CALIB_BIN_WIDTH)
+		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
+		    "equal-mass bins do not merge: a summary keeps sums for "
+		    "equal-width bins only (use --binning width)");
+	if (mo->bins < 1 || mo->bins > 1000000 ||
+	    !(mo->nll_clip >= 0 && mo->nll_clip < 0.5))
+		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
+		    "bins must be 1..1000000 and the NLL clip in [0, 0.5)");
+	return read_any(path, ro, mo, NULL, out, err);
 }
 
 /* ---- from memory -------------------------------------------------- */
@@ -1364,6 +1513,7 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 	calib_preds *P = NULL;
 	ci_layout L;
 	rows all;
+	ci_cwx cwx;
 	double *x = NULL, *work = NULL, *probs = NULL;
 	calib_status st = CALIB_OK;
 	const char *shown = source ? source : "<memory>";
@@ -1389,6 +1539,7 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 		    "class %d does not exist (%d classes)", opt->target, k);
 	memset(&L, 0, sizeof(L));
 	memset(&all, 0, sizeof(all));
+	memset(&cwx, 0, sizeof(cwx));
 	if (opt->calibrate != NULL &&
 	    (st = ci_model_check_classes(opt->calibrate, k, names, shown,
 	    err)) != CALIB_OK)
@@ -1420,7 +1571,8 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 		}
 	}
 	if ((opt->keep & CALIB_KEEP_PROBS) == 0 && opt->classwise_bins > 0 &&
-	    ci_classwise_alloc(&P->classwise, k, opt->classwise_bins) != 0) {
+	    (ci_classwise_alloc(&P->classwise, k, opt->classwise_bins) != 0 ||
+	    ci_cwx_init(&cwx, k, opt->classwise_bins) != 0)) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
@@ -1480,8 +1632,15 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 		P->renormalized_rows += (size_t)row.renormalized;
 		P->zero_prob_rows += row.zero_prob && w > 0;
 		if (P->classwise.bins > 0)
-			ci_classwise_add(&P->classwise, k, pr, labels[i], w);
+			ci_cwx_add(&cwx, pr, labels[i], w);
 	}
+	if (cwx.oom) {
+		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+		goto done;
+	}
+	if (P->classwise.bins > 0)
+		ci_cwx_round(&cwx, &P->classwise);
 	all.n = n;
 	{
 		rd_ctx C;
@@ -1496,6 +1655,7 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 
 done:
 	ci_layout_release(&L);
+	ci_cwx_free(&cwx);
 	rows_free(&all);
 	free(x);
 	free(work);

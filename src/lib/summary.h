@@ -1,0 +1,133 @@
+/*
+ * summary.h - exact, mergeable sums behind the sum-based metrics.
+ *
+ * Every mergeable metric and the equal-width reliability table are
+ * functions of the sums in a ci_acc.  The single pass (calib_read() then
+ * calib_metrics_compute()), the streaming pass (calib_summarize()) and
+ * merged summaries all fill a ci_acc with exact sums of the same per-row
+ * terms and then share one routine, ci_acc_metrics(), so they give the
+ * same doubles whatever the split.
+ */
+#ifndef CALIB_SUMMARY_H
+#define CALIB_SUMMARY_H
+
+#include "internal.h"
+#include "exactsum.h"
+
+/* Sums of one classwise cell (class c, equal-width bin m). */
+typedef struct ci_cwcell {
+	ci_xsum w, s, o;
+} ci_cwcell;
+
+/* Classwise cells k x bins, allocated when first touched: with many
+ * classes most cells stay empty. */
+typedef struct ci_cwx {
+	int k, bins;
+	ci_cwcell **cell;
+	int oom;
+} ci_cwx;
+
+int ci_cwx_init(ci_cwx *c, int k, int bins);
+void ci_cwx_free(ci_cwx *c);
+int ci_cwx_merge(ci_cwx *dst, const ci_cwx *src);
+/* Add one row's k probabilities (label: its class). */
+void ci_cwx_add(ci_cwx *c, const double *probs, int32_t label, double w);
+/* Round every cell into acc (allocated by ci_classwise_alloc). */
+void ci_cwx_round(const ci_cwx *c, calib_classwise_acc *acc);
+
+/* The top-label sums: per equal-width bin and over all rows. */
+typedef struct ci_acc {
+	int bins;
+	uint64_t *count;          /* rows per bin, zero weights included */
+	ci_xsum *bw, *bs, *bo, *bw2; /* per bin: w, w s, w o, w^2 */
+	uint64_t n;               /* rows */
+	uint64_t nll_inf;         /* rows of positive weight, infinite term */
+	ci_xsum W, acc, score, outcome, nll, brier, entropy;
+	double nll_lo, nll_hi;    /* the clip, as bounds on -ln p_y */
+} ci_acc;
+
+int ci_acc_init(ci_acc *a, int bins, double nll_clip);
+void ci_acc_free(ci_acc *a);
+void ci_acc_merge(ci_acc *dst, const ci_acc *src);
+
+/* The terms of one row: the same arithmetic as calib_bins_compute() and
+ * the unbinned means, so every path sums the same doubles. */
+static inline void
+ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
+    double nll, double brier, double entropy)
+{
+	int b = ci_bin_index(s, a->bins);
+	double v;
+
+	a->n++;
+	a->count[b]++;
+	ci_xsum_add(&a->bw[b], w);
+	ci_xsum_add(&a->bs[b], w * s);
+	if (outcome)
+		ci_xsum_add(&a->bo[b], w);
+	ci_xsum_add(&a->bw2[b], w * w);
+	if (w == 0)
+		return;
+	if (correct)
+		ci_xsum_add(&a->acc, w);
+	ci_xsum_add(&a->score, w * s);
+	if (outcome)
+		ci_xsum_add(&a->outcome, w);
+	v = nll;
+	if (v > a->nll_hi)
+		v = a->nll_hi;
+	if (v < a->nll_lo)
+		v = a->nll_lo;
+	if (isinf(v))
+		a->nll_inf++;
+	else
+		ci_xsum_add(&a->nll, w * v);
+	ci_xsum_add(&a->brier, w * brier);
+	ci_xsum_add(&a->entropy, w * entropy);
+	ci_xsum_add(&a->W, w);
+}
+
+/* Add every row of p (mult 1). */
+void ci_acc_add_preds(ci_acc *a, const calib_preds *p);
+/* The classwise sums of p's probability matrix, exact then rounded into
+ * acc (allocated for p->k classes); -1 when out of memory. */
+int ci_classwise_exact(const calib_preds *p, calib_classwise_acc *acc);
+
+/* The table of a: equal-width bins with the rounded sums. */
+calib_status ci_acc_bins(const ci_acc *a, calib_bins *out);
+
+/*
+ * Every metric from a and the rounded classwise cells cw (NULL: classwise
+ * ECE is NaN) over the classwise total weight cw_total.
+ */
+calib_status ci_acc_metrics(const ci_acc *a, int k,
+    const calib_classwise_acc *cw, calib_metrics *out);
+
+/* What a summary was made with; merging needs all of it equal. */
+typedef struct ci_settings {
+	int k;
+	char **class_names;
+	int target;
+	int kind;            /* calib_score_kind, resolved */
+	int single_column;
+	int has_weight;
+	double temperature;
+	int calibrated;
+	uint32_t model_crc;  /* CRC-32 of the model's text, 0 without one */
+	double sum_tol;
+	int renormalize;
+	int bins;
+	double nll_clip;
+} ci_settings;
+
+struct calib_summary {
+	char *source;
+	ci_settings set;
+	ci_acc acc;
+	ci_cwx cw;
+	uint64_t tied, renormalized, zero_prob;
+};
+
+calib_summary *ci_summary_new(const ci_settings *set, const char *source);
+
+#endif /* CALIB_SUMMARY_H */
