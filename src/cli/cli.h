@@ -34,6 +34,8 @@ extern const struct cli_cmd cli_cmd_diagram;
 extern const struct cli_cmd cli_cmd_hist;
 extern const struct cli_cmd cli_cmd_fit;
 extern const struct cli_cmd cli_cmd_apply;
+extern const struct cli_cmd cli_cmd_summarize;
+extern const struct cli_cmd cli_cmd_merge;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
@@ -117,6 +119,20 @@ struct cli_read {
 	 * loaded by cli_read_preds(), once per file, so nothing needs
 	 * releasing. */
 	const char *calibrate;
+	/* CLI_GIVEN_* bits: options given on the command line, which a
+	 * summary's own settings must then match. */
+	unsigned given;
+};
+
+enum {
+	CLI_GIVEN_BINS = 0x1,
+	CLI_GIVEN_BINNING = 0x2,
+	CLI_GIVEN_NLL_CLIP = 0x4,
+	CLI_GIVEN_TEMPERATURE = 0x8,
+	CLI_GIVEN_CALIBRATE = 0x10,
+	CLI_GIVEN_SUM_TOL = 0x20,
+	CLI_GIVEN_RENORMALIZE = 0x40,
+	CLI_GIVEN_KIND = 0x80
 };
 
 void cli_read_init(struct cli_read *r);
@@ -135,6 +151,34 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
  */
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
+
+/* ---- summaries (summary.c) ------------------------------------------ */
+
+/* 1 when path is a summary file (by its first bytes); "-" never is. */
+int cli_is_summary(const char *path);
+/*
+ * Summarize one prediction file with the shared options (the streaming
+ * read: no row is kept), printing the reader's warnings.  NULL after
+ * printing the error.
+ */
+calib_summary *cli_summarize(const char *path, const struct cli_read *r);
+/*
+ * Load a summary for cmd and reconcile r with it: options not given take
+ * the summary's values (bins, NLL clip, target), options given must match
+ * it.  target_given: the command chose a target (--class).  Prints its
+ * warnings like cli_read_preds().  NULL after printing why.
+ */
+calib_summary *cli_load_summary(const char *cmd, const char *path,
+    struct cli_read *r, int target_given);
+/* A summary's rows must hold a positive weight before any metric is read
+ * from it, as a file's must; 0 or -1 after printing why. */
+int cli_summary_check_rows(const calib_summary *s);
+/* Write s to path ("-" or NULL: standard output, refused on a terminal)
+ * atomically; CLI_OK or CLI_ERROR after printing why. */
+int cli_summary_write(const calib_summary *s, const char *path);
+/* A calib_preds without rows describing s, for the table writers.
+ * Release with calib_preds_free(); NULL when out of memory. */
+calib_preds *cli_summary_shell(const calib_summary *s);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);

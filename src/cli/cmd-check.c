@@ -468,6 +468,95 @@ report(FILE *fp, const struct check *K, int fmt)
 
 /* ---- evaluation -------------------------------------------------- */
 
+/*
+ * The point metrics of a file through a summary: loaded when it is one,
+ * else read as a stream.  0, or -1 after printing why.
+ */
+static int
+summary_metrics(struct check *K, const char *path, calib_metrics *m,
+    calib_summary_info *in, int first)
+{
+	calib_summary *s;
+	calib_error err;
+	int rc = 0;
+
+	if (cli_is_summary(path)) {
+		s = cli_load_summary("check", path, &K->r, 0);
+		if (s != NULL && first)
+			K->r.given |= CLI_GIVEN_BINS | CLI_GIVEN_NLL_CLIP |
+			    CLI_GIVEN_TEMPERATURE;
+	} else {
+		s = cli_summarize(path, &K->r);
+	}
+	if (s == NULL)
+		return -1;
+	calib_summary_get_info(s, in);
+	if (cli_summary_check_rows(s) != 0)
+		rc = -1;
+	else if (calib_summary_metrics(s, &K->r.mo, m, &err) != CALIB_OK) {
+		cli_lib_error(&err);
+		rc = -1;
+	}
+	calib_summary_free(s);
+	return rc;
+}
+
+/*
+ * check on summaries: point values only.  The rows are gone, so the
+ * bootstrap (percentile intervals do not merge) and the row-by-row pairing
+ * check are impossible; a baseline must at least have the same number of
+ * rows and total weight.
+ */
+static int
+evaluate_summaries(struct check *K)
+{
+	calib_metrics cur, old;
+	calib_summary_info ci, oi;
+	int i;
+
+	if (K->boot_n > 0) {
+		cli_error("check: --bootstrap needs the rows, and a summary "
+		    "keeps sums only (percentile intervals do not merge): use "
+		    "--bootstrap 0, or run on the prediction files");
+		return CLI_ERROR;
+	}
+	if (K->r.mo.binning != CALIB_BIN_WIDTH) {
+		cli_error("check: equal-mass bins do not merge: a summary "
+		    "keeps sums for equal-width bins only (use --binning "
+		    "width)");
+		return CLI_ERROR;
+	}
+	if (summary_metrics(K, K->file, &cur, &ci, 1) != 0)
+		return CLI_ERROR;
+	if (K->baseline != NULL) {
+		if (summary_metrics(K, K->baseline, &old, &oi, 0) != 0)
+			return CLI_ERROR;
+		if (oi.n != ci.n || oi.total_weight != ci.total_weight ||
+		    oi.k != ci.k) {
+			cli_error("check: %s and the baseline %s cannot be "
+			    "paired: %llu rows, %d classes, weight %.17g against "
+			    "%llu rows, %d classes, weight %.17g", K->file,
+			    K->baseline, (unsigned long long)ci.n, ci.k,
+			    ci.total_weight, (unsigned long long)oi.n, oi.k,
+			    oi.total_weight);
+			return CLI_ERROR;
+		}
+	}
+	for (i = 0; i < K->nitems; i++) {
+		struct item *it = &K->items[i];
+		int rel = it->a.kind >= CALIB_ASSERT_MAX_INCREASE;
+		it->now = get(&cur, it->a.metric);
+		it->before = K->baseline ? get(&old, it->a.metric) : NAN;
+		it->value = rel ? it->now - it->before : it->now;
+		it->lo = it->hi = NAN;
+		it->pass = calib_assertion_holds(&it->a, it->value, it->lo,
+		    it->hi, K->strict);
+		K->failed += !it->pass;
+		describe(K, it);
+	}
+	return CLI_OK;
+}
+
 static int
 evaluate(struct check *K)
 {
@@ -479,6 +568,9 @@ evaluate(struct check *K)
 	int i, now = 0, rc = CLI_OK;
 
 	memset(&bs, 0, sizeof(bs));
+	if (cli_is_summary(K->file) ||
+	    (K->baseline != NULL && cli_is_summary(K->baseline)))
+		return evaluate_summaries(K);
 	cur = cli_read_preds(K->file, &K->r, keep);
 	if (cur == NULL)
 		return CLI_ERROR;

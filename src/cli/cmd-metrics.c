@@ -251,6 +251,68 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 	}
 }
 
+static void
+warn_infinite(const char *source, const struct result *res, int fmt)
+{
+	if (isinf(res->m.nll))
+		cli_warn("%s: NLL is infinite: %zu row%s probability 0 "
+		    "to the true class%s (--nll-clip EPS bounds it)", source,
+		    res->zero_prob_rows, res->zero_prob_rows == 1 ?
+		    " gives" : "s give", fmt == FMT_JSON ?
+		    "; written as null" : "");
+}
+
+/*
+ * The metrics of a summary file, or of a prediction file read as a stream
+ * into a summary when every metric merges (equal-width bins): memory then
+ * stays the same whatever the number of rows, and the digits are those of
+ * the in-memory path (both use the exact sums).  Returns CLI_OK, CLI_ERROR,
+ * or -1 when the file must be read into memory instead (equal-mass bins,
+ * or a file with no rows or no weight, whose error the reader words).
+ */
+static int
+from_summary(const char *path, struct cli_read *r, struct result *res,
+    int first, int fmt)
+{
+	calib_summary *s;
+	calib_summary_info in;
+	calib_error err;
+	int summary = cli_is_summary(path);
+
+	if (!summary && r->mo.binning != CALIB_BIN_WIDTH)
+		return -1;
+	if (summary) {
+		s = cli_load_summary("metrics", path, r, 0);
+		/* Every column of the report uses the same settings. */
+		if (first)
+			r->given |= CLI_GIVEN_BINS | CLI_GIVEN_NLL_CLIP |
+			    CLI_GIVEN_TEMPERATURE;
+	} else {
+		s = cli_summarize(path, r);
+	}
+	if (s == NULL)
+		return CLI_ERROR;
+	calib_summary_get_info(s, &in);
+	if (in.n == 0 || !(in.total_weight > 0)) {
+		int rc = summary ? (cli_summary_check_rows(s), CLI_ERROR) : -1;
+		calib_summary_free(s);
+		return rc;
+	}
+	if (calib_summary_metrics(s, &r->mo, &res->m, &err) != CALIB_OK) {
+		cli_lib_error(&err);
+		calib_summary_free(s);
+		return CLI_ERROR;
+	}
+	if (in.target == CALIB_TARGET_TOP)
+		res->target = in.k == 2 ? "binary top-label" : "top-label";
+	else
+		res->target = "binary positive";
+	res->zero_prob_rows = (size_t)in.zero_prob_rows;
+	warn_infinite(in.source, res, fmt);
+	calib_summary_free(s);
+	return CLI_OK;
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -327,12 +389,22 @@ run(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	for (i = 0; i < nres; i++) {
-		calib_preds *p = cli_read_preds(argv[optind + i], &r, 0);
+		const char *path = argv[optind + i];
+		int st = from_summary(path, &r, &res[i], i == 0, fmt);
+		if (st == CLI_ERROR) {
+			free(res);
+			return CLI_ERROR;
+		}
+		if (st == CLI_OK) {
+			res[i].file = path;
+			continue;
+		}
+		calib_preds *p = cli_read_preds(path, &r, 0);
 		if (p == NULL) {
 			free(res);
 			return CLI_ERROR;
 		}
-		res[i].file = argv[optind + i];
+		res[i].file = path;
 		res[i].target = short_target(p);
 		res[i].zero_prob_rows = p->zero_prob_rows;
 		if (calib_metrics_compute(p, &r.mo, NULL, &res[i].m) !=
@@ -342,12 +414,7 @@ run(int argc, char **argv)
 			free(res);
 			return CLI_ERROR;
 		}
-		if (isinf(res[i].m.nll))
-			cli_warn("%s: NLL is infinite: %zu row%s probability 0 "
-			    "to the true class%s (--nll-clip EPS bounds it)",
-			    p->source, p->zero_prob_rows,
-			    p->zero_prob_rows == 1 ? " gives" : "s give",
-			    fmt == FMT_JSON ? "; written as null" : "");
+		warn_infinite(p->source, &res[i], fmt);
 		calib_preds_free(p);
 	}
 

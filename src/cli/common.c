@@ -225,12 +225,15 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		return 1;
 	case CLI_OPT_LOGITS:
+		r->given |= CLI_GIVEN_KIND;
 		r->ro.kind = CALIB_SCORES_LOGITS;
 		return 1;
 	case CLI_OPT_PROBS:
+		r->given |= CLI_GIVEN_KIND;
 		r->ro.kind = CALIB_SCORES_PROBS;
 		return 1;
 	case CLI_OPT_SUM_TOL:
+		r->given |= CLI_GIVEN_SUM_TOL;
 		if (cli_parse_double(cmd, "sum-tol", arg, &r->ro.sum_tol) != 0)
 			return -1;
 		if (r->ro.sum_tol < 0) {
@@ -239,9 +242,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		return 1;
 	case CLI_OPT_RENORMALIZE:
+		r->given |= CLI_GIVEN_RENORMALIZE;
 		r->ro.renormalize = 1;
 		return 1;
 	case CLI_OPT_TEMPERATURE:
+		r->given |= CLI_GIVEN_TEMPERATURE;
 		if (cli_parse_double(cmd, "temperature", arg,
 		    &r->ro.temperature) != 0)
 			return -1;
@@ -251,6 +256,7 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		return 1;
 	case CLI_OPT_CALIBRATE:
+		r->given |= CLI_GIVEN_CALIBRATE;
 		r->calibrate = arg;
 		return 1;
 	case CLI_OPT_BINARY:
@@ -269,9 +275,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		return cli_parse_int(cmd, "threads", arg, 1, 1024,
 		    &r->ro.threads) == 0 ? 1 : -1;
 	case CLI_OPT_BINS:
+		r->given |= CLI_GIVEN_BINS;
 		return cli_parse_int(cmd, "bins", arg, 1, 1000000,
 		    &r->mo.bins) == 0 ? 1 : -1;
 	case CLI_OPT_BINNING:
+		r->given |= CLI_GIVEN_BINNING;
 		if (strcmp(arg, "width") == 0)
 			r->mo.binning = CALIB_BIN_WIDTH;
 		else if (strcmp(arg, "mass") == 0)
@@ -283,6 +291,7 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		return 1;
 	case CLI_OPT_NLL_CLIP:
+		r->given |= CLI_GIVEN_NLL_CLIP;
 		if (cli_parse_double(cmd, "nll-clip", arg, &r->mo.nll_clip) != 0)
 			return -1;
 		if (!(r->mo.nll_clip >= 0 && r->mo.nll_clip < 0.5)) {

@@ -22,6 +22,8 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_check,
 	&cli_cmd_fit,
 	&cli_cmd_apply,
+	&cli_cmd_summarize,
+	&cli_cmd_merge,
 	&cli_cmd_help,
 	NULL
 };
