@@ -16,6 +16,14 @@ ci_xsum_normalize(ci_xsum *a)
 {
 	int i;
 
+	if (a->ones != 0) {
+		/* 1 = 2^19 in units of digit 33 (2^(32*33 - 1075) = 2^-19). */
+		uint64_t n = a->ones;
+		a->d[33] += (int64_t)((n & 0x1fffu) << 19);
+		a->d[34] += (int64_t)((n >> 13) & DIGIT_MASK);
+		a->d[35] += (int64_t)(n >> 45);
+		a->ones = 0;
+	}
 	for (i = 0; i < TOP; i++) {
 		int64_t low = (int64_t)((uint64_t)a->d[i] & DIGIT_MASK);
 		/* d - low is a multiple of 2^32 and |d| < 2^63 - 2^32, so

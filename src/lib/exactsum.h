@@ -37,6 +37,10 @@
 
 typedef struct ci_xsum {
 	int64_t d[CI_XSUM_DIGITS];
+	/* Additions of exactly 1 (every weight of an unweighted file, every
+	 * count-like sum) are only counted, and folded into the digits when
+	 * carries are propagated: that halves the cost of a typical row. */
+	uint64_t ones;
 	int32_t left; /* additions allowed before the next propagation */
 } ci_xsum;
 
@@ -58,6 +62,12 @@ ci_xsum_add(ci_xsum *a, double x)
 	uint64_t u, m, lo, hi;
 	unsigned e, sh, ix;
 
+	if (x == 1.0) {
+		a->ones++;
+		return;
+	}
+	if (x == 0)
+		return;
 	memcpy(&u, &x, sizeof(u));
 	e = (unsigned)(u >> 52) & 0x7ffu;
 	m = u & ((UINT64_C(1) << 52) - 1);
