@@ -760,6 +760,10 @@ int calib_summary_sniff(const char *path);
 
 void calib_summary_free(calib_summary *s);
 
+/* Name the summary's source (used in merge messages), e.g. the file a part
+ * read through a pipe came from.  CALIB_E_NOMEM or CALIB_OK. */
+calib_status calib_summary_set_source(calib_summary *s, const char *source);
+
 /* What a summary holds, for reports.  Strings belong to the summary. */
 typedef struct calib_summary_info {
 	const char *source;

@@ -39,6 +39,14 @@ extern const struct cli_cmd cli_cmd_merge;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
+/* calib-mpi: this process's rank and the number of ranks (0 and 1 in
+ * calib).  Every rank runs the same commands on the same arguments; only
+ * rank 0 writes output. */
+extern int cli_mpi_rank, cli_mpi_size;
+#ifdef CALIB_MPI
+void cli_mpi_init(int *argc, char ***argv);
+void cli_mpi_finish(void);
+#endif
 
 /* Messages: "calib: ..." on stderr, git style (lower case, no full stop). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -154,6 +162,18 @@ calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
 
 /* ---- summaries (summary.c) ------------------------------------------ */
 
+/*
+ * Summaries of n prediction files, one per file, read with ro and mo:
+ * calib_summarize() on each in turn, or in calib-mpi the files and byte
+ * ranges of large files spread over the ranks and gathered, so every rank
+ * gets every summary.  Returns -1 when all succeeded, else the index of the
+ * first file that failed, with err filled (on rank 0 in calib-mpi); out[i]
+ * is NULL from there on.
+ */
+int cli_read_summaries(char *const *paths, int n,
+    const calib_read_options *ro, const calib_metric_options *mo,
+    calib_summary **out, calib_error *err);
+
 /* 1 when path is a summary file (by its first bytes); "-" never is. */
 int cli_is_summary(const char *path);
 /*
@@ -162,6 +182,10 @@ int cli_is_summary(const char *path);
  * printing the error.
  */
 calib_summary *cli_summarize(const char *path, const struct cli_read *r);
+/* The same for several files, merged in order into one summary, as
+ * calib summarize does (a mismatch names both files). */
+calib_summary *cli_summarize_files(char *const *paths, int n,
+    const struct cli_read *r);
 /*
  * Load a summary for cmd and reconcile r with it: options not given take
  * the summary's values (bins, NLL clip, target), options given must match

@@ -399,6 +399,15 @@ run(int argc, char **argv)
 			res[i].file = path;
 			continue;
 		}
+#ifdef CALIB_MPI
+		if (r.mo.binning != CALIB_BIN_WIDTH) {
+			cli_error("%s: equal-mass bins need every row in one "
+			    "process and do not merge; use calib, or --binning "
+			    "width", path);
+			free(res);
+			return CLI_ERROR;
+		}
+#endif
 		calib_preds *p = cli_read_preds(path, &r, 0);
 		if (p == NULL) {
 			free(res);

@@ -80,7 +80,7 @@ run(int argc, char **argv)
 	struct cli_read r;
 	calib_summary *all = NULL;
 	const char *output = NULL;
-	int opt, i, rc;
+	int opt, rc;
 
 	cli_read_init(&r);
 	while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
@@ -109,25 +109,9 @@ run(int argc, char **argv)
 		return cli_usage_error("summarize", "equal-mass bins do not "
 		    "merge: a summary keeps sums for equal-width bins only "
 		    "(use --binning width)");
-	for (i = optind; i < argc; i++) {
-		calib_summary *s = cli_summarize(argv[i], &r);
-		calib_error err;
-		if (s == NULL) {
-			calib_summary_free(all);
-			return CLI_ERROR;
-		}
-		if (all == NULL) {
-			all = s;
-			continue;
-		}
-		if (calib_summary_merge(all, s, &err) != CALIB_OK) {
-			cli_lib_error(&err);
-			calib_summary_free(s);
-			calib_summary_free(all);
-			return CLI_ERROR;
-		}
-		calib_summary_free(s);
-	}
+	all = cli_summarize_files(argv + optind, argc - optind, &r);
+	if (all == NULL)
+		return CLI_ERROR;
 	rc = cli_summary_write(all, output);
 	calib_summary_free(all);
 	return rc;

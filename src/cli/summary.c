@@ -35,15 +35,38 @@ warn_counts(const calib_summary_info *in, double sum_tol)
 		    in->renormalized_rows == 1 ? "its" : "their");
 }
 
+#ifndef CALIB_MPI
+int
+cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
+    const calib_metric_options *mo, calib_summary **out, calib_error *err)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	for (i = 0; i < n; i++)
+		if (calib_summarize(paths[i], ro, mo, &out[i], err) !=
+		    CALIB_OK)
+			return i;
+	return -1;
+}
+#endif
+
 calib_summary *
 cli_summarize(const char *path, const struct cli_read *r)
 {
+	return cli_summarize_files((char *const *)&path, 1, r);
+}
+
+calib_summary *
+cli_summarize_files(char *const *paths, int n, const struct cli_read *r)
+{
 	calib_read_options ro = r->ro;
-	calib_summary *s = NULL;
+	calib_summary *s = NULL, **each;
 	calib_summary_info in;
 	calib_model *model = NULL;
 	calib_error err;
-	calib_status st;
+	int i, failed;
 
 	if (r->calibrate != NULL) {
 		if (ro.temperature != 1) {
@@ -59,20 +82,43 @@ cli_summarize(const char *path, const struct cli_read *r)
 	}
 	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
 		ro.target = 1;
-	st = calib_summarize(path, &ro, &r->mo, &s, &err);
+	if ((each = calloc((size_t)n, sizeof(*each))) == NULL) {
+		calib_model_free(model);
+		cli_error("out of memory");
+		return NULL;
+	}
+	memset(&err, 0, sizeof(err));
+	failed = cli_read_summaries(paths, n, &ro, &r->mo, each, &err);
 	calib_model_free(model);
-	if (st != CALIB_OK) {
-		cli_lib_error(&err);
-		return NULL;
+	/* In file order, as one process reading them in turn would: each
+	 * file's warnings, then its merge, up to the first failure. */
+	for (i = 0; i < n; i++) {
+		if (i == failed) {
+			cli_lib_error(&err);
+			break;
+		}
+		calib_summary_get_info(each[i], &in);
+		if (r->binary == CLI_BINARY_POSITIVE && in.k != 2) {
+			cli_error("%s: --binary positive needs a 2-class file, "
+			    "this one has %d classes", in.source, in.k);
+			break;
+		}
+		warn_counts(&in, ro.sum_tol);
+		if (s == NULL) {
+			s = each[i];
+			each[i] = NULL;
+		} else if (calib_summary_merge(s, each[i], &err) != CALIB_OK) {
+			cli_lib_error(&err);
+			break;
+		}
 	}
-	calib_summary_get_info(s, &in);
-	if (r->binary == CLI_BINARY_POSITIVE && in.k != 2) {
-		cli_error("%s: --binary positive needs a 2-class file, this one "
-		    "has %d classes", in.source, in.k);
+	if (i < n) {
 		calib_summary_free(s);
-		return NULL;
+		s = NULL;
 	}
-	warn_counts(&in, ro.sum_tol);
+	for (i = 0; i < n; i++)
+		calib_summary_free(each[i]);
+	free(each);
 	return s;
 }
 

@@ -134,13 +134,24 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 			    "one of them");
 		t->r.ro.target = t->cls;
 	}
-	if (cli_is_summary(path)) {
+	int mpi = 0;
+#ifdef CALIB_MPI
+	mpi = 1; /* the rows are spread over the ranks: sums only */
+#endif
+	if (mpi || cli_is_summary(path)) {
 		calib_summary *s;
 		calib_status st;
 		if (t->o.binning != CALIB_BIN_WIDTH)
 			t->r.mo.binning = t->o.binning;
 		t->r.mo.bins = t->o.bins;
-		s = cli_load_summary(cmd, path, &t->r, t->cls >= 0);
+		if (cli_is_summary(path))
+			s = cli_load_summary(cmd, path, &t->r, t->cls >= 0);
+		else if (t->o.binning != CALIB_BIN_WIDTH) {
+			cli_error("%s: equal-mass bins need every row in one "
+			    "process and do not merge; use calib", path);
+			return CLI_ERROR;
+		} else
+			s = cli_summarize(path, &t->r);
 		if (s == NULL)
 			return CLI_ERROR;
 		t->o.bins = t->r.mo.bins;

@@ -345,6 +345,18 @@ calib_summary_free(calib_summary *s)
 	free(s);
 }
 
+calib_status
+calib_summary_set_source(calib_summary *s, const char *source)
+{
+	char *c = xstrdup(source ? source : "");
+
+	if (c == NULL)
+		return CALIB_E_NOMEM;
+	free(s->source);
+	s->source = c;
+	return CALIB_OK;
+}
+
 calib_summary *
 calib_summary_dup(const calib_summary *s)
 {
