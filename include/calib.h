@@ -384,21 +384,99 @@ double calib_mean_score(const calib_preds *p, const uint32_t *mult);
 /* Observed frequency, mean_w of o_i (the accuracy for top-label). */
 double calib_mean_outcome(const calib_preds *p, const uint32_t *mult);
 
+/*
+ * The metric table.  Every metric calib knows is one entry of a table the
+ * library owns: its name (also its JSON key, CSV column and the name
+ * calib check and --metrics take), a label for prose, its unit, which
+ * direction is better, what data it needs, and where calib_metrics holds
+ * it.  Reports, comparisons and assertions iterate over this table, so a
+ * metric added to it appears everywhere.  Ids are table positions, in
+ * report order, 0 .. calib_metric_count() - 1; they are stable within one
+ * version of the library only, so store names, not ids.
+ */
+typedef enum calib_metric_direction {
+	CALIB_DIR_LOWER = 0, /* lower is better (an error, a loss) */
+	CALIB_DIR_HIGHER,    /* higher is better (accuracy) */
+	CALIB_DIR_SIGNED,    /* 0 is best; the sign says which side */
+	CALIB_DIR_NONE       /* descriptive (mean confidence, entropy) */
+} calib_metric_direction;
+
+typedef enum calib_metric_unit {
+	CALIB_UNIT_FRACTION = 0, /* a probability or a difference of them;
+	                          * compare shows it in percentage points */
+	CALIB_UNIT_NATS,         /* a log loss or an entropy */
+	CALIB_UNIT_SCORE,        /* a proper score on its own scale (Brier) */
+	CALIB_UNIT_COUNT         /* a number of bins */
+} calib_metric_unit;
+
+/* What a metric needs from the rows. */
+typedef enum calib_metric_data {
+	CALIB_DATA_SUMS = 0, /* weighted sums over rows or over equal-width
+	                      * bins: mergeable across chunks of a file
+	                      * (with --binning mass the binned ones need
+	                      * sorted rows) */
+	CALIB_DATA_SORTED,   /* the rows sorted by score */
+	CALIB_DATA_ROWS      /* every row at once, in no particular order */
+} calib_metric_data;
+
+typedef struct calib_metric_info {
+	const char *name;     /* "ece": key in every format, for --metrics
+	                       * and calib check */
+	const char *label;    /* "ECE": for prose */
+	calib_metric_unit unit;
+	calib_metric_direction direction;
+	calib_metric_data data;
+	int needs_probs;      /* needs the n x K matrix (CALIB_KEEP_PROBS) */
+	int is_default;       /* computed when no selection is given */
+	const char *summary;  /* how it is computed, in one line */
+} calib_metric_info;
+
+/* The number of metrics in the table. */
+int calib_metric_count(void);
+
+/* The entry of metric id; NULL when id is out of range. */
+const calib_metric_info *calib_metric_info_get(int id);
+
+/* The id of the metric called name, or -1. */
+int calib_metric_lookup(const char *name);
+
+/* A set of metrics: bit id is set for metric id (at most 64 metrics). */
+typedef uint64_t calib_metric_set;
+
+/* The metrics whose is_default is set. */
+calib_metric_set calib_metric_default_set(void);
+
+/* Every metric of the table. */
+calib_metric_set calib_metric_all_set(void);
+
+/*
+ * Parse a selection: "all", "default", or a comma-separated list of names
+ * (blanks around them are ignored), into *set.  CALIB_E_ARG for an unknown
+ * name or an empty list, with a message listing the valid names.
+ */
+calib_status calib_metric_select(const char *list, calib_metric_set *set,
+    calib_error *err);
+
 /* Options for calib_metrics_compute(); start from calib_metric_options_init(). */
 typedef struct calib_metric_options {
 	int bins;              /* M, default 15 */
 	calib_binning binning; /* default CALIB_BIN_WIDTH */
 	double nll_clip;       /* default 0: unclipped */
+	calib_metric_set select; /* which metrics to compute; default
+	                          * calib_metric_default_set().  0 means the
+	                          * default set too. */
 } calib_metric_options;
 
 void calib_metric_options_init(calib_metric_options *o);
 
-/* Every metric of one prediction set. */
+/* Metrics of one prediction set. */
 typedef struct calib_metrics {
 	size_t n;
 	int classes;
 	int bins;                /* bins actually used (see CALIB_BIN_MASS) */
 	calib_binning binning;
+	calib_metric_set computed; /* the metrics computed; every other
+	                            * value is NaN */
 	double accuracy;
 	double mean_confidence;  /* mean score, calib_mean_score() */
 	double overconfidence;   /* mean score - mean outcome (signed) */
@@ -411,20 +489,26 @@ typedef struct calib_metrics {
 } calib_metrics;
 
 /*
- * Compute every metric of p at once (mult as in calib_bins_compute()).
- * overconfidence is calib_mean_score() - calib_mean_outcome(): for top-label
- * calibration, mean confidence - accuracy.
+ * Compute the metrics o->select asks for (mult as in calib_bins_compute()),
+ * each once, sharing the work they have in common (one bin table, one pass
+ * for the row means).  overconfidence is calib_mean_score() -
+ * calib_mean_outcome(): for top-label calibration, mean confidence -
+ * accuracy.  A metric the data cannot give (classwise ECE without the
+ * matrix or the reader's sums) is NaN but still counts as computed.
  */
 calib_status calib_metrics_compute(const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult, calib_metrics *out);
 
 /*
- * The metric names used by reports and by calib check, in report order,
- * terminated by NULL: "accuracy", "mean_confidence", "overconfidence", "ece",
- * "mce", "rmsce", "classwise_ece", "oe", "nll", "brier", "brier_per_class",
- * "entropy".
+ * 1 when every metric of select (0: the default set) can be computed from
+ * sums - its data is CALIB_DATA_SUMS - and binning is CALIB_BIN_WIDTH:
+ * then calib_summarize() and summaries of shards give it (see "Mergeable
+ * summaries").
  */
-extern const char *const calib_metric_names[];
+int calib_metric_set_merges(calib_metric_set select, calib_binning binning);
+
+/* The value of metric id in m (NaN when id is out of range). */
+double calib_metrics_value(const calib_metrics *m, int id);
 
 /* The value of the metric called name in m; CALIB_E_ARG if unknown. */
 calib_status calib_metrics_get(const calib_metrics *m, const char *name,

@@ -141,6 +141,9 @@ ok $? "the reports, tables and scripts are still written"
 check_contains "$T/err" "cannot run gnuplot '/nonexistent/gnuplot'" "missing gnuplot explained"
 run compare --epsilon 0.1,0.2,0.3 "$H" "$S5"
 check_status 2 "--epsilon with more values than runs"
+run compare --epsilon 2 "$H" "$S5"
+check_status 2 "--epsilon outside [0, 1) refused"
+check_contains "$T/err" "--epsilon: '2' is not a number in [0, 1)" "the bad value is named"
 run compare --figures gif "$H" "$S5"
 check_status 2 "--figures gif refused"
 
@@ -180,5 +183,15 @@ check_contains "$T/out" "ECE: fashion-mnist-ls0.00+TS is lower by 7.44 points" "
 run compare --bootstrap 0 "$H" "$S5"
 check_status 0 "--bootstrap 0"
 check_contains "$T/out" "(no interval)" "without replicates there is no interval"
+
+# --- --metrics: the rows and verdicts follow the selection
+run compare --bootstrap 50 --metrics nll,ece "$H" "$S5"
+check_status 0 "compare --metrics nll,ece"
+grep -q '^ece ' "$T/out" && grep -q '^nll ' "$T/out" && ! grep -q '^accuracy ' "$T/out"
+ok $? "only the selected rows, in table order"
+check_contains "$T/out" "  NLL: " "a verdict for NLL"
+check_contains "$T/out" "overconfident" "the side line still there"
+run check --metrics ece --max nll=5 "$H"
+check_status 0 "check computes what its assertions name"
 
 done_testing

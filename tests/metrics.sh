@@ -188,4 +188,30 @@ run metrics
 check_status 2 "no file"
 check_contains "$T/err" "no prediction file given" "missing file explained"
 
+# --- --metrics: only the metrics asked for, in table order
+run metrics --bins 5 --metrics nll,ece -f json "$DATA/multiclass.csv"
+check_status 0 "--metrics nll,ece"
+keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | tr '\n' ' ')
+[ "$keys" = "file n classes bins binning ece nll version " ]
+ok $? "JSON holds only the metrics asked for, in table order"
+near "$(json_num "$T/out" ece)" 0.22 1e-15 "selected ECE = 1.1/5"
+run metrics --bins 5 --metrics ece -f csv "$DATA/multiclass.csv"
+[ "$(head -n 1 "$T/out")" = "file,n,classes,bins,binning,ece,version" ]
+ok $? "csv columns follow the selection"
+run metrics --bins 5 --metrics ece,oe "$DATA/multiclass.csv"
+grep -q '^ece ' "$T/out" && grep -q '^oe ' "$T/out" && ! grep -q '^nll ' "$T/out"
+ok $? "text rows follow the selection"
+run metrics --metrics ece,bogus "$DATA/multiclass.csv"
+check_status 2 "unknown metric refused"
+check_contains "$T/err" "unknown metric 'bogus'" "unknown metric named"
+run metrics --metrics all -f json "$DATA/multiclass.csv"
+check_status 0 "--metrics all"
+n=$("$CALIB" metrics --list | grep -vc '^#')
+keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | wc -l)
+[ "$keys" -eq $((n + 6)) ]
+ok $? "--metrics all reports every metric of --list ($n)"
+run metrics --list
+check_status 0 "--list"
+check_contains "$T/out" "classwise_ece" "--list names the metrics"
+
 done_testing

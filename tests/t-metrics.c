@@ -143,12 +143,12 @@ test_weights(void)
 	b = metrics(q, 5, CALIB_BIN_WIDTH, 0);
 	near(a.ece, 1.0 / 6, 1e-15, "weighted ECE = 1/6");
 	near(a.accuracy, 4.0 / 6, 1e-15, "weighted accuracy = 4/6");
-	for (i = 0; calib_metric_names[i] != NULL; i++) {
-		double va, vb;
-		calib_metrics_get(&a, calib_metric_names[i], &va);
-		calib_metrics_get(&b, calib_metric_names[i], &vb);
-		near(va, vb, 1e-14, "weight 2 == repeated row: %s",
-		    calib_metric_names[i]);
+	for (i = 0; i < calib_metric_count(); i++) {
+		const calib_metric_info *mi = calib_metric_info_get(i);
+		if (!(a.computed >> i & 1))
+			continue;
+		near(calib_metrics_value(&a, i), calib_metrics_value(&b, i),
+		    1e-14, "weight 2 == repeated row: %s", mi->name);
 	}
 	calib_preds_free(p);
 	calib_preds_free(q);
@@ -352,9 +352,72 @@ test_mass_metrics(void)
 	calib_preds_free(p);
 }
 
+/* The metric table: names unique and found, selections honoured. */
+static void
+test_table(void)
+{
+	calib_read_options o;
+	calib_metric_options mo;
+	calib_metric_set set;
+	calib_metrics m;
+	calib_error err;
+	calib_preds *p;
+	int i, j, n = calib_metric_count();
+
+	ok(n >= 12 && n <= 64, "the table has %d metrics (at most 64)", n);
+	for (i = 0; i < n; i++) {
+		const calib_metric_info *a = calib_metric_info_get(i);
+		ok(a != NULL && a->name != NULL && a->label != NULL &&
+		    a->summary != NULL && calib_metric_lookup(a->name) == i,
+		    "entry %d (%s) is complete and found by name", i,
+		    a ? a->name : "?");
+		for (j = 0; j < i; j++)
+			if (strcmp(calib_metric_info_get(j)->name, a->name) == 0)
+				break;
+		ok(j == i, "name %s is unique", a->name);
+	}
+	ok(calib_metric_info_get(n) == NULL && calib_metric_info_get(-1) ==
+	    NULL, "ids out of range give NULL");
+	ok(calib_metric_lookup("nope") == -1, "unknown name gives -1");
+	ok(calib_metric_info_get(calib_metric_lookup("overconfidence"))->
+	    direction == CALIB_DIR_SIGNED, "overconfidence is signed");
+	ok(calib_metric_info_get(calib_metric_lookup("nll"))->unit ==
+	    CALIB_UNIT_NATS, "NLL is in nats");
+
+	ok(calib_metric_select("all", &set, &err) == CALIB_OK &&
+	    set == calib_metric_all_set(), "'all' selects every metric");
+	ok(calib_metric_select("default", &set, &err) == CALIB_OK &&
+	    set == calib_metric_default_set(), "'default' selects the default");
+	ok(calib_metric_select(" nll , ece", &set, &err) == CALIB_OK &&
+	    set == (((calib_metric_set)1 << calib_metric_lookup("nll")) |
+	    ((calib_metric_set)1 << calib_metric_lookup("ece"))),
+	    "a list with blanks");
+	ok(calib_metric_select("ece,nope", &set, &err) == CALIB_E_ARG &&
+	    strstr(err.message, "'nope'") != NULL && set == 0,
+	    "unknown name refused: %s", err.message);
+	ok(calib_metric_select("ece,,nll", &set, &err) == CALIB_E_ARG,
+	    "empty name refused");
+
+	calib_read_options_init(&o);
+	p = make(5, 3, A, Ay, NULL, &o);
+	calib_metric_options_init(&mo);
+	mo.bins = 5;
+	calib_metric_select("nll,ece", &mo.select, &err);
+	calib_metrics_compute(p, &mo, NULL, &m);
+	ok(m.computed == mo.select, "computed = selected");
+	near(m.ece, 0.22, 1e-15, "selected ECE computed");
+	ok(isnan(m.accuracy) && isnan(m.classwise_ece),
+	    "unselected metrics are NaN");
+	mo.select = 0;
+	calib_metrics_compute(p, &mo, NULL, &m);
+	ok(m.computed == calib_metric_default_set(), "select 0 = default");
+	calib_preds_free(p);
+}
+
 int
 main(void)
 {
+	test_table();
 	test_multiclass();
 	test_weights();
 	test_binary();

@@ -86,6 +86,7 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_METRICS,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -106,7 +107,8 @@ enum {
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
 	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
-	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }
+	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }, \
+	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
@@ -127,6 +129,8 @@ struct cli_read {
 	 * loaded by cli_read_preds(), once per file, so nothing needs
 	 * releasing. */
 	const char *calibrate;
+	/* --metrics was given (r->mo.select holds it) */
+	int metrics_set;
 	/* CLI_GIVEN_* bits: options given on the command line, which a
 	 * summary's own settings must then match. */
 	unsigned given;
@@ -203,6 +207,8 @@ int cli_summary_write(const calib_summary *s, const char *path);
 /* A calib_preds without rows describing s, for the table writers.
  * Release with calib_preds_free(); NULL when out of memory. */
 calib_preds *cli_summary_shell(const calib_summary *s);
+/* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
+unsigned cli_metric_keep(calib_metric_set set);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);

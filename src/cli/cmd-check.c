@@ -564,9 +564,16 @@ evaluate(struct check *K)
 	calib_bootstrap bs;
 	calib_bootstrap_options bo;
 	calib_error err;
-	unsigned keep = K->boot_n > 0 ? CALIB_KEEP_PROBS : 0;
+	calib_metric_set want = 0;
+	unsigned keep;
 	int i, now = 0, rc = CLI_OK;
 
+	/* Only what the assertions constrain is computed. */
+	for (i = 0; i < K->nitems; i++)
+		want |= (calib_metric_set)1 <<
+		    calib_metric_lookup(K->items[i].a.metric);
+	K->r.mo.select = want;
+	keep = K->boot_n > 0 ? CALIB_KEEP_PROBS : cli_metric_keep(want);
 	memset(&bs, 0, sizeof(bs));
 	if (cli_is_summary(K->file) ||
 	    (K->baseline != NULL && cli_is_summary(K->baseline)))

@@ -29,24 +29,21 @@ enum {
 	OPT_CALIBRATE_METHOD
 };
 
-/* What compare reports, in order; pts: shown in percentage points. */
-static const struct {
-	const char *name;
-	const char *label;
-	int pts;
-} M[] = {
-	{ "accuracy", "accuracy", 1 },
-	{ "mean_confidence", "mean confidence", 1 },
-	{ "overconfidence", "overconfidence", 1 },
-	{ "ece", "ECE", 1 },
-	{ "mce", "MCE", 1 },
-	{ "oe", "OE", 1 },
-	{ "classwise_ece", "classwise ECE", 1 },
-	{ "nll", "NLL", 0 },
-	{ "brier", "Brier", 0 },
-	{ "entropy", "mean entropy", 0 },
+/*
+ * What compare reports, in order: ids in the library's metric table.  The
+ * default list is compare's own choice of rows; --metrics replaces it.
+ */
+static const char *const default_metrics[] = {
+	"accuracy", "mean_confidence", "overconfidence", "ece", "mce", "oe",
+	"classwise_ece", "nll", "brier", "entropy"
 };
-#define NM ((int)(sizeof(M) / sizeof(M[0])))
+#define MAXM 64
+static int M[MAXM];
+static int NM;
+#define INFO(j) calib_metric_info_get(M[j])
+/* Shown in percentage points. */
+#define PTS(j) (INFO(j)->unit == CALIB_UNIT_FRACTION)
+#define SIGNED(j) (INFO(j)->direction == CALIB_DIR_SIGNED)
 
 struct run {
 	char *name;
@@ -59,7 +56,7 @@ struct run {
 struct group {
 	char *name;
 	int first, count;      /* runs[first .. first+count) */
-	double mean[NM], sd[NM];
+	double mean[MAXM], sd[MAXM];
 };
 
 /* One difference between a run (or group) and the baseline. */
@@ -168,7 +165,7 @@ metric(const calib_metrics *m, int j)
 {
 	double v = NAN;
 
-	calib_metrics_get(m, M[j].name, &v);
+	v = calib_metrics_value(m, M[j]);
 	return v;
 }
 
@@ -197,30 +194,30 @@ verdict(FILE *fp, int j, const char *who, const char *base,
     const struct diff *x, double level, const char *ci_kind)
 {
 	char a[32], b[32], c[32];
-	const char *unit = M[j].pts ? " points" : "";
+	const char *unit = PTS(j) ? " points" : "";
 
 	if (isnan(x->lo) || isnan(x->hi)) {
-		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
-		fprintf(fp, "  %s: %s - %s = %s%s (no interval)\n", M[j].label,
+		fmt_scaled(a, sizeof(a), x->d, PTS(j), 1);
+		fprintf(fp, "  %s: %s - %s = %s%s (no interval)\n", INFO(j)->label,
 		    who, base, a, unit);
 	} else if (x->lo > 0) {
-		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 0);
-		fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 0);
-		fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 0);
+		fmt_scaled(a, sizeof(a), x->d, PTS(j), 0);
+		fmt_scaled(b, sizeof(b), x->lo, PTS(j), 0);
+		fmt_scaled(c, sizeof(c), x->hi, PTS(j), 0);
 		fprintf(fp, "  %s: %s is higher by %s%s [%s, %s] (%g %% %s)\n",
-		    M[j].label, who, a, unit, b, c, 100 * level, ci_kind);
+		    INFO(j)->label, who, a, unit, b, c, 100 * level, ci_kind);
 	} else if (x->hi < 0) {
-		fmt_scaled(a, sizeof(a), -x->d, M[j].pts, 0);
-		fmt_scaled(b, sizeof(b), -x->hi, M[j].pts, 0);
-		fmt_scaled(c, sizeof(c), -x->lo, M[j].pts, 0);
+		fmt_scaled(a, sizeof(a), -x->d, PTS(j), 0);
+		fmt_scaled(b, sizeof(b), -x->hi, PTS(j), 0);
+		fmt_scaled(c, sizeof(c), -x->lo, PTS(j), 0);
 		fprintf(fp, "  %s: %s is lower by %s%s [%s, %s] (%g %% %s)\n",
-		    M[j].label, who, a, unit, b, c, 100 * level, ci_kind);
+		    INFO(j)->label, who, a, unit, b, c, 100 * level, ci_kind);
 	} else {
-		fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
-		fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 1);
-		fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 1);
+		fmt_scaled(a, sizeof(a), x->d, PTS(j), 1);
+		fmt_scaled(b, sizeof(b), x->lo, PTS(j), 1);
+		fmt_scaled(c, sizeof(c), x->hi, PTS(j), 1);
 		fprintf(fp, "  %s: no clear difference between %s and %s "
-		    "(%s%s [%s, %s], %g %% %s)\n", M[j].label, who, base, a,
+		    "(%s%s [%s, %s], %g %% %s)\n", INFO(j)->label, who, base, a,
 		    unit, b, c, 100 * level, ci_kind);
 	}
 }
@@ -362,7 +359,7 @@ write_text_plain(FILE *fp, const struct ctx *C)
 		fprintf(fp, "  %*s", w, C->runs[i].name);
 	fputc('\n', fp);
 	for (j = 0; j < NM; j++) {
-		fprintf(fp, "%-*s", lw, M[j].name);
+		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (i = 0; i < C->nruns; i++) {
 			double v = metric(&C->runs[i].m, j);
 			if (isinf(v))
@@ -370,7 +367,7 @@ write_text_plain(FILE *fp, const struct ctx *C)
 			else if (isnan(v))
 				snprintf(buf, sizeof(buf), "n/a");
 			else
-				snprintf(buf, sizeof(buf), j == 2 ? "%+.4f" :
+				snprintf(buf, sizeof(buf), SIGNED(j) ? "%+.4f" :
 				    "%.4f", v);
 			fprintf(fp, "  %*s", w, buf);
 		}
@@ -419,10 +416,10 @@ write_text_groups(FILE *fp, const struct ctx *C)
 	}
 	fputc('\n', fp);
 	for (j = 0; j < NM; j++) {
-		fprintf(fp, "%-*s", lw, M[j].name);
+		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (g = 0; g < C->ngroups; g++) {
 			const struct group *G = &C->groups[g];
-			snprintf(a, sizeof(a), j == 2 ? "%+.4f" : "%.4f",
+			snprintf(a, sizeof(a), SIGNED(j) ? "%+.4f" : "%.4f",
 			    G->mean[j]);
 			snprintf(b, sizeof(b), "%.4f", G->sd[j]);
 			snprintf(buf, sizeof(buf), "%s +- %s", a, b);
@@ -481,7 +478,7 @@ write_json(FILE *fp, const struct ctx *C)
 			fputs("null", fp);
 		fputs(",\"metrics\":{", fp);
 		for (j = 0; j < NM; j++) {
-			fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+			fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
 			cli_json_number(fp, metric(&C->runs[i].m, j));
 		}
 		fputc('}', fp);
@@ -504,12 +501,12 @@ write_json(FILE *fp, const struct ctx *C)
 			cli_json_string(fp, G->name);
 			fprintf(fp, ",\"runs\":%d,\"mean\":{", G->count);
 			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
 				cli_json_number(fp, G->mean[j]);
 			}
 			fputs("},\"sd\":{", fp);
 			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
 				cli_json_number(fp, G->sd[j]);
 			}
 			fputs("}}", fp);
@@ -530,7 +527,7 @@ write_json(FILE *fp, const struct ctx *C)
 			cli_json_string(fp, base);
 			fputs(",\"metrics\":{", fp);
 			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", M[j].name);
+				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
 				json_diff(fp, &C->cmp[(size_t)(i - 1) * NM +
 				    (size_t)j]);
 			}
@@ -555,17 +552,17 @@ write_markdown(FILE *fp, const struct ctx *C)
 		fputs("---:|", fp);
 	fputc('\n', fp);
 	for (j = 0; j < NM; j++) {
-		fprintf(fp, "| %s |", M[j].label);
+		fprintf(fp, "| %s |", INFO(j)->label);
 		for (i = 0; i < n; i++) {
 			if (C->ngroups) {
 				fmt_scaled(a, sizeof(a), C->groups[i].mean[j],
-				    0, j == 2);
+				    0, SIGNED(j));
 				fmt_scaled(b, sizeof(b), C->groups[i].sd[j], 0,
 				    0);
 				fprintf(fp, " %s ± %s |", a, b);
 			} else {
 				fmt_scaled(a, sizeof(a), metric(&C->runs[i].m,
-				    j), 0, j == 2);
+				    j), 0, SIGNED(j));
 				fprintf(fp, " %s |", a);
 			}
 		}
@@ -580,12 +577,12 @@ write_markdown(FILE *fp, const struct ctx *C)
 		for (j = 0; j < NM; j++) {
 			const struct diff *x = &C->cmp[(size_t)(i - 1) * NM +
 			    (size_t)j];
-			fmt_scaled(a, sizeof(a), x->d, M[j].pts, 1);
-			fmt_scaled(b, sizeof(b), x->lo, M[j].pts, 1);
-			fmt_scaled(c, sizeof(c), x->hi, M[j].pts, 1);
+			fmt_scaled(a, sizeof(a), x->d, PTS(j), 1);
+			fmt_scaled(b, sizeof(b), x->lo, PTS(j), 1);
+			fmt_scaled(c, sizeof(c), x->hi, PTS(j), 1);
 			fprintf(fp, "| %s | %s | %s%s | [%s, %s] | %s |\n",
 			    C->ngroups ? C->groups[i].name : C->runs[i].name,
-			    M[j].label, a, M[j].pts ? " pts" : "", b, c,
+			    INFO(j)->label, a, PTS(j) ? " pts" : "", b, c,
 			    verdict_word(x));
 		}
 }
@@ -710,10 +707,11 @@ parse_eps(struct ctx *C)
 		v = strtod(tok, &end);
 		if (end == tok || *end != '\0' || errno != 0 || !(v >= 0 &&
 		    v < 1) || i >= C->nruns) {
-			free(list);
-			return cli_usage_error("compare", i >= C->nruns ?
+			int rc = cli_usage_error("compare", i >= C->nruns ?
 			    "--epsilon gives more values than there are runs" :
 			    "--epsilon: '%s' is not a number in [0, 1)", tok);
+			free(list);
+			return rc;
 		}
 		C->eps[i] = v;
 	}
@@ -883,6 +881,36 @@ done:
 
 /* ---- driver ------------------------------------------------------ */
 
+/*
+ * The rows to report (M, NM) and what to compute: those rows plus what the
+ * side line and the figures use.
+ */
+static void
+set_metrics(struct cli_read *r)
+{
+	static const char *const always[] = { "overconfidence",
+	    "mean_confidence", "ece", "oe" };
+	size_t i;
+	int id;
+
+	NM = 0;
+	if (r->metrics_set) {
+		for (id = 0; id < calib_metric_count() && NM < MAXM; id++)
+			if (r->mo.select >> id & 1)
+				M[NM++] = id;
+	} else
+		for (i = 0; i < sizeof(default_metrics) /
+		    sizeof(default_metrics[0]); i++)
+			M[NM++] = calib_metric_lookup(default_metrics[i]);
+	r->mo.select = 0;
+	for (id = 0; id < NM; id++)
+		r->mo.select |= (calib_metric_set)1 << M[id];
+	for (i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		r->mo.select |= (calib_metric_set)1 <<
+		    calib_metric_lookup(always[i]);
+}
+
+
 static int
 add_group(struct ctx *C, const char *spec, char ***files, int *nfiles)
 {
@@ -985,330 +1013,372 @@ ctx_free(struct ctx *C)
 	calib_bootstrap_release(&C->boot);
 }
 
+/*
+ * What the command line asked for beyond struct ctx: the four steps
+ * below (parse, load, compute, write) pass it along.
+ */
+struct args {
+	const char *names;     /* --names, NULL for the file stems */
+	const char *outdir;    /* -o, NULL for standard output only */
+	int fmt;
+	int help;              /* -h: usage printed, nothing else to do */
+	char **gfiles;         /* the files of every --group, in order */
+	int ngfiles;
+	char **files;          /* the runs' files (gfiles or argv) */
+	int nfiles;
+};
+
+static const struct option options[] = {
+	{ "names", required_argument, NULL, 'n' },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
+	{ "epsilon", required_argument, NULL, OPT_EPSILON },
+	{ "figures", required_argument, NULL, OPT_FIGURES },
+	{ "calibrate-on", required_argument, NULL, OPT_CALIBRATE_ON },
+	{ "calibrate-method", required_argument, NULL,
+	    OPT_CALIBRATE_METHOD },
+	CLI_PLOT_LONGOPTS,
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	CLI_READ_LONGOPTS,
+	CLI_METRIC_LONGOPTS,
+	{ NULL, 0, NULL, 0 }
+};
+
+/* One option into C or A; CLI_OK or the error already reported. */
+static int
+parse_option(struct ctx *C, struct args *A, int opt)
+{
+	int h;
+
+	switch (opt) {
+	case 'h':
+		usage(stdout);
+		A->help = 1;
+		return CLI_OK;
+	case 'n':
+		A->names = optarg;
+		return CLI_OK;
+	case OPT_GROUP:
+		return add_group(C, optarg, &A->gfiles, &A->ngfiles);
+	case OPT_BOOTSTRAP:
+		return cli_parse_int("compare", "bootstrap", optarg, 0,
+		    1000000, &C->boot_n) != 0 ? CLI_ERROR : CLI_OK;
+	case OPT_SEED:
+		return cli_parse_seed("compare", optarg, &C->seed) != 0 ?
+		    CLI_ERROR : CLI_OK;
+	case OPT_CI_LEVEL:
+		if (cli_parse_double("compare", "ci-level", optarg,
+		    &C->level) != 0 || !(C->level > 0 && C->level < 1)) {
+			if (C->level <= 0 || C->level >= 1)
+				cli_usage_error("compare", "--ci-level "
+				    "must be between 0 and 1");
+			return CLI_ERROR;
+		}
+		return CLI_OK;
+	case OPT_EPSILON:
+		C->eps_arg = optarg;
+		return CLI_OK;
+	case OPT_CALIBRATE_ON:
+		C->calibrate_on = optarg;
+		return CLI_OK;
+	case OPT_CALIBRATE_METHOD:
+		if (calib_method_from_name(optarg, &C->method) != CALIB_OK)
+			return cli_usage_error("compare", "--calibrate-method:"
+			    " '%s' is not temperature, vector, histogram, "
+			    "isotonic, platt or beta", optarg);
+		return CLI_OK;
+	case OPT_FIGURES:
+		if (strcmp(optarg, "png") != 0 && strcmp(optarg, "svg") != 0 &&
+		    strcmp(optarg, "pdf") != 0)
+			return cli_usage_error("compare", "--figures: '%s' "
+			    "is not png, svg or pdf", optarg);
+		C->figext = optarg;
+		return CLI_OK;
+	case 'f':
+		if (strcmp(optarg, "text") == 0)
+			A->fmt = FMT_TEXT;
+		else if (strcmp(optarg, "json") == 0)
+			A->fmt = FMT_JSON;
+		else if (strcmp(optarg, "markdown") == 0)
+			A->fmt = FMT_MARKDOWN;
+		else
+			return cli_usage_error("compare", "--format: '%s' "
+			    "is not text, json or markdown", optarg);
+		return CLI_OK;
+	case 'o':
+		A->outdir = optarg;
+		return CLI_OK;
+	case '?':
+		return cli_usage_error("compare", "invalid option");
+	default:
+		h = cli_plot_option("compare", opt, optarg, &C->po);
+		if (h == 0)
+			h = cli_read_option("compare", opt, optarg, &C->r);
+		if (h <= 0)
+			return h < 0 ? CLI_ERROR :
+			    cli_usage_error("compare", "invalid option");
+		return CLI_OK;
+	}
+}
+
+/* Options, then the combinations that make no sense, then the runs'
+ * files and names. */
+static int
+parse_args(struct ctx *C, struct args *A, int argc, char **argv)
+{
+	int opt, rc, i, j;
+
+	while ((opt = getopt_long(argc, argv, "n:f:o:h", options, NULL)) != -1)
+		if ((rc = parse_option(C, A, opt)) != CLI_OK || A->help)
+			return rc;
+	set_metrics(&C->r);
+	if (C->ngroups > 0 && optind < argc)
+		return cli_usage_error("compare", "give files either as "
+		    "arguments or in --group, not both");
+	if (C->calibrate_on != NULL && (C->ngroups > 0 ||
+	    C->r.calibrate != NULL || C->r.ro.temperature != 1))
+		return cli_usage_error("compare", "--calibrate-on shows each "
+		    "run before and after its own map; it does not combine "
+		    "with %s", C->ngroups ? "--group" : C->r.calibrate ?
+		    "--calibrate" : "--temperature");
+	if (C->ngroups > 0 && A->names != NULL)
+		return cli_usage_error("compare", "--names does not apply to "
+		    "--group (the group names are given there)");
+	A->files = C->ngroups > 0 ? A->gfiles : argv + optind;
+	A->nfiles = C->ngroups > 0 ? A->ngfiles : argc - optind;
+	/* One file with --calibrate-on is a comparison too: before and
+	 * after its map. */
+	if (C->ngroups == 1 || (C->ngroups == 0 && A->nfiles <
+	    (C->calibrate_on ? 1 : 2)))
+		return cli_usage_error("compare", "need at least two %s to "
+		    "compare", C->ngroups ? "groups" : "files");
+	C->runs = calloc((size_t)A->nfiles, sizeof(*C->runs));
+	if (C->runs == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	C->nruns = A->nfiles;
+	for (i = 0; i < A->nfiles; i++)
+		C->runs[i].file = A->files[i];
+	for (i = 0; i < C->ngroups; i++)
+		for (j = 0; j < C->groups[i].count; j++) {
+			char nm[300];
+			snprintf(nm, sizeof(nm), "%s#%d", C->groups[i].name,
+			    j + 1);
+			C->runs[C->groups[i].first + j].name = strdup(nm);
+		}
+	if ((rc = set_names(C, A->names)) != CLI_OK)
+		return rc;
+	if (C->eps_arg != NULL && (rc = parse_eps(C)) != CLI_OK)
+		return rc;
+	return CLI_OK;
+}
+
+/* A warning when run i names its classes differently from run 0. */
+static void
+warn_class_names(const struct ctx *C, int i)
+{
+	const calib_preds *p0 = C->runs[0].p, *p = C->runs[i].p;
+	int c;
+
+	if (p->k != p0->k)
+		return;
+	for (c = 0; c < p0->k; c++)
+		if (strcmp(p->class_names[c], p0->class_names[c]) != 0)
+			break;
+	if (c < p0->k)
+		cli_warn("%s: class %d is '%s' here but '%s' in %s; labels are "
+		    "compared as indices", C->runs[i].file, c,
+		    p->class_names[c], p0->class_names[c], C->runs[0].file);
+}
+
+/*
+ * Read every run, check they are paired, and add the recalibrated twins
+ * of --calibrate-on.  The bootstrap needs the matrix for classwise ECE,
+ * recalibration the logits.
+ */
+static int
+load_runs(struct ctx *C)
+{
+	calib_error err;
+	int i, rc;
+
+	for (i = 0; i < C->nruns; i++) {
+		C->runs[i].p = cli_read_preds(C->runs[i].file, &C->r,
+		    CALIB_KEEP_PROBS | (C->calibrate_on ? CALIB_KEEP_LOGITS :
+		    0));
+		if (C->runs[i].p == NULL)
+			return CLI_ERROR;
+		if (i > 0 && calib_preds_check_paired(C->runs[0].p,
+		    C->runs[i].p, &err) != CALIB_OK) {
+			cli_lib_error(&err);
+			return CLI_ERROR;
+		}
+		if (i > 0)
+			warn_class_names(C, i);
+	}
+	if (C->calibrate_on == NULL)
+		return CLI_OK;
+	if ((rc = add_recalibrated(C)) != CLI_OK)
+		return rc;
+	if (C->eps != NULL) {
+		/* each run's epsilon applies to its recalibrated twin */
+		double *e = realloc(C->eps, (size_t)C->nruns * sizeof(*e));
+		if (e == NULL) {
+			cli_error("out of memory");
+			return CLI_ERROR;
+		}
+		C->eps = e;
+		for (i = C->nruns / 2 - 1; i >= 0; i--)
+			C->eps[2 * i] = C->eps[2 * i + 1] = C->eps[i];
+	}
+	return CLI_OK;
+}
+
+/* Single runs: one paired bootstrap gives every metric, its side of the
+ * diagonal and every difference with run 0. */
+static int
+compute_paired(struct ctx *C)
+{
+	calib_bootstrap_options bo;
+	calib_error err;
+	const calib_preds **ps;
+	int i, j;
+
+	ps = malloc((size_t)C->nruns * sizeof(*ps));
+	if (ps == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	for (i = 0; i < C->nruns; i++)
+		ps[i] = C->runs[i].p;
+	calib_bootstrap_options_init(&bo);
+	bo.replicates = C->boot_n;
+	bo.seed = C->seed;
+	bo.metric = C->r.mo;
+	if (calib_bootstrap_paired(ps, C->nruns, &bo, &C->boot, &err) !=
+	    CALIB_OK) {
+		free(ps);
+		cli_lib_error(&err);
+		return CLI_ERROR;
+	}
+	free(ps);
+	C->have_boot = C->boot_n >= 2;
+	for (i = 0; i < C->nruns; i++) {
+		C->runs[i].m = C->boot.point[i];
+		C->side[i].d = C->runs[i].m.overconfidence;
+		calib_bootstrap_interval(&C->boot, "overconfidence", i, -1,
+		    C->level, &C->side[i].lo, &C->side[i].hi);
+	}
+	for (i = 1; i < C->nruns; i++)
+		for (j = 0; j < NM; j++) {
+			struct diff *x = &C->cmp[(size_t)(i - 1) * NM +
+			    (size_t)j];
+			x->d = metric(&C->runs[i].m, j) - metric(&C->runs[0].m,
+			    j);
+			calib_bootstrap_interval(&C->boot, INFO(j)->name, i, 0,
+			    C->level, &x->lo, &x->hi);
+		}
+	return CLI_OK;
+}
+
+/* Groups of seeds: metrics per run, mean and spread per group, Welch
+ * intervals between groups. */
+static int
+compute_groups(struct ctx *C)
+{
+	int i, j;
+
+	for (i = 0; i < C->nruns; i++)
+		if (calib_metrics_compute(C->runs[i].p, &C->r.mo, NULL,
+		    &C->runs[i].m) != CALIB_OK) {
+			cli_error("%s: out of memory", C->runs[i].file);
+			return CLI_ERROR;
+		}
+	for (i = 0; i < C->ngroups; i++)
+		group_stats(C, &C->groups[i]);
+	for (i = 1; i < C->ngroups; i++)
+		for (j = 0; j < NM; j++)
+			C->cmp[(size_t)(i - 1) * NM + (size_t)j] =
+			    welch(&C->groups[0], &C->groups[i], j, C->level);
+	return CLI_OK;
+}
+
+/* Metrics, intervals and verdicts for every run. */
+static int
+compute(struct ctx *C)
+{
+	C->side = calloc((size_t)C->nruns, sizeof(*C->side));
+	C->cmp = calloc((size_t)C->nruns * NM, sizeof(*C->cmp));
+	if (C->side == NULL || C->cmp == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	return C->ngroups == 0 ? compute_paired(C) : compute_groups(C);
+}
+
+/* The reports, then the figures: without gnuplot the numbers are still
+ * all there. */
+static int
+write_outputs(const struct ctx *C, const struct args *A)
+{
+	int r1, r2;
+
+	if (A->outdir != NULL) {
+		if (mkdir(A->outdir, 0777) != 0 && errno != EEXIST) {
+			cli_error("cannot create '%s': %s", A->outdir,
+			    strerror(errno));
+			return CLI_ERROR;
+		}
+		if (write_file(A->outdir, "compare.txt", C, FMT_TEXT) != 0 ||
+		    write_file(A->outdir, "compare.json", C, FMT_JSON) != 0)
+			return CLI_ERROR;
+	}
+	write_format(stdout, C, A->fmt);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error("cannot write to standard output: %s",
+		    strerror(errno));
+		return CLI_ERROR;
+	}
+	if (A->outdir == NULL)
+		return CLI_OK;
+	r1 = draw(C, A->outdir, "compare-reliability.gp", "reliability");
+	r2 = r1 == CLI_ERROR ? CLI_ERROR : draw(C, A->outdir,
+	    "compare-histogram.gp", "confidence");
+	return r1 == CLI_ERROR || r2 == CLI_ERROR ? CLI_ERROR :
+	    r1 == CLI_NO_RENDER || r2 == CLI_NO_RENDER ? CLI_NO_RENDER : CLI_OK;
+}
+
 static int
 run(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "names", required_argument, NULL, 'n' },
-		{ "group", required_argument, NULL, OPT_GROUP },
-		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
-		{ "epsilon", required_argument, NULL, OPT_EPSILON },
-		{ "figures", required_argument, NULL, OPT_FIGURES },
-		{ "calibrate-on", required_argument, NULL, OPT_CALIBRATE_ON },
-		{ "calibrate-method", required_argument, NULL,
-		    OPT_CALIBRATE_METHOD },
-		CLI_PLOT_LONGOPTS,
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_READ_LONGOPTS,
-		CLI_METRIC_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
 	struct ctx C;
-	const char *names = NULL, *outdir = NULL;
-	char **gfiles = NULL;
-	int ngfiles = 0, fmt = FMT_TEXT, opt, i, j, rc = CLI_OK, nfiles;
-	calib_error err;
+	struct args A;
+	int i, rc;
 
 	memset(&C, 0, sizeof(C));
+	memset(&A, 0, sizeof(A));
 	cli_read_init(&C.r);
 	C.boot_n = 1000;
 	C.seed = 20191206;
 	C.level = 0.95;
 	C.figext = "png";
 	cli_plot_opts_init(&C.po);
-	while ((opt = getopt_long(argc, argv, "n:f:o:h", options, NULL)) != -1) {
-		int h;
-		switch (opt) {
-		case 'h':
-			usage(stdout);
-			rc = CLI_OK;
-			goto out;
-		case 'n':
-			names = optarg;
-			break;
-		case OPT_GROUP:
-			if ((rc = add_group(&C, optarg, &gfiles, &ngfiles)) !=
-			    CLI_OK)
-				goto out;
-			break;
-		case OPT_BOOTSTRAP:
-			if (cli_parse_int("compare", "bootstrap", optarg, 0,
-			    1000000, &C.boot_n) != 0) {
-				rc = CLI_ERROR;
-				goto out;
-			}
-			break;
-		case OPT_SEED:
-			if (cli_parse_seed("compare", optarg, &C.seed) != 0) {
-				rc = CLI_ERROR;
-				goto out;
-			}
-			break;
-		case OPT_CI_LEVEL:
-			if (cli_parse_double("compare", "ci-level", optarg,
-			    &C.level) != 0 || !(C.level > 0 && C.level < 1)) {
-				if (C.level <= 0 || C.level >= 1)
-					cli_usage_error("compare", "--ci-level "
-					    "must be between 0 and 1");
-				rc = CLI_ERROR;
-				goto out;
-			}
-			break;
-		case OPT_EPSILON:
-			C.eps_arg = optarg;
-			break;
-		case OPT_CALIBRATE_ON:
-			C.calibrate_on = optarg;
-			break;
-		case OPT_CALIBRATE_METHOD:
-			if (calib_method_from_name(optarg, &C.method) !=
-			    CALIB_OK) {
-				rc = cli_usage_error("compare", "--calibrate-method:"
-				    " '%s' is not temperature, vector, histogram, "
-				    "isotonic, platt or beta", optarg);
-				goto out;
-			}
-			break;
-		case OPT_FIGURES:
-			if (strcmp(optarg, "png") != 0 &&
-			    strcmp(optarg, "svg") != 0 &&
-			    strcmp(optarg, "pdf") != 0) {
-				rc = cli_usage_error("compare", "--figures: '%s' "
-				    "is not png, svg or pdf", optarg);
-				goto out;
-			}
-			C.figext = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "text") == 0)
-				fmt = FMT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				fmt = FMT_JSON;
-			else if (strcmp(optarg, "markdown") == 0)
-				fmt = FMT_MARKDOWN;
-			else {
-				rc = cli_usage_error("compare", "--format: '%s' "
-				    "is not text, json or markdown", optarg);
-				goto out;
-			}
-			break;
-		case 'o':
-			outdir = optarg;
-			break;
-		case '?':
-			rc = cli_usage_error("compare", "invalid option");
-			goto out;
-		default:
-			h = cli_plot_option("compare", opt, optarg, &C.po);
-			if (h == 0)
-				h = cli_read_option("compare", opt, optarg,
-				    &C.r);
-			if (h <= 0) {
-				rc = h < 0 ? CLI_ERROR :
-				    cli_usage_error("compare", "invalid option");
-				goto out;
-			}
-		}
-	}
-	if (C.ngroups > 0 && optind < argc) {
-		rc = cli_usage_error("compare", "give files either as "
-		    "arguments or in --group, not both");
-		goto out;
-	}
-	if (C.calibrate_on != NULL && (C.ngroups > 0 ||
-	    C.r.calibrate != NULL || C.r.ro.temperature != 1)) {
-		rc = cli_usage_error("compare", "--calibrate-on shows each run "
-		    "before and after its own map; it does not combine with "
-		    "%s", C.ngroups ? "--group" : C.r.calibrate ? "--calibrate" :
-		    "--temperature");
-		goto out;
-	}
-	if (C.ngroups > 0 && names != NULL) {
-		rc = cli_usage_error("compare", "--names does not apply to "
-		    "--group (the group names are given there)");
-		goto out;
-	}
-	nfiles = C.ngroups > 0 ? ngfiles : argc - optind;
-	/* One file with --calibrate-on is a comparison too: before and
-	 * after its map. */
-	if (C.ngroups == 1 || (C.ngroups == 0 && nfiles < (C.calibrate_on ?
-	    1 : 2))) {
-		rc = cli_usage_error("compare", "need at least two %s to "
-		    "compare", C.ngroups ? "groups" : "files");
-		goto out;
-	}
-	C.runs = calloc((size_t)nfiles, sizeof(*C.runs));
-	if (C.runs == NULL) {
-		cli_error("out of memory");
-		rc = CLI_ERROR;
-		goto out;
-	}
-	C.nruns = nfiles;
-	for (i = 0; i < nfiles; i++)
-		C.runs[i].file = C.ngroups ? gfiles[i] : argv[optind + i];
-	if (C.ngroups > 0) {
-		for (i = 0; i < C.ngroups; i++)
-			for (j = 0; j < C.groups[i].count; j++) {
-				char nm[300];
-				snprintf(nm, sizeof(nm), "%s#%d",
-				    C.groups[i].name, j + 1);
-				C.runs[C.groups[i].first + j].name = strdup(nm);
-			}
-	}
-	if ((rc = set_names(&C, names)) != CLI_OK)
-		goto out;
-	if (C.eps_arg != NULL && (rc = parse_eps(&C)) != CLI_OK)
-		goto out;
-
-	/* Read every run; the bootstrap needs the matrix for classwise ECE,
-	 * recalibration the logits. */
-	for (i = 0; i < nfiles; i++) {
-		C.runs[i].p = cli_read_preds(C.runs[i].file, &C.r,
-		    CALIB_KEEP_PROBS | (C.calibrate_on ? CALIB_KEEP_LOGITS : 0));
-		if (C.runs[i].p == NULL) {
-			rc = CLI_ERROR;
-			goto out;
-		}
-		if (i > 0 && calib_preds_check_paired(C.runs[0].p, C.runs[i].p,
-		    &err) != CALIB_OK) {
-			cli_lib_error(&err);
-			rc = CLI_ERROR;
-			goto out;
-		}
-		if (i > 0 && C.runs[i].p->k == C.runs[0].p->k) {
-			int c;
-			for (c = 0; c < C.runs[0].p->k; c++)
-				if (strcmp(C.runs[i].p->class_names[c],
-				    C.runs[0].p->class_names[c]) != 0)
-					break;
-			if (c < C.runs[0].p->k)
-				cli_warn("%s: class %d is '%s' here but '%s' in "
-				    "%s; labels are compared as indices",
-				    C.runs[i].file, c,
-				    C.runs[i].p->class_names[c],
-				    C.runs[0].p->class_names[c],
-				    C.runs[0].file);
-		}
-	}
-
-	if (C.calibrate_on != NULL) {
-		if ((rc = add_recalibrated(&C)) != CLI_OK)
-			goto out;
-		nfiles = C.nruns;
-		if (C.eps != NULL) {
-			/* each run's epsilon applies to its recalibrated twin */
-			double *e = realloc(C.eps, (size_t)nfiles * sizeof(*e));
-			if (e == NULL) {
-				cli_error("out of memory");
-				rc = CLI_ERROR;
-				goto out;
-			}
-			C.eps = e;
-			for (i = nfiles / 2 - 1; i >= 0; i--)
-				C.eps[2 * i] = C.eps[2 * i + 1] = C.eps[i];
-		}
-	}
-	C.side = calloc((size_t)nfiles, sizeof(*C.side));
-	C.cmp = calloc((size_t)nfiles * NM, sizeof(*C.cmp));
-	if (C.side == NULL || C.cmp == NULL) {
-		cli_error("out of memory");
-		rc = CLI_ERROR;
-		goto out;
-	}
-	if (C.ngroups == 0) {
-		calib_bootstrap_options bo;
-		const calib_preds **ps = malloc((size_t)nfiles * sizeof(*ps));
-		if (ps == NULL) {
-			cli_error("out of memory");
-			rc = CLI_ERROR;
-			goto out;
-		}
-		for (i = 0; i < nfiles; i++)
-			ps[i] = C.runs[i].p;
-		calib_bootstrap_options_init(&bo);
-		bo.replicates = C.boot_n;
-		bo.seed = C.seed;
-		bo.metric = C.r.mo;
-		if (calib_bootstrap_paired(ps, nfiles, &bo, &C.boot, &err) !=
-		    CALIB_OK) {
-			free(ps);
-			cli_lib_error(&err);
-			rc = CLI_ERROR;
-			goto out;
-		}
-		free(ps);
-		C.have_boot = C.boot_n >= 2;
-		for (i = 0; i < nfiles; i++) {
-			C.runs[i].m = C.boot.point[i];
-			C.side[i].d = C.runs[i].m.overconfidence;
-			calib_bootstrap_interval(&C.boot, "overconfidence", i,
-			    -1, C.level, &C.side[i].lo, &C.side[i].hi);
-		}
-		for (i = 1; i < nfiles; i++)
-			for (j = 0; j < NM; j++) {
-				struct diff *x = &C.cmp[(size_t)(i - 1) * NM +
-				    (size_t)j];
-				x->d = metric(&C.runs[i].m, j) -
-				    metric(&C.runs[0].m, j);
-				calib_bootstrap_interval(&C.boot, M[j].name, i,
-				    0, C.level, &x->lo, &x->hi);
-			}
-	} else {
-		for (i = 0; i < nfiles; i++)
-			if (calib_metrics_compute(C.runs[i].p, &C.r.mo, NULL,
-			    &C.runs[i].m) != CALIB_OK) {
-				cli_error("%s: out of memory", C.runs[i].file);
-				rc = CLI_ERROR;
-				goto out;
-			}
-		for (i = 0; i < C.ngroups; i++)
-			group_stats(&C, &C.groups[i]);
-		for (i = 1; i < C.ngroups; i++)
-			for (j = 0; j < NM; j++)
-				C.cmp[(size_t)(i - 1) * NM + (size_t)j] =
-				    welch(&C.groups[0], &C.groups[i], j,
-				    C.level);
-	}
-
-	if (outdir != NULL) {
-		if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
-			cli_error("cannot create '%s': %s", outdir,
-			    strerror(errno));
-			rc = CLI_ERROR;
-			goto out;
-		}
-		if (write_file(outdir, "compare.txt", &C, FMT_TEXT) != 0 ||
-		    write_file(outdir, "compare.json", &C, FMT_JSON) != 0) {
-			rc = CLI_ERROR;
-			goto out;
-		}
-	}
-	write_format(stdout, &C, fmt);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		cli_error("cannot write to standard output: %s",
-		    strerror(errno));
-		rc = CLI_ERROR;
-		goto out;
-	}
-	/* Figures last: without gnuplot the numbers are still all there. */
-	if (outdir != NULL) {
-		int r1 = draw(&C, outdir, "compare-reliability.gp",
-		    "reliability");
-		int r2 = r1 == CLI_ERROR ? CLI_ERROR : draw(&C, outdir,
-		    "compare-histogram.gp", "confidence");
-		rc = r1 == CLI_ERROR || r2 == CLI_ERROR ? CLI_ERROR :
-		    r1 == CLI_NO_RENDER || r2 == CLI_NO_RENDER ? CLI_NO_RENDER :
-		    CLI_OK;
-	}
-
-out:
-	for (i = 0; i < ngfiles; i++)
-		free(gfiles[i]);
-	free(gfiles);
+	A.fmt = FMT_TEXT;
+	rc = parse_args(&C, &A, argc, argv);
+	if (rc == CLI_OK && !A.help)
+		rc = load_runs(&C);
+	if (rc == CLI_OK && !A.help)
+		rc = compute(&C);
+	if (rc == CLI_OK && !A.help)
+		rc = write_outputs(&C, &A);
+	for (i = 0; i < A.ngfiles; i++)
+		free(A.gfiles[i]);
+	free(A.gfiles);
 	ctx_free(&C);
 	return rc;
 }

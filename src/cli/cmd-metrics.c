@@ -12,7 +12,7 @@
 
 enum { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_TSV, FMT_MARKDOWN };
 enum { NORM_ALL, NORM_L1, NORM_L2, NORM_MAX };
-enum { OPT_NORM = CLI_OPT_CMD_BASE };
+enum { OPT_NORM = CLI_OPT_CMD_BASE, OPT_LIST };
 
 struct result {
 	const char *file;
@@ -38,6 +38,8 @@ usage(FILE *fp)
 	    "                        and markdown: l1 (ECE), l2 (RMSCE) or max\n"
 	    "                        (MCE); default all three\n"
 	    "  -o, --output FILE     write to FILE (atomically) instead of stdout\n"
+	    "      --list            list every metric (name, unit, direction,\n"
+	    "                        what it needs, definition) and exit\n"
 	    "  -h, --help            show this help\n"
 	    "\n%s\n%s"
 	    "\n"
@@ -161,14 +163,14 @@ write_table(FILE *fp, const struct result *res, int nres,
 		}
 		fputc('\n', fp);
 	}
-	for (j = 0; calib_metric_names[j] != NULL; j++) {
-		if (!shown(calib_metric_names[j], norm))
+	for (j = 0; j < calib_metric_count(); j++) {
+		const char *name = calib_metric_info_get(j)->name;
+		if (!(res[0].m.computed >> j & 1) || !shown(name, norm))
 			continue;
-		ROW_BEGIN(calib_metric_names[j]);
+		ROW_BEGIN(name);
 		for (i = 0; i < nres; i++) {
-			double v;
-			calib_metrics_get(&res[i].m, calib_metric_names[j], &v);
-			num(buf, sizeof(buf), v, 1);
+			num(buf, sizeof(buf), calib_metrics_value(&res[i].m, j),
+			    1);
 			CELL(i, buf);
 		}
 		fputc('\n', fp);
@@ -191,11 +193,13 @@ write_json(FILE *fp, const struct result *res, int nres)
 		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"bins\":%d,"
 		    "\"binning\":\"%s\"", m->n, m->classes, m->bins,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
-		for (j = 0; calib_metric_names[j] != NULL; j++) {
-			double v;
-			calib_metrics_get(m, calib_metric_names[j], &v);
-			cli_fmt_number(buf, sizeof(buf), v);
-			fprintf(fp, ",\"%s\":%s", calib_metric_names[j], buf);
+		for (j = 0; j < calib_metric_count(); j++) {
+			if (!(m->computed >> j & 1))
+				continue;
+			cli_fmt_number(buf, sizeof(buf),
+			    calib_metrics_value(m, j));
+			fprintf(fp, ",\"%s\":%s",
+			    calib_metric_info_get(j)->name, buf);
 		}
 		fprintf(fp, ",\"version\":\"%s\"}\n", PACKAGE_VERSION);
 	}
@@ -227,8 +231,10 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 
 	fprintf(fp, "file%cn%cclasses%cbins%cbinning", delim, delim, delim,
 	    delim);
-	for (j = 0; calib_metric_names[j] != NULL; j++)
-		fprintf(fp, "%c%s", delim, calib_metric_names[j]);
+	for (j = 0; j < calib_metric_count(); j++)
+		if (res[0].m.computed >> j & 1)
+			fprintf(fp, "%c%s", delim,
+			    calib_metric_info_get(j)->name);
 	fprintf(fp, "%cversion\n", delim);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
@@ -236,9 +242,10 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 		fprintf(fp, "%c%zu%c%d%c%d%c%s", delim, m->n, delim, m->classes,
 		    delim, m->bins, delim,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
-		for (j = 0; calib_metric_names[j] != NULL; j++) {
-			double v;
-			calib_metrics_get(m, calib_metric_names[j], &v);
+		for (j = 0; j < calib_metric_count(); j++) {
+			double v = calib_metrics_value(m, j);
+			if (!(m->computed >> j & 1))
+				continue;
 			if (isinf(v))
 				snprintf(buf, sizeof(buf), "inf");
 			else if (isnan(v))
@@ -248,6 +255,28 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 			fprintf(fp, "%c%s", delim, buf);
 		}
 		fprintf(fp, "%c%s\n", delim, PACKAGE_VERSION);
+	}
+}
+
+/* The library's metric table, one metric a line. */
+static void
+list_metrics(FILE *fp)
+{
+	static const char *const unit[] = { "fraction", "nats", "score",
+	    "count" };
+	static const char *const dir[] = { "lower", "higher", "signed",
+	    "-" };
+	static const char *const data[] = { "sums", "sorted", "rows" };
+	int i;
+
+	fprintf(fp, "%-22s %-8s %-6s %-6s %-5s %-7s %s\n", "# name", "unit",
+	    "better", "needs", "probs", "default", "definition");
+	for (i = 0; i < calib_metric_count(); i++) {
+		const calib_metric_info *m = calib_metric_info_get(i);
+		fprintf(fp, "%-22s %-8s %-6s %-6s %-5s %-7s %s\n", m->name,
+		    unit[m->unit], dir[m->direction], data[m->data],
+		    m->needs_probs ? "yes" : "no", m->is_default ? "yes" : "no",
+		    m->summary);
 	}
 }
 
@@ -264,11 +293,12 @@ warn_infinite(const char *source, const struct result *res, int fmt)
 
 /*
  * The metrics of a summary file, or of a prediction file read as a stream
- * into a summary when every metric merges (equal-width bins): memory then
- * stays the same whatever the number of rows, and the digits are those of
- * the in-memory path (both use the exact sums).  Returns CLI_OK, CLI_ERROR,
- * or -1 when the file must be read into memory instead (equal-mass bins,
- * or a file with no rows or no weight, whose error the reader words).
+ * into a summary when every selected metric merges (its data is sums and
+ * the bins are equal-width): memory then stays the same whatever the
+ * number of rows, and the digits are those of the in-memory path (both use
+ * the exact sums).  Returns CLI_OK, CLI_ERROR, or -1 when the file must be
+ * read into memory instead (a metric that needs the rows, or a file with
+ * no rows or no weight, whose error the reader words).
  */
 static int
 from_summary(const char *path, struct cli_read *r, struct result *res,
@@ -279,7 +309,7 @@ from_summary(const char *path, struct cli_read *r, struct result *res,
 	calib_error err;
 	int summary = cli_is_summary(path);
 
-	if (!summary && r->mo.binning != CALIB_BIN_WIDTH)
+	if (!summary && !calib_metric_set_merges(r->mo.select, r->mo.binning))
 		return -1;
 	if (summary) {
 		s = cli_load_summary("metrics", path, r, 0);
@@ -320,6 +350,7 @@ run(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "norm", required_argument, NULL, OPT_NORM },
+		{ "list", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_READ_LONGOPTS,
 		CLI_METRIC_LONGOPTS,
@@ -357,6 +388,9 @@ run(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_LIST:
+			list_metrics(stdout);
+			return CLI_OK;
 		case OPT_NORM:
 			if (strcmp(optarg, "l1") == 0)
 				norm = NORM_L1;
@@ -390,6 +424,7 @@ run(int argc, char **argv)
 	}
 	for (i = 0; i < nres; i++) {
 		const char *path = argv[optind + i];
+		calib_preds *p;
 		int st = from_summary(path, &r, &res[i], i == 0, fmt);
 		if (st == CLI_ERROR) {
 			free(res);
@@ -408,7 +443,7 @@ run(int argc, char **argv)
 			return CLI_ERROR;
 		}
 #endif
-		calib_preds *p = cli_read_preds(path, &r, 0);
+		p = cli_read_preds(path, &r, 0);
 		if (p == NULL) {
 			free(res);
 			return CLI_ERROR;

@@ -189,7 +189,21 @@ const char cli_metric_help[] =
 "                        equal-mass bins of floor(n/M) or ceil(n/M) rows\n"
 "  --nll-clip EPS        clip p(y) into [EPS, 1-EPS] before the log, as\n"
 "                        scikit-learn's log_loss does with 1e-15\n"
-"                        (default: unclipped)\n";
+"                        (default: unclipped)\n"
+"  --metrics LIST        compute only these metrics (comma-separated\n"
+"                        names), 'all' for every one, 'default' for the\n"
+"                        usual set; the names are listed in calib(1)\n";
+
+unsigned
+cli_metric_keep(calib_metric_set set)
+{
+	int i;
+
+	for (i = 0; i < calib_metric_count(); i++)
+		if ((set >> i & 1) && calib_metric_info_get(i)->needs_probs)
+			return CALIB_KEEP_PROBS;
+	return 0;
+}
 
 void
 cli_read_init(struct cli_read *r)
@@ -301,6 +315,16 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 			return -1;
 		}
 		return 1;
+	case CLI_OPT_METRICS: {
+		calib_error err;
+		if (calib_metric_select(arg, &r->mo.select, &err) !=
+		    CALIB_OK) {
+			cli_usage_error(cmd, "--metrics: %s", err.message);
+			return -1;
+		}
+		r->metrics_set = 1;
+		return 1;
+	}
 	}
 	return 0;
 }

@@ -18,7 +18,7 @@ calib_assertion_parse(const char *kind, const char *spec, calib_assertion *a,
 	static const char *const kinds[] = { "max", "min", "max-increase",
 	    "max-decrease" };
 	const char *eq;
-	char names[400], *end;
+	char names[1200], *end;
 	size_t i, o = 0, len;
 
 	memset(a, 0, sizeof(*a));
@@ -37,22 +37,25 @@ calib_assertion_parse(const char *kind, const char *spec, calib_assertion *a,
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "'%s' is not METRIC=VALUE", spec);
 	len = (size_t)(eq - spec);
-	for (i = 0; calib_metric_names[i] != NULL; i++)
-		if (strlen(calib_metric_names[i]) == len &&
-		    strncmp(calib_metric_names[i], spec, len) == 0)
+	for (i = 0; i < (size_t)calib_metric_count(); i++) {
+		const char *nm = calib_metric_info_get((int)i)->name;
+		if (strlen(nm) == len && strncmp(nm, spec, len) == 0)
 			break;
-	if (calib_metric_names[i] == NULL) {
+	}
+	if (i == (size_t)calib_metric_count()) {
 		size_t j;
 		names[0] = '\0';
-		for (j = 0; calib_metric_names[j] != NULL &&
+		for (j = 0; j < (size_t)calib_metric_count() &&
 		    o < sizeof(names); j++)
 			o += (size_t)snprintf(names + o, sizeof(names) - o,
-			    "%s%s", j ? ", " : "", calib_metric_names[j]);
+			    "%s%s", j ? ", " : "",
+			    calib_metric_info_get((int)j)->name);
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "unknown metric '%.*s' (valid names: %s)", (int)len, spec,
 		    names);
 	}
-	snprintf(a->metric, sizeof(a->metric), "%s", calib_metric_names[i]);
+	snprintf(a->metric, sizeof(a->metric), "%s",
+	    calib_metric_info_get((int)i)->name);
 	errno = 0;
 	a->bound = strtod(eq + 1, &end);
 	if (end == eq + 1 || *end != '\0' || errno == ERANGE ||

@@ -211,6 +211,41 @@ calib_status ci_metrics_compute(const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult,
     const ci_cells *cells, calib_metrics *out);
 
+/* The weighted row means every unbinned metric is one of. */
+typedef struct ci_row_means {
+	double accuracy, score, outcome, nll, brier, entropy;
+} ci_row_means;
+
+/*
+ * One evaluation of a metric selection on one (resampled) set of rows:
+ * what several metrics share is computed on first use and kept here.
+ */
+struct ci_acc;
+typedef struct ci_eval {
+	const calib_preds *p;    /* NULL when evaluating a summary */
+	const calib_metric_options *o;
+	const uint32_t *mult;
+	const ci_cells *cells;   /* NULL, or cached equal-width cells */
+	int k;                   /* classes */
+	/* All rows, equal-width bins: the exact sums (summary.h), built from
+	 * p on first use or given by a summary, so one pass and merged
+	 * shards agree to the bit. */
+	const struct ci_acc *acc;
+	struct ci_acc *own_acc;
+	const calib_classwise_acc *cw; /* a summary's rounded cells */
+	int have_bins;
+	calib_bins bins;
+	int have_means;
+	ci_row_means means;
+} ci_eval;
+
+void ci_eval_init(ci_eval *e, const calib_preds *p,
+    const calib_metric_options *o, const uint32_t *mult,
+    const ci_cells *cells);
+void ci_eval_release(ci_eval *e);
+/* Fill *out with the metrics e->o->select asks for. */
+calib_status ci_eval_metrics(ci_eval *e, calib_metrics *out);
+
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
 int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);

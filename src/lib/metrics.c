@@ -5,16 +5,13 @@
 #include "config.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "summary.h"
-
-const char *const calib_metric_names[] = {
-	"accuracy", "mean_confidence", "overconfidence", "ece", "mce", "rmsce",
-	"classwise_ece", "oe", "nll", "brier", "brier_per_class", "entropy",
-	NULL
-};
 
 void
 calib_metric_options_init(calib_metric_options *o)
@@ -23,6 +20,7 @@ calib_metric_options_init(calib_metric_options *o)
 	o->bins = 15;
 	o->binning = CALIB_BIN_WIDTH;
 	o->nll_clip = 0;
+	o->select = calib_metric_default_set();
 }
 
 /*
@@ -31,9 +29,7 @@ calib_metric_options_init(calib_metric_options *o)
  * one place.  Rows with zero effective weight are skipped, so an infinite
  * term there (a zero-weight row with p_y = 0) cannot poison the mean.
  */
-typedef struct row_means {
-	double accuracy, score, outcome, nll, brier, entropy;
-} row_means;
+typedef ci_row_means row_means;
 
 static void
 row_means_compute(const calib_preds *p, const uint32_t *mult, double clip,
@@ -142,38 +138,364 @@ calib_entropy(const calib_preds *p, const uint32_t *mult)
 	return r.entropy;
 }
 
-/*
- * All rows, equal-width bins: the exact sums a summary holds, through the
- * routine summaries use, so one pass and merged shards agree to the bit.
- */
-static calib_status
-exact_metrics(const calib_preds *p, const calib_metric_options *o,
-    calib_metrics *out)
-{
-	calib_classwise_acc cw, *cwp = NULL;
-	calib_status st;
-	ci_acc a;
+/* ---- the evaluation of a selection -------------------------------- */
 
-	memset(&cw, 0, sizeof(cw));
-	if (ci_acc_init(&a, o->bins, o->nll_clip) != 0)
-		return CALIB_E_NOMEM;
-	ci_acc_add_preds(&a, p);
-	if (p->probs != NULL) {
-		if (ci_classwise_alloc(&cw, p->k, o->bins) != 0 ||
-		    ci_classwise_exact(p, &cw) != 0) {
-			ci_classwise_free(&cw);
-			ci_acc_free(&a);
-			return CALIB_E_NOMEM;
-		}
-		cwp = &cw;
-	} else if (p->classwise.bins == o->bins) {
-		cwp = (calib_classwise_acc *)&p->classwise;
+/*
+ * What several metrics share is computed once per evaluation, on first
+ * use: the bin table and the row means.
+ */
+void
+ci_eval_init(ci_eval *e, const calib_preds *p, const calib_metric_options *o,
+    const uint32_t *mult, const ci_cells *cells)
+{
+	memset(e, 0, sizeof(*e));
+	e->p = p;
+	e->o = o;
+	e->mult = mult;
+	e->k = p ? p->k : 0;
+	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
+	    cells->m != o->bins))
+		cells = NULL;
+	e->cells = cells;
+}
+
+void
+ci_eval_release(ci_eval *e)
+{
+	if (e->have_bins)
+		calib_bins_release(&e->bins);
+	e->have_bins = 0;
+	if (e->own_acc != NULL) {
+		ci_acc_free(e->own_acc);
+		free(e->own_acc);
 	}
-	st = ci_acc_metrics(&a, p->k, cwp, out);
-	if (cwp == &cw)
-		ci_classwise_free(&cw);
-	ci_acc_free(&a);
-	return st;
+	e->own_acc = NULL;
+}
+
+/* The exact sums when every row counts once and the bins are equal-width;
+ * NULL otherwise (a bootstrap resample, equal-mass bins) or when out of
+ * memory (*st says which). */
+static const ci_acc *
+eval_acc(ci_eval *e, calib_status *st)
+{
+	*st = CALIB_OK;
+	if (e->acc != NULL || e->mult != NULL ||
+	    e->o->binning != CALIB_BIN_WIDTH || e->p == NULL)
+		return e->acc;
+	e->own_acc = malloc(sizeof(*e->own_acc));
+	if (e->own_acc == NULL ||
+	    ci_acc_init(e->own_acc, e->o->bins, e->o->nll_clip) != 0) {
+		free(e->own_acc);
+		e->own_acc = NULL;
+		*st = CALIB_E_NOMEM;
+		return NULL;
+	}
+	ci_acc_add_preds(e->own_acc, e->p);
+	e->acc = e->own_acc;
+	return e->acc;
+}
+
+static calib_status
+eval_bins(ci_eval *e, const calib_bins **b)
+{
+	calib_status st;
+
+	if (!e->have_bins) {
+		const ci_acc *a = eval_acc(e, &st);
+		if (st != CALIB_OK)
+			return st;
+		st = a ? ci_acc_bins(a, &e->bins) : e->cells ?
+		    ci_bins_cached(e->p, e->cells, e->mult, &e->bins) :
+		    calib_bins_compute(e->p, e->o->bins, e->o->binning,
+		    e->mult, &e->bins);
+		if (st != CALIB_OK)
+			return st;
+		e->have_bins = 1;
+	}
+	*b = &e->bins;
+	return CALIB_OK;
+}
+
+static const row_means *
+eval_means(ci_eval *e)
+{
+	if (!e->have_means) {
+		calib_status st;
+		const ci_acc *a = eval_acc(e, &st);
+		if (a != NULL)
+			ci_acc_means(a, &e->means);
+		else if (st == CALIB_OK)
+			row_means_compute(e->p, e->mult, e->o->nll_clip,
+			    &e->means);
+		else /* out of memory: every mean unknown */
+			e->means.accuracy = e->means.score = e->means.outcome =
+			    e->means.nll = e->means.brier = e->means.entropy =
+			    NAN;
+		e->have_means = 1;
+	}
+	return &e->means;
+}
+
+/* One function per metric; each is given the shared evaluation. */
+#define BINNED(fn, metric) \
+	static calib_status \
+	fn(ci_eval *e, double *v) \
+	{ \
+		const calib_bins *b; \
+		calib_status st = eval_bins(e, &b); \
+		if (st == CALIB_OK) \
+			*v = metric(b); \
+		return st; \
+	}
+BINNED(m_ece, calib_ece)
+BINNED(m_mce, calib_mce)
+BINNED(m_rmsce, calib_rmsce)
+BINNED(m_oe, calib_oe)
+#undef BINNED
+
+#define MEAN(fn, expr) \
+	static calib_status \
+	fn(ci_eval *e, double *v) \
+	{ \
+		const row_means *r = eval_means(e); \
+		*v = (expr); \
+		return CALIB_OK; \
+	}
+MEAN(m_accuracy, r->accuracy)
+MEAN(m_mean_confidence, r->score)
+MEAN(m_overconfidence, r->score - r->outcome)
+MEAN(m_nll, r->nll)
+MEAN(m_brier, r->brier)
+MEAN(m_brier_per_class, r->brier / e->k)
+MEAN(m_entropy, r->entropy)
+#undef MEAN
+
+static calib_status
+m_classwise_ece(ci_eval *e, double *v)
+{
+	calib_status st;
+
+	if (e->p == NULL) { /* a summary: its cells and total weight */
+		*v = e->cw ? ci_classwise_mean(e->cw, e->k,
+		    ci_xsum_round(&e->acc->W)) : NAN;
+		return CALIB_OK;
+	}
+	/* All rows: calib_classwise_ece() sums exactly. */
+	st = e->cells && e->cells->cls && e->mult != NULL ?
+	    ci_classwise_cached(e->p, e->cells, e->mult, v) :
+	    calib_classwise_ece(e->p, e->o->bins, e->o->binning, e->mult, v);
+	/* Without the matrix or the reader's sums it is simply not
+	 * available: NaN, not an error. */
+	return st == CALIB_E_NOMEM ? st : CALIB_OK;
+}
+
+typedef struct ci_metric {
+	calib_metric_info info;
+	size_t offset;          /* of the value in calib_metrics */
+	calib_status (*fn)(ci_eval *e, double *v);
+} ci_metric;
+
+#define F(field) offsetof(calib_metrics, field)
+#define FR CALIB_UNIT_FRACTION
+#define LO CALIB_DIR_LOWER
+#define SUMS CALIB_DATA_SUMS
+
+/* In report order.  The one list of metrics. */
+static const ci_metric table[] = {
+	{ { "accuracy", "accuracy", FR, CALIB_DIR_HIGHER, SUMS, 0, 1,
+	    "mean_w [yhat = y]" }, F(accuracy), m_accuracy },
+	{ { "mean_confidence", "mean confidence", FR, CALIB_DIR_NONE, SUMS,
+	    0, 1, "mean_w s" }, F(mean_confidence), m_mean_confidence },
+	{ { "overconfidence", "overconfidence", FR, CALIB_DIR_SIGNED, SUMS,
+	    0, 1, "mean_w s - mean_w o" }, F(overconfidence),
+	    m_overconfidence },
+	{ { "ece", "ECE", FR, LO, SUMS, 0, 1,
+	    "sum_m (W_m/W) |acc_m - conf_m| over the bins" }, F(ece), m_ece },
+	{ { "mce", "MCE", FR, LO, SUMS, 0, 1,
+	    "max_m |acc_m - conf_m|" }, F(mce), m_mce },
+	{ { "rmsce", "RMSCE", FR, LO, SUMS, 0, 1,
+	    "sqrt(sum_m (W_m/W) (acc_m - conf_m)^2)" }, F(rmsce), m_rmsce },
+	{ { "classwise_ece", "classwise ECE", FR, LO, SUMS, 0, 1,
+	    "(1/K) sum_k ECE of p_k against [y = k]" }, F(classwise_ece),
+	    m_classwise_ece },
+	{ { "oe", "OE", FR, LO, SUMS, 0, 1,
+	    "sum_m (W_m/W) conf_m max(conf_m - acc_m, 0)" }, F(oe), m_oe },
+	{ { "nll", "NLL", CALIB_UNIT_NATS, LO, SUMS, 0, 1,
+	    "mean_w -ln p_y" }, F(nll), m_nll },
+	{ { "brier", "Brier", CALIB_UNIT_SCORE, LO, SUMS, 0, 1,
+	    "mean_w sum_k (p_k - [y = k])^2" }, F(brier), m_brier },
+	{ { "brier_per_class", "Brier per class", CALIB_UNIT_SCORE, LO, SUMS,
+	    0, 1, "brier / K" }, F(brier_per_class), m_brier_per_class },
+	{ { "entropy", "mean entropy", CALIB_UNIT_NATS, CALIB_DIR_NONE, SUMS,
+	    0, 1, "mean_w -sum_k p_k ln p_k" }, F(entropy), m_entropy },
+};
+#undef F
+#undef FR
+#undef LO
+#undef SUMS
+
+#define NMETRICS ((int)(sizeof(table) / sizeof(table[0])))
+
+int
+calib_metric_count(void)
+{
+	return NMETRICS;
+}
+
+const calib_metric_info *
+calib_metric_info_get(int id)
+{
+	return id >= 0 && id < NMETRICS ? &table[id].info : NULL;
+}
+
+int
+calib_metric_lookup(const char *name)
+{
+	int i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < NMETRICS; i++)
+		if (strcmp(table[i].info.name, name) == 0)
+			return i;
+	return -1;
+}
+
+calib_metric_set
+calib_metric_default_set(void)
+{
+	calib_metric_set s = 0;
+	int i;
+
+	for (i = 0; i < NMETRICS; i++)
+		if (table[i].info.is_default)
+			s |= (calib_metric_set)1 << i;
+	return s;
+}
+
+calib_metric_set
+calib_metric_all_set(void)
+{
+	return NMETRICS >= 64 ? ~(calib_metric_set)0 :
+	    ((calib_metric_set)1 << NMETRICS) - 1;
+}
+
+calib_status
+calib_metric_select(const char *list, calib_metric_set *set,
+    calib_error *err)
+{
+	char names[1200];
+	const char *s = list, *e;
+	size_t o = 0;
+	int i;
+
+	*set = 0;
+	if (list == NULL)
+		list = s = "";
+	if (strcmp(list, "all") == 0) {
+		*set = calib_metric_all_set();
+		return CALIB_OK;
+	}
+	if (strcmp(list, "default") == 0) {
+		*set = calib_metric_default_set();
+		return CALIB_OK;
+	}
+	for (;;) {
+		size_t len;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = strchr(s, ',');
+		if (e == NULL)
+			e = s + strlen(s);
+		len = (size_t)(e - s);
+		while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		for (i = 0; i < NMETRICS; i++)
+			if (strlen(table[i].info.name) == len &&
+			    strncmp(table[i].info.name, s, len) == 0)
+				break;
+		if (i == NMETRICS)
+			break;
+		*set |= (calib_metric_set)1 << i;
+		if (*e == '\0')
+			return CALIB_OK;
+		s = e + 1;
+	}
+	names[0] = '\0';
+	for (i = 0; i < NMETRICS && o < sizeof(names); i++)
+		o += (size_t)snprintf(names + o, sizeof(names) - o, "%s%s",
+		    i ? ", " : "", table[i].info.name);
+	*set = 0;
+	if (e == s)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "empty metric name in '%s' (expected all, default or a "
+		    "comma-separated list of: %s)", list, names);
+	return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+	    "unknown metric '%.*s' (expected all, default or a comma-separated "
+	    "list of: %s)", (int)(e - s), s, names);
+}
+
+double
+calib_metrics_value(const calib_metrics *m, int id)
+{
+	if (m == NULL || id < 0 || id >= NMETRICS)
+		return NAN;
+	return *(const double *)(const void *)((const char *)m +
+	    table[id].offset);
+}
+
+calib_status
+calib_metrics_get(const calib_metrics *m, const char *name, double *value)
+{
+	int id = calib_metric_lookup(name);
+
+	if (id < 0)
+		return CALIB_E_ARG;
+	*value = calib_metrics_value(m, id);
+	return CALIB_OK;
+}
+
+int
+calib_metric_set_merges(calib_metric_set select, calib_binning binning)
+{
+	calib_metric_set want = select ? select : calib_metric_default_set();
+	int i;
+
+	if (binning != CALIB_BIN_WIDTH)
+		return 0;
+	for (i = 0; i < NMETRICS; i++)
+		if ((want >> i & 1) && table[i].info.data != CALIB_DATA_SUMS)
+			return 0;
+	return 1;
+}
+
+calib_status
+ci_summary_eval(const ci_acc *a, int k, const calib_classwise_acc *cw,
+    const calib_metric_options *o, calib_metrics *out, const char *source,
+    calib_error *err)
+{
+	calib_metric_set want = o->select ? o->select :
+	    calib_metric_default_set();
+	ci_eval e;
+	calib_status st;
+	int i;
+
+	for (i = 0; i < NMETRICS; i++)
+		if ((want >> i & 1) && table[i].info.data != CALIB_DATA_SUMS)
+			return ci_error_set(err, CALIB_E_ARG, source, 0, 0,
+			    NULL, "%s needs the rows, and a summary keeps sums "
+			    "only: run on the prediction files",
+			    table[i].info.name);
+	ci_eval_init(&e, NULL, o, NULL, NULL);
+	e.k = k;
+	e.acc = a;
+	e.cw = cw;
+	st = ci_eval_metrics(&e, out);
+	ci_eval_release(&e);
+	if (st != CALIB_OK)
+		return ci_error_set(err, st, source, 0, 0, NULL, "%s",
+		    calib_strerror(st));
+	return CALIB_OK;
 }
 
 calib_status
@@ -187,63 +509,47 @@ calib_status
 ci_metrics_compute(const calib_preds *p, const calib_metric_options *o,
     const uint32_t *mult, const ci_cells *cells, calib_metrics *out)
 {
-	calib_bins b;
+	ci_eval e;
 	calib_status st;
-	row_means r;
 
-	if (p == NULL || o == NULL || out == NULL || o->bins < 1 ||
-	    !(o->nll_clip >= 0 && o->nll_clip < 0.5))
+	if (p == NULL || o == NULL || out == NULL)
 		return CALIB_E_ARG;
-	memset(out, 0, sizeof(*out));
-	if (mult == NULL && o->binning == CALIB_BIN_WIDTH)
-		return exact_metrics(p, o, out);
-	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
-	    cells->m != o->bins))
-		cells = NULL;
-	st = cells ? ci_bins_cached(p, cells, mult, &b) :
-	    calib_bins_compute(p, o->bins, o->binning, mult, &b);
-	if (st != CALIB_OK)
-		return st;
-	out->n = b.n;
-	out->classes = p->k;
-	out->bins = b.m;
-	out->binning = o->binning;
-	out->ece = calib_ece(&b);
-	out->mce = calib_mce(&b);
-	out->rmsce = calib_rmsce(&b);
-	out->oe = calib_oe(&b);
-	calib_bins_release(&b);
-
-	row_means_compute(p, mult, o->nll_clip, &r);
-	out->accuracy = r.accuracy;
-	out->mean_confidence = r.score;
-	out->overconfidence = r.score - r.outcome;
-	out->nll = r.nll;
-	out->brier = r.brier;
-	out->brier_per_class = r.brier / p->k;
-	out->entropy = r.entropy;
-	st = cells && cells->cls ? ci_classwise_cached(p, cells, mult,
-	    &out->classwise_ece) : calib_classwise_ece(p, o->bins, o->binning,
-	    mult, &out->classwise_ece);
-	if (st == CALIB_E_NOMEM)
-		return st;
-	return CALIB_OK;
+	ci_eval_init(&e, p, o, mult, cells);
+	st = ci_eval_metrics(&e, out);
+	ci_eval_release(&e);
+	return st;
 }
 
 calib_status
-calib_metrics_get(const calib_metrics *m, const char *name, double *value)
+ci_eval_metrics(ci_eval *e, calib_metrics *out)
 {
-	const double *slot[] = {
-		&m->accuracy, &m->mean_confidence, &m->overconfidence, &m->ece,
-		&m->mce, &m->rmsce, &m->classwise_ece, &m->oe, &m->nll,
-		&m->brier, &m->brier_per_class, &m->entropy
-	};
-	size_t i;
+	const calib_metric_options *o = e->o;
+	calib_metric_set want = o->select ? o->select :
+	    calib_metric_default_set();
+	const calib_bins *b;
+	calib_status st;
+	int i;
 
-	for (i = 0; calib_metric_names[i] != NULL; i++)
-		if (strcmp(calib_metric_names[i], name) == 0) {
-			*value = *slot[i];
-			return CALIB_OK;
-		}
-	return CALIB_E_ARG;
+	if (o->bins < 1 || !(o->nll_clip >= 0 && o->nll_clip < 0.5))
+		return CALIB_E_ARG;
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < NMETRICS; i++)
+		*(double *)(void *)((char *)out + table[i].offset) = NAN;
+	/* The bin table also gives the header numbers (rows, bins used). */
+	if ((st = eval_bins(e, &b)) != CALIB_OK)
+		return st;
+	out->n = b->n;
+	out->classes = e->k;
+	out->bins = b->m;
+	out->binning = o->binning;
+	for (i = 0; i < NMETRICS; i++) {
+		double v = NAN;
+		if (!(want >> i & 1))
+			continue;
+		if ((st = table[i].fn(e, &v)) != CALIB_OK)
+			return st;
+		*(double *)(void *)((char *)out + table[i].offset) = v;
+		out->computed |= (calib_metric_set)1 << i;
+	}
+	return CALIB_OK;
 }

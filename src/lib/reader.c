@@ -1,47 +1,27 @@
 /*
- * reader.c - prediction files to validated calib_preds.
+ * reader.c - prediction files to validated calib_preds: options, the
+ * choice of format, and the result every format reader builds.
  *
- * Parsing is the whole cost of evaluating a prediction file, so the reader
- * is built for throughput without giving up exactness:
- *
- *  - Input arrives through zlib's gzread, which inflates gzip (recognised by
- *    its magic bytes) and passes other bytes through unchanged.
- *  - The bytes after the header are cut into blocks of about CI_BLOCK bytes,
- *    each ending at the first record end at or after that size.  The cut
- *    depends on the content only, never on how the bytes were read, so the
- *    blocks - and every sum built from them in order - are the same for any
- *    thread count.
- *  - Blocks are parsed in parallel.  A plain row (unquoted numeric fields)
- *    takes a fast path: fields are scanned in place and short decimals are
- *    converted exactly without strtod (fastnum.h).  Anything else - quotes,
- *    blanks, long numbers, or any error - goes to libcsv and strtod, which
- *    also produce every error message.  reference_parser sends every row
- *    there, which the differential tests use.
- *  - Results are merged in block order; the first error in file order wins.
+ * calib_read() opens the input and picks the reader from the first bytes
+ * (never from the file name): see pick_format().  Each reader feeds its
+ * rows through ci_row_finish() (row.c) into a ci_rows and ends with
+ * ci_preds_finish(); calib_preds_from_arrays() does the same from memory.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <csv.h>
 #include <zlib.h>
 
 #include "internal.h"
+#include "reader.h"
 #include "summary.h"
-#include "fastnum.h"
-
-#define CI_BLOCK (1u << 20)   /* target block size */
-#define CI_READ (1u << 18)    /* bytes asked of gzread at a time */
-#define CI_MAX_THREADS 8
-#define CI_BATCH_PER_THREAD 3 /* blocks parsed per thread between merges */
 
 /* ---- options ------------------------------------------------------ */
 
@@ -127,20 +107,9 @@ calib_preds_free(calib_preds *p)
 	free(p);
 }
 
-/*
- * Per-row storage shared by blocks and the final result: growable arrays
- * that are appended to in row order.
- */
-typedef struct rows {
-	size_t n, cap;
-	double *score;
-	uint8_t *outcome;
-	int32_t *label, *pred;
-	double *weight, *nll, *brier, *entropy, *probs, *logits;
-} rows;
 
-static int
-grow(void **a, size_t cap, size_t elem)
+int
+ci_grow(void **a, size_t cap, size_t elem)
 {
 	void *q = realloc(*a, cap * elem);
 
@@ -150,8 +119,8 @@ grow(void **a, size_t cap, size_t elem)
 	return 0;
 }
 
-static int
-rows_reserve(rows *r, size_t need, int k, int has_w, int kp, int kl)
+int
+ci_rows_reserve(ci_rows *r, size_t need, int k, int has_w, int kp, int kl)
 {
 	size_t cap;
 
@@ -160,23 +129,23 @@ rows_reserve(rows *r, size_t need, int k, int has_w, int kp, int kl)
 	cap = r->cap ? r->cap : 1024;
 	while (cap < need)
 		cap *= 2;
-	if (grow((void **)&r->score, cap, sizeof(double)) ||
-	    grow((void **)&r->outcome, cap, 1) ||
-	    grow((void **)&r->label, cap, sizeof(int32_t)) ||
-	    grow((void **)&r->pred, cap, sizeof(int32_t)) ||
-	    (has_w && grow((void **)&r->weight, cap, sizeof(double))) ||
-	    grow((void **)&r->nll, cap, sizeof(double)) ||
-	    grow((void **)&r->brier, cap, sizeof(double)) ||
-	    grow((void **)&r->entropy, cap, sizeof(double)) ||
-	    (kp && grow((void **)&r->probs, cap * (size_t)k, sizeof(double))) ||
-	    (kl && grow((void **)&r->logits, cap * (size_t)k, sizeof(double))))
+	if (ci_grow((void **)&r->score, cap, sizeof(double)) ||
+	    ci_grow((void **)&r->outcome, cap, 1) ||
+	    ci_grow((void **)&r->label, cap, sizeof(int32_t)) ||
+	    ci_grow((void **)&r->pred, cap, sizeof(int32_t)) ||
+	    (has_w && ci_grow((void **)&r->weight, cap, sizeof(double))) ||
+	    ci_grow((void **)&r->nll, cap, sizeof(double)) ||
+	    ci_grow((void **)&r->brier, cap, sizeof(double)) ||
+	    ci_grow((void **)&r->entropy, cap, sizeof(double)) ||
+	    (kp && ci_grow((void **)&r->probs, cap * (size_t)k, sizeof(double))) ||
+	    (kl && ci_grow((void **)&r->logits, cap * (size_t)k, sizeof(double))))
 		return -1;
 	r->cap = cap;
 	return 0;
 }
 
-static void
-rows_free(rows *r)
+void
+ci_rows_free(ci_rows *r)
 {
 	free(r->score);
 	free(r->outcome);
@@ -191,494 +160,78 @@ rows_free(rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* ---- parsing context ---------------------------------------------- */
-
-typedef struct rd_ctx {
-	const char *file;
-	const calib_read_options *o;
-	ci_layout L;
-	char delim;
-	int ncols;
-	int *col_role;     /* class index, CI_COL_LABEL or CI_COL_WEIGHT */
-	char **col_names;
-	int *class_col;    /* class index -> 0-based column */
-	int keep_probs, keep_logits, cw_bins;
-	/* calib_summarize(): rows go into per-thread exact sums only */
-	int summary;
-	int sum_bins;
-	double nll_clip;
-} rd_ctx;
-
-/* Per-thread scratch. */
-typedef struct rd_scratch {
-	double *x, *work, *probs;
-	struct csv_parser csv;
-	int csv_ready;
-	char *fbuf;        /* field text, NUL-separated */
-	size_t flen, fcap;
-	size_t *foff;      /* start of each field in fbuf */
-	size_t *fsize;
-	int nfields, fieldcap, nrecords;
-	int oom;
-	/* Exact sums are order-free, so each thread keeps its own whatever
-	 * blocks it parsed: classwise cells, and in summary mode the
-	 * top-label sums. */
-	ci_cwx cwx;
-	ci_acc acc;
-} rd_scratch;
-
-typedef struct rd_block {
-	char *buf;
-	size_t len, cap;
-	rows r;
-	size_t nrows;
-	size_t tied, renorm, zero;
-	unsigned long nlines;
-	/* first problem in the block, if any */
-	int failed;
-	calib_status err_status;
-	unsigned long err_line;   /* 0-based within the block */
-	int err_col;              /* 0-based column, -1 for the whole row */
-	char err_msg[512];
-} rd_block;
-
-static void
-block_fail(rd_block *B, calib_status st, unsigned long line, int col,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-block_fail(rd_block *B, calib_status st, unsigned long line, int col,
-    const char *fmt, ...)
+char *
+ci_strdup(const char *s)
 {
-	va_list ap;
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
 
-	B->failed = 1;
-	B->err_status = st;
-	B->err_line = line;
-	B->err_col = col;
-	va_start(ap, fmt);
-	vsnprintf(B->err_msg, sizeof(B->err_msg), fmt, ap);
-	va_end(ap);
+	if (d != NULL)
+		memcpy(d, s, n);
+	return d;
 }
 
-/* ---- libcsv callbacks --------------------------------------------- */
-
-static void
-cb_field(void *s, size_t len, void *data)
+int
+ci_thread_count(const calib_read_options *o)
 {
-	rd_scratch *S = data;
+	long n = o->threads;
 
-	if (S->oom)
-		return;
-	if (S->nfields == S->fieldcap) {
-		int nc = S->fieldcap ? S->fieldcap * 2 : 64;
-		if (grow((void **)&S->foff, (size_t)nc, sizeof(size_t)) ||
-		    grow((void **)&S->fsize, (size_t)nc, sizeof(size_t))) {
-			S->oom = 1;
-			return;
-		}
-		S->fieldcap = nc;
+	if (n == 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n < 1)
+			n = 1;
 	}
-	if (S->flen + len + 1 > S->fcap) {
-		size_t nc = S->fcap ? S->fcap : 1024;
-		while (nc < S->flen + len + 1)
-			nc *= 2;
-		if (grow((void **)&S->fbuf, nc, 1)) {
-			S->oom = 1;
-			return;
-		}
-		S->fcap = nc;
-	}
-	if (len > 0)
-		memcpy(S->fbuf + S->flen, s, len);
-	S->fbuf[S->flen + len] = '\0';
-	S->foff[S->nfields] = S->flen;
-	S->fsize[S->nfields] = len;
-	S->flen += len + 1;
-	S->nfields++;
+	return n > CI_MAX_THREADS ? CI_MAX_THREADS : (int)n;
 }
 
-static void
-cb_row(int c, void *data)
+/* Move the rows and layout into the result. */
+calib_status
+ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
+    ci_rows *all, calib_preds *P, calib_error *err)
 {
-	rd_scratch *S = data;
+	size_t i;
+	ci_xsum W;
 
-	(void)c;
-	S->nrecords++;
-}
-
-/* Split one record with libcsv.  Returns 0, or -1 with a message. */
-static int
-csv_split(rd_scratch *S, char delim, const char *rec, size_t len, char *msg,
-    size_t msgsize)
-{
-	if (!S->csv_ready) {
-		if (csv_init(&S->csv, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-			snprintf(msg, msgsize, "out of memory");
-			S->oom = 1;
-			return -1;
-		}
-		S->csv_ready = 1;
-	}
-	csv_set_delim(&S->csv, (unsigned char)delim);
-	S->nfields = 0;
-	S->flen = 0;
-	S->nrecords = 0;
-	if (csv_parse(&S->csv, rec, len, cb_field, cb_row, S) != len ||
-	    csv_fini(&S->csv, cb_field, cb_row, S) != 0) {
-		int e = csv_error(&S->csv);
-		snprintf(msg, msgsize, "malformed CSV: %s",
-		    e == CSV_EPARSE ? "a quote inside an unquoted field, "
-		    "text after a closing quote, or an unterminated quoted "
-		    "field" : csv_strerror(e));
-		/* csv_fini resets the parser only on success. */
-		csv_free(&S->csv);
-		S->csv_ready = 0;
-		return -1;
-	}
-	if (S->oom) {
-		snprintf(msg, msgsize, "out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-scratch_free(rd_scratch *S)
-{
-	free(S->x);
-	free(S->work);
-	free(S->probs);
-	if (S->csv_ready)
-		csv_free(&S->csv);
-	free(S->fbuf);
-	free(S->foff);
-	free(S->fsize);
-	ci_cwx_free(&S->cwx);
-	ci_acc_free(&S->acc);
-	memset(S, 0, sizeof(*S));
-}
-
-static int
-scratch_init(rd_scratch *S, int k)
-{
-	memset(S, 0, sizeof(*S));
-	S->x = malloc((size_t)(k + 2) * sizeof(double));
-	S->work = malloc((size_t)(2 * k + 4) * sizeof(double));
-	S->probs = malloc((size_t)(k + 2) * sizeof(double));
-	return S->x && S->work && S->probs ? 0 : -1;
-}
-
-/* ---- rows --------------------------------------------------------- */
-
-/*
- * The fast path: a plain row of unquoted fields.  Returns 1 with the values
- * filled in, or 0 to send the row to the reference path, which finds and
- * words any error.
- */
-static int
-fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
-    int32_t *label, double *weight)
-{
-	const char delim = C->delim;
-	const char *p = s;
-	int c;
-
-	for (c = 0; c < C->ncols; c++) {
-		int role = C->col_role[c];
-		if (role == CI_COL_LABEL) {
-			const char *fe = memchr(p, delim, (size_t)(e - p));
-			int idx;
-			if (fe == NULL)
-				fe = e;
-			idx = ci_label_lookup(&C->L, p, (size_t)(fe - p));
-			if (idx < 0)
-				return 0;
-			*label = idx;
-			p = fe;
-		} else {
-			double v;
-			const char *stop = ci_scan_number(p, e, &v);
-			if (stop == NULL || (stop != e && *stop != delim)) {
-				/* Long or unusual but possibly valid: convert
-				 * this field alone with strtod. */
-				const char *fe = memchr(p, delim, (size_t)(e - p));
-				if (fe == NULL)
-					fe = e;
-				if (ci_parse_number(p, (size_t)(fe - p), &v) !=
-				    CI_NUM_OK)
-					return 0;
-				stop = fe;
-			}
-			if (role >= 0)
-				x[role] = v;
-			else
-				*weight = v;
-			p = stop;
-		}
-		if (c + 1 < C->ncols) {
-			if (p >= e || *p != delim)
-				return 0;
-			p++;
-		} else if (p != e) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-static const char *
-num_problem(ci_num_status st)
-{
-	switch (st) {
-	case CI_NUM_NONFINITE:
-		return "NaN and infinity are not allowed (expected a finite "
-		    "number)";
-	case CI_NUM_RANGE:
-		return "too large for a double (expected a finite number)";
-	case CI_NUM_NOMEM:
-		return "out of memory";
-	default:
-		return "expected a decimal number";
-	}
-}
-
-/*
- * The reference path: libcsv splits the record, strtod converts.  On a
- * problem, fills the block's error and returns 0.
- */
-static int
-slow_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
-    const char *rec, size_t len, double *x, int32_t *label, double *weight)
-{
-	char msg[256], shown[200];
-	int c;
-
-	if (csv_split(S, C->delim, rec, len, msg, sizeof(msg)) != 0) {
-		block_fail(B, S->oom ? CALIB_E_NOMEM : CALIB_E_FORMAT, line, -1,
-		    "%s", msg);
-		return 0;
-	}
-	if (S->nfields != C->ncols || S->nrecords != 1) {
-		block_fail(B, CALIB_E_FORMAT, line, -1,
-		    "expected %d fields as in the header, found %d",
-		    C->ncols, S->nrecords == 1 ? S->nfields : -1);
-		if (S->nrecords != 1)
-			snprintf(B->err_msg, sizeof(B->err_msg),
-			    "a carriage return inside the row splits it "
-			    "(expected %d fields on one line)", C->ncols);
-		return 0;
-	}
-	for (c = 0; c < C->ncols; c++) {
-		const char *f = S->fbuf + S->foff[c];
-		size_t fl = S->fsize[c];
-		int role = C->col_role[c];
-		ci_quote_text(shown, sizeof(shown), f, fl);
-		if (role == CI_COL_LABEL) {
-			int idx = ci_label_lookup(&C->L, f, fl);
-			if (idx < 0) {
-				if (C->L.integer_labels)
-					block_fail(B, CALIB_E_FORMAT, line, c,
-					    "unknown label '%s' (expected a "
-					    "class index 0..%d or a class name "
-					    "such as '%s')", shown, C->L.k - 1,
-					    C->L.class_names[C->L.k - 1]);
-				else
-					block_fail(B, CALIB_E_FORMAT, line, c,
-					    "unknown label '%s' (expected one "
-					    "of the class names, e.g. '%s' or "
-					    "'%s')", shown, C->L.class_names[0],
-					    C->L.class_names[C->L.k - 1]);
-				return 0;
-			}
-			*label = idx;
-		} else {
-			double v = 0;
-			ci_num_status st;
-			if (fl == 0) {
-				block_fail(B, CALIB_E_FORMAT, line, c,
-				    "empty field (expected a number)");
-				return 0;
-			}
-			st = ci_parse_number(f, fl, &v);
-			if (st != CI_NUM_OK) {
-				block_fail(B, st == CI_NUM_NOMEM ?
-				    CALIB_E_NOMEM : CALIB_E_FORMAT, line, c,
-				    "'%s': %s", shown, num_problem(st));
-				return 0;
-			}
-			if (role >= 0)
-				x[role] = v;
-			else
-				*weight = v;
-		}
-	}
-	return 1;
-}
-
-static int
-emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
-    double *x, int32_t label, double weight)
-{
-	const int k = C->L.k;
-	rows *r = &B->r;
-	ci_row row;
-	ci_row_problem pb;
-	double *probs, *logits;
-
-	if (C->L.has_weight && !(weight >= 0)) {
-		int wc;
-		for (wc = 0; C->col_role[wc] != CI_COL_WEIGHT; wc++)
-			;
-		block_fail(B, CALIB_E_FORMAT, line, wc,
-		    "negative weight %.17g (expected a number >= 0)", weight);
-		return 0;
-	}
-	if (C->summary) {
-		if (ci_row_finish(&C->L, C->o, x, label, weight, &row,
-		    S->probs, NULL, S->work, &pb) != 0) {
-			block_fail(B, CALIB_E_FORMAT, line, pb.cls < 0 ? -1 :
-			    C->class_col[pb.cls], "%s", pb.message);
-			return 0;
-		}
-		ci_acc_row(&S->acc, row.score, row.outcome,
-		    row.pred == row.label, weight, row.nll, row.brier,
-		    row.entropy);
-		ci_cwx_add(&S->cwx, S->probs, label, weight);
-		if (S->cwx.oom) {
-			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
-			return 0;
-		}
-		B->nrows++;
-		B->tied += (size_t)row.tied;
-		B->renorm += (size_t)row.renormalized;
-		B->zero += row.zero_prob && weight > 0;
-		return 1;
-	}
-	if (rows_reserve(r, r->n + 1, k, C->L.has_weight, C->keep_probs,
-	    C->keep_logits) != 0) {
-		block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
-		return 0;
-	}
-	probs = C->keep_probs ? r->probs + r->n * (size_t)k : S->probs;
-	logits = C->keep_logits ? r->logits + r->n * (size_t)k : NULL;
-	if (ci_row_finish(&C->L, C->o, x, label, weight, &row, probs, logits,
-	    S->work, &pb) != 0) {
-		block_fail(B, CALIB_E_FORMAT, line,
-		    pb.cls < 0 ? -1 : C->class_col[pb.cls], "%s", pb.message);
-		return 0;
-	}
-	r->score[r->n] = row.score;
-	r->outcome[r->n] = row.outcome;
-	r->label[r->n] = row.label;
-	r->pred[r->n] = row.pred;
-	if (C->L.has_weight)
-		r->weight[r->n] = weight;
-	r->nll[r->n] = row.nll;
-	r->brier[r->n] = row.brier;
-	r->entropy[r->n] = row.entropy;
-	r->n++;
-	B->tied += (size_t)row.tied;
-	B->renorm += (size_t)row.renormalized;
-	B->zero += row.zero_prob && weight > 0;
-	if (C->cw_bins > 0) {
-		ci_cwx_add(&S->cwx, probs, label, weight);
-		if (S->cwx.oom) {
-			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
-			return 0;
-		}
-	}
-	B->nrows++;
-	return 1;
-}
-
-/* End of the record starting at s: the first newline outside quotes. */
-static const char *
-record_end(const char *s, const char *e)
-{
-	int inq = 0;
-
-	for (; s < e; s++) {
-		if (*s == '"')
-			inq = !inq;
-		else if (*s == '\n' && !inq)
-			return s;
-	}
-	return NULL;
-}
-
-static unsigned long
-count_newlines(const char *s, const char *e)
-{
-	unsigned long n = 0;
-
-	while (s < e && (s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
-		n++;
-		s++;
-	}
-	return n;
-}
-
-static void
-parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
-{
-	const char *buf = B->buf, *end = B->buf + B->len;
-	const char *s = buf;
-	unsigned long line = 0;
-	double weight = 1.0;
-	int32_t label = 0;
-
-	B->r.n = 0;
-	B->nrows = 0;
-	B->tied = B->renorm = B->zero = 0;
-	B->failed = 0;
-	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
-		const char *le = e;
-		unsigned long span = 1;
-
-		if (le > s && le[-1] == '\r')
-			le--;
-		if (le == s) {
-			block_fail(B, CALIB_E_FORMAT, line, -1,
-			    "empty line (expected %d fields)", C->ncols);
-			break;
-		}
-		weight = 1.0;
-		if (C->o->reference_parser ||
-		    !fast_row(C, s, le, S->x, &label, &weight)) {
-			if (memchr(s, '"', (size_t)(e - s)) != NULL) {
-				/* A quoted field may hold newlines. */
-				const char *re = record_end(s, end);
-				e = re ? re : end;
-				next = re ? re + 1 : end;
-				le = e;
-				if (le > s && le[-1] == '\r')
-					le--;
-				span = count_newlines(s, e) + 1;
-			}
-			if (!slow_row(C, S, B, line, s, (size_t)(le - s), S->x,
-			    &label, &weight))
-				break;
-		}
-		if (!emit_row(C, S, B, line, S->x, label, weight))
-			break;
-		line += span;
-		s = next;
-	}
-	B->nlines = line;
+	ci_xsum_init(&W);
+	P->n = all->n;
+	P->k = L->k;
+	P->kind = L->kind;
+	P->single_column = L->single_column;
+	P->target = o->target;
+	P->temperature = o->temperature;
+	P->calibrated = o->calibrate != NULL;
+	P->class_names = L->class_names;
+	L->class_names = NULL;
+	P->score = all->score;
+	P->outcome = all->outcome;
+	P->label = all->label;
+	P->pred = all->pred;
+	P->weight = all->weight;
+	P->nll = all->nll;
+	P->brier = all->brier;
+	P->entropy = all->entropy;
+	P->probs = all->probs;
+	P->logits = all->logits;
+	memset(all, 0, sizeof(*all));
+	/* Exact, as in a summary, so classwise ECE divides by the same W. */
+	if (P->weight != NULL)
+		for (i = 0; i < P->n; i++)
+			ci_xsum_add(&W, P->weight[i]);
+	else
+		ci_xsum_add(&W, (double)P->n);
+	P->total_weight = ci_xsum_round(&W);
+	if (!(P->total_weight > 0))
+		return ci_error_set(err, CALIB_E_FORMAT, file, 0, 0,
+		    P->weight ? o->weight_col : NULL, "%s",
+		    P->weight ? "all weights are zero (expected a positive "
+		    "total weight)" : "no data rows");
+	return CALIB_OK;
 }
 
 /* ---- input -------------------------------------------------------- */
 
-typedef struct rd_input {
-	gzFile gz;
-	int eof;
-} rd_input;
-
 static calib_status
-input_open(rd_input *in, const char *path, const char *shown,
+input_open(ci_input *in, const char *path, const char *shown,
     calib_error *err)
 {
 	int fd;
@@ -701,9 +254,8 @@ input_open(rd_input *in, const char *path, const char *shown,
 	return CALIB_OK;
 }
 
-/* Append up to want bytes to buf; sets in->eof at the end of input. */
-static calib_status
-input_read(rd_input *in, char *buf, size_t want, size_t *got,
+calib_status
+ci_input_read(ci_input *in, char *buf, size_t want, size_t *got,
     const char *shown, calib_error *err)
 {
 	int r;
@@ -729,505 +281,26 @@ input_read(rd_input *in, char *buf, size_t want, size_t *got,
 	return CALIB_OK;
 }
 
-/* ---- header ------------------------------------------------------- */
+/* ---- choosing the format ------------------------------------------ */
 
-static char
-detect_delimiter(const char *s, size_t len)
-{
-	size_t i, n[3] = { 0, 0, 0 };
-	int inq = 0;
+/* Bytes read before the format is chosen: enough for every magic. */
+#define CI_HEAD 16
 
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"')
-			inq = !inq;
-		else if (!inq && s[i] == ',')
-			n[0]++;
-		else if (!inq && s[i] == '\t')
-			n[1]++;
-		else if (!inq && s[i] == ';')
-			n[2]++;
-	}
-	if (n[1] > n[0] && n[1] >= n[2])
-		return '\t';
-	if (n[2] > n[0] && n[2] > n[1])
-		return ';';
-	return ',';
-}
-
-static int
-has_prefix(const char *s, const char *pre)
-{
-	return strncmp(s, pre, strlen(pre)) == 0;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-
-	if (d != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
-/* Decide what each column is.  Fills C->L, col_role and class_col. */
-static calib_status
-build_layout(rd_ctx *C, calib_error *err)
-{
-	const calib_read_options *o = C->o;
-	const char *prefix = NULL;
-	int c, j, weight_col = -1, single = -1, nclass = 0;
-	calib_score_kind kind = CALIB_SCORES_AUTO;
-
-	C->col_role = malloc((size_t)C->ncols * sizeof(int));
-	if (C->col_role == NULL)
-		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
-		    "out of memory");
-	for (c = 0; c < C->ncols; c++) {
-		const char *nm = C->col_names[c];
-		for (j = 0; j < c; j++)
-			if (strcmp(C->col_names[j], nm) == 0)
-				return ci_error_set(err, CALIB_E_FORMAT,
-				    C->file, 1, (unsigned)c + 1, nm,
-				    "duplicate column '%s' (also column %d)",
-				    nm, j + 1);
-	}
-	/* A missing label column explains the rest of the header better
-	 * than a complaint about whichever column holds the labels. */
-	for (c = 0; c < C->ncols; c++)
-		if (strcmp(C->col_names[c], o->label_col) == 0)
-			break;
-	if (c == C->ncols)
-		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
-		    "no '%s' column in the header (expected the true labels "
-		    "there; the first column is '%s')", o->label_col,
-		    C->col_names[0]);
-	for (c = 0; c < C->ncols; c++) {
-		const char *nm = C->col_names[c], *pre = NULL;
-		calib_score_kind ck = CALIB_SCORES_AUTO;
-
-		if (strcmp(nm, o->label_col) == 0) {
-			C->col_role[c] = CI_COL_LABEL;
-			continue;
-		}
-		if (strcmp(nm, o->weight_col) == 0) {
-			C->col_role[c] = CI_COL_WEIGHT;
-			weight_col = c;
-			continue;
-		}
-		if (o->score_col != NULL ? strcmp(nm, o->score_col) == 0 :
-		    (strcmp(nm, "p") == 0 || strcmp(nm, "prob") == 0 ||
-		    strcmp(nm, "logit") == 0)) {
-			if (single >= 0)
-				return ci_error_set(err, CALIB_E_FORMAT,
-				    C->file, 1, (unsigned)c + 1, nm,
-				    "second binary score column '%s' (column "
-				    "%d is '%s'; a binary file has one)", nm,
-				    single + 1, C->col_names[single]);
-			single = c;
-			C->col_role[c] = 0;
-			kind = strcmp(nm, "logit") == 0 ? CALIB_SCORES_LOGITS :
-			    CALIB_SCORES_PROBS;
-			continue;
-		}
-		if (has_prefix(nm, "logit_")) {
-			pre = "logit_";
-			ck = CALIB_SCORES_LOGITS;
-		} else if (has_prefix(nm, "prob_")) {
-			pre = "prob_";
-			ck = CALIB_SCORES_PROBS;
-		} else if (has_prefix(nm, "p_")) {
-			pre = "p_";
-			ck = CALIB_SCORES_PROBS;
-		} else {
-			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
-			    (unsigned)c + 1, nm, "unexpected column '%s' "
-			    "(expected '%s', '%s', score columns logit_NAME, "
-			    "p_NAME or prob_NAME, or one binary score column "
-			    "p, prob or logit)", nm, o->label_col,
-			    o->weight_col);
-		}
-		if (prefix != NULL && strcmp(prefix, pre) != 0)
-			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
-			    (unsigned)c + 1, nm, "score columns mix the "
-			    "prefixes '%s' and '%s' (expected one kind of "
-			    "score)", prefix, pre);
-		if (nm[strlen(pre)] == '\0')
-			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
-			    (unsigned)c + 1, nm, "score column '%s' has no "
-			    "class name after the prefix", nm);
-		prefix = pre;
-		kind = ck;
-		C->col_role[c] = nclass++;
-	}
-	if (single >= 0 && nclass > 0)
-		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
-		    (unsigned)single + 1, C->col_names[single],
-		    "binary score column '%s' next to per-class score columns "
-		    "(expected one or the other)", C->col_names[single]);
-	if (single < 0 && nclass == 0)
-		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
-		    "no score columns (expected logit_NAME, p_NAME or "
-		    "prob_NAME per class, or one binary column p, prob or "
-		    "logit)");
-	if (single < 0 && nclass < 2)
-		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
-		    "only one score column (expected one per class, at least "
-		    "2; a binary file has a single column named p)");
-
-	C->L.single_column = single >= 0;
-	C->L.k = single >= 0 ? 2 : nclass;
-	C->L.has_weight = weight_col >= 0;
-	C->L.kind = o->kind != CALIB_SCORES_AUTO ? o->kind : kind;
-	C->L.class_names = calloc((size_t)C->L.k, sizeof(char *));
-	C->class_col = malloc((size_t)C->L.k * sizeof(int));
-	if (C->L.class_names == NULL || C->class_col == NULL)
-		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
-		    "out of memory");
-	if (single >= 0) {
-		C->L.class_names[0] = xstrdup("0");
-		C->L.class_names[1] = xstrdup("1");
-		C->class_col[0] = C->class_col[1] = single;
-	} else {
-		for (c = 0; c < C->ncols; c++)
-			if (C->col_role[c] >= 0) {
-				C->L.class_names[C->col_role[c]] =
-				    xstrdup(C->col_names[c] + strlen(prefix));
-				C->class_col[C->col_role[c]] = c;
-			}
-	}
-	for (j = 0; j < C->L.k; j++)
-		if (C->L.class_names[j] == NULL)
-			return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0,
-			    NULL, "out of memory");
-	if (ci_layout_build_names(&C->L) != 0)
-		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
-		    "out of memory");
-	if (o->target >= C->L.k)
-		return ci_error_set(err, CALIB_E_ARG, C->file, 0, 0, NULL,
-		    "class %d does not exist (the file has %d classes, "
-		    "0..%d)", o->target, C->L.k, C->L.k - 1);
-	return CALIB_OK;
-}
-
-/* ---- driver ------------------------------------------------------- */
-
-typedef struct rd_pool {
-	const rd_ctx *C;
-	rd_block *blocks;
-	int nblocks;
-	atomic_int next;
-} rd_pool;
-
-typedef struct rd_worker {
-	rd_pool *pool;
-	rd_scratch *S;
-} rd_worker;
-
-static void *
-worker_main(void *arg)
-{
-	rd_worker *w = arg;
-	int i;
-
-	while ((i = atomic_fetch_add(&w->pool->next, 1)) < w->pool->nblocks)
-		parse_block(w->pool->C, w->S, &w->pool->blocks[i]);
-	return NULL;
-}
-
-static int
-thread_count(const calib_read_options *o)
-{
-	long n = o->threads;
-
-	if (n == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		if (n < 1)
-			n = 1;
-	}
-	return n > CI_MAX_THREADS ? CI_MAX_THREADS : (int)n;
-}
+typedef enum ci_format {
+	CI_FORMAT_CSV = 0
+} ci_format;
 
 /*
- * Fill block B from the carry-over bytes and the input, ending it at the
- * first record end at or after CI_BLOCK bytes (or at the end of input).
- * The bytes after the cut become the next carry-over.
+ * The one place that decides how a file is read: by its first bytes (after
+ * gzip inflation), never by its name.  Anything not recognised is CSV, whose
+ * reader words the error if it is not that either.
  */
-static calib_status
-fill_block(rd_input *in, rd_block *B, char **carry, size_t *carry_len,
-    size_t *carry_cap, const char *shown, calib_error *err)
+static ci_format
+pick_format(const unsigned char *head, size_t len)
 {
-	size_t scanned = 0, cut = 0;
-	int quotes = -1;
-
-	B->len = 0;
-	if (B->cap < *carry_len + CI_READ) {
-		size_t nc = B->cap ? B->cap : CI_BLOCK + CI_READ;
-		while (nc < *carry_len + CI_READ)
-			nc *= 2;
-		if (grow((void **)&B->buf, nc, 1))
-			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
-			    NULL, "out of memory");
-		B->cap = nc;
-	}
-	memcpy(B->buf, *carry, *carry_len);
-	B->len = *carry_len;
-	for (;;) {
-		size_t got;
-		calib_status st;
-		if (B->len >= CI_BLOCK) {
-			size_t from = scanned > CI_BLOCK - 1 ? scanned : CI_BLOCK - 1;
-			if (quotes < 0)
-				quotes = memchr(B->buf, '"', B->len) != NULL;
-			if (quotes) {
-				/* Blocks start at record boundaries, so the
-				 * quote state is known from the block start. */
-				const char *s = B->buf, *e = B->buf + B->len;
-				int inq = 0;
-				for (; s < e; s++) {
-					if (*s == '"')
-						inq = !inq;
-					else if (*s == '\n' && !inq &&
-					    (size_t)(s - B->buf) >= from)
-						break;
-				}
-				if (s < e)
-					cut = (size_t)(s - B->buf) + 1;
-				quotes = -1;
-			} else {
-				const char *nl = memchr(B->buf + from, '\n',
-				    B->len - from);
-				if (nl != NULL)
-					cut = (size_t)(nl - B->buf) + 1;
-			}
-			if (cut > 0)
-				break;
-			scanned = B->len;
-		}
-		if (in->eof)
-			break;
-		if (B->cap - B->len < CI_READ) {
-			if (grow((void **)&B->buf, B->cap * 2, 1))
-				return ci_error_set(err, CALIB_E_NOMEM, shown,
-				    0, 0, NULL, "out of memory");
-			B->cap *= 2;
-		}
-		st = input_read(in, B->buf + B->len, CI_READ, &got, shown, err);
-		if (st != CALIB_OK)
-			return st;
-		B->len += got;
-	}
-	if (cut == 0)
-		cut = B->len;
-	*carry_len = B->len - cut;
-	if (*carry_len > *carry_cap) {
-		if (grow((void **)carry, *carry_len, 1))
-			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
-			    NULL, "out of memory");
-		*carry_cap = *carry_len;
-	}
-	memcpy(*carry, B->buf + cut, *carry_len);
-	B->len = cut;
-	return CALIB_OK;
-}
-
-static calib_status
-merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, rows *all,
-    unsigned long first_line, calib_error *err)
-{
-	const int k = C->L.k;
-	size_t n = B->r.n, at = all->n;
-
-	if (B->failed) {
-		int col = B->err_col;
-		return ci_error_set(err, B->err_status, C->file,
-		    first_line + B->err_line, col < 0 ? 0 : (unsigned)col + 1,
-		    col < 0 ? NULL : C->col_names[col], "%s", B->err_msg);
-	}
-	if (rows_reserve(all, at + n, k, C->L.has_weight, C->keep_probs,
-	    C->keep_logits) != 0)
-		return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0, NULL,
-		    "out of memory");
-	memcpy(all->score + at, B->r.score, n * sizeof(double));
-	memcpy(all->outcome + at, B->r.outcome, n);
-	memcpy(all->label + at, B->r.label, n * sizeof(int32_t));
-	memcpy(all->pred + at, B->r.pred, n * sizeof(int32_t));
-	if (C->L.has_weight)
-		memcpy(all->weight + at, B->r.weight, n * sizeof(double));
-	memcpy(all->nll + at, B->r.nll, n * sizeof(double));
-	memcpy(all->brier + at, B->r.brier, n * sizeof(double));
-	memcpy(all->entropy + at, B->r.entropy, n * sizeof(double));
-	if (C->keep_probs)
-		memcpy(all->probs + at * (size_t)k, B->r.probs,
-		    n * (size_t)k * sizeof(double));
-	if (C->keep_logits)
-		memcpy(all->logits + at * (size_t)k, B->r.logits,
-		    n * (size_t)k * sizeof(double));
-	all->n += n;
-	P->tied_rows += B->tied;
-	P->renormalized_rows += B->renorm;
-	P->zero_prob_rows += B->zero;
-	return CALIB_OK;
-}
-
-static void
-ctx_release(rd_ctx *C)
-{
-	int c;
-
-	ci_layout_release(&C->L);
-	if (C->col_names != NULL)
-		for (c = 0; c < C->ncols; c++)
-			free(C->col_names[c]);
-	free(C->col_names);
-	free(C->col_role);
-	free(C->class_col);
-}
-
-/* Move the rows and layout into the result. */
-static calib_status
-finish_preds(rd_ctx *C, rows *all, calib_preds *P, calib_error *err)
-{
-	size_t i;
-	ci_xsum W;
-
-	ci_xsum_init(&W);
-	P->n = all->n;
-	P->k = C->L.k;
-	P->kind = C->L.kind;
-	P->single_column = C->L.single_column;
-	P->target = C->o->target;
-	P->temperature = C->o->temperature;
-	P->calibrated = C->o->calibrate != NULL;
-	P->class_names = C->L.class_names;
-	C->L.class_names = NULL;
-	P->score = all->score;
-	P->outcome = all->outcome;
-	P->label = all->label;
-	P->pred = all->pred;
-	P->weight = all->weight;
-	P->nll = all->nll;
-	P->brier = all->brier;
-	P->entropy = all->entropy;
-	P->probs = all->probs;
-	P->logits = all->logits;
-	memset(all, 0, sizeof(*all));
-	/* Exact, as in a summary, so classwise ECE divides by the same W. */
-	if (P->weight != NULL)
-		for (i = 0; i < P->n; i++)
-			ci_xsum_add(&W, P->weight[i]);
-	else
-		ci_xsum_add(&W, (double)P->n);
-	P->total_weight = ci_xsum_round(&W);
-	if (!(P->total_weight > 0))
-		return ci_error_set(err, CALIB_E_FORMAT, C->file, 0, 0,
-		    P->weight ? C->o->weight_col : NULL, "%s",
-		    P->weight ? "all weights are zero (expected a positive "
-		    "total weight)" : "no data rows");
-	return CALIB_OK;
-}
-
-/* Read the header record; leaves the bytes after it in the carry-over. */
-static calib_status
-read_header(rd_ctx *C, rd_input *in, rd_scratch *S, char **carry,
-    size_t *carry_len, size_t *carry_cap, unsigned long *header_lines,
-    calib_error *err)
-{
-	const char *e = NULL;
-	char msg[256];
-	size_t off = 0, hl, rest;
-	int c;
-
-	for (;;) {
-		size_t got;
-		calib_status st;
-		if (*carry_len > 0 &&
-		    (e = record_end(*carry, *carry + *carry_len)) != NULL)
-			break;
-		if (in->eof)
-			break;
-		if (*carry_cap - *carry_len < CI_READ) {
-			size_t nc = *carry_cap ? *carry_cap * 2 : CI_READ * 2;
-			if (grow((void **)carry, nc, 1))
-				return ci_error_set(err, CALIB_E_NOMEM, C->file,
-				    0, 0, NULL, "out of memory");
-			*carry_cap = nc;
-		}
-		st = input_read(in, *carry + *carry_len, CI_READ, &got, C->file,
-		    err);
-		if (st != CALIB_OK)
-			return st;
-		*carry_len += got;
-	}
-	if (*carry_len >= 3 && memcmp(*carry, "\xEF\xBB\xBF", 3) == 0)
-		off = 3;
-	hl = (e ? (size_t)(e - *carry) : *carry_len) - off;
-	if (hl > 0 && (*carry)[off + hl - 1] == '\r')
-		hl--;
-	if (*carry_len == off || (hl == 0 && e == NULL))
-		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
-		    "empty file (expected a header row such as "
-		    "'label,p_0,p_1')");
-	if (hl == 0)
-		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
-		    "empty header line (expected column names such as "
-		    "'label,p_0,p_1')");
-	C->delim = C->o->delimiter ? C->o->delimiter :
-	    detect_delimiter(*carry + off, hl);
-	if (csv_split(S, C->delim, *carry + off, hl, msg, sizeof(msg)) != 0)
-		return ci_error_set(err, S->oom ? CALIB_E_NOMEM :
-		    CALIB_E_FORMAT, C->file, 1, 0, NULL, "header: %s", msg);
-	C->ncols = S->nfields;
-	C->col_names = calloc((size_t)C->ncols, sizeof(char *));
-	if (C->col_names == NULL)
-		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
-		    "out of memory");
-	for (c = 0; c < C->ncols; c++) {
-		C->col_names[c] = xstrdup(S->fbuf + S->foff[c]);
-		if (C->col_names[c] == NULL)
-			return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0,
-			    NULL, "out of memory");
-		if (S->fsize[c] == 0)
-			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
-			    (unsigned)c + 1, NULL, "empty column name");
-	}
-	*header_lines = count_newlines(*carry, *carry + off + hl) + 1;
-	rest = e ? (size_t)(e - *carry) + 1 : *carry_len;
-	memmove(*carry, *carry + rest, *carry_len - rest);
-	*carry_len -= rest;
-	return CALIB_OK;
-}
-
-/* The settings a summary records, from the reader's context. */
-static calib_status
-summary_settings(const rd_ctx *C, const calib_metric_options *mo,
-    ci_settings *t, calib_error *err)
-{
-	memset(t, 0, sizeof(*t));
-	t->k = C->L.k;
-	t->class_names = C->L.class_names;
-	t->target = C->o->target;
-	t->kind = (int)C->L.kind;
-	t->single_column = C->L.single_column;
-	t->has_weight = C->L.has_weight;
-	t->temperature = C->o->temperature;
-	t->calibrated = C->o->calibrate != NULL;
-	t->sum_tol = C->o->sum_tol;
-	t->renormalize = C->o->renormalize != 0;
-	t->bins = mo->bins;
-	t->nll_clip = mo->nll_clip;
-	if (C->o->calibrate != NULL) {
-		char *text = NULL;
-		calib_status st = calib_model_format(C->o->calibrate, &text,
-		    err);
-		if (st != CALIB_OK)
-			return st;
-		t->model_crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0),
-		    (const Bytef *)text, (uInt)strlen(text));
-		free(text);
-	}
-	return CALIB_OK;
+	(void)head;
+	(void)len;
+	return CI_FORMAT_CSV;
 }
 
 /*
@@ -1240,20 +313,11 @@ read_any(const char *path, const calib_read_options *opt,
     calib_error *err)
 {
 	calib_read_options defaults;
-	rd_ctx C;
-	rd_input in;
-	rd_scratch *S = NULL, H;
-	rd_block *blocks = NULL;
-	rd_worker *workers = NULL;
-	pthread_t *tids = NULL;
+	ci_input in;
 	calib_preds *P = NULL;
-	rows all;
-	char *carry = NULL;
-	size_t carry_len = 0, carry_cap = 0;
-	unsigned long lines_done = 0;
-	size_t total_rows = 0;
+	char *head = NULL;
+	size_t head_len = 0, head_cap = CI_HEAD;
 	calib_status st;
-	int T, nslots, i, started = 0;
 	const char *shown;
 
 	if (out != NULL)
@@ -1273,190 +337,41 @@ read_any(const char *path, const calib_read_options *opt,
 			snprintf(err->file, sizeof(err->file), "%s", shown);
 		return st;
 	}
-	memset(&C, 0, sizeof(C));
-	memset(&all, 0, sizeof(all));
-	memset(&H, 0, sizeof(H));
-	C.file = shown;
-	C.o = opt;
-	T = thread_count(opt);
-
 	st = input_open(&in, path, shown, err);
 	if (st != CALIB_OK)
 		return st;
-	S = calloc((size_t)T, sizeof(*S));
 	P = calloc(1, sizeof(*P));
-	if (S == NULL || P == NULL) {
+	head = malloc(head_cap);
+	if (P == NULL || head == NULL ||
+	    (P->source = ci_strdup(shown)) == NULL) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
 	}
-	P->source = xstrdup(shown);
-	if (P->source == NULL) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
-		goto done;
-	}
-	st = read_header(&C, &in, &H, &carry, &carry_len, &carry_cap,
-	    &lines_done, err);
-	if (st != CALIB_OK)
-		goto done;
-	st = build_layout(&C, err);
-	if (st != CALIB_OK)
-		goto done;
-	if (opt->calibrate != NULL) {
-		st = ci_model_check_classes(opt->calibrate, C.L.k,
-		    C.L.class_names, shown, err);
+	while (head_len < CI_HEAD && !in.eof) {
+		size_t got;
+		st = ci_input_read(&in, head + head_len, CI_HEAD - head_len,
+		    &got, shown, err);
 		if (st != CALIB_OK)
 			goto done;
+		head_len += got;
 	}
-	if (sout != NULL) {
-		C.summary = 1;
-		C.sum_bins = mo->bins;
-		C.nll_clip = mo->nll_clip;
-		C.cw_bins = mo->bins;
-	} else {
-		C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0;
-		C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0;
-		C.cw_bins = C.keep_probs ? 0 : opt->classwise_bins;
+	switch (pick_format((const unsigned char *)head, head_len)) {
+	case CI_FORMAT_CSV:
+		st = ci_read_csv(&in, shown, opt, head, head_len, head_cap, P,
+		    mo, sout, err);
+		head = NULL;
+		break;
 	}
-	for (i = 0; i < T; i++)
-		if (scratch_init(&S[i], C.L.k) != 0 || (C.cw_bins > 0 &&
-		    ci_cwx_init(&S[i].cwx, C.L.k, C.cw_bins) != 0) ||
-		    (C.summary && ci_acc_init(&S[i].acc, C.sum_bins,
-		    C.nll_clip) != 0)) {
-			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-			    "out of memory");
-			goto done;
-		}
-	if (!C.summary && C.cw_bins > 0 && ci_classwise_alloc(&P->classwise,
-	    C.L.k, C.cw_bins) != 0) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
-		goto done;
-	}
-
-	nslots = T * CI_BATCH_PER_THREAD;
-	blocks = calloc((size_t)nslots, sizeof(*blocks));
-	workers = calloc((size_t)T, sizeof(*workers));
-	tids = calloc((size_t)T, sizeof(*tids));
-	if (blocks == NULL || workers == NULL || tids == NULL) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
-		goto done;
-	}
-
-	while (carry_len > 0 || !in.eof) {
-		rd_pool pool;
-		int nb = 0;
-
-		for (nb = 0; nb < nslots && (carry_len > 0 || !in.eof); nb++) {
-			st = fill_block(&in, &blocks[nb], &carry, &carry_len,
-			    &carry_cap, shown, err);
-			if (st != CALIB_OK)
-				goto done;
-			if (blocks[nb].len == 0)
-				break;
-		}
-		if (nb == 0)
-			break;
-		pool.C = &C;
-		pool.blocks = blocks;
-		pool.nblocks = nb;
-		atomic_init(&pool.next, 0);
-		started = 0;
-		for (i = 1; i < T && i < nb; i++) {
-			workers[i].pool = &pool;
-			workers[i].S = &S[i];
-			if (pthread_create(&tids[i], NULL, worker_main,
-			    &workers[i]) != 0)
-				break;
-			started = i;
-		}
-		workers[0].pool = &pool;
-		workers[0].S = &S[0];
-		worker_main(&workers[0]);
-		for (i = 1; i <= started; i++)
-			pthread_join(tids[i], NULL);
-		for (i = 0; i < nb; i++) {
-			st = merge_block(&C, &blocks[i], P, &all,
-			    lines_done + 1, err);
-			if (st != CALIB_OK)
-				goto done;
-			lines_done += blocks[i].nlines;
-			total_rows += blocks[i].nrows;
-		}
-	}
-	/* Exact sums: merging the threads' cells in any order gives the
-	 * same values. */
-	for (i = 1; i < T && C.cw_bins > 0; i++)
-		if (ci_cwx_merge(&S[0].cwx, &S[i].cwx) != 0) {
-			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-			    "out of memory");
-			goto done;
-		}
-	if (C.summary) {
-		/* A shard may be empty or weigh nothing: only the merged
-		 * whole has to hold rows (calib_summary_metrics checks). */
-		ci_settings t;
-		calib_summary *sm;
-		if ((st = summary_settings(&C, mo, &t, err)) != CALIB_OK)
-			goto done;
-		if ((sm = ci_summary_new(&t, shown)) == NULL) {
-			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-			    "out of memory");
-			goto done;
-		}
-		for (i = 0; i < T; i++)
-			ci_acc_merge(&sm->acc, &S[i].acc);
-		if (ci_cwx_merge(&sm->cw, &S[0].cwx) != 0) {
-			calib_summary_free(sm);
-			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-			    "out of memory");
-			goto done;
-		}
-		sm->tied = P->tied_rows;
-		sm->renormalized = P->renormalized_rows;
-		sm->zero_prob = P->zero_prob_rows;
-		*sout = sm;
-		calib_preds_free(P);
-		P = NULL;
-		goto done;
-	}
-	if (C.cw_bins > 0)
-		ci_cwx_round(&S[0].cwx, &P->classwise);
-	if (all.n == 0) {
-		st = ci_error_set(err, CALIB_E_FORMAT, shown, lines_done + 1, 0,
-		    NULL, "no data rows after the header (expected one row "
-		    "per example)");
-		goto done;
-	}
-	st = finish_preds(&C, &all, P, err);
 
 done:
-	if (in.gz != NULL)
-		gzclose(in.gz);
-	if (blocks != NULL)
-		for (i = 0; i < nslots; i++) {
-			free(blocks[i].buf);
-			rows_free(&blocks[i].r);
-		}
-	free(blocks);
-	free(workers);
-	free(tids);
-	if (S != NULL)
-		for (i = 0; i < T; i++)
-			scratch_free(&S[i]);
-	free(S);
-	scratch_free(&H);
-	free(carry);
-	rows_free(&all);
-	ctx_release(&C);
-	if (st != CALIB_OK) {
+	gzclose(in.gz);
+	free(head);
+	if (st != CALIB_OK || out == NULL) {
 		calib_preds_free(P);
 		return st;
 	}
-	if (out != NULL)
-		*out = P;
+	*out = P;
 	return CALIB_OK;
 }
 
@@ -1512,7 +427,7 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 	calib_read_options defaults;
 	calib_preds *P = NULL;
 	ci_layout L;
-	rows all;
+	ci_rows all;
 	ci_cwx cwx;
 	double *x = NULL, *work = NULL, *probs = NULL;
 	calib_status st = CALIB_OK;
@@ -1555,7 +470,7 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 	probs = malloc((size_t)k * sizeof(double));
 	L.class_names = calloc((size_t)k, sizeof(char *));
 	if (P == NULL || x == NULL || work == NULL || probs == NULL ||
-	    L.class_names == NULL || (P->source = xstrdup(shown)) == NULL) {
+	    L.class_names == NULL || (P->source = ci_strdup(shown)) == NULL) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
@@ -1563,7 +478,7 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 	for (c = 0; c < k; c++) {
 		char nm[24];
 		snprintf(nm, sizeof(nm), "%d", c);
-		if ((L.class_names[c] = xstrdup(names ? names[c] : nm)) ==
+		if ((L.class_names[c] = ci_strdup(names ? names[c] : nm)) ==
 		    NULL) {
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
 			    NULL, "out of memory");
@@ -1577,7 +492,7 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 		    "out of memory");
 		goto done;
 	}
-	if (rows_reserve(&all, n, k, L.has_weight,
+	if (ci_rows_reserve(&all, n, k, L.has_weight,
 	    (opt->keep & CALIB_KEEP_PROBS) != 0,
 	    (opt->keep & CALIB_KEEP_LOGITS) != 0) != 0) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
@@ -1642,21 +557,12 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 	if (P->classwise.bins > 0)
 		ci_cwx_round(&cwx, &P->classwise);
 	all.n = n;
-	{
-		rd_ctx C;
-		memset(&C, 0, sizeof(C));
-		C.L = L;
-		C.o = opt;
-		C.file = shown;
-		memset(&L, 0, sizeof(L));
-		st = finish_preds(&C, &all, P, err);
-		ci_layout_release(&C.L);
-	}
+	st = ci_preds_finish(&L, opt, shown, &all, P, err);
 
 done:
 	ci_layout_release(&L);
 	ci_cwx_free(&cwx);
-	rows_free(&all);
+	ci_rows_free(&all);
 	free(x);
 	free(work);
 	free(probs);

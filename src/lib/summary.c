@@ -238,44 +238,22 @@ ci_acc_bins(const ci_acc *a, calib_bins *out)
 	return CALIB_OK;
 }
 
-calib_status
-ci_acc_metrics(const ci_acc *a, int k, const calib_classwise_acc *cw,
-    calib_metrics *out)
+void
+ci_acc_means(const ci_acc *a, ci_row_means *out)
 {
-	calib_bins b;
-	calib_status st;
-	double W;
+	double W = ci_xsum_round(&a->W);
 
-	memset(out, 0, sizeof(*out));
-	if ((st = ci_acc_bins(a, &b)) != CALIB_OK)
-		return st;
-	out->n = b.n;
-	out->classes = k;
-	out->bins = b.m;
-	out->binning = CALIB_BIN_WIDTH;
-	out->ece = calib_ece(&b);
-	out->mce = calib_mce(&b);
-	out->rmsce = calib_rmsce(&b);
-	out->oe = calib_oe(&b);
-	calib_bins_release(&b);
-
-	W = ci_xsum_round(&a->W);
 	if (!(W > 0)) {
-		out->accuracy = out->mean_confidence = out->overconfidence = NAN;
-		out->nll = out->brier = out->brier_per_class = NAN;
-		out->entropy = out->classwise_ece = NAN;
-		return CALIB_OK;
+		out->accuracy = out->score = out->outcome = NAN;
+		out->nll = out->brier = out->entropy = NAN;
+		return;
 	}
 	out->accuracy = ci_xsum_round(&a->acc) / W;
-	out->mean_confidence = ci_xsum_round(&a->score) / W;
-	out->overconfidence = out->mean_confidence -
-	    ci_xsum_round(&a->outcome) / W;
+	out->score = ci_xsum_round(&a->score) / W;
+	out->outcome = ci_xsum_round(&a->outcome) / W;
 	out->nll = a->nll_inf ? INFINITY : ci_xsum_round(&a->nll) / W;
 	out->brier = ci_xsum_round(&a->brier) / W;
-	out->brier_per_class = out->brier / k;
 	out->entropy = ci_xsum_round(&a->entropy) / W;
-	out->classwise_ece = cw ? ci_classwise_mean(cw, k, W) : NAN;
-	return CALIB_OK;
 }
 
 /* ---- settings ----------------------------------------------------- */
@@ -536,12 +514,9 @@ calib_summary_metrics(const calib_summary *s, const calib_metric_options *o,
 		return ci_error_set(err, CALIB_E_NOMEM, s->source, 0, 0, NULL,
 		    "out of memory");
 	ci_cwx_round(&s->cw, &cw);
-	st = ci_acc_metrics(&s->acc, s->set.k, &cw, out);
+	st = ci_summary_eval(&s->acc, s->set.k, &cw, o, out, s->source, err);
 	ci_classwise_free(&cw);
-	if (st != CALIB_OK)
-		return ci_error_set(err, st, s->source, 0, 0, NULL, "%s",
-		    calib_strerror(st));
-	return CALIB_OK;
+	return st;
 }
 
 calib_status

@@ -96,12 +96,18 @@ int ci_classwise_exact(const calib_preds *p, calib_classwise_acc *acc);
 /* The table of a: equal-width bins with the rounded sums. */
 calib_status ci_acc_bins(const ci_acc *a, calib_bins *out);
 
+/* The weighted row means of a (NaN when its weight is not positive). */
+void ci_acc_means(const ci_acc *a, ci_row_means *out);
+
 /*
- * Every metric from a and the rounded classwise cells cw (NULL: classwise
- * ECE is NaN) over the classwise total weight cw_total.
+ * The metrics o->select asks for from a and the rounded classwise cells cw
+ * (NULL: classwise ECE is NaN), through the evaluation the single pass uses
+ * (metrics.c).  A selected metric that needs the rows is refused
+ * (CALIB_E_ARG, naming it); source names the summary in messages.
  */
-calib_status ci_acc_metrics(const ci_acc *a, int k,
-    const calib_classwise_acc *cw, calib_metrics *out);
+calib_status ci_summary_eval(const ci_acc *a, int k,
+    const calib_classwise_acc *cw, const calib_metric_options *o,
+    calib_metrics *out, const char *source, calib_error *err);
 
 /* What a summary was made with; merging needs all of it equal. */
 typedef struct ci_settings {
