@@ -529,13 +529,34 @@ calib_status calib_metrics_get(const calib_metrics *m, const char *name,
 calib_status calib_preds_check_paired(const calib_preds *a,
     const calib_preds *b, calib_error *err);
 
+/* How calib_bootstrap_paired() resamples. */
+typedef enum calib_bootstrap_method {
+	CALIB_BOOTSTRAP_MULTINOMIAL = 0, /* n draws with replacement */
+	CALIB_BOOTSTRAP_POISSON          /* independent Poisson(1) counts */
+} calib_bootstrap_method;
+
 /* Options for calib_bootstrap_paired(); start from
  * calib_bootstrap_options_init(). */
 typedef struct calib_bootstrap_options {
 	int replicates;          /* B, default 1000 */
-	unsigned long seed;      /* gsl_rng_mt19937 seed, default 20191206 */
+	unsigned long seed;      /* default 20191206 */
 	calib_metric_options metric;
+	calib_bootstrap_method method; /* default CALIB_BOOTSTRAP_MULTINOMIAL */
+	uint64_t first_row;      /* Poisson: global position of row 0,
+	                          * default 0 */
 } calib_bootstrap_options;
+
+/*
+ * The Poisson bootstrap's count for the row at global position row (0 for
+ * the first data row of the concatenated input) in replicate rep: a
+ * Poisson(1) variate by inversion of its distribution function, from one
+ * uniform of a counter-based generator keyed by (seed, row, rep) - the
+ * SplitMix64 finaliser (Steele, Lea & Flood, "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014) applied to the three
+ * keys in turn, so any row's count can be drawn on any machine without
+ * drawing the others.
+ */
+uint32_t calib_poisson_count(unsigned long seed, uint64_t row, uint32_t rep);
 
 void calib_bootstrap_options_init(calib_bootstrap_options *o);
 
@@ -552,6 +573,21 @@ typedef struct calib_bootstrap {
 } calib_bootstrap;
 
 /*
+ * CALIB_BOOTSTRAP_POISSON (Hanley & MacGibbon, "Creating non-parametric
+ * bootstrap samples using Poisson frequencies", Computer Methods and
+ * Programs in Biomedicine 83, 2006; Chamandy, Muralidharan, Najmi & Naik,
+ * "Estimating uncertainty for massive data streams", Google, 2012): row i
+ * counts calib_poisson_count(seed, first_row + i, j) times in replicate
+ * j, independently of every other row, so a replicate's sums are sums
+ * over rows and merge across shards; the metrics of a replicate come from
+ * exact sums (as summaries keep them), so summaries of shards give the
+ * same intervals as one pass over the same rows in the same order.  Unlike
+ * the multinomial bootstrap, a replicate's size varies (Poisson with mean
+ * n): for the large n this is meant for the intervals agree, for small n
+ * they are slightly wider.  Equal-width bins only (CALIB_E_ARG
+ * otherwise); classwise ECE has no Poisson replicates (NaN, so no
+ * interval).
+ *
  * Paired nonparametric bootstrap over rows (Efron & Tibshirani, "An
  * introduction to the bootstrap", 1993, ch. 6): each replicate draws n row
  * indices uniformly with replacement, once, and evaluates every run on that
@@ -810,6 +846,41 @@ typedef struct calib_summary calib_summary;
 calib_status calib_summarize(const char *path, const calib_read_options *ro,
     const calib_metric_options *mo, calib_summary **out, calib_error *err);
 
+/* Poisson bootstrap replicates a summary keeps (see
+ * CALIB_BOOTSTRAP_POISSON); start from calib_summary_options_init(). */
+typedef struct calib_summary_options {
+	int replicates;      /* 0 (default): none; at most 100000 */
+	unsigned long seed;  /* default 20191206 */
+	uint64_t first_row;  /* global position of the file's first data row
+	                      * in the concatenation of every shard, default
+	                      * 0: each row's replicate counts depend on it */
+} calib_summary_options;
+
+void calib_summary_options_init(calib_summary_options *o);
+
+/*
+ * calib_summarize() that also keeps so->replicates Poisson bootstrap
+ * replicates of the top-label and unbinned sums (so NULL: none).  The
+ * replicate counts of a row depend on its global position, so they are
+ * added in file order, after parsing: the cost grows with rows times
+ * replicates.  Replicates and seed are settings: merging needs them
+ * equal.
+ */
+calib_status calib_summarize_ext(const char *path,
+    const calib_read_options *ro, const calib_metric_options *mo,
+    const calib_summary_options *so, calib_summary **out, calib_error *err);
+
+/*
+ * The Poisson bootstrap of summaries of paired runs (the same rows in the
+ * same positions, each summary with the same replicates and seed): the
+ * point and replicate metrics calib_bootstrap_paired() gives with
+ * CALIB_BOOTSTRAP_POISSON on the rows, to the bit.  o's bins and clip must
+ * be the summaries'.  Release with calib_bootstrap_release().
+ */
+calib_status calib_summary_bootstrap(const calib_summary *const *runs,
+    int nruns, const calib_metric_options *o, calib_bootstrap *out,
+    calib_error *err);
+
 /*
  * Add src into dst.  Both must have been made with the same settings; on a
  * difference returns CALIB_E_MISMATCH with err->message naming the
@@ -864,6 +935,8 @@ typedef struct calib_summary_info {
 	double nll_clip;
 	uint64_t tied_rows, renormalized_rows, zero_prob_rows;
 	double total_weight;
+	int replicates;         /* Poisson bootstrap replicates kept (0: none) */
+	unsigned long seed;     /* their seed */
 } calib_summary_info;
 
 void calib_summary_get_info(const calib_summary *s, calib_summary_info *out);

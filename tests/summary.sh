@@ -187,7 +187,7 @@ check_status 2 "bins refuses a consistency band on a summary"
 check_contains "$T/err" "use --band none, or run on the prediction files" "naming the alternative"
 run check --max ece=1 --bootstrap 10 "$T/plain.calsum"
 check_status 2 "check refuses the bootstrap on a summary"
-check_contains "$T/err" "use --bootstrap 0, or run on the prediction files" "naming the alternative"
+check_contains "$T/err" "use --bootstrap-method poisson with a summary made by 'calib summarize --bootstrap N', --bootstrap 0, or run on the prediction files" "naming the alternatives"
 
 # ---- corrupt and truncated summaries ---------------------------------
 size=$(wc -c <"$T/plain.calsum")

@@ -134,6 +134,9 @@ struct cli_read {
 	/* CLI_GIVEN_* bits: options given on the command line, which a
 	 * summary's own settings must then match. */
 	unsigned given;
+	/* Poisson bootstrap replicates a summary keeps (summarize
+	 * --bootstrap; check on files in calib-mpi). */
+	calib_summary_options so;
 };
 
 enum {
@@ -176,7 +179,10 @@ calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
  */
 int cli_read_summaries(char *const *paths, int n,
     const calib_read_options *ro, const calib_metric_options *mo,
-    calib_summary **out, calib_error *err);
+    const calib_summary_options *so, calib_summary **out, calib_error *err);
+/* "multinomial" or "poisson" into *m; -1 after a usage error. */
+int cli_parse_boot_method(const char *cmd, const char *arg,
+    calib_bootstrap_method *m);
 
 /* 1 when path is a summary file (by its first bytes); "-" never is. */
 int cli_is_summary(const char *path);

@@ -29,6 +29,7 @@ enum {
 	OPT_CI_LEVEL,
 	OPT_SEED,
 	OPT_STRICT,
+	OPT_BOOT_METHOD,
 	OPT_OUT_FIRST /* OPT_OUT_FIRST + FMT_x: --text FILE, --tap FILE ... */
 };
 
@@ -49,6 +50,7 @@ struct check {
 	const char *file;
 	const char *baseline;
 	int boot_n;
+	calib_bootstrap_method method; /* --bootstrap-method */
 	double level;
 	unsigned long seed;
 	int strict;
@@ -78,6 +80,10 @@ usage(FILE *fp)
 	    "                                point estimate decides)\n"
 	    "      --ci-level X              interval level (default 0.95)\n"
 	    "      --seed S                  bootstrap seed (default 20191206)\n"
+	    "      --bootstrap-method M      multinomial (default: n draws with\n"
+	    "                                replacement) or poisson (Poisson(1)\n"
+	    "                                counts per row; merges, so it works\n"
+	    "                                on summaries made with --bootstrap)\n"
 	    "      --strict                  with --bootstrap: fail when any part\n"
 	    "                                of the interval violates the bound\n"
 	    "                                (default: only when all of it does)\n"
@@ -259,9 +265,11 @@ static void
 mode_text(const struct check *K, char *buf, size_t size)
 {
 	if (K->boot_n > 0)
-		snprintf(buf, size, "%g %% bootstrap intervals, %d replicates, "
-		    "seed %lu; an assertion fails when %s of its interval "
-		    "violates the bound", 100 * K->level, K->boot_n, K->seed,
+		snprintf(buf, size, "%g %% %sbootstrap intervals, %d "
+		    "replicates, seed %lu; an assertion fails when %s of its "
+		    "interval violates the bound", 100 * K->level,
+		    K->method == CALIB_BOOTSTRAP_POISSON ? "Poisson " : "",
+		    K->boot_n, K->seed,
 		    K->strict ? "any part" : "all");
 	else
 		snprintf(buf, size, "point estimates");
@@ -468,17 +476,12 @@ report(FILE *fp, const struct check *K, int fmt)
 
 /* ---- evaluation -------------------------------------------------- */
 
-/*
- * The point metrics of a file through a summary: loaded when it is one,
- * else read as a stream.  0, or -1 after printing why.
- */
-static int
-summary_metrics(struct check *K, const char *path, calib_metrics *m,
-    calib_summary_info *in, int first)
+/* A file as a summary: loaded when it is one, else read as a stream (in
+ * calib-mpi, over the ranks).  NULL after printing why. */
+static calib_summary *
+get_summary(struct check *K, const char *path, int first)
 {
 	calib_summary *s;
-	calib_error err;
-	int rc = 0;
 
 	if (cli_is_summary(path)) {
 		s = cli_load_summary("check", path, &K->r, 0);
@@ -488,36 +491,36 @@ summary_metrics(struct check *K, const char *path, calib_metrics *m,
 	} else {
 		s = cli_summarize(path, &K->r);
 	}
-	if (s == NULL)
-		return -1;
-	calib_summary_get_info(s, in);
-	if (cli_summary_check_rows(s) != 0)
-		rc = -1;
-	else if (calib_summary_metrics(s, &K->r.mo, m, &err) != CALIB_OK) {
-		cli_lib_error(&err);
-		rc = -1;
+	if (s != NULL && cli_summary_check_rows(s) != 0) {
+		calib_summary_free(s);
+		s = NULL;
 	}
-	calib_summary_free(s);
-	return rc;
+	return s;
 }
 
 /*
- * check on summaries: point values only.  The rows are gone, so the
- * bootstrap (percentile intervals do not merge) and the row-by-row pairing
- * check are impossible; a baseline must at least have the same number of
- * rows and total weight.
+ * check on summaries: the rows are gone, so only what merges: point
+ * values, and with --bootstrap-method poisson the replicates the
+ * summaries kept (calib summarize --bootstrap N).  The row-by-row pairing
+ * check is impossible; a baseline must have the same number of rows and
+ * the same replicates.
  */
 static int
 evaluate_summaries(struct check *K)
 {
-	calib_metrics cur, old;
-	calib_summary_info ci, oi;
-	int i;
+	const calib_summary *runs[2];
+	calib_summary *cur = NULL, *old = NULL;
+	calib_bootstrap bs;
+	calib_error err;
+	int i, nruns = 0, now, rc = CLI_ERROR;
 
-	if (K->boot_n > 0) {
-		cli_error("check: --bootstrap needs the rows, and a summary "
-		    "keeps sums only (percentile intervals do not merge): use "
-		    "--bootstrap 0, or run on the prediction files");
+	memset(&bs, 0, sizeof(bs));
+	if (K->boot_n > 0 && K->method != CALIB_BOOTSTRAP_POISSON) {
+		cli_error("check: --bootstrap on a summary needs the Poisson "
+		    "bootstrap (multinomial resamples do not merge): use "
+		    "--bootstrap-method poisson with a summary made by "
+		    "'calib summarize --bootstrap N', --bootstrap 0, or run "
+		    "on the prediction files");
 		return CLI_ERROR;
 	}
 	if (K->r.mo.binning != CALIB_BIN_WIDTH) {
@@ -526,35 +529,55 @@ evaluate_summaries(struct check *K)
 		    "width)");
 		return CLI_ERROR;
 	}
-	if (summary_metrics(K, K->file, &cur, &ci, 1) != 0)
-		return CLI_ERROR;
+	K->r.so.replicates = K->boot_n;
+	K->r.so.seed = K->seed;
+	if ((cur = get_summary(K, K->file, 1)) == NULL)
+		goto done;
 	if (K->baseline != NULL) {
-		if (summary_metrics(K, K->baseline, &old, &oi, 0) != 0)
-			return CLI_ERROR;
-		if (oi.n != ci.n || oi.total_weight != ci.total_weight ||
-		    oi.k != ci.k) {
-			cli_error("check: %s and the baseline %s cannot be "
-			    "paired: %llu rows, %d classes, weight %.17g against "
-			    "%llu rows, %d classes, weight %.17g", K->file,
-			    K->baseline, (unsigned long long)ci.n, ci.k,
-			    ci.total_weight, (unsigned long long)oi.n, oi.k,
-			    oi.total_weight);
-			return CLI_ERROR;
+		if ((old = get_summary(K, K->baseline, 0)) == NULL)
+			goto done;
+		runs[nruns++] = old;
+	}
+	now = nruns;
+	runs[nruns++] = cur;
+	for (i = 0; i < nruns; i++) {
+		calib_summary_info in;
+		calib_summary_get_info(runs[i], &in);
+		if (in.replicates != K->boot_n || (K->boot_n > 0 &&
+		    in.seed != K->seed)) {
+			cli_error("check: %s keeps %d bootstrap replicates with "
+			    "seed %lu, but --bootstrap %d --seed %lu was asked "
+			    "for (summarize again with those)", in.source,
+			    in.replicates, in.seed, K->boot_n, K->seed);
+			goto done;
 		}
+	}
+	if (calib_summary_bootstrap(runs, nruns, &K->r.mo, &bs, &err) !=
+	    CALIB_OK) {
+		cli_lib_error(&err);
+		goto done;
 	}
 	for (i = 0; i < K->nitems; i++) {
 		struct item *it = &K->items[i];
 		int rel = it->a.kind >= CALIB_ASSERT_MAX_INCREASE;
-		it->now = get(&cur, it->a.metric);
-		it->before = K->baseline ? get(&old, it->a.metric) : NAN;
+		it->now = get(&bs.point[now], it->a.metric);
+		it->before = old ? get(&bs.point[0], it->a.metric) : NAN;
 		it->value = rel ? it->now - it->before : it->now;
 		it->lo = it->hi = NAN;
+		if (K->boot_n > 0)
+			calib_bootstrap_interval(&bs, it->a.metric, now,
+			    rel ? 0 : -1, K->level, &it->lo, &it->hi);
 		it->pass = calib_assertion_holds(&it->a, it->value, it->lo,
 		    it->hi, K->strict);
 		K->failed += !it->pass;
 		describe(K, it);
 	}
-	return CLI_OK;
+	rc = CLI_OK;
+done:
+	calib_bootstrap_release(&bs);
+	calib_summary_free(cur);
+	calib_summary_free(old);
+	return rc;
 }
 
 static int
@@ -595,6 +618,7 @@ evaluate(struct check *K)
 	calib_bootstrap_options_init(&bo);
 	bo.replicates = K->boot_n;
 	bo.seed = K->seed;
+	bo.method = K->method;
 	bo.metric = K->r.mo;
 	{
 		const calib_preds *runs[2];
@@ -646,6 +670,7 @@ run(int argc, char **argv)
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		{ "bootstrap-method", required_argument, NULL, OPT_BOOT_METHOD },
 		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "strict", no_argument, NULL, OPT_STRICT },
@@ -693,6 +718,10 @@ run(int argc, char **argv)
 			break;
 		case OPT_BASELINE:
 			K.baseline = optarg;
+			break;
+		case OPT_BOOT_METHOD:
+			if (cli_parse_boot_method("check", optarg, &K.method) != 0)
+				goto usage_fail;
 			break;
 		case OPT_BOOTSTRAP:
 			if (cli_parse_int("check", "bootstrap", optarg, 0,

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,14 @@ usage(FILE *fp)
 	    "\n"
 	    "  -o, --output FILE     write the summary to FILE (atomically);\n"
 	    "                        default standard output (not a terminal)\n"
+	    "      --bootstrap N     also keep N Poisson bootstrap replicates\n"
+	    "                        (default 0), for check --bootstrap N\n"
+	    "                        --bootstrap-method poisson on the merge\n"
+	    "      --seed S          their seed (default 20191206)\n"
+	    "      --first-row R     rows before this file's first row in the\n"
+	    "                        concatenation of all shards (default 0);\n"
+	    "                        replicate counts depend on a row's position\n"
+	    "      --bootstrap-method poisson  accepted (the only one that merges)\n"
 	    "  -h, --help            show this help\n"
 	    "\n%s\n%s"
 	    "\n"
@@ -70,9 +80,15 @@ cli_summary_write(const calib_summary *s, const char *path)
 static int
 run(int argc, char **argv)
 {
+	enum { OPT_BOOT = CLI_OPT_CMD_BASE, OPT_SEED_S, OPT_FIRST,
+	    OPT_METHOD };
 	static const struct option options[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "bootstrap", required_argument, NULL, OPT_BOOT },
+		{ "seed", required_argument, NULL, OPT_SEED_S },
+		{ "first-row", required_argument, NULL, OPT_FIRST },
+		{ "bootstrap-method", required_argument, NULL, OPT_METHOD },
 		CLI_READ_LONGOPTS,
 		CLI_METRIC_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
@@ -92,6 +108,37 @@ run(int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
+		case OPT_BOOT:
+			if (cli_parse_int("summarize", "bootstrap", optarg, 0,
+			    100000, &r.so.replicates) != 0)
+				return CLI_ERROR;
+			break;
+		case OPT_SEED_S:
+			if (cli_parse_seed("summarize", optarg, &r.so.seed) != 0)
+				return CLI_ERROR;
+			break;
+		case OPT_FIRST: {
+			char *end;
+			unsigned long long v;
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' ||
+			    errno != 0)
+				return cli_usage_error("summarize", "--first-row: "
+				    "'%s' is not a whole number >= 0", optarg);
+			r.so.first_row = (uint64_t)v;
+			break;
+		}
+		case OPT_METHOD: {
+			calib_bootstrap_method m;
+			if (cli_parse_boot_method("summarize", optarg, &m) != 0)
+				return CLI_ERROR;
+			if (m != CALIB_BOOTSTRAP_POISSON)
+				return cli_usage_error("summarize", "the "
+				    "multinomial bootstrap does not merge: a "
+				    "summary keeps Poisson replicates only");
+			break;
+		}
 		case '?':
 			return cli_usage_error("summarize", "invalid option");
 		default:

@@ -212,6 +212,23 @@ cli_read_init(struct cli_read *r)
 	calib_read_options_init(&r->ro);
 	calib_metric_options_init(&r->mo);
 	r->binary = CLI_BINARY_TOP;
+	calib_summary_options_init(&r->so);
+}
+
+int
+cli_parse_boot_method(const char *cmd, const char *arg,
+    calib_bootstrap_method *m)
+{
+	if (strcmp(arg, "multinomial") == 0)
+		*m = CALIB_BOOTSTRAP_MULTINOMIAL;
+	else if (strcmp(arg, "poisson") == 0)
+		*m = CALIB_BOOTSTRAP_POISSON;
+	else {
+		cli_usage_error(cmd, "--bootstrap-method: '%s' is not "
+		    "multinomial or poisson", arg);
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -262,7 +262,8 @@ get_u64(const unsigned char *p)
 
 int
 cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
-    const calib_metric_options *mo, calib_summary **out, calib_error *err)
+    const calib_metric_options *mo, const calib_summary_options *so,
+    calib_summary **out, calib_error *err)
 {
 	struct unit *u = NULL;
 	long long *load = calloc((size_t)cli_mpi_size, sizeof(long long));
@@ -274,6 +275,32 @@ cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
 
 	for (i = 0; i < n; i++)
 		out[i] = NULL;
+	if (so->replicates > 0 && cli_mpi_size > 1) {
+		/* A row's replicate counts depend on its global position,
+		 * which a rank cannot know before the ranks before it have
+		 * counted their rows. */
+		free(load);
+		memset(err, 0, sizeof(*err));
+		err->status = CALIB_E_ARG;
+		snprintf(err->message, sizeof(err->message), "the Poisson "
+		    "bootstrap needs each row's global position: run "
+		    "'calib summarize --bootstrap N --first-row R' per shard "
+		    "and merge, or use one rank and one file");
+		return 0;
+	}
+	if (so->replicates > 0) { /* one rank: the files in turn */
+		calib_summary_options o = *so;
+		calib_summary_info in;
+		free(load);
+		for (i = 0; i < n; i++) {
+			if (calib_summarize_ext(paths[i], ro, mo, &o, &out[i],
+			    err) != CALIB_OK)
+				return i;
+			calib_summary_get_info(out[i], &in);
+			o.first_row += in.n;
+		}
+		return -1;
+	}
 	if (load == NULL)
 		bad = 1;
 	for (f = 0; f < n && !bad; f++)

@@ -38,16 +38,24 @@ warn_counts(const calib_summary_info *in, double sum_tol)
 #ifndef CALIB_MPI
 int
 cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
-    const calib_metric_options *mo, calib_summary **out, calib_error *err)
+    const calib_metric_options *mo, const calib_summary_options *so,
+    calib_summary **out, calib_error *err)
 {
+	calib_summary_options o = *so;
+	calib_summary_info in;
 	int i;
 
 	for (i = 0; i < n; i++)
 		out[i] = NULL;
-	for (i = 0; i < n; i++)
-		if (calib_summarize(paths[i], ro, mo, &out[i], err) !=
+	/* The files are one concatenation: each starts where the last
+	 * ended, which the Poisson replicate counts depend on. */
+	for (i = 0; i < n; i++) {
+		if (calib_summarize_ext(paths[i], ro, mo, &o, &out[i], err) !=
 		    CALIB_OK)
 			return i;
+		calib_summary_get_info(out[i], &in);
+		o.first_row += in.n;
+	}
 	return -1;
 }
 #endif
@@ -88,7 +96,8 @@ cli_summarize_files(char *const *paths, int n, const struct cli_read *r)
 		return NULL;
 	}
 	memset(&err, 0, sizeof(err));
-	failed = cli_read_summaries(paths, n, &ro, &r->mo, each, &err);
+	failed = cli_read_summaries(paths, n, &ro, &r->mo, &r->so, each,
+	    &err);
 	calib_model_free(model);
 	/* In file order, as one process reading them in turn would: each
 	 * file's warnings, then its merge, up to the first failure. */

@@ -52,6 +52,14 @@ typedef struct rd_ctx {
 	int summary;
 	int sum_bins;
 	double nll_clip;
+	/* Poisson bootstrap replicates of a summary: rows are kept per
+	 * block, and their replicate counts, which depend on the row's
+	 * global position, are added in file order by merge_block(). */
+	int reps;
+	unsigned long seed;
+	uint64_t first_row;
+	uint64_t *rows_done;
+	ci_acc *rep;
 } rd_ctx;
 
 /* Per-thread scratch. */
@@ -389,6 +397,22 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		ci_acc_row(&S->acc, row.score, row.outcome,
 		    row.pred == row.label, weight, row.nll, row.brier,
 		    row.entropy);
+		if (C->reps > 0) {
+			if (ci_rows_reserve(r, r->n + 1, k, 1, 0, 0) != 0) {
+				block_fail(B, CALIB_E_NOMEM, line, -1,
+				    "out of memory");
+				return 0;
+			}
+			r->score[r->n] = row.score;
+			r->outcome[r->n] = row.outcome;
+			r->label[r->n] = row.label;
+			r->pred[r->n] = row.pred;
+			r->weight[r->n] = weight;
+			r->nll[r->n] = row.nll;
+			r->brier[r->n] = row.brier;
+			r->entropy[r->n] = row.entropy;
+			r->n++;
+		}
 		ci_cwx_add(&S->cwx, S->probs, label, weight);
 		if (S->cwx.oom) {
 			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
@@ -811,6 +835,20 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 		    first_line + B->err_line, col < 0 ? 0 : (unsigned)col + 1,
 		    col < 0 ? NULL : C->col_names[col], "%s", B->err_msg);
 	}
+	if (C->summary) {
+		size_t i;
+		for (i = 0; i < n; i++)
+			ci_acc_row_replicates(C->rep, C->reps, C->seed,
+			    C->first_row + *C->rows_done + i, B->r.score[i],
+			    B->r.outcome[i], B->r.pred[i] == B->r.label[i],
+			    B->r.weight[i], B->r.nll[i], B->r.brier[i],
+			    B->r.entropy[i]);
+		*C->rows_done += n;
+		P->tied_rows += B->tied;
+		P->renormalized_rows += B->renorm;
+		P->zero_prob_rows += B->zero;
+		return CALIB_OK;
+	}
 	if (ci_rows_reserve(all, at + n, k, C->L.has_weight, C->keep_probs,
 	    C->keep_logits) != 0)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0, NULL,
@@ -930,7 +968,7 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 /* The settings a summary records, from the reader's context. */
 static calib_status
 summary_settings(const rd_ctx *C, const calib_metric_options *mo,
-    ci_settings *t, calib_error *err)
+    const calib_summary_options *so, ci_settings *t, calib_error *err)
 {
 	memset(t, 0, sizeof(*t));
 	t->k = C->L.k;
@@ -945,6 +983,8 @@ summary_settings(const rd_ctx *C, const calib_metric_options *mo,
 	t->renormalize = C->o->renormalize != 0;
 	t->bins = mo->bins;
 	t->nll_clip = mo->nll_clip;
+	t->reps = so ? so->replicates : 0;
+	t->seed = t->reps > 0 ? so->seed : 0;
 	if (C->o->calibrate != NULL) {
 		char *text = NULL;
 		calib_status st = calib_model_format(C->o->calibrate, &text,
@@ -961,8 +1001,11 @@ summary_settings(const rd_ctx *C, const calib_metric_options *mo,
 calib_status
 ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
     char *head, size_t head_len, size_t head_cap, calib_preds *P,
-    const calib_metric_options *smo, calib_summary **sout, calib_error *err)
+    const calib_metric_options *smo, const calib_summary_options *so,
+    calib_summary **sout, calib_error *err)
 {
+	uint64_t rows_done = 0;
+	calib_summary *sm = NULL;
 	rd_ctx C;
 	rd_scratch *S = NULL, H;
 	rd_block *blocks = NULL;
@@ -1002,10 +1045,23 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 			goto done;
 	}
 	if (sout != NULL) {
+		ci_settings t;
 		C.summary = 1;
 		C.sum_bins = smo->bins;
 		C.nll_clip = smo->nll_clip;
 		C.cw_bins = smo->bins;
+		if ((st = summary_settings(&C, smo, so, &t, err)) != CALIB_OK)
+			goto done;
+		if ((sm = ci_summary_new(&t, shown)) == NULL) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		C.reps = t.reps;
+		C.seed = t.seed;
+		C.first_row = so ? so->first_row : 0;
+		C.rows_done = &rows_done;
+		C.rep = sm->rep;
 	} else {
 		C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0;
 		C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0;
@@ -1088,19 +1144,9 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	if (C.summary) {
 		/* A shard may be empty or weigh nothing: only the merged
 		 * whole has to hold rows (calib_summary_metrics checks). */
-		ci_settings t;
-		calib_summary *sm;
-		if ((st = summary_settings(&C, smo, &t, err)) != CALIB_OK)
-			goto done;
-		if ((sm = ci_summary_new(&t, shown)) == NULL) {
-			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-			    "out of memory");
-			goto done;
-		}
 		for (i = 0; i < T; i++)
 			ci_acc_merge(&sm->acc, &S[i].acc);
 		if (ci_cwx_merge(&sm->cw, &S[0].cwx) != 0) {
-			calib_summary_free(sm);
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 			    "out of memory");
 			goto done;
@@ -1109,6 +1155,7 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		sm->renormalized = P->renormalized_rows;
 		sm->zero_prob = P->zero_prob_rows;
 		*sout = sm;
+		sm = NULL;
 		goto done;
 	}
 	if (C.cw_bins > 0)
@@ -1138,5 +1185,6 @@ done:
 	free(carry);
 	ci_rows_free(&all);
 	ctx_release(&C);
+	calib_summary_free(sm);
 	return st;
 }

@@ -309,8 +309,8 @@ pick_format(const unsigned char *head, size_t len)
  */
 static calib_status
 read_any(const char *path, const calib_read_options *opt,
-    const calib_metric_options *mo, calib_preds **out, calib_summary **sout,
-    calib_error *err)
+    const calib_metric_options *mo, const calib_summary_options *so,
+    calib_preds **out, calib_summary **sout, calib_error *err)
 {
 	calib_read_options defaults;
 	ci_input in;
@@ -359,7 +359,7 @@ read_any(const char *path, const calib_read_options *opt,
 	switch (pick_format((const unsigned char *)head, head_len)) {
 	case CI_FORMAT_CSV:
 		st = ci_read_csv(&in, shown, opt, head, head_len, head_cap, P,
-		    mo, sout, err);
+		    mo, so, sout, err);
 		head = NULL;
 		break;
 	}
@@ -382,12 +382,20 @@ calib_read(const char *path, const calib_read_options *opt,
 	if (out == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "no result to fill");
-	return read_any(path, opt, NULL, out, NULL, err);
+	return read_any(path, opt, NULL, NULL, out, NULL, err);
 }
 
 calib_status
 calib_summarize(const char *path, const calib_read_options *ro,
     const calib_metric_options *mo, calib_summary **out, calib_error *err)
+{
+	return calib_summarize_ext(path, ro, mo, NULL, out, err);
+}
+
+calib_status
+calib_summarize_ext(const char *path, const calib_read_options *ro,
+    const calib_metric_options *mo, const calib_summary_options *so,
+    calib_summary **out, calib_error *err)
 {
 	calib_metric_options mdef;
 
@@ -407,7 +415,10 @@ calib_summarize(const char *path, const calib_read_options *ro,
 	    !(mo->nll_clip >= 0 && mo->nll_clip < 0.5))
 		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
 		    "bins must be 1..1000000 and the NLL clip in [0, 0.5)");
-	return read_any(path, ro, mo, NULL, out, err);
+	if (so != NULL && (so->replicates < 0 || so->replicates > 100000))
+		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
+		    "bootstrap replicates must be 0..100000");
+	return read_any(path, ro, mo, so, NULL, out, err);
 }
 
 /* ---- from memory -------------------------------------------------- */

@@ -72,6 +72,7 @@ calib_status ci_input_read(ci_input *in, char *buf, size_t want,
 calib_status ci_read_csv(ci_input *in, const char *shown,
     const calib_read_options *o, char *head, size_t head_len,
     size_t head_cap, calib_preds *P, const calib_metric_options *smo,
-    calib_summary **sout, calib_error *err);
+    const calib_summary_options *so, calib_summary **sout,
+    calib_error *err);
 
 #endif /* CALIB_READER_H */

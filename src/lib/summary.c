@@ -20,6 +20,7 @@
 #define SUM_MAX_BINS 1000000
 #define SUM_MAX_FILE (UINT64_C(1) << 30) /* 1 GiB: one crc32() call */
 #define SUM_HEADER 20                    /* magic, version, length */
+#define SUM_MAX_REPS 100000
 
 /* ---- classwise cells ---------------------------------------------- */
 
@@ -110,6 +111,51 @@ ci_cwx_round(const ci_cwx *c, calib_classwise_acc *acc)
 		acc->weight[i] = x ? ci_xsum_round(&x->w) : 0;
 		acc->sum_score[i] = x ? ci_xsum_round(&x->s) : 0;
 		acc->sum_outcome[i] = x ? ci_xsum_round(&x->o) : 0;
+	}
+}
+
+/* ---- the Poisson bootstrap ---------------------------------------- */
+
+static uint64_t
+mix64(uint64_t z)
+{
+	z += UINT64_C(0x9e3779b97f4a7c15);
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+uint32_t
+calib_poisson_count(unsigned long seed, uint64_t row, uint32_t rep)
+{
+	uint64_t z = mix64(mix64(mix64((uint64_t)seed) ^ row) ^ rep);
+	/* 53 random bits: u uniform on [0, 1). */
+	double u = (double)(z >> 11) * (1.0 / 9007199254740992.0);
+	double p = 0.36787944117144233; /* e^-1 = P(0) */
+	double cdf = p;
+	uint32_t k = 0;
+
+	/* P(X > 30) < 1e-33: the loop always ends well before. */
+	while (u >= cdf && k < 30) {
+		k++;
+		p /= k;
+		cdf += p;
+	}
+	return k;
+}
+
+void
+ci_acc_row_replicates(ci_acc *rep, int reps, unsigned long seed,
+    uint64_t row, double s, int outcome, int correct, double w, double nll,
+    double brier, double entropy)
+{
+	int j;
+
+	for (j = 0; j < reps; j++) {
+		uint32_t m = calib_poisson_count(seed, row, (uint32_t)j);
+		if (m > 0)
+			ci_acc_row_mult(&rep[j], s, outcome, correct, w, m, nll,
+			    brier, entropy);
 	}
 }
 
@@ -308,6 +354,20 @@ ci_summary_new(const ci_settings *set, const char *source)
 		calib_summary_free(s);
 		return NULL;
 	}
+	if (set->reps > 0) {
+		int j;
+		s->rep = calloc((size_t)set->reps, sizeof(*s->rep));
+		if (s->rep == NULL) {
+			calib_summary_free(s);
+			return NULL;
+		}
+		for (j = 0; j < set->reps; j++)
+			if (ci_acc_init(&s->rep[j], set->bins,
+			    set->nll_clip) != 0) {
+				calib_summary_free(s);
+				return NULL;
+			}
+	}
 	return s;
 }
 
@@ -316,6 +376,12 @@ calib_summary_free(calib_summary *s)
 {
 	if (s == NULL)
 		return;
+	if (s->rep != NULL) {
+		int j;
+		for (j = 0; j < s->set.reps; j++)
+			ci_acc_free(&s->rep[j]);
+		free(s->rep);
+	}
 	settings_release(&s->set);
 	ci_acc_free(&s->acc);
 	ci_cwx_free(&s->cw);
@@ -419,6 +485,12 @@ settings_differ(const ci_settings *a, const char *an, const ci_settings *b,
 		DIFF("renormalization differs: %s in '%s', %s here",
 		    a->renormalize ? "on" : "off", an,
 		    b->renormalize ? "on" : "off");
+	if (a->reps != b->reps)
+		DIFF("bootstrap replicates differ: %d in '%s', %d here",
+		    a->reps, an, b->reps);
+	if (a->reps > 0 && a->seed != b->seed)
+		DIFF("bootstrap seed differs: %lu in '%s', %lu here",
+		    a->seed, an, b->seed);
 #undef DIFF
 	return 0;
 }
@@ -444,6 +516,11 @@ calib_summary_merge(calib_summary *dst, const calib_summary *src,
 		return st;
 	}
 	ci_acc_merge(&dst->acc, &src->acc);
+	{
+		int j;
+		for (j = 0; j < dst->set.reps; j++)
+			ci_acc_merge(&dst->rep[j], &src->rep[j]);
+	}
 	if (ci_cwx_merge(&dst->cw, &src->cw) != 0)
 		return ci_error_set(err, CALIB_E_NOMEM, src->source, 0, 0, NULL,
 		    "out of memory");
@@ -473,6 +550,8 @@ calib_summary_get_info(const calib_summary *s, calib_summary_info *o)
 	o->renormalized_rows = s->renormalized;
 	o->zero_prob_rows = s->zero_prob;
 	o->total_weight = ci_xsum_round(&s->acc.W);
+	o->replicates = s->set.reps;
+	o->seed = s->set.seed;
 }
 
 /* ---- metrics and tables ------------------------------------------- */
@@ -670,6 +749,8 @@ calib_summary_encode(const calib_summary *s, unsigned char **buf,
 	wb_f64(&b, t->sum_tol);
 	wb_f64(&b, t->nll_clip);
 	wb_u(&b, (uint64_t)t->bins, 4);
+	wb_u(&b, (uint64_t)t->reps, 4);
+	wb_u(&b, (uint64_t)t->seed, 8);
 	wb_u(&b, s->acc.n, 8);
 	wb_u(&b, s->tied, 8);
 	wb_u(&b, s->renormalized, 8);
@@ -700,6 +781,26 @@ calib_summary_encode(const calib_summary *s, unsigned char **buf,
 			wb_x(&b, &s->cw.cell[i]->s);
 			wb_x(&b, &s->cw.cell[i]->o);
 		}
+	for (c = 0; c < t->reps; c++) {
+		const ci_acc *a = &s->rep[c];
+		wb_u(&b, a->n, 8);
+		wb_u(&b, a->nll_inf, 8);
+		for (j = 0; j < t->bins; j++)
+			wb_u(&b, a->count[j], 8);
+		wb_x(&b, &a->W);
+		wb_x(&b, &a->acc);
+		wb_x(&b, &a->score);
+		wb_x(&b, &a->outcome);
+		wb_x(&b, &a->nll);
+		wb_x(&b, &a->brier);
+		wb_x(&b, &a->entropy);
+		for (j = 0; j < t->bins; j++) {
+			wb_x(&b, &a->bw[j]);
+			wb_x(&b, &a->bs[j]);
+			wb_x(&b, &a->bo[j]);
+			wb_x(&b, &a->bw2[j]);
+		}
+	}
 	wb_room(&b, 4);
 	if (b.oom) {
 		free(b.p);
@@ -878,6 +979,13 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 	t.bins = (int)rb_u(&r, 4, "bins");
 	if (!r.bad && (t.bins < 1 || t.bins > SUM_MAX_BINS))
 		rb_fail(&r, "bins");
+	{
+		uint64_t reps = rb_u(&r, 4, "bootstrap replicates");
+		if (!r.bad && reps > SUM_MAX_REPS)
+			rb_fail(&r, "bootstrap replicates");
+		t.reps = (int)reps;
+	}
+	t.seed = (unsigned long)rb_u(&r, 8, "bootstrap seed");
 	if (r.bad)
 		goto bad;
 	if ((s = ci_summary_new(&t, src)) == NULL) {
@@ -936,6 +1044,33 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 		rb_x(&r, &x->w, "classwise weight");
 		rb_x(&r, &x->s, "classwise score sum");
 		rb_x(&r, &x->o, "classwise outcome sum");
+	}
+	for (c = 0; c < s->set.reps && !r.bad; c++) {
+		ci_acc *a = &s->rep[c];
+		uint64_t tot = 0;
+		a->n = rb_u(&r, 8, "replicate row count");
+		a->nll_inf = rb_u(&r, 8, "replicate infinite-NLL count");
+		for (j = 0; j < s->set.bins && !r.bad; j++) {
+			a->count[j] = rb_u(&r, 8, "replicate bin count");
+			if (a->count[j] > a->n - tot)
+				rb_fail(&r, "replicate bin count");
+			tot += a->count[j];
+		}
+		if (!r.bad && (tot != a->n || a->nll_inf > a->n))
+			rb_fail(&r, "replicate row counts");
+		rb_x(&r, &a->W, "replicate total weight");
+		rb_x(&r, &a->acc, "replicate accuracy sum");
+		rb_x(&r, &a->score, "replicate score sum");
+		rb_x(&r, &a->outcome, "replicate outcome sum");
+		rb_x(&r, &a->nll, "replicate NLL sum");
+		rb_x(&r, &a->brier, "replicate Brier sum");
+		rb_x(&r, &a->entropy, "replicate entropy sum");
+		for (j = 0; j < s->set.bins && !r.bad; j++) {
+			rb_x(&r, &a->bw[j], "replicate bin weight");
+			rb_x(&r, &a->bs[j], "replicate bin score sum");
+			rb_x(&r, &a->bo[j], "replicate bin outcome sum");
+			rb_x(&r, &a->bw2[j], "replicate bin squared weight");
+		}
 	}
 	if (!r.bad && r.p != r.end)
 		rb_fail(&r, "end of data (bytes left over)");
@@ -1025,4 +1160,66 @@ calib_summary_sniff(const char *path)
 	yes = fread(m, 1, 8, fp) == 8 && memcmp(m, CALIB_SUMMARY_MAGIC, 8) == 0;
 	fclose(fp);
 	return yes;
+}
+
+/* ---- the Poisson bootstrap of summaries --------------------------- */
+
+void
+calib_summary_options_init(calib_summary_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->seed = 20191206;
+}
+
+calib_status
+calib_summary_bootstrap(const calib_summary *const *runs, int nruns,
+    const calib_metric_options *o, calib_bootstrap *out, calib_error *err)
+{
+	calib_status st;
+	int r, j, reps;
+
+	memset(out, 0, sizeof(*out));
+	if (runs == NULL || nruns < 1 || o == NULL)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "need at least one summary");
+	reps = runs[0]->set.reps;
+	for (r = 1; r < nruns; r++)
+		if (runs[r]->set.reps != reps ||
+		    runs[r]->set.seed != runs[0]->set.seed ||
+		    runs[r]->acc.n != runs[0]->acc.n)
+			return ci_error_set(err, CALIB_E_MISMATCH,
+			    runs[r]->source, 0, 0, NULL, "cannot be paired "
+			    "with '%s': %llu rows, %d replicates, seed %lu "
+			    "against %llu rows, %d replicates, seed %lu",
+			    runs[0]->source,
+			    (unsigned long long)runs[r]->acc.n,
+			    runs[r]->set.reps, runs[r]->set.seed,
+			    (unsigned long long)runs[0]->acc.n, reps,
+			    runs[0]->set.seed);
+	out->runs = nruns;
+	out->replicates = reps;
+	out->point = calloc((size_t)nruns, sizeof(*out->point));
+	out->rep = calloc((size_t)nruns * (size_t)(reps ? reps : 1),
+	    sizeof(*out->rep));
+	if (out->point == NULL || out->rep == NULL) {
+		calib_bootstrap_release(out);
+		return ci_error_set(err, CALIB_E_NOMEM, NULL, 0, 0, NULL,
+		    "out of memory");
+	}
+	for (r = 0; r < nruns; r++) {
+		if ((st = calib_summary_metrics(runs[r], o, &out->point[r],
+		    err)) != CALIB_OK) {
+			calib_bootstrap_release(out);
+			return st;
+		}
+		for (j = 0; j < reps; j++)
+			if ((st = ci_summary_eval(&runs[r]->rep[j],
+			    runs[r]->set.k, NULL, o, &out->rep[(size_t)r *
+			    (size_t)reps + (size_t)j], runs[r]->source, err)) !=
+			    CALIB_OK) {
+				calib_bootstrap_release(out);
+				return st;
+			}
+	}
+	return CALIB_OK;
 }

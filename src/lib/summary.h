@@ -93,6 +93,47 @@ void ci_acc_add_preds(ci_acc *a, const calib_preds *p);
  * acc (allocated for p->k classes); -1 when out of memory. */
 int ci_classwise_exact(const calib_preds *p, calib_classwise_acc *acc);
 
+/* A row counted m > 0 times (a bootstrap replicate): weight w m. */
+static inline void
+ci_acc_row_mult(ci_acc *a, double s, int outcome, int correct, double w,
+    uint32_t m, double nll, double brier, double entropy)
+{
+	int b = ci_bin_index(s, a->bins);
+	double wm = w * m, v;
+
+	a->n += m;
+	a->count[b] += m;
+	ci_xsum_add(&a->bw[b], wm);
+	ci_xsum_add(&a->bs[b], wm * s);
+	if (outcome)
+		ci_xsum_add(&a->bo[b], wm);
+	ci_xsum_add(&a->bw2[b], wm * wm);
+	if (wm == 0)
+		return;
+	if (correct)
+		ci_xsum_add(&a->acc, wm);
+	ci_xsum_add(&a->score, wm * s);
+	if (outcome)
+		ci_xsum_add(&a->outcome, wm);
+	v = nll;
+	if (v > a->nll_hi)
+		v = a->nll_hi;
+	if (v < a->nll_lo)
+		v = a->nll_lo;
+	if (isinf(v))
+		a->nll_inf++;
+	else
+		ci_xsum_add(&a->nll, wm * v);
+	ci_xsum_add(&a->brier, wm * brier);
+	ci_xsum_add(&a->entropy, wm * entropy);
+	ci_xsum_add(&a->W, wm);
+}
+
+/* Every replicate's sums for one row at global position row. */
+void ci_acc_row_replicates(ci_acc *rep, int reps, unsigned long seed,
+    uint64_t row, double s, int outcome, int correct, double w, double nll,
+    double brier, double entropy);
+
 /* The table of a: equal-width bins with the rounded sums. */
 calib_status ci_acc_bins(const ci_acc *a, calib_bins *out);
 
@@ -124,6 +165,8 @@ typedef struct ci_settings {
 	int renormalize;
 	int bins;
 	double nll_clip;
+	int reps;            /* Poisson bootstrap replicates kept */
+	unsigned long seed;  /* their seed */
 } ci_settings;
 
 struct calib_summary {
@@ -132,6 +175,7 @@ struct calib_summary {
 	ci_acc acc;
 	ci_cwx cw;
 	uint64_t tied, renormalized, zero_prob;
+	ci_acc *rep;         /* set.reps replicates' top-label sums */
 };
 
 calib_summary *ci_summary_new(const ci_settings *set, const char *source);
