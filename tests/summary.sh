@@ -224,4 +224,42 @@ run metrics "$T/empty.calsum"
 check_status 2 "metrics of a summary without rows"
 check_contains "$T/err" "the summary holds no rows" "says so"
 
+# ---- the Poisson bootstrap merges ------------------------------------
+# Contiguous shards, each told where it starts in the concatenation.
+awk 'NR == 1 { h = $0; next }
+	{ f = (NR - 2 < 12000) ? "p0" : (NR - 2 < 30000) ? "p1" : "p2"
+	  if (!(f in seen)) { print h > (dir "/" f ".csv"); seen[f] = 1 }
+	  print > (dir "/" f ".csv") }' dir="$T" "$T/wide.csv"
+"$CALIB" summarize --bootstrap 100 --seed 9 -o "$T/p0.calsum" "$T/p0.csv"
+"$CALIB" summarize --bootstrap 100 --seed 9 --first-row 12000 -o "$T/p1.calsum" "$T/p1.csv"
+"$CALIB" summarize --bootstrap 100 --seed 9 --first-row 30000 -o "$T/p2.calsum" "$T/p2.csv"
+"$CALIB" merge -o "$T/pall.calsum" "$T/p2.calsum" "$T/p0.calsum" "$T/p1.calsum"
+"$CALIB" summarize --bootstrap 100 --seed 9 -o "$T/pone.calsum" "$T/wide.csv"
+cmp -s "$T/pall.calsum" "$T/pone.calsum"
+ok $? "Poisson replicates of shards merge to the single summary's bytes"
+"$CALIB" summarize --bootstrap 100 --seed 9 -o "$T/pfiles.calsum" "$T/p0.csv" "$T/p1.csv" "$T/p2.csv"
+cmp -s "$T/pfiles.calsum" "$T/pone.calsum"
+ok $? "summarize FILE... numbers the rows across its files"
+run check --bootstrap 100 --seed 9 --bootstrap-method poisson --max ece=0.5 "$T/pall.calsum"
+check_status 0 "check --bootstrap-method poisson on merged summaries"
+run check --bootstrap 100 --seed 9 --bootstrap-method poisson --max ece=0.5 "$T/wide.csv"
+nofile "$T/wide.csv" "$T/pall.calsum" "$T/out" >"$T/a"
+"$CALIB" check --bootstrap 100 --seed 9 --bootstrap-method poisson --max ece=0.5 "$T/pall.calsum" >"$T/o2"
+nofile "$T/wide.csv" "$T/pall.calsum" "$T/o2" >"$T/b"
+cmp -s "$T/a" "$T/b"
+s=$?
+ok $s "the same Poisson intervals from the merged shards as from one pass"
+[ $s -eq 0 ] || diag "$(diff "$T/a" "$T/b")"
+grep -q "Poisson bootstrap intervals, 100 replicates" "$T/b"
+ok $? "the report names the Poisson bootstrap"
+run check --bootstrap 50 --seed 9 --bootstrap-method poisson --max ece=0.5 "$T/pall.calsum"
+check_status 2 "a summary with other replicates is refused"
+check_contains "$T/err" "keeps 100 bootstrap replicates with seed 9, but --bootstrap 50 --seed 9 was asked for" "naming both"
+"$CALIB" summarize --bootstrap 100 --seed 10 -o "$T/s10.calsum" "$T/p0.csv"
+run merge -o "$T/x.calsum" "$T/p1.calsum" "$T/s10.calsum"
+check_status 2 "merging replicates of different seeds is refused"
+check_contains "$T/err" "bootstrap seed differs: 9 in" "naming the seed"
+run summarize --bootstrap-method multinomial --bootstrap 10 -o "$T/x.calsum" "$T/p0.csv"
+check_status 2 "summarize refuses the multinomial bootstrap"
+
 done_testing
