@@ -160,6 +160,51 @@ typedef struct calib_read_options {
 	/* Non-zero: parse every row with libcsv and strtod instead of the fast
 	 * path.  Slower; results are bit-identical.  For differential tests. */
 	int reference_parser;
+
+	/* ---- added in 0.2: NumPy input and how real files are laid out ---- */
+
+	/* The true labels from a separate file: a .npy array, a text file
+	 * with one label per line, or a CSV file whose label_col holds them.
+	 * Its length must equal the number of score rows.  NULL (default): the
+	 * labels are in the scores file. */
+	const char *labels_path;
+	/* Sample weights from a separate file, read like labels_path (a CSV
+	 * file gives its weight_col).  NULL (default). */
+	const char *weights_path;
+	/* .npz members to read (without ".npy").  NULL (default): scores from
+	 * "logits" (logits) or "probs", "probabilities", "scores"
+	 * (probabilities); labels from "labels", "targets", "y_true" or "y";
+	 * weights from "weights" or "sample_weight" when present. */
+	const char *scores_key;
+	const char *labels_key;
+	const char *weights_key;
+	/* Names of the classes of a file that has none (NumPy files, numeric
+	 * CSV headers): nclasses names, which must equal K.  NULL (default):
+	 * "0".."K-1". */
+	const char *const *classes;
+	int nclasses;
+	/* Binary file with one score column: the label naming class 1 (its
+	 * score is P(class 1)); the other label seen is class 0.  NULL
+	 * (default): labels are 0/1 (or the class names). */
+	const char *positive;
+	/* Non-zero: rows whose label is ignore_label (e.g. -100) are dropped
+	 * and counted in calib_preds.dropped_rows.  Default 0. */
+	int ignore_label_set;
+	long ignore_label;
+	/* CSV: a column kept as the row id (named in messages).  NULL
+	 * (default): none; pandas' unnamed index column (an empty first header
+	 * field) is taken as the id column whenever present. */
+	const char *id_col;
+	/* CSV: columns to drop, by name or glob (fnmatch(3)); nignore_cols
+	 * patterns.  Default none. */
+	const char *const *ignore_cols;
+	int nignore_cols;
+	/* Top-label-only files: the columns (CSV) or members (.npz) holding
+	 * the top label's confidence and whether it was right (0/1), used
+	 * when the file has no score columns.  Defaults "confidence" and
+	 * "correct". */
+	const char *confidence_col;
+	const char *correct_col;
 } calib_read_options;
 
 /* Fill *o with the defaults documented in calib_read_options. */
@@ -210,6 +255,17 @@ typedef struct calib_preds {
 	size_t tied_rows;         /* rows whose maximum is shared by classes */
 	size_t renormalized_rows; /* rows divided by their sum */
 	size_t zero_prob_rows;    /* rows with p_i,y_i = 0 (infinite NLL) */
+	/* added in 0.2 */
+	size_t dropped_rows;      /* rows dropped by ignore_label */
+	const char *format;       /* "csv", "npy" or "npz" (static) */
+	double sum_tol;           /* the sum tolerance rows were checked with */
+	/* 1: a top-label-only file (confidence and correctness, no score
+	 * vector).  k is 0, label[i] is 0 and pred[i] is 0 when right, 1
+	 * when wrong; nll, brier and entropy are NaN, and so are the metrics
+	 * that need the full vector (classwise ECE, NLL, Brier, entropy). */
+	int top_only;
+	int index_column;         /* 1: the CSV's first column, unnamed, was
+	                           * taken as the row id (pandas' index) */
 } calib_preds;
 
 /*
@@ -241,6 +297,27 @@ calib_status calib_read(const char *path, const calib_read_options *o,
  */
 calib_status calib_preds_from_arrays(const char *source, size_t n, int k,
     const double *scores, const int32_t *labels, const double *weights,
+    const calib_read_options *o, calib_preds **out, calib_error *err);
+
+/* Element types of calib_preds_from_arrays2(): what numpy and PyTorch
+ * produce. */
+typedef enum calib_dtype {
+	CALIB_FLOAT64 = 0,
+	CALIB_FLOAT32,
+	CALIB_INT32,
+	CALIB_INT64
+} calib_dtype;
+
+/*
+ * calib_preds_from_arrays() for other element types: scores is n x k
+ * row-major of score_type (CALIB_FLOAT64 or CALIB_FLOAT32), labels n
+ * values of label_type (CALIB_INT32 or CALIB_INT64).  Values are converted
+ * exactly (every float32 is a double).  o->ignore_label drops rows as
+ * calib_read() does.
+ */
+calib_status calib_preds_from_arrays2(const char *source, size_t n, int k,
+    const void *scores, calib_dtype score_type, const void *labels,
+    calib_dtype label_type, const double *weights,
     const calib_read_options *o, calib_preds **out, calib_error *err);
 
 /* Release predictions; accepts NULL. */
@@ -937,6 +1014,12 @@ typedef struct calib_summary_info {
 	double total_weight;
 	int replicates;         /* Poisson bootstrap replicates kept (0: none) */
 	unsigned long seed;     /* their seed */
+	double sum_tol;
+	uint64_t dropped_rows;  /* rows dropped by ignore_label */
+	int top_only;           /* top-label-only input (k = 0) */
+	const char *format;     /* "csv", "npy", "npz", or "mixed" */
+	int index_column;       /* read from a CSV whose unnamed first column
+	                         * was taken as the row id (not stored) */
 } calib_summary_info;
 
 void calib_summary_get_info(const calib_summary *s, calib_summary_info *out);

@@ -1,7 +1,9 @@
 # compare-histogram.gp - the confidence histograms of several runs overlaid
-# (Guo, Pleiss, Sun & Weinberger, ICML 2017, Fig. 1, top row), each with
-# its accuracy (dashed) and average confidence (solid) as vertical lines,
-# and, for runs trained with label smoothing of strength eps, marks at the
+# (Guo, Pleiss, Sun & Weinberger, ICML 2017, Fig. 1, top row), each as an
+# outline in its own colour and dash pattern (no fills, which would mix),
+# with its accuracy (open square) and average confidence (dot) joined on
+# its own row above the histograms, so the distance between them - the
+# overconfidence - reads at a glance; and, for runs trained with label smoothing of strength eps, marks at the
 # smoothed targets 1 - eps + eps/K and eps/K (Szegedy et al., CVPR 2016;
 # Mueller, Kornblith & Hinton, NeurIPS 2019): a model that fits its
 # smoothed targets piles its confidence up there.
@@ -18,8 +20,8 @@
 #                     table if unset)
 #   eps1 ...          label-smoothing strength of a run (no marks if unset)
 #   classes           K, for the marks (default 10)
-#   outfile, term, width, height, title, xlabel   as in histogram.gp;
-#                     default size 760 x 480
+#   outfile, term, width, height, title, xlabel, legend, fontname,
+#   fontsize_given, fontscale   as in histogram.gp; default size 760 x 540
 
 if (!exists("ndata") || !exists("data1")) {
 	print "compare-histogram.gp: set ndata and data1..dataN to tables from 'calib bins -f csv'"
@@ -27,11 +29,14 @@ if (!exists("ndata") || !exists("data1")) {
 }
 if (!exists("outfile")) outfile = ''
 if (!exists("term")) term = 'pngcairo'
-if (!exists("width")) width = 760.0
-if (!exists("height")) height = 480.0
+if (!exists("width")) width = term eq 'cairolatex' ? 430.0 : 760.0
+if (!exists("height")) height = term eq 'cairolatex' ? 300.0 : 540.0
 if (!exists("title")) title = ''
 if (!exists("xlabel")) xlabel = 'Confidence'
 if (!exists("classes")) classes = 10
+if (!exists("legend")) legend = 1
+if (!exists("fontname")) fontname = ''
+if (!exists("fontscale")) fontscale = 1.0
 
 set datafile separator comma
 set datafile columnheaders
@@ -62,62 +67,88 @@ do for [i = 1:ndata] {
 	EPS[i] = has("eps", i) ? value(sprintf("eps%d", i)) : NaN
 }
 
-# Okabe & Ito's colour-blind-safe palette, one colour per run.
+# Okabe & Ito's colour-blind-safe palette and a dash pattern per run, so
+# runs differ in greyscale too.
 array C[6] = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9']
 col(i) = C[(i - 1) % 6 + 1]
+dash(i) = (i - 1) % 5 + 1
 
-fontsize = width < 600 ? 9 : width > 1100 ? 13 : 11
+tex = term eq 'cairolatex'
+fontsize = exists("fontsize_given") ? fontsize_given : \
+    width < 600 ? 9 : width > 1100 ? 13 : 11
+fontsize = fontsize * fontscale
+termfont = sprintf("%s,%g", fontname ne '' || tex ? fontname : 'Helvetica', fontsize)
 if (term eq 'svg') {
-	set terminal svg size width, height fixed font sprintf("Helvetica,%d", fontsize)
+	set terminal svg size width, height fixed font termfont
 } else {
 	if (term eq 'pdfcairo') {
-		set terminal pdfcairo size width / 72.0, height / 72.0 fontscale 1.0 linewidth 1.5 font sprintf("Helvetica,%d", fontsize)
+		set terminal pdfcairo size width / 72.0, height / 72.0 fontscale 1.0 linewidth 1.5 font termfont
 	} else {
-		set terminal pngcairo size width, height font sprintf("Helvetica,%d", fontsize)
+		if (tex) {
+			set terminal cairolatex pdf size width / 72.0, height / 72.0 linewidth 1.5 font termfont
+		} else {
+			set terminal pngcairo size width, height font termfont
+		}
 	}
 }
 if (outfile ne '') set output outfile
-keyfont = sprintf(",%d", fontsize - 1)
+PC = tex ? '\%' : '%'
+keyfont = sprintf(",%g", fontsize - 1)
 
-if (title ne '') set title title noenhanced font sprintf(",%d", fontsize + 2)
+# The histograms fill the lower part; above them one row per run holds
+# its accuracy-confidence dumbbell.
+rowh = maxfrac * 0.09
+top = maxfrac * 1.08 + rowh * (ndata + 0.5)
+rowy(i) = maxfrac * 1.08 + rowh * (ndata - i + 0.5)
+ystep = 10 ** floor(log10(maxfrac / 2))
+ystep = maxfrac / ystep > 10 ? ystep * 2 : ystep
+
+if (title ne '') set title title noenhanced font sprintf(",%g", fontsize + 2)
 set xrange [0:1]
-set yrange [0:maxfrac * 1.12]
+set yrange [0:top]
 set xtics 0.1 format '%.1f'
 set mxtics 2
-set ytics format '%.2f'
+set ytics 0, ystep, maxfrac * 1.05 format '%.2f'
 set grid xtics ytics lc rgb '#e6e6e6' lw 1
 set tics front
 set xlabel xlabel noenhanced
 set ylabel 'Fraction of samples'
-set key at graph 0.04, graph 0.86 left top vertical reverse Left samplen 2 \
-    spacing 1.1 opaque box lc rgb '#c0c0c0' font keyfont
+set arrow 99 from graph 0, first maxfrac * 1.08 to graph 1, first maxfrac * 1.08 nohead lc rgb '#c0c0c0' lw 1 back
+if (legend) {
+	set key below center vertical maxrows (ndata > 3 ? ndata : 3) Left reverse samplen 2.5 spacing 1.1 \
+	    nobox font keyfont width 1
+} else {
+	unset key
+}
 
-# The label-smoothing targets of each run that has an eps, as arrows from
-# the top of the plot.
+# The label-smoothing targets of each run that has an eps, as short
+# marks under its row.
+anyeps = 0
 do for [i = 1:ndata] {
-	if (EPS[i] == EPS[i]) {
+	if (EPS[i] == EPS[i] && EPS[i] > 0) {
+		anyeps = 1
 		hi = 1 - EPS[i] + EPS[i] / classes
 		lo = EPS[i] / classes
-		set arrow from hi, graph 1 to hi, graph 0.9 head size screen 0.012, 25 lw 2 lc rgb col(i) front
-		set arrow from lo, graph 1 to lo, graph 0.9 head size screen 0.012, 25 lw 2 lc rgb col(i) front
+		set arrow from hi, rowy(i) + rowh * 0.4 to hi, rowy(i) - rowh * 0.4 nohead lw 1.5 dt dash(i) lc rgb col(i) front
+		set arrow from lo, rowy(i) + rowh * 0.4 to lo, rowy(i) - rowh * 0.4 nohead lw 1.5 dt dash(i) lc rgb col(i) front
 	}
 }
-anyeps = 0
-do for [i = 1:ndata] { if (EPS[i] == EPS[i]) { anyeps = 1 } }
 
 mid(lo, hi) = (lo + hi) / 2
 plot \
-    for [i = 1:ndata] data(i) using (mid(column("lo"), column("hi"))):(column("weight") / W[i]):\
-        (column("hi") - column("lo")) \
-        with boxes fs transparent solid 0.25 noborder lc rgb col(i) notitle, \
     for [i = 1:ndata] data(i) using (mid(column("lo"), column("hi"))):(column("weight") / W[i]) \
-        with histeps lw 2 lc rgb col(i) \
-        title sprintf("%s: accuracy %.2f%%, avg. confidence %.2f%%%s", label(i), \
-            100 * ACC[i], 100 * CONF[i], EPS[i] == EPS[i] ? sprintf(", eps %g", EPS[i]) : ''), \
-    for [i = 1:ndata] '+' using (ACC[i]):(0):(0):(maxfrac * 1.12) every ::0::0 \
-        with vectors nohead dt 2 lw 2 lc rgb col(i) notitle, \
-    for [i = 1:ndata] '+' using (CONF[i]):(0):(0):(maxfrac * 1.12) every ::0::0 \
-        with vectors nohead lw 2 lc rgb col(i) notitle, \
-    NaN with lines dt 2 lw 2 lc rgb '#404040' title 'accuracy (dashed)', \
-    NaN with lines lw 2 lc rgb '#404040' title 'avg. confidence (solid)', \
-    NaN with vectors head lw 2 lc rgb '#404040' title (anyeps ? 'targets 1 - eps + eps/K and eps/K' : '')
+        with histeps lw 2 dt dash(i) lc rgb col(i) \
+        title sprintf("%s: acc. %.2f", label(i), 100 * ACC[i]) . PC . \
+            sprintf(", conf. %.2f", 100 * CONF[i]) . PC . \
+            (EPS[i] == EPS[i] ? sprintf(", eps %g", EPS[i]) : '') noenhanced, \
+    for [i = 1:ndata] '+' using (ACC[i]):(rowy(i)):(CONF[i] - ACC[i]):(0) every ::0::0 \
+        with vectors nohead lw 2 dt dash(i) lc rgb col(i) notitle, \
+    for [i = 1:ndata] '+' using (ACC[i]):(rowy(i)) every ::0::0 \
+        with points pt 5 ps 1.1 lc rgb 'white' notitle, \
+    for [i = 1:ndata] '+' using (ACC[i]):(rowy(i)) every ::0::0 \
+        with points pt 4 ps 1.1 lw 2 lc rgb col(i) notitle, \
+    for [i = 1:ndata] '+' using (CONF[i]):(rowy(i)) every ::0::0 \
+        with points pt 7 ps 1.1 lc rgb col(i) notitle, \
+    NaN with points pt 4 ps 1.1 lw 2 lc rgb '#404040' title 'accuracy (square)', \
+    NaN with points pt 7 ps 1.1 lc rgb '#404040' title 'avg. confidence (dot)', \
+    NaN with lines lw 1.5 lc rgb '#404040' title (anyeps ? 'targets 1-eps+eps/K, eps/K (tick)' : '')

@@ -13,7 +13,10 @@
 # Variables (all optional except datafile):
 #   datafile    the table: CSV with the header calib bins -f csv writes
 #   outfile     the figure; '' or unset writes to standard output
-#   term        'pngcairo' (default), 'svg' or 'pdfcairo'
+#   term        'pngcairo' (default), 'svg', 'pdfcairo' or 'cairolatex'
+#   legend      0 to leave out the key (default 1)
+#   fontname, fontsize_given, fontscale   the font (Helvetica, sized by
+#               the figure, 1)
 #   width, height   pixels (points for pdfcairo); default 640 x 480
 #   title       text above the figure
 #   accuracy, confidence, n   the lines and the count; computed from the
@@ -33,9 +36,13 @@ if (!exists("datafile")) {
 }
 if (!exists("outfile")) outfile = ''
 if (!exists("term")) term = 'pngcairo'
-if (!exists("width")) width = 640.0
-if (!exists("height")) height = 480.0
+# A .tex figure defaults to the width of a journal column (points).
+if (!exists("width")) width = term eq 'cairolatex' ? 360.0 : 640.0
+if (!exists("height")) height = term eq 'cairolatex' ? 270.0 : 480.0
 if (!exists("title")) title = ''
+if (!exists("legend")) legend = 1
+if (!exists("fontname")) fontname = ''
+if (!exists("fontscale")) fontscale = 1.0
 if (!exists("binning")) binning = ''
 if (!exists("logcount")) logcount = 0
 if (!exists("xlabel")) xlabel = 'Confidence'
@@ -70,23 +77,34 @@ c_bar = '#0072B2'
 c_acc = '#D55E00'
 c_conf = '#202020'
 
-fontsize = width < 500 ? 9 : width > 900 ? 13 : 11
+tex = term eq 'cairolatex'
+fontsize = exists("fontsize_given") ? fontsize_given : \
+    width < 500 ? 9 : width > 900 ? 13 : 11
+fontsize = fontsize * fontscale
+# LaTeX sets a .tex figure's text in the document's font unless one is named.
+termfont = sprintf("%s,%g", fontname ne '' || tex ? fontname : 'Helvetica', fontsize)
 if (term eq 'svg') {
-	set terminal svg size width, height fixed font sprintf("Helvetica,%d", fontsize)
+	set terminal svg size width, height fixed font termfont
 } else {
 	if (term eq 'pdfcairo') {
-		set terminal pdfcairo size width / 72.0, height / 72.0 fontscale 1.0 linewidth 1.5 font sprintf("Helvetica,%d", fontsize)
+		set terminal pdfcairo size width / 72.0, height / 72.0 fontscale 1.0 linewidth 1.5 font termfont
 	} else {
-		set terminal pngcairo size width, height font sprintf("Helvetica,%d", fontsize)
+		if (tex) {
+			set terminal cairolatex pdf size width / 72.0, height / 72.0 linewidth 1.5 font termfont
+		} else {
+			set terminal pngcairo size width, height font termfont
+		}
 	}
 }
 if (outfile ne '') set output outfile
+# LaTeX reads '%' as a comment: the text of a .tex figure says '\%'.
+PC = tex ? '\%' : '%'
 
 bar(lo, hi) = (hi - lo) * 0.04
 mid(lo, hi) = (lo + hi) / 2
 
 subtitle = sprintf("n = %d", int(n))
-if (binning ne '') subtitle = subtitle . "   (" . binning . ")"
+if (binning ne '') subtitle = subtitle . (tex ? '\quad (' : "   (") . binning . ")"
 # The layout in text lines (L pixels, or points for PDF), as in
 # reliability.gp, so labels keep their room at any --size.
 L = fontsize * 1.6
@@ -98,7 +116,7 @@ y_bottom = fy(2.9 * L)
 x_left = (4.6 * fontsize * 1.33) / width
 x_right = 1 - (1.2 * fontsize * 1.33) / width
 if (title ne '') {
-	set label 100 title at screen 0.5, screen y_title center noenhanced font sprintf(",%d", fontsize + 2)
+	set label 100 title at screen 0.5, screen y_title center noenhanced font sprintf(",%g", fontsize + 2)
 }
 set label 101 subtitle at screen 0.5, screen y_sub center noenhanced
 
@@ -115,13 +133,17 @@ set xlabel xlabel noenhanced
 set ylabel (logcount != 0 ? 'Fraction of samples (log scale)' : 'Fraction of samples')
 if (logcount != 0) {
 	set logscale y
-	set format y '10^{%L}'
+	set format y (tex ? '$10^{%L}$' : '10^{%L}')
 	set yrange [minfrac / 3:maxfrac * 3]
 } else {
 	set format y '%.2g'
 	set yrange [0:maxfrac * 1.12]
 }
-set key top left reverse Left samplen 2.5 spacing 1.2 box lc rgb '#c0c0c0' opaque
+if (legend) {
+	set key top left reverse Left samplen 2.5 spacing 1.2 box lc rgb '#c0c0c0' opaque
+} else {
+	unset key
+}
 
 # The two lines are drawn as arrows so they span the whole height on a log
 # scale too; the key entries come from invisible plots in the same styles.
@@ -144,8 +166,8 @@ plot \
         (logcount != 0 ? minfrac / 3 : 0):(column("weight") / W) \
         with boxxyerror fs solid 0.85 border lc rgb '#1f4e79' lc rgb c_bar notitle, \
     NaN with lines lw 2.5 dt 2 lc rgb c_acc \
-        title sprintf("%s %.2f%%", acclabel, 100 * accuracy) noenhanced, \
+        title sprintf("%s %.2f", acclabel, 100 * accuracy) . PC noenhanced, \
     NaN with lines lw 2.5 dt 1 lc rgb c_conf \
-        title sprintf("%s %.2f%%", conflabel, 100 * confidence) noenhanced, \
+        title sprintf("%s %.2f", conflabel, 100 * confidence) . PC noenhanced, \
     keyentry with vectors heads size screen 0.008, 25 lw 1.2 lc rgb '#404040' \
-        title sprintf("overconfidence %+.2f%%", 100 * oc)
+        title sprintf("overconfidence %+.2f", 100 * oc) . PC

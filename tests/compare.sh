@@ -115,15 +115,15 @@ mkdir "$T/tmp"
 if [ "$have_gnuplot" = 1 ]; then
 	run compare --bootstrap 50 --names hard,ls05,ls10 --epsilon 0,0.05,0.1 -o "$T/figs" "$H" "$S5" "$S10"
 	check_status 0 "figures drawn"
-	is_png "$T/figs/reliability.png" && [ "$(png_size "$T/figs/reliability.png")" = "1160 520" ]
-	ok $? "reliability.png: a PNG, 360 px per run + 80 wide"
-	is_png "$T/figs/confidence.png" && [ "$(png_size "$T/figs/confidence.png")" = "760 480" ]
-	ok $? "confidence.png: a 760 x 480 PNG"
+	is_png "$T/figs/reliability.png" && [ "$(png_size "$T/figs/reliability.png")" = "1080 640" ]
+	ok $? "reliability.png: a PNG, 330 px per run + 90 wide, 640 high"
+	is_png "$T/figs/confidence.png" && [ "$(png_size "$T/figs/confidence.png")" = "760 540" ]
+	ok $? "confidence.png: a 760 x 540 PNG"
 	run compare --bootstrap 20 --figures svg --size 900x400 -o "$T/svg" "$H" "$S5"
 	is_svg "$T/svg/reliability.svg" 900 400 && is_svg "$T/svg/confidence.svg" 900 400
 	ok $? "--figures svg --size 900x400"
 	run compare --bootstrap 20 --figures pdf -o "$T/pdf" "$H" "$S5"
-	is_pdf "$T/pdf/confidence.pdf" 760 480
+	is_pdf "$T/pdf/confidence.pdf" 760 540
 	ok $? "--figures pdf"
 else
 	skip "figures drawn" "no gnuplot with cairo terminals"

@@ -22,8 +22,10 @@ bad nonnumeric.csv 'label,p_0,p_1\n0,0.5,0.5\n0,abc,0.5\n' \
     ":3:2 (column 'p_0'): 'abc': expected a decimal number"
 bad nan.csv 'label,p_0,p_1\n0,nan,0.5\n' \
     ":2:2 (column 'p_0'): 'nan': NaN and infinity are not allowed"
-bad inf.csv 'label,logit_0,logit_1\n0,1,-inf\n' \
-    ":2:3 (column 'logit_1'): '-inf': NaN and infinity are not allowed"
+bad inf.csv 'label,logit_0,logit_1\n0,1,inf\n' \
+    ":2:3 (column 'logit_1'): 'inf': NaN and infinity are not allowed"
+bad minus-inf-probs.csv 'label,p_0,p_1\n0,1,-inf\n' \
+    ":2:3 (column 'p_1'): '-inf': NaN and infinity are not allowed (expected a finite number) (-inf masks a class in a logit file: give --logits)"
 bad overflow.csv 'label,logit_0,logit_1\n0,1,1e999\n' \
     ":2:3 (column 'logit_1'): '1e999': too large for a double"
 bad empty-field.csv 'label,p_0,p_1\n0,,1\n' \
@@ -43,8 +45,8 @@ bad label-range.csv 'label,p_0,p_1\n2,0.5,0.5\n' \
     ":2:1 (column 'label'): unknown label '2' (expected a class index 0..1"
 bad label-name.csv 'label,p_cat,p_dog\ncat,0.5,0.5\ncow,0.5,0.5\n' \
     ":3:1 (column 'label'): unknown label 'cow'"
-bad label-float.csv 'label,p_0,p_1\n1.0,0.5,0.5\n' \
-    ":2:1 (column 'label'): unknown label '1.0'"
+bad label-float.csv 'label,p_0,p_1\n1.5,0.5,0.5\n' \
+    ":2:1 (column 'label'): unknown label '1.5'"
 bad few-fields.csv 'label,p_0,p_1\n0,0.5\n' \
     ":2: expected 3 fields as in the header, found 2"
 bad many-fields.csv 'label,p_0,p_1\n0,0.5,0.5,0.1\n' \

@@ -59,9 +59,9 @@ near "$(grep '^temperature' "$T/out" | cut -d' ' -f2)" "$(awk -v t="$want" 'BEGI
 # --- --calibrate is --temperature T ---------------------------------
 run metrics -f json --calibrate "$T/t.calib" "$V"
 check_status 0 "metrics --calibrate"
-cp "$T/out" "$T/cal.json"
+sed 's/,"version".*//' "$T/out" > "$T/cal.json"
 run metrics -f json --temperature "$(key "$T/t.calib" temperature)" "$V"
-cmp -s "$T/out" "$T/cal.json"
+sed 's/,"version".*//' "$T/out" | cmp -s - "$T/cal.json"
 ok $? "metrics --calibrate temperature-model == --temperature T, every number"
 run metrics --calibrate "$T/t.calib" "$V"
 check_contains "$T/out" "calibrated by '$T/t.calib'" "text header names the model"

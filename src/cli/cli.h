@@ -36,6 +36,7 @@ extern const struct cli_cmd cli_cmd_fit;
 extern const struct cli_cmd cli_cmd_apply;
 extern const struct cli_cmd cli_cmd_summarize;
 extern const struct cli_cmd cli_cmd_merge;
+extern const struct cli_cmd cli_cmd_report;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
@@ -87,6 +88,19 @@ enum {
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
 	CLI_OPT_METRICS,
+	CLI_OPT_LABELS_FILE = 1020,
+	CLI_OPT_WEIGHTS_FILE,
+	CLI_OPT_SCORES_KEY,
+	CLI_OPT_LABELS_KEY,
+	CLI_OPT_WEIGHTS_KEY,
+	CLI_OPT_CLASSES,
+	CLI_OPT_CLASSES_FILE,
+	CLI_OPT_POSITIVE,
+	CLI_OPT_IGNORE_LABEL,
+	CLI_OPT_ID_COL,
+	CLI_OPT_IGNORE_COL,
+	CLI_OPT_CONFIDENCE_COL,
+	CLI_OPT_CORRECT_COL,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -102,7 +116,21 @@ enum {
 	{ "temperature", required_argument, NULL, CLI_OPT_TEMPERATURE }, \
 	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
-	{ "threads", required_argument, NULL, CLI_OPT_THREADS }
+	{ "threads", required_argument, NULL, CLI_OPT_THREADS }, \
+	{ "labels", required_argument, NULL, CLI_OPT_LABELS_FILE }, \
+	{ "weights", required_argument, NULL, CLI_OPT_WEIGHTS_FILE }, \
+	{ "scores-key", required_argument, NULL, CLI_OPT_SCORES_KEY }, \
+	{ "labels-key", required_argument, NULL, CLI_OPT_LABELS_KEY }, \
+	{ "weights-key", required_argument, NULL, CLI_OPT_WEIGHTS_KEY }, \
+	{ "classes", required_argument, NULL, CLI_OPT_CLASSES }, \
+	{ "classes-file", required_argument, NULL, CLI_OPT_CLASSES_FILE }, \
+	{ "positive", required_argument, NULL, CLI_OPT_POSITIVE }, \
+	{ "ignore-label", required_argument, NULL, CLI_OPT_IGNORE_LABEL }, \
+	{ "id-col", required_argument, NULL, CLI_OPT_ID_COL }, \
+	{ "index-col", required_argument, NULL, CLI_OPT_ID_COL }, \
+	{ "ignore-col", required_argument, NULL, CLI_OPT_IGNORE_COL }, \
+	{ "confidence-col", required_argument, NULL, CLI_OPT_CONFIDENCE_COL }, \
+	{ "correct-col", required_argument, NULL, CLI_OPT_CORRECT_COL }
 
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
@@ -131,6 +159,12 @@ struct cli_read {
 	const char *calibrate;
 	/* --metrics was given (r->mo.select holds it) */
 	int metrics_set;
+	/* --classes / --classes-file names and --ignore-col patterns; the
+	 * strings live until exit (cli_read_option keeps them). */
+	const char **classes;
+	int nclasses;
+	const char **ignore_cols;
+	int nignore_cols;
 	/* CLI_GIVEN_* bits: options given on the command line, which a
 	 * summary's own settings must then match. */
 	unsigned given;
@@ -166,6 +200,9 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
  */
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
+/* The reader's warnings and notes about p, read with ro (ties,
+ * renormalised and dropped rows, top-label-only input, an index column). */
+void cli_read_notes(const calib_preds *p, const calib_read_options *ro);
 
 /* ---- summaries (summary.c) ------------------------------------------ */
 
@@ -215,6 +252,34 @@ int cli_summary_write(const calib_summary *s, const char *path);
 calib_preds *cli_summary_shell(const calib_summary *s);
 /* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
 unsigned cli_metric_keep(calib_metric_set set);
+/*
+ * The settings behind a file's numbers, kept after the predictions are
+ * freed, for every machine-readable output: target, binary meaning,
+ * temperature, calibrated, nll_clip, sum_tol, renormalized_rows,
+ * dropped_rows, scores (logits or probs) and the input format.
+ */
+struct cli_settings {
+	char target[32];          /* top-label, positive, class K */
+	const char *binary;       /* top-label, positive, or NULL (K > 2) */
+	double temperature;
+	int calibrated;
+	double nll_clip, sum_tol;
+	size_t renormalized_rows, dropped_rows;
+	const char *scores;       /* logits or probs */
+	const char *format;       /* csv, npy, npz */
+};
+
+/* nll_clip: NaN where no NLL is reported (bin tables). */
+void cli_settings_get(struct cli_settings *s, const calib_preds *p,
+    double nll_clip);
+/* As JSON members, each preceded by a comma; omit is a mask of
+ * CLI_SET_* keys the output already has. */
+enum { CLI_SET_TARGET = 1, CLI_SET_TEMPERATURE = 2 };
+void cli_settings_json(FILE *fp, const struct cli_settings *s,
+    unsigned omit);
+/* CSV/TSV header names and values, each preceded by delim. */
+void cli_settings_header(FILE *fp, char delim);
+void cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);
@@ -243,6 +308,9 @@ void cli_fmt_number(char *buf, size_t size, double v);
 void cli_json_number(FILE *fp, double v);
 /* A JSON string literal with the needed escapes. */
 void cli_json_string(FILE *fp, const char *s);
+/* A run's name from its file: "runs/hard.csv.gz" -> "hard" ("standard
+ * input" for "-"); malloc'd, NULL when out of memory. */
+char *cli_file_stem(const char *path);
 
 /* ---- reliability tables (table.c): bins, diagram and hist ---------- */
 
@@ -257,7 +325,13 @@ enum {
 	CLI_OPT_CLASS,
 	CLI_OPT_GNUPLOT = 1080,
 	CLI_OPT_SIZE,
-	CLI_OPT_TITLE
+	CLI_OPT_TITLE,
+	CLI_OPT_STYLE,
+	CLI_OPT_NO_LEGEND,
+	CLI_OPT_NO_COUNTS,
+	CLI_OPT_NO_INTERVALS,
+	CLI_OPT_FONT,
+	CLI_OPT_FONTSCALE
 };
 
 /* --bins and --binning (no --nll-clip: tables have no NLL) and the
@@ -278,6 +352,7 @@ struct cli_table {
 	struct cli_read r;           /* reading options */
 	calib_reliability_options o; /* bins, interval, band */
 	int cls;                     /* --class, or -1 for top-label */
+	const char *cls_name;        /* --class NAME, resolved on reading */
 };
 
 void cli_table_init(struct cli_table *t);
@@ -364,21 +439,40 @@ struct cli_plot_opts {
 	const char *gnuplot; /* --gnuplot, default CALIB_GNUPLOT */
 	int width, height;   /* --size WxH; 0 = the script's default */
 	const char *title;   /* --title, or NULL */
+	const char *style;   /* --style bars|points|line, or NULL: by binning */
+	int legend;          /* 0 after --no-legend */
+	int counts;          /* 0 after --no-counts */
+	int intervals;       /* 0 after --no-intervals */
+	char font[64];       /* --font NAME[,SIZE]: the name, "" for default */
+	double fontsize;     /* --font's SIZE in points, 0 for by figure size */
+	double fontscale;    /* --fontscale, default 1 */
+	int keep;            /* 1 (default): without gnuplot, keep the data
+	                      * and a script next to the figure */
 };
 
 #define CLI_PLOT_LONGOPTS \
 	{ "gnuplot", required_argument, NULL, CLI_OPT_GNUPLOT }, \
 	{ "size", required_argument, NULL, CLI_OPT_SIZE }, \
-	{ "title", required_argument, NULL, CLI_OPT_TITLE }
+	{ "title", required_argument, NULL, CLI_OPT_TITLE }, \
+	{ "style", required_argument, NULL, CLI_OPT_STYLE }, \
+	{ "no-legend", no_argument, NULL, CLI_OPT_NO_LEGEND }, \
+	{ "no-counts", no_argument, NULL, CLI_OPT_NO_COUNTS }, \
+	{ "no-intervals", no_argument, NULL, CLI_OPT_NO_INTERVALS }, \
+	{ "font", required_argument, NULL, CLI_OPT_FONT }, \
+	{ "fontscale", required_argument, NULL, CLI_OPT_FONTSCALE }
 
+/* The help for -o, --size, --title and --gnuplot, then for the options
+ * that restyle a figure (cli_plot_style_help). */
 extern const char cli_plot_help[];
+extern const char cli_plot_style_help[];
 
 void cli_plot_opts_init(struct cli_plot_opts *po);
 /* 1 handled, 0 not a plot option, -1 bad value (usage error printed). */
 int cli_plot_option(const char *cmd, int opt, const char *arg,
     struct cli_plot_opts *po);
 /* The gnuplot terminal for a figure name: "pngcairo" (.png), "svg" (.svg),
- * "pdfcairo" (.pdf), any case; NULL for anything else. */
+ * "pdfcairo" (.pdf), "cairolatex" (.tex), any case; NULL for anything
+ * else. */
 const char *cli_plot_terminal(const char *output);
 /* The directory the scripts are taken from, by the rule above (static
  * storage). */
@@ -420,6 +514,14 @@ void cli_plot_free(struct cli_plot *pl);
 int cli_table_figure(const char *cmd, const char *script, const char *input,
     const char *output, const char *table, struct cli_table *t,
     const struct cli_plot_opts *po, int log_count);
+
+/*
+ * calib diagram --per-class: one-vs-rest diagrams of every class (at most
+ * 25: the worst-calibrated by ECE when there are more) in a grid drawn by
+ * plots/per-class.gp.  Returns CLI_OK, CLI_NO_RENDER or CLI_ERROR.
+ */
+int cli_per_class_figure(const char *cmd, const char *input,
+    const char *output, struct cli_table *t, const struct cli_plot_opts *po);
 
 /*
  * Run a figure command (calib diagram, calib hist): parse the figure,

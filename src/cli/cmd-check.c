@@ -55,6 +55,8 @@ struct check {
 	unsigned long seed;
 	int strict;
 	int failed;
+	struct cli_settings set; /* of the file checked */
+	int have_set;
 };
 
 static void
@@ -410,7 +412,10 @@ report_json(FILE *fp, const struct check *K)
 		cli_json_string(fp, it->source);
 		fputc('}', fp);
 	}
-	fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+	fprintf(fp, "],\"version\":\"%s\"", PACKAGE_VERSION);
+	if (K->have_set)
+		cli_settings_json(fp, &K->set, 0);
+	fputs("}\n", fp);
 }
 
 /* Workflow-command escaping: '%' and line ends everywhere, and ':' and ','
@@ -608,6 +613,8 @@ evaluate(struct check *K)
 	cur = cli_read_preds(K->file, &K->r, keep);
 	if (cur == NULL)
 		return CLI_ERROR;
+	cli_settings_get(&K->set, cur, K->r.mo.nll_clip);
+	K->have_set = 1;
 	if (K->baseline != NULL) {
 		old = cli_read_preds(K->baseline, &K->r, keep);
 		if (old == NULL) {

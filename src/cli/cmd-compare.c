@@ -27,7 +27,9 @@ enum {
 	OPT_FIGURES,
 	OPT_CALIBRATE_ON,
 	OPT_CALIBRATE_METHOD,
-	OPT_BOOT_METHOD
+	OPT_BOOT_METHOD,
+	OPT_SWEEP,
+	OPT_SWEEP_METRICS
 };
 
 /*
@@ -87,6 +89,13 @@ struct ctx {
 	struct diff *side;
 	/* cmp[(i-1) * NM + j]: run or group i against 0, metric j */
 	struct diff *cmp;
+	/* --sweep NAME=V,...: the parameter's value per run (per group with
+	 * --group), and the metrics drawn against it (library ids) */
+	const char *sweep_arg;
+	char sweep_name[33];
+	double *sweep;
+	int sweep_m[MAXM];
+	int nsweep_m;
 };
 
 static void
@@ -123,6 +132,12 @@ usage(FILE *fp)
 	    "      --epsilon E[,E...] label-smoothing strength of each run (or one\n"
 	    "                         for all): marks 1-E+E/K and E/K in the\n"
 	    "                         confidence histogram\n"
+	    "      --sweep NAME=V,V,...  a numeric parameter's value for each run\n"
+	    "                         (each group with --group): with -o, draws\n"
+	    "                         sweep.EXT, each metric against it, with\n"
+	    "                         its interval, and writes sweep.csv\n"
+	    "      --sweep-metrics M,...  the metrics drawn (default ece,\n"
+	    "                         overconfidence,accuracy,nll)\n"
 	    "\n"
 	    "Output:\n"
 	    "  -f, --format FMT       text (default), json, markdown\n"
@@ -131,9 +146,11 @@ usage(FILE *fp)
 	    "                         reliability diagrams side by side) and\n"
 	    "                         confidence.png (their confidence\n"
 	    "                         histograms overlaid) into DIR\n"
-	    "      --figures EXT      png (default), svg or pdf\n"
+	    "      --figures EXT      png (default), svg, pdf or tex (LaTeX text\n"
+	    "                         over a PDF, from gnuplot's cairolatex)\n"
 	    "      --size WxH         figure size in pixels (points for PDF)\n"
 	    "      --title TEXT       title above the figures\n"
+	    "%s"
 	    "      --gnuplot PATH     gnuplot binary to run (default "
 	    CALIB_GNUPLOT ")\n"
 	    "  -h, --help             show this help\n"
@@ -141,27 +158,8 @@ usage(FILE *fp)
 	    "\n"
 	    "Exit status: 0 success, 2 usage or input error (including runs\n"
 	    "whose labels differ), 3 figures not rendered (gnuplot missing).\n",
-	    cli_progname, cli_progname, cli_metric_help, cli_read_help);
-}
-
-/* "runs/hard.csv.gz" -> "hard" */
-static char *
-default_name(const char *path)
-{
-	const char *b = strrchr(path, '/');
-	char *s, *dot;
-	static const char *const ext[] = { ".gz", ".csv", ".tsv", ".txt" };
-	size_t i;
-
-	s = strdup(b ? b + 1 : path);
-	if (s == NULL)
-		return NULL;
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
-		dot = strrchr(s, '.');
-		if (dot != NULL && dot != s && strcmp(dot, ext[i]) == 0)
-			*dot = '\0';
-	}
-	return s;
+	    cli_progname, cli_progname, cli_plot_style_help, cli_metric_help,
+	    cli_read_help);
 }
 
 static double
@@ -495,6 +493,11 @@ write_json(FILE *fp, const struct ctx *C)
 			cli_json_number(fp, C->side[i].hi);
 			fputc(']', fp);
 		}
+		{
+			struct cli_settings set;
+			cli_settings_get(&set, C->runs[i].p, C->r.mo.nll_clip);
+			cli_settings_json(fp, &set, 0);
+		}
 		fputc('}', fp);
 	}
 	fputc(']', fp);
@@ -683,6 +686,8 @@ draw(const struct ctx *C, const char *dir, const char *script,
 	cli_plot_set_number(pl, "ndata", C->nruns);
 	cli_plot_set_number(pl, "classes", C->runs[0].p->k);
 	cli_plot_set_number(pl, "level", C->level);
+	cli_plot_set_string(pl, "style", C->po.style ? C->po.style :
+	    C->r.mo.binning == CALIB_BIN_MASS ? "points" : "bars");
 	if (C->po.title != NULL)
 		cli_plot_set_string(pl, "title", C->po.title);
 	rc = cli_plot_render(pl, &C->po);
@@ -729,6 +734,288 @@ parse_eps(struct ctx *C)
 		    "for %d runs (give one per run, or one for all)", i,
 		    C->nruns);
 	return CLI_OK;
+}
+
+/* ---- the parameter sweep ---------------------------------------- */
+
+/* --sweep-metrics ece,nll: names from the library's metric table, in
+ * the order given. */
+static int
+parse_sweep_metrics(struct ctx *C, const char *arg)
+{
+	char *list = strdup(arg), *tok, *save = NULL;
+	int id, rc = CLI_OK;
+
+	if (list == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	C->nsweep_m = 0;
+	for (tok = strtok_r(list, ",", &save); tok != NULL && rc == CLI_OK;
+	    tok = strtok_r(NULL, ",", &save)) {
+		id = calib_metric_lookup(tok);
+		if (id < 0) {
+			calib_metric_set set;
+			calib_error err;
+			/* the library's message lists the valid names */
+			calib_metric_select(tok, &set, &err);
+			rc = cli_usage_error("compare", "--sweep-metrics: %s",
+			    err.message);
+		} else if (C->nsweep_m == MAXM)
+			rc = cli_usage_error("compare", "--sweep-metrics: more "
+			    "than %d names", MAXM);
+		else
+			C->sweep_m[C->nsweep_m++] = id;
+	}
+	free(list);
+	if (rc == CLI_OK && C->nsweep_m == 0)
+		rc = cli_usage_error("compare", "--sweep-metrics: no metric "
+		    "named");
+	return rc;
+}
+
+/* --sweep epsilon=0,0.05,0.1: one finite value per run (or group). */
+static int
+parse_sweep(struct ctx *C)
+{
+	const char *eq = strchr(C->sweep_arg, '=');
+	int want = C->ngroups ? C->ngroups : C->nruns, i = 0, rc = CLI_OK;
+	char *list, *tok, *save = NULL, *end;
+	size_t len;
+
+	len = eq ? (size_t)(eq - C->sweep_arg) : 0;
+	if (eq == NULL || len == 0 || len >= sizeof(C->sweep_name) ||
+	    strspn(C->sweep_arg, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
+		return cli_usage_error("compare", "--sweep: '%s' is not "
+		    "NAME=V,V,... with a NAME of at most %zu letters, digits, "
+		    "'_', '-' or '.'", C->sweep_arg, sizeof(C->sweep_name) - 1);
+	memcpy(C->sweep_name, C->sweep_arg, len);
+	C->sweep_name[len] = '\0';
+	C->sweep = malloc((size_t)want * sizeof(double));
+	list = strdup(eq + 1);
+	if (C->sweep == NULL || list == NULL) {
+		free(list);
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	for (tok = strtok_r(list, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save), i++) {
+		double v;
+		if (i == want) {
+			rc = cli_usage_error("compare", "--sweep gives more "
+			    "values than there are %s (%d)", C->ngroups ?
+			    "groups" : "runs", want);
+			break;
+		}
+		errno = 0;
+		v = strtod(tok, &end);
+		if (end == tok || *end != '\0' || errno != 0 || !isfinite(v)) {
+			rc = cli_usage_error("compare", "--sweep: '%s' is not "
+			    "a finite number", tok);
+			break;
+		}
+		C->sweep[i] = v;
+	}
+	free(list);
+	if (rc == CLI_OK && C->nsweep_m == 0) {
+		rc = parse_sweep_metrics(C, "ece,overconfidence,accuracy,nll");
+	}
+	if (rc == CLI_OK && i != want)
+		rc = cli_usage_error("compare", "--sweep gives %d values for "
+		    "%d %s (give one per %s)", i, want, C->ngroups ? "groups" :
+		    "runs", C->ngroups ? "group" : "run");
+	return rc;
+}
+
+/* One point of the sweep: a run, or a group of seeds. */
+struct sweep_point {
+	double value;
+	int series;            /* 0 as trained, 1 recalibrated */
+	int idx;               /* run or group */
+};
+
+static int
+sweep_cmp(const void *a, const void *b)
+{
+	const struct sweep_point *x = a, *y = b;
+
+	if (x->series != y->series)
+		return x->series - y->series;
+	return (x->value > y->value) - (x->value < y->value);
+}
+
+/*
+ * Metric id at point P with its interval: a run's paired-bootstrap
+ * percentile interval, or for a group of seeds the mean with Student's t
+ * interval over its runs, mean +- t(n-1) sd / sqrt(n).
+ */
+static void
+sweep_value(const struct ctx *C, const struct sweep_point *P, int id,
+    double *v, double *lo, double *hi)
+{
+	*lo = *hi = NAN;
+	if (C->ngroups == 0) {
+		*v = calib_metrics_value(&C->runs[P->idx].m, id);
+		if (C->have_boot)
+			calib_bootstrap_interval(&C->boot,
+			    calib_metric_info_get(id)->name, P->idx, -1,
+			    C->level, lo, hi);
+	} else {
+		const struct group *g = &C->groups[P->idx];
+		double s = 0, ss = 0, sd, t;
+		int i;
+		for (i = 0; i < g->count; i++)
+			s += calib_metrics_value(&C->runs[g->first + i].m, id);
+		*v = s / g->count;
+		for (i = 0; i < g->count; i++) {
+			double d = calib_metrics_value(&C->runs[g->first +
+			    i].m, id) - *v;
+			ss += d * d;
+		}
+		sd = sqrt(ss / (g->count - 1));
+		t = gsl_cdf_tdist_Pinv((1 + C->level) / 2, g->count - 1) *
+		    sd / sqrt(g->count);
+		if (isfinite(t)) {
+			*lo = *v - t;
+			*hi = *v + t;
+		}
+	}
+}
+
+/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline. */
+static void
+csv_field(FILE *fp, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+/* sweep.csv: value, series, then each metric with its interval. */
+static void
+write_sweep_table(FILE *fp, const struct ctx *C, const struct sweep_point *P,
+    int np)
+{
+	int i, k;
+
+	/* The name comes last, so a quoted one cannot shift the numbers. */
+	fprintf(fp, "%s,series", C->sweep_name);
+	for (k = 0; k < C->nsweep_m; k++) {
+		const char *nm = calib_metric_info_get(C->sweep_m[k])->name;
+		fprintf(fp, ",%s,%s_lo,%s_hi", nm, nm, nm);
+	}
+	fputs(",name\n", fp);
+	for (i = 0; i < np; i++) {
+		const char *name = C->ngroups ? C->groups[P[i].idx].name :
+		    C->runs[P[i].idx].name;
+		char buf[64];
+		cli_fmt_number(buf, sizeof(buf), P[i].value);
+		fprintf(fp, "%s,%d", buf, P[i].series);
+		for (k = 0; k < C->nsweep_m; k++) {
+			double v, lo, hi;
+			sweep_value(C, &P[i], C->sweep_m[k], &v, &lo, &hi);
+			fputc(',', fp);
+			if (isfinite(v))
+				cli_json_number(fp, v);
+			fputc(',', fp);
+			if (isfinite(lo))
+				cli_json_number(fp, lo);
+			fputc(',', fp);
+			if (isfinite(hi))
+				cli_json_number(fp, hi);
+		}
+		fputc(',', fp);
+		csv_field(fp, name);
+		fputc('\n', fp);
+	}
+}
+
+/* DIR/sweep.csv and DIR/sweep.EXT from plots/compare-sweep.gp. */
+static int
+draw_sweep(const struct ctx *C, const char *dir)
+{
+	int n = C->ngroups ? C->ngroups : C->nruns, i, k, rc = CLI_ERROR;
+	struct sweep_point *P = calloc((size_t)n, sizeof(*P));
+	char path[4096], var[32], ivname[128];
+	struct cli_plot *pl = NULL;
+	struct cli_out out;
+	FILE *fp;
+
+	if (P == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		P[i].idx = i;
+		P[i].value = C->sweep[i];
+		/* --calibrate-on: every second run is the recalibrated twin */
+		P[i].series = C->calibrate_on != NULL ? i % 2 : 0;
+	}
+	qsort(P, (size_t)n, sizeof(*P), sweep_cmp);
+	snprintf(path, sizeof(path), "%s/sweep.csv", dir);
+	if (cli_out_open(&out, path) != 0)
+		goto done;
+	write_sweep_table(out.fp, C, P, n);
+	if (cli_out_commit(&out) != 0)
+		goto done;
+
+	snprintf(path, sizeof(path), "%s/sweep.%s", dir, C->figext);
+	pl = cli_plot_new("compare-sweep.gp", path);
+	if (pl == NULL)
+		goto done;
+	for (i = 0; i < C->nruns; i++)
+		cli_plot_protect(pl, C->runs[i].file);
+	fp = cli_plot_data(pl, "datafile", "points");
+	if (fp == NULL)
+		goto done;
+	write_sweep_table(fp, C, P, n);
+	cli_plot_set_string(pl, "param", C->sweep_name);
+	cli_plot_set_number(pl, "nmetrics", C->nsweep_m);
+	for (k = 0; k < C->nsweep_m; k++) {
+		const calib_metric_info *in = calib_metric_info_get(
+		    C->sweep_m[k]);
+		snprintf(var, sizeof(var), "metric%d", k + 1);
+		cli_plot_set_string(pl, var, in->name);
+		snprintf(var, sizeof(var), "mlabel%d", k + 1);
+		cli_plot_set_string(pl, var, in->label);
+		snprintf(var, sizeof(var), "scale%d", k + 1);
+		cli_plot_set_number(pl, var, in->unit == CALIB_UNIT_FRACTION ?
+		    100 : 1);
+	}
+	cli_plot_set_number(pl, "nseries", C->calibrate_on ? 2 : 1);
+	cli_plot_set_string(pl, "series0", "as trained");
+	if (C->calibrate_on != NULL) {
+		const char *tw = strrchr(C->runs[1].name, '+');
+		snprintf(ivname, sizeof(ivname), "recalibrated (%s)", tw ?
+		    tw + 1 : "map");
+		cli_plot_set_string(pl, "series1", ivname);
+	}
+	if (C->ngroups)
+		snprintf(ivname, sizeof(ivname), "mean over seeds, %g%% t "
+		    "interval", 100 * C->level);
+	else if (C->have_boot)
+		snprintf(ivname, sizeof(ivname), "%g%% bootstrap interval",
+		    100 * C->level);
+	else
+		snprintf(ivname, sizeof(ivname), "no intervals (--bootstrap "
+		    "0)");
+	cli_plot_set_string(pl, "ivname", ivname);
+	if (C->po.title != NULL)
+		cli_plot_set_string(pl, "title", C->po.title);
+	rc = cli_plot_render(pl, &C->po);
+done:
+	cli_plot_free(pl);
+	free(P);
+	return rc;
 }
 
 /* ---- before and after recalibration ------------------------------ */
@@ -989,7 +1276,7 @@ set_names(struct ctx *C, const char *names)
 	}
 	for (i = 0; i < C->nruns; i++) {
 		if (C->runs[i].name == NULL)
-			C->runs[i].name = default_name(C->runs[i].file);
+			C->runs[i].name = cli_file_stem(C->runs[i].file);
 		if (C->runs[i].name == NULL) {
 			cli_error("out of memory");
 			return CLI_ERROR;
@@ -1015,6 +1302,7 @@ ctx_free(struct ctx *C)
 	free(C->side);
 	free(C->cmp);
 	free(C->eps);
+	free(C->sweep);
 	calib_bootstrap_release(&C->boot);
 }
 
@@ -1045,6 +1333,8 @@ static const struct option options[] = {
 	{ "calibrate-on", required_argument, NULL, OPT_CALIBRATE_ON },
 	{ "calibrate-method", required_argument, NULL,
 	    OPT_CALIBRATE_METHOD },
+	{ "sweep", required_argument, NULL, OPT_SWEEP },
+	{ "sweep-metrics", required_argument, NULL, OPT_SWEEP_METRICS },
 	CLI_PLOT_LONGOPTS,
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
@@ -1094,6 +1384,11 @@ parse_option(struct ctx *C, struct args *A, int opt)
 	case OPT_CALIBRATE_ON:
 		C->calibrate_on = optarg;
 		return CLI_OK;
+	case OPT_SWEEP:
+		C->sweep_arg = optarg;
+		return CLI_OK;
+	case OPT_SWEEP_METRICS:
+		return parse_sweep_metrics(C, optarg);
 	case OPT_CALIBRATE_METHOD:
 		if (calib_method_from_name(optarg, &C->method) != CALIB_OK)
 			return cli_usage_error("compare", "--calibrate-method:"
@@ -1102,9 +1397,9 @@ parse_option(struct ctx *C, struct args *A, int opt)
 		return CLI_OK;
 	case OPT_FIGURES:
 		if (strcmp(optarg, "png") != 0 && strcmp(optarg, "svg") != 0 &&
-		    strcmp(optarg, "pdf") != 0)
+		    strcmp(optarg, "pdf") != 0 && strcmp(optarg, "tex") != 0)
 			return cli_usage_error("compare", "--figures: '%s' "
-			    "is not png, svg or pdf", optarg);
+			    "is not png, svg, pdf or tex", optarg);
 		C->figext = optarg;
 		return CLI_OK;
 	case 'f':
@@ -1184,6 +1479,17 @@ parse_args(struct ctx *C, struct args *A, int argc, char **argv)
 		return rc;
 	if (C->eps_arg != NULL && (rc = parse_eps(C)) != CLI_OK)
 		return rc;
+	if (C->sweep_arg != NULL && (rc = parse_sweep(C)) != CLI_OK)
+		return rc;
+	/* the metrics drawn are computed, shown in the tables or not */
+	for (i = 0; i < C->nsweep_m; i++)
+		C->r.mo.select |= (calib_metric_set)1 << C->sweep_m[i];
+	if (C->sweep_arg != NULL && A->outdir == NULL)
+		return cli_usage_error("compare", "--sweep draws sweep.%s into "
+		    "the -o directory: give -o DIR", C->figext);
+	if (C->nsweep_m > 0 && C->sweep_arg == NULL)
+		return cli_usage_error("compare", "--sweep-metrics needs "
+		    "--sweep");
 	return CLI_OK;
 }
 
@@ -1244,6 +1550,17 @@ load_runs(struct ctx *C)
 		C->eps = e;
 		for (i = C->nruns / 2 - 1; i >= 0; i--)
 			C->eps[2 * i] = C->eps[2 * i + 1] = C->eps[i];
+	}
+	if (C->sweep != NULL) {
+		/* and its parameter value */
+		double *v = realloc(C->sweep, (size_t)C->nruns * sizeof(*v));
+		if (v == NULL) {
+			cli_error("out of memory");
+			return CLI_ERROR;
+		}
+		C->sweep = v;
+		for (i = C->nruns / 2 - 1; i >= 0; i--)
+			C->sweep[2 * i] = C->sweep[2 * i + 1] = C->sweep[i];
 	}
 	return CLI_OK;
 }
@@ -1359,6 +1676,11 @@ write_outputs(const struct ctx *C, const struct args *A)
 	r1 = draw(C, A->outdir, "compare-reliability.gp", "reliability");
 	r2 = r1 == CLI_ERROR ? CLI_ERROR : draw(C, A->outdir,
 	    "compare-histogram.gp", "confidence");
+	if (r2 != CLI_ERROR && C->sweep != NULL) {
+		int r3 = draw_sweep(C, A->outdir);
+		if (r3 != CLI_OK)
+			r2 = r3;
+	}
 	return r1 == CLI_ERROR || r2 == CLI_ERROR ? CLI_ERROR :
 	    r1 == CLI_NO_RENDER || r2 == CLI_NO_RENDER ? CLI_NO_RENDER : CLI_OK;
 }

@@ -23,7 +23,10 @@ usage(FILE *fp)
 	    "consistency band a calibrated model would fill (Broecker & Smith\n"
 	    "2007), ECE, MCE, OE and n, and a panel with the count per bin.\n"
 	    "\n"
-	    "%s"
+	    "%s%s"
+	    "      --per-class       one-vs-rest diagrams of every class in a\n"
+	    "                        grid on shared axes (at most 25: the\n"
+	    "                        worst-calibrated by ECE when there are more)\n"
 	    "      --log-count       log scale for the count panel\n"
 	    "      --table FILE      also write the bin table (format from the\n"
 	    "                        extension: .csv, .tsv, .json, else text)\n"
@@ -33,7 +36,8 @@ usage(FILE *fp)
 	    "Exit status: 0 success, 2 usage or input error, 3 figure not drawn\n"
 	    "(gnuplot missing or failed: the data and a script to draw it later\n"
 	    "are kept next to FIGURE).\n",
-	    cli_progname, cli_plot_help, cli_table_help, cli_read_help);
+	    cli_progname, cli_plot_help, cli_plot_style_help, cli_table_help,
+	    cli_read_help);
 }
 
 static int

@@ -19,6 +19,8 @@ struct result {
 	const char *target;
 	calib_metrics m;
 	size_t zero_prob_rows;
+	struct cli_settings set;
+	int top_only;
 };
 
 static void
@@ -171,6 +173,10 @@ write_table(FILE *fp, const struct result *res, int nres,
 		for (i = 0; i < nres; i++) {
 			num(buf, sizeof(buf), calib_metrics_value(&res[i].m, j),
 			    1);
+			/* Not computable from a top-label-only file. */
+			if (res[i].top_only &&
+			    isnan(calib_metrics_value(&res[i].m, j)))
+				snprintf(buf, sizeof(buf), "-");
 			CELL(i, buf);
 		}
 		fputc('\n', fp);
@@ -201,7 +207,9 @@ write_json(FILE *fp, const struct result *res, int nres)
 			fprintf(fp, ",\"%s\":%s",
 			    calib_metric_info_get(j)->name, buf);
 		}
-		fprintf(fp, ",\"version\":\"%s\"}\n", PACKAGE_VERSION);
+		fprintf(fp, ",\"version\":\"%s\"", PACKAGE_VERSION);
+		cli_settings_json(fp, &res[i].set, 0);
+		fputs("}\n", fp);
 	}
 }
 
@@ -235,7 +243,9 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 		if (res[0].m.computed >> j & 1)
 			fprintf(fp, "%c%s", delim,
 			    calib_metric_info_get(j)->name);
-	fprintf(fp, "%cversion\n", delim);
+	fprintf(fp, "%cversion", delim);
+	cli_settings_header(fp, delim);
+	fputc('\n', fp);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
 		write_field(fp, res[i].file, delim);
@@ -254,7 +264,9 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 				cli_fmt_number(buf, sizeof(buf), v);
 			fprintf(fp, "%c%s", delim, buf);
 		}
-		fprintf(fp, "%c%s\n", delim, PACKAGE_VERSION);
+		fprintf(fp, "%c%s", delim, PACKAGE_VERSION);
+		cli_settings_fields(fp, &res[i].set, delim);
+		fputc('\n', fp);
 	}
 }
 
@@ -338,6 +350,17 @@ from_summary(const char *path, struct cli_read *r, struct result *res,
 	else
 		res->target = "binary positive";
 	res->zero_prob_rows = (size_t)in.zero_prob_rows;
+	res->top_only = in.top_only;
+	{
+		calib_preds *shell = cli_summary_shell(s);
+		if (shell == NULL) {
+			cli_error("out of memory");
+			calib_summary_free(s);
+			return CLI_ERROR;
+		}
+		cli_settings_get(&res->set, shell, r->mo.nll_clip);
+		calib_preds_free(shell);
+	}
 	warn_infinite(in.source, res, fmt);
 	calib_summary_free(s);
 	return CLI_OK;
@@ -451,6 +474,8 @@ run(int argc, char **argv)
 		res[i].file = path;
 		res[i].target = short_target(p);
 		res[i].zero_prob_rows = p->zero_prob_rows;
+		cli_settings_get(&res[i].set, p, r.mo.nll_clip);
+		res[i].top_only = p->top_only;
 		if (calib_metrics_compute(p, &r.mo, NULL, &res[i].m) !=
 		    CALIB_OK) {
 			cli_error("%s: out of memory", p->source);

@@ -164,8 +164,9 @@ const char cli_read_help[] =
 "                        the column is optional)\n"
 "  --score-col NAME      the single score column of a binary file\n"
 "                        (default: p, prob or logit)\n"
-"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';'\n"
-"                        (default: detected from the header)\n"
+"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';',\n"
+"                        '|', or space (runs of blanks, as np.savetxt\n"
+"                        writes; default: detected from the header)\n"
 "  --logits, --probs     what the score columns hold, overriding the\n"
 "                        header prefixes logit_ / p_ / prob_\n"
 "  --sum-tol X           probability rows must sum to 1 within X\n"
@@ -180,7 +181,31 @@ const char cli_read_help[] =
 "                        max(p,1-p) against accuracy) or positive (p\n"
 "                        against the fraction of positives)\n"
 "  --threads N           parsing threads (default: all CPUs); results are\n"
-"                        identical for any N\n";
+"                        identical for any N\n"
+"  --labels FILE         true labels from FILE: a .npy array, one label\n"
+"                        per line, or a CSV file's --label-col column\n"
+"  --weights FILE        sample weights from FILE, read the same way\n"
+"  --scores-key NAME, --labels-key NAME, --weights-key NAME\n"
+"                        .npz members to read (default: logits or\n"
+"                        probs/probabilities/scores; labels, targets,\n"
+"                        y_true or y; weights or sample_weight)\n"
+"  --classes A,B,...     class names for a file that has none (NumPy\n"
+"                        files, numeric CSV headers)\n"
+"  --classes-file FILE   the same, one name per line\n"
+"  --positive NAME       binary file with one score column: the label\n"
+"                        whose probability the column holds\n"
+"  --ignore-label V      drop rows whose label is V (e.g. -100); the\n"
+"                        count is reported\n"
+"  --id-col NAME         CSV: keep column NAME as the row id (also\n"
+"                        --index-col; pandas' unnamed index column is\n"
+"                        recognised by itself)\n"
+"  --ignore-col NAME     CSV: drop columns named NAME (a glob such as\n"
+"                        'feat_*'; repeatable)\n"
+"  --confidence-col NAME, --correct-col NAME\n"
+"                        top-label-only files: the columns (or .npz\n"
+"                        members) holding the top label's confidence\n"
+"                        and whether it was right, 0/1 (default\n"
+"                        confidence, correct)\n";
 
 const char cli_metric_help[] =
 "Binning and metrics:\n"
@@ -203,6 +228,142 @@ cli_metric_keep(calib_metric_set set)
 		if ((set >> i & 1) && calib_metric_info_get(i)->needs_probs)
 			return CALIB_KEEP_PROBS;
 	return 0;
+}
+
+/* Strings that option values point into, freed at exit so leak checkers
+ * see them released. */
+static char **kept;
+static size_t nkept;
+
+static void
+free_kept(void)
+{
+	size_t i;
+
+	for (i = 0; i < nkept; i++)
+		free(kept[i]);
+	free(kept);
+	kept = NULL;
+	nkept = 0;
+}
+
+static void *
+keep_alloc(size_t size)
+{
+	char **q;
+	void *m;
+
+	if (nkept == 0)
+		atexit(free_kept);
+	q = realloc(kept, (nkept + 1) * sizeof(*kept));
+	if (q == NULL)
+		return NULL;
+	kept = q;
+	m = calloc(1, size ? size : 1);
+	if (m != NULL)
+		kept[nkept++] = m;
+	return m;
+}
+
+/* Split text at sep into the kept list of names; -1 on a bad list. */
+static int
+split_names(const char *cmd, const char *opt, const char *text, char sep,
+    struct cli_read *r)
+{
+	size_t len = strlen(text), n = 1, i;
+	char *copy;
+	const char **names;
+	int k = 0;
+
+	for (i = 0; i < len; i++)
+		n += text[i] == sep;
+	copy = keep_alloc(len + 1);
+	names = keep_alloc(n * sizeof(*names));
+	if (copy == NULL || names == NULL) {
+		cli_error("out of memory");
+		return -1;
+	}
+	memcpy(copy, text, len + 1);
+	for (i = 0; i <= len; i++) {
+		char *start = copy + i;
+		char *end = strchr(start, sep);
+		if (end != NULL)
+			*end = '\0';
+		if (sep == '\n' && strlen(start) > 0 &&
+		    start[strlen(start) - 1] == '\r')
+			start[strlen(start) - 1] = '\0';
+		/* A file may end with a newline. */
+		if (end == NULL && sep == '\n' && *start == '\0')
+			break;
+		if (*start == '\0') {
+			cli_usage_error(cmd, "--%s: an empty class name "
+			    "(name %d)", opt, k + 1);
+			return -1;
+		}
+		names[k++] = start;
+		if (end == NULL)
+			break;
+		i = (size_t)(end - copy);
+	}
+	if (k < 2) {
+		cli_usage_error(cmd, "--%s: at least 2 class names are needed",
+		    opt);
+		return -1;
+	}
+	r->classes = names;
+	r->nclasses = k;
+	r->ro.classes = names;
+	r->ro.nclasses = k;
+	return 0;
+}
+
+static int
+classes_file(const char *cmd, const char *path, struct cli_read *r)
+{
+	FILE *fp = fopen(path, "r");
+	char *text;
+	size_t len = 0, cap = 4096, got;
+
+	if (fp == NULL) {
+		cli_error("--classes-file: cannot open '%s': %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	text = malloc(cap);
+	while (text != NULL && (got = fread(text + len, 1, cap - len - 1,
+	    fp)) > 0) {
+		len += got;
+		if (cap - len - 1 == 0) {
+			char *q = cap > (1u << 26) ? NULL : realloc(text,
+			    cap * 2);
+			if (q == NULL) {
+				free(text);
+				text = NULL;
+				break;
+			}
+			text = q;
+			cap *= 2;
+		}
+	}
+	if (text == NULL || ferror(fp)) {
+		cli_error("--classes-file: cannot read '%s'", path);
+		free(text);
+		fclose(fp);
+		return -1;
+	}
+	fclose(fp);
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		cli_error("--classes-file: '%s' holds a NUL byte (expected one "
+		    "class name per line)", path);
+		free(text);
+		return -1;
+	}
+	{
+		int rc = split_names(cmd, "classes-file", text, '\n', r);
+		free(text);
+		return rc;
+	}
 }
 
 void
@@ -251,9 +412,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		else if (strcmp(arg, ",") == 0 || strcmp(arg, ";") == 0 ||
 		    strcmp(arg, "|") == 0)
 			r->ro.delimiter = arg[0];
+		else if (strcmp(arg, "space") == 0 || strcmp(arg, " ") == 0)
+			r->ro.delimiter = ' ';
 		else {
 			cli_usage_error(cmd, "--delimiter: '%s' is not one of "
-			    "',', ';', '|' or tab", arg);
+			    "',', ';', '|', tab or space", arg);
 			return -1;
 		}
 		return 1;
@@ -307,6 +470,67 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 	case CLI_OPT_THREADS:
 		return cli_parse_int(cmd, "threads", arg, 1, 1024,
 		    &r->ro.threads) == 0 ? 1 : -1;
+	case CLI_OPT_LABELS_FILE:
+		r->ro.labels_path = arg;
+		return 1;
+	case CLI_OPT_WEIGHTS_FILE:
+		r->ro.weights_path = arg;
+		return 1;
+	case CLI_OPT_SCORES_KEY:
+		r->ro.scores_key = arg;
+		return 1;
+	case CLI_OPT_LABELS_KEY:
+		r->ro.labels_key = arg;
+		return 1;
+	case CLI_OPT_WEIGHTS_KEY:
+		r->ro.weights_key = arg;
+		return 1;
+	case CLI_OPT_CLASSES:
+		return split_names(cmd, "classes", arg, ',', r) == 0 ? 1 : -1;
+	case CLI_OPT_CLASSES_FILE:
+		return classes_file(cmd, arg, r) == 0 ? 1 : -1;
+	case CLI_OPT_POSITIVE:
+		r->ro.positive = arg;
+		return 1;
+	case CLI_OPT_IGNORE_LABEL: {
+		char *end;
+		long v;
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (end == arg || *end != '\0' || errno == ERANGE) {
+			cli_usage_error(cmd, "--ignore-label: '%s' is not a "
+			    "whole number", arg);
+			return -1;
+		}
+		r->ro.ignore_label = v;
+		r->ro.ignore_label_set = 1;
+		return 1;
+	}
+	case CLI_OPT_ID_COL:
+		r->ro.id_col = arg;
+		return 1;
+	case CLI_OPT_CONFIDENCE_COL:
+		r->ro.confidence_col = arg;
+		return 1;
+	case CLI_OPT_CORRECT_COL:
+		r->ro.correct_col = arg;
+		return 1;
+	case CLI_OPT_IGNORE_COL: {
+		const char **q = keep_alloc((size_t)(r->nignore_cols + 1) *
+		    sizeof(*q));
+		if (q == NULL) {
+			cli_error("out of memory");
+			return -1;
+		}
+		if (r->nignore_cols > 0)
+			memcpy(q, r->ignore_cols, (size_t)r->nignore_cols *
+			    sizeof(*q));
+		q[r->nignore_cols++] = arg;
+		r->ignore_cols = q;
+		r->ro.ignore_cols = q;
+		r->ro.nignore_cols = r->nignore_cols;
+		return 1;
+	}
 	case CLI_OPT_BINS:
 		r->given |= CLI_GIVEN_BINS;
 		return cli_parse_int(cmd, "bins", arg, 1, 1000000,
@@ -345,6 +569,8 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 	}
 	return 0;
 }
+
+static int said_top_only, said_index;
 
 calib_preds *
 cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
@@ -386,6 +612,15 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		calib_preds_free(p);
 		return NULL;
 	}
+	cli_read_notes(p, &ro);
+	return p;
+}
+
+void
+cli_read_notes(const calib_preds *p, const calib_read_options *rop)
+{
+	calib_read_options ro = *rop;
+
 	if (p->tied_rows > 0)
 		cli_warn("%s: %zu row%s a maximum score shared by several "
 		    "classes; the lowest class index was taken as the "
@@ -398,7 +633,104 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    " did" : "s did", ro.sum_tol, p->renormalized_rows == 1 ?
 		    "was" : "were", p->renormalized_rows == 1 ? "its" :
 		    "their");
-	return p;
+	/* Notes are said once per run, however often a file is read. */
+	if (p->top_only && !said_top_only++)
+		fprintf(stderr, "%s: note: %s holds only the top label's "
+		    "confidence and correctness ('%s', '%s'): classwise ECE, "
+		    "NLL, Brier and entropy need the full probability vector "
+		    "and are reported as unavailable\n", cli_progname,
+		    p->source, ro.confidence_col, ro.correct_col);
+	if (p->index_column && !said_index++)
+		fprintf(stderr, "%s: note: %s: the unnamed first column (pandas' "
+		    "index) is taken as the row id\n", cli_progname,
+		    p->source);
+	if (p->dropped_rows > 0)
+		cli_warn("%s: %zu row%s label %ld dropped (--ignore-label)",
+		    p->source, p->dropped_rows, p->dropped_rows == 1 ?
+		    " with" : "s with", ro.ignore_label);
+}
+
+void
+cli_settings_get(struct cli_settings *s, const calib_preds *p,
+    double nll_clip)
+{
+	memset(s, 0, sizeof(*s));
+	if (p->target == CALIB_TARGET_TOP)
+		snprintf(s->target, sizeof(s->target), "top-label");
+	else if (p->k == 2 && p->target == 1)
+		snprintf(s->target, sizeof(s->target), "positive");
+	else
+		snprintf(s->target, sizeof(s->target), "class %d", p->target);
+	s->binary = p->k != 2 ? NULL : p->target == CALIB_TARGET_TOP ?
+	    "top-label" : "positive";
+	s->temperature = p->temperature;
+	s->calibrated = p->calibrated;
+	s->nll_clip = nll_clip;
+	s->sum_tol = p->sum_tol;
+	s->renormalized_rows = p->renormalized_rows;
+	s->dropped_rows = p->dropped_rows;
+	s->scores = p->kind == CALIB_SCORES_LOGITS ? "logits" : "probs";
+	s->format = p->format != NULL ? p->format : "csv";
+}
+
+void
+cli_settings_json(FILE *fp, const struct cli_settings *s, unsigned omit)
+{
+	if (!(omit & CLI_SET_TARGET)) {
+		fputs(",\"target\":", fp);
+		cli_json_string(fp, s->target);
+	}
+	fputs(",\"binary\":", fp);
+	if (s->binary != NULL)
+		cli_json_string(fp, s->binary);
+	else
+		fputs("null", fp);
+	if (!(omit & CLI_SET_TEMPERATURE)) {
+		fputs(",\"temperature\":", fp);
+		cli_json_number(fp, s->temperature);
+	}
+	fprintf(fp, ",\"calibrated\":%s", s->calibrated ? "true" : "false");
+	if (!isnan(s->nll_clip)) {
+		fputs(",\"nll_clip\":", fp);
+		cli_json_number(fp, s->nll_clip);
+	}
+	fputs(",\"sum_tol\":", fp);
+	cli_json_number(fp, s->sum_tol);
+	fprintf(fp, ",\"renormalized_rows\":%zu,\"dropped_rows\":%zu",
+	    s->renormalized_rows, s->dropped_rows);
+	fputs(",\"scores\":", fp);
+	cli_json_string(fp, s->scores);
+	fputs(",\"format\":", fp);
+	cli_json_string(fp, s->format);
+}
+
+void
+cli_settings_header(FILE *fp, char delim)
+{
+	const char *const names[] = { "target", "binary", "temperature",
+	    "calibrated", "nll_clip", "sum_tol", "renormalized_rows",
+	    "dropped_rows", "scores", "format" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		fprintf(fp, "%c%s", delim, names[i]);
+}
+
+void
+cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim)
+{
+	char t[40], c[40], q[40];
+
+	cli_fmt_number(t, sizeof(t), s->temperature);
+	if (isnan(s->nll_clip))
+		c[0] = '\0';
+	else
+		cli_fmt_number(c, sizeof(c), s->nll_clip);
+	cli_fmt_number(q, sizeof(q), s->sum_tol);
+	fprintf(fp, "%c%s%c%s%c%s%c%d%c%s%c%s%c%zu%c%zu%c%s%c%s", delim,
+	    s->target, delim, s->binary ? s->binary : "", delim, t, delim,
+	    s->calibrated, delim, c, delim, q, delim, s->renormalized_rows,
+	    delim, s->dropped_rows, delim, s->scores, delim, s->format);
 }
 
 const char *
@@ -568,4 +900,25 @@ cli_json_string(FILE *fp, const char *s)
 			fputc(c, fp);
 	}
 	fputc('"', fp);
+}
+
+char *
+cli_file_stem(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	char *s, *dot;
+	static const char *const ext[] = { ".gz", ".csv", ".tsv", ".txt" };
+	size_t i;
+
+	if (strcmp(path, "-") == 0)
+		return strdup("standard input");
+	s = strdup(b ? b + 1 : path);
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		dot = strrchr(s, '.');
+		if (dot != NULL && dot != s && strcmp(dot, ext[i]) == 0)
+			*dot = '\0';
+	}
+	return s;
 }

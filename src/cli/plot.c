@@ -50,22 +50,76 @@ struct cli_plot {
 	char **protect;
 	size_t nprotect;
 	int broken; /* an earlier call failed; render refuses */
+	/* .tex: gnuplot writes STEM.tex and STEM.pdf in dir (STEM the
+	 * figure's base name), as the .tex refers to the graphics by name */
+	char *tex_stem;
 };
 
 const char cli_plot_help[] =
 "Figure:\n"
-"  -o, --output FILE     the figure: .png (pngcairo), .svg or .pdf\n"
-"                        (pdfcairo); required\n"
-"      --size WxH        size in pixels (points for PDF)\n"
+"  -o, --output FILE     the figure: .png (pngcairo), .svg, .pdf\n"
+"                        (pdfcairo) or .tex (cairolatex: FILE.tex with\n"
+"                        the text, set by LaTeX, and FILE.pdf with the\n"
+"                        graphics); required\n"
+"      --size WxH        size in pixels (points for PDF and .tex)\n"
 "      --title TEXT      title above the figure (default: the input\n"
-"                        file's name; '' for none)\n"
+"                        file's name without extension; '' for none)\n"
 "      --gnuplot PATH    gnuplot binary to run (default " CALIB_GNUPLOT ")\n";
+
+const char cli_plot_style_help[] =
+"      --style S         bars (default for equal-width bins), points\n"
+"                        (default for equal-mass bins: each bin at its\n"
+"                        mean confidence) or line (points joined)\n"
+"      --no-legend       leave out the legend\n"
+"      --no-counts       leave out the panel of rows per bin\n"
+"      --no-intervals    leave out the intervals and the consistency band\n"
+"      --font NAME[,SIZE]  font family and size in points (default\n"
+"                        Helvetica, sized by the figure)\n"
+"      --fontscale X     scale every text by X (0.25 to 4)\n";
 
 void
 cli_plot_opts_init(struct cli_plot_opts *po)
 {
 	memset(po, 0, sizeof(*po));
 	po->gnuplot = CALIB_GNUPLOT;
+	po->legend = po->counts = po->intervals = 1;
+	po->fontscale = 1;
+	po->keep = 1;
+}
+
+/* --font NAME[,SIZE]: "Times", "Times,12" or ",12". */
+static int
+parse_font(const char *cmd, const char *arg, struct cli_plot_opts *po)
+{
+	const char *comma = strrchr(arg, ',');
+	size_t len = comma ? (size_t)(comma - arg) : strlen(arg);
+	double size = 0;
+
+	if (len >= sizeof(po->font)) {
+		cli_usage_error(cmd, "--font: the name is longer than %zu bytes",
+		    sizeof(po->font) - 1);
+		return -1;
+	}
+	if (comma != NULL) {
+		char *end;
+		errno = 0;
+		size = strtod(comma + 1, &end);
+		if (end == comma + 1 || *end != '\0' || errno != 0 ||
+		    !(size >= 4 && size <= 72)) {
+			cli_usage_error(cmd, "--font: '%s' is not NAME,SIZE with "
+			    "a SIZE from 4 to 72 points", arg);
+			return -1;
+		}
+	}
+	if (len == 0 && comma == NULL) {
+		cli_usage_error(cmd, "--font: empty (give NAME, NAME,SIZE or "
+		    ",SIZE)");
+		return -1;
+	}
+	memcpy(po->font, arg, len);
+	po->font[len] = '\0';
+	po->fontsize = size;
+	return 1;
 }
 
 int
@@ -103,6 +157,40 @@ cli_plot_option(const char *cmd, int opt, const char *arg,
 	case CLI_OPT_TITLE:
 		po->title = arg;
 		return 1;
+	case CLI_OPT_STYLE:
+		if (strcmp(arg, "bars") != 0 && strcmp(arg, "points") != 0 &&
+		    strcmp(arg, "line") != 0) {
+			cli_usage_error(cmd, "--style: '%s' is not bars, points "
+			    "or line", arg);
+			return -1;
+		}
+		po->style = arg;
+		return 1;
+	case CLI_OPT_NO_LEGEND:
+		po->legend = 0;
+		return 1;
+	case CLI_OPT_NO_COUNTS:
+		po->counts = 0;
+		return 1;
+	case CLI_OPT_NO_INTERVALS:
+		po->intervals = 0;
+		return 1;
+	case CLI_OPT_FONT:
+		return parse_font(cmd, arg, po);
+	case CLI_OPT_FONTSCALE: {
+		char *end;
+		double x;
+		errno = 0;
+		x = strtod(arg, &end);
+		if (end == arg || *end != '\0' || errno != 0 ||
+		    !(x >= 0.25 && x <= 4)) {
+			cli_usage_error(cmd, "--fontscale: '%s' is not a number "
+			    "from 0.25 to 4", arg);
+			return -1;
+		}
+		po->fontscale = x;
+		return 1;
+	}
 	}
 	return 0;
 }
@@ -120,7 +208,15 @@ cli_plot_terminal(const char *output)
 		return "svg";
 	if (strcasecmp(dot, ".pdf") == 0)
 		return "pdfcairo";
+	if (strcasecmp(dot, ".tex") == 0)
+		return "cairolatex";
 	return NULL;
+}
+
+static int
+is_tex(const struct cli_plot *pl)
+{
+	return strcmp(pl->term, "cairolatex") == 0;
 }
 
 /* Whether the running binary sits below the build tree it was built in. */
@@ -257,12 +353,35 @@ cli_plot_new(const char *script, const char *output)
 		    "use .png, .svg or .pdf", output);
 		return NULL;
 	}
+	if (strcmp(cli_plot_terminal(output), "cairolatex") == 0) {
+		/* The .tex names its graphics file, which LaTeX must read. */
+		const char *b = strrchr(output, '/') ? strrchr(output, '/') + 1 :
+		    output;
+		size_t len = strlen(b) - 4;
+		if (len == 0 || strspn(b, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != len) {
+			cli_error("'%s': a .tex figure's name may hold only "
+			    "letters, digits, '-' and '_' before .tex (LaTeX "
+			    "reads the name of its graphics file)", output);
+			return NULL;
+		}
+	}
 	pl = calloc(1, sizeof(*pl));
 	if (pl == NULL) {
 		cli_error("out of memory");
 		return NULL;
 	}
 	pl->term = cli_plot_terminal(output);
+	if (is_tex(pl)) {
+		const char *b = strrchr(output, '/') ? strrchr(output, '/') + 1 :
+		    output;
+		pl->tex_stem = strndup(b, strlen(b) - 4);
+		if (pl->tex_stem == NULL) {
+			cli_error("out of memory");
+			free(pl);
+			return NULL;
+		}
+	}
 	pl->script = xstrdup(script);
 	pl->output = xstrdup(output);
 	pl->dir = join(tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp",
@@ -317,16 +436,64 @@ add_var(struct cli_plot *pl, const char *name, char *lit)
 	return 0;
 }
 
+/*
+ * Text for LaTeX to typeset as it reads: cairolatex hands every label to
+ * LaTeX verbatim, where a run named "hard_label" or a title with "50%"
+ * would be markup (or a comment).
+ */
+static char *
+latex_text(const char *s)
+{
+	size_t n = 1;
+	const char *c;
+	char *out, *o;
+
+	for (c = s; *c; c++)
+		n += strchr("\\^~", *c) ? 20 : strchr("#$%&_{}", *c) ? 2 : 1;
+	out = malloc(n);
+	if (out == NULL) {
+		cli_error("out of memory");
+		return NULL;
+	}
+	for (o = out, c = s; *c; c++) {
+		if (*c == '\\')
+			o += sprintf(o, "\\textbackslash{}");
+		else if (*c == '^')
+			o += sprintf(o, "\\textasciicircum{}");
+		else if (*c == '~')
+			o += sprintf(o, "\\textasciitilde{}");
+		else {
+			if (strchr("#$%&_{}", *c))
+				*o++ = '\\';
+			*o++ = *c;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 int
 cli_plot_set_string(struct cli_plot *pl, const char *var, const char *value)
 {
+	char *tex;
+	int rc;
+
 	if (!valid_name(var)) {
 		cli_error("internal error: '%s' is not a gnuplot variable name",
 		    var);
 		pl->broken = 1;
 		return -1;
 	}
-	return add_var(pl, var, literal(value));
+	if (!is_tex(pl))
+		return add_var(pl, var, literal(value));
+	tex = latex_text(value);
+	if (tex == NULL) {
+		pl->broken = 1;
+		return -1;
+	}
+	rc = add_var(pl, var, literal(tex));
+	free(tex);
+	return rc;
 }
 
 int
@@ -413,6 +580,19 @@ cli_plot_protect(struct cli_plot *pl, const char *path)
 		pl->nprotect++;
 }
 
+/* DIR/STEM.ext, where gnuplot writes a .tex figure's two parts. */
+static char *
+tex_part(const struct cli_plot *pl, const char *ext)
+{
+	char *a = join(pl->dir, "/", pl->tex_stem), *b;
+
+	if (a == NULL)
+		return NULL;
+	b = join(a, ext, "");
+	free(a);
+	return b;
+}
+
 void
 cli_plot_free(struct cli_plot *pl)
 {
@@ -438,6 +618,16 @@ cli_plot_free(struct cli_plot *pl)
 			unlink(f);
 			free(f);
 		}
+		if (pl->tex_stem != NULL) {
+			if ((f = tex_part(pl, ".tex")) != NULL) {
+				unlink(f);
+				free(f);
+			}
+			if ((f = tex_part(pl, ".pdf")) != NULL) {
+				unlink(f);
+				free(f);
+			}
+		}
 		rmdir(pl->dir);
 	}
 	for (i = 0; i < pl->nvars; i++) {
@@ -452,6 +642,7 @@ cli_plot_free(struct cli_plot *pl)
 	free(pl->script);
 	free(pl->output);
 	free(pl->dir);
+	free(pl->tex_stem);
 	free(pl);
 }
 
@@ -511,6 +702,17 @@ write_vars(FILE *fp, const struct cli_plot *pl, const struct cli_plot_opts *po,
 	lit = literal(outfile);
 	fprintf(fp, "outfile = %s\n", lit ? lit : "''");
 	free(lit);
+	/* The restyling options; each script reads the ones it draws. */
+	fprintf(fp, "legend = %d\ncounts = %d\nintervals = %d\n",
+	    po->legend, po->counts, po->intervals);
+	if (po->font[0] != '\0') {
+		lit = literal(po->font);
+		fprintf(fp, "fontname = %s\n", lit ? lit : "''");
+		free(lit);
+	}
+	if (po->fontsize > 0)
+		fprintf(fp, "fontsize_given = %.6f\n", po->fontsize);
+	fprintf(fp, "fontscale = %.6f\n", po->fontscale);
 	for (i = 0; i < pl->nvars; i++) {
 		const char *value = pl->vars[i].literal;
 		char *own = NULL;
@@ -760,6 +962,79 @@ absolute(const char *path, int search)
 	return join(cwd, "/", path);
 }
 
+/* Why gnuplot drew nothing, from its exit status. */
+static void
+explain_failure(const struct cli_plot *pl, const struct cli_plot_opts *po,
+    int status, const char *errf)
+{
+	show_errors(errf);
+	if (WIFSIGNALED(status))
+		cli_error("figure '%s' not drawn: gnuplot '%s' was killed by "
+		    "signal %d", pl->output, po->gnuplot, WTERMSIG(status));
+	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		cli_error("figure '%s' not drawn: gnuplot '%s' failed (exit "
+		    "status %d)", pl->output, po->gnuplot,
+		    WEXITSTATUS(status));
+	else
+		cli_error("figure '%s' not drawn: gnuplot '%s' wrote nothing",
+		    pl->output, po->gnuplot);
+}
+
+/*
+ * A .tex figure: gnuplot's cairolatex writes DIR/STEM.tex (the text, for
+ * LaTeX) and DIR/STEM.pdf (the graphics) itself; both are copied next to
+ * the figure, the graphics first so the .tex never names a missing file.
+ */
+static int
+render_tex(struct cli_plot *pl, const struct cli_plot_opts *po,
+    const char *gnuplot, const char *script, const char *text, int errfd,
+    const char *errf)
+{
+	char *tex = tex_part(pl, ".tex"), *pdf = tex_part(pl, ".pdf");
+	char *st = stem(pl->output), *dest = NULL;
+	struct stat a, b;
+	int status = 0, e, rc = CLI_ERROR;
+
+	if (tex == NULL || pdf == NULL || st == NULL ||
+	    (dest = join(st, ".pdf", "")) == NULL)
+		goto done;
+	if (protected_path(pl, dest)) {
+		cli_error("not drawing '%s': its graphics file '%s' would "
+		    "overwrite a file named on the command line", pl->output,
+		    dest);
+		goto done;
+	}
+	e = spawn(gnuplot, pl->dir, script, errfd, errfd, &status);
+	if (e != 0) {
+		cli_error("figure '%s' not drawn: cannot run gnuplot '%s': %s "
+		    "(install gnuplot, e.g. apt-get install gnuplot-nox, or "
+		    "name one with --gnuplot PATH)", pl->output, po->gnuplot,
+		    strerror(e));
+		if (po->keep)
+			keep_for_later(pl, po, script, text);
+		rc = CLI_NO_RENDER;
+		goto done;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    stat(tex, &a) != 0 || a.st_size == 0 || stat(pdf, &b) != 0 ||
+	    b.st_size == 0) {
+		explain_failure(pl, po, status, errf);
+		if (po->keep)
+			keep_for_later(pl, po, script, text);
+		rc = CLI_NO_RENDER;
+		goto done;
+	}
+	show_errors(errf);
+	if (copy_file(pdf, dest) == 0 && copy_file(tex, pl->output) == 0)
+		rc = CLI_OK;
+done:
+	free(tex);
+	free(pdf);
+	free(st);
+	free(dest);
+	return rc;
+}
+
 int
 cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po)
 {
@@ -810,7 +1085,16 @@ cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po)
 		cli_error("cannot write '%s': %s", vars, strerror(errno));
 		goto done;
 	}
-	write_vars(fp, pl, po, "", NULL);
+	if (pl->tex_stem != NULL) {
+		char *name = join(pl->tex_stem, ".tex", "");
+		if (name == NULL) {
+			fclose(fp);
+			goto done;
+		}
+		write_vars(fp, pl, po, name, NULL);
+		free(name);
+	} else
+		write_vars(fp, pl, po, "", NULL);
 	if (fclose(fp) != 0) {
 		cli_error("cannot write '%s': %s", vars, strerror(errno));
 		goto done;
@@ -821,6 +1105,10 @@ cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po)
 		goto done;
 	}
 
+	if (pl->tex_stem != NULL) {
+		rc = render_tex(pl, po, gnuplot, script, text, errfd, errf);
+		goto done;
+	}
 	if (cli_out_open(&out, pl->output) != 0)
 		goto done;
 	e = spawn(gnuplot, pl->dir, script, fileno(out.fp), errfd, &status);
@@ -830,26 +1118,17 @@ cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po)
 		    "(install gnuplot, e.g. apt-get install gnuplot-nox, or "
 		    "name one with --gnuplot PATH)", pl->output, po->gnuplot,
 		    strerror(e));
-		keep_for_later(pl, po, script, text);
+		if (po->keep)
+			keep_for_later(pl, po, script, text);
 		rc = CLI_NO_RENDER;
 		goto done;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
 	    fstat(fileno(out.fp), &st) != 0 || st.st_size == 0) {
 		cli_out_abort(&out);
-		show_errors(errf);
-		if (WIFSIGNALED(status))
-			cli_error("figure '%s' not drawn: gnuplot '%s' was "
-			    "killed by signal %d", pl->output, po->gnuplot,
-			    WTERMSIG(status));
-		else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-			cli_error("figure '%s' not drawn: gnuplot '%s' failed "
-			    "(exit status %d)", pl->output, po->gnuplot,
-			    WEXITSTATUS(status));
-		else
-			cli_error("figure '%s' not drawn: gnuplot '%s' wrote "
-			    "nothing", pl->output, po->gnuplot);
-		keep_for_later(pl, po, script, text);
+		explain_failure(pl, po, status, errf);
+		if (po->keep)
+			keep_for_later(pl, po, script, text);
 		rc = CLI_NO_RENDER;
 		goto done;
 	}

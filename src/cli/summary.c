@@ -112,7 +112,15 @@ cli_summarize_files(char *const *paths, int n, const struct cli_read *r)
 			    "this one has %d classes", in.source, in.k);
 			break;
 		}
-		warn_counts(&in, ro.sum_tol);
+		{
+			calib_preds *shell = cli_summary_shell(each[i]);
+			if (shell == NULL) {
+				cli_error("out of memory");
+				break;
+			}
+			cli_read_notes(shell, &ro);
+			calib_preds_free(shell);
+		}
 		if (s == NULL) {
 			s = each[i];
 			each[i] = NULL;
@@ -270,6 +278,11 @@ cli_summary_shell(const calib_summary *s)
 	p->calibrated = in.calibrated;
 	p->total_weight = in.total_weight;
 	p->tied_rows = (size_t)in.tied_rows;
+	p->sum_tol = in.sum_tol;
+	p->dropped_rows = (size_t)in.dropped_rows;
+	p->format = in.format;
+	p->top_only = in.top_only;
+	p->index_column = in.index_column;
 	p->renormalized_rows = (size_t)in.renormalized_rows;
 	p->zero_prob_rows = (size_t)in.zero_prob_rows;
 	return p;

@@ -88,8 +88,14 @@ cli_table_option(const char *cmd, int opt, const char *arg,
 	case CLI_OPT_SEED:
 		return cli_parse_seed(cmd, arg, &t->o.seed) == 0 ? 1 : -1;
 	case CLI_OPT_CLASS:
-		return cli_parse_int(cmd, "class", arg, 0, 1000000000,
-		    &t->cls) == 0 ? 1 : -1;
+		/* An index, or a class name resolved once the names are
+		 * known. */
+		if (arg[0] >= '0' && arg[0] <= '9')
+			return cli_parse_int(cmd, "class", arg, 0, 1000000000,
+			    &t->cls) == 0 ? 1 : -1;
+		t->cls_name = arg;
+		t->cls = -1;
+		return 1;
 	case CLI_OPT_BINS:
 		t->r.given |= CLI_GIVEN_BINS;
 		return cli_parse_int(cmd, "bins", arg, 1, 1000000,
@@ -119,6 +125,45 @@ oom_error(calib_error *err)
 	return CALIB_E_NOMEM;
 }
 
+/* --class NAME: the index of the class so named, from --classes or the
+ * file's own names (read once without messages to learn them). */
+static int
+class_by_name(const char *cmd, const char *path, struct cli_table *t)
+{
+	calib_read_options ro = t->r.ro;
+	calib_preds *q = NULL;
+	calib_error err;
+	int i;
+
+	if (t->r.classes != NULL) {
+		for (i = 0; i < t->r.nclasses; i++)
+			if (strcmp(t->r.classes[i], t->cls_name) == 0) {
+				t->cls = i;
+				return CLI_OK;
+			}
+		return cli_usage_error(cmd, "--class '%s' is not one of the "
+		    "names --classes gives", t->cls_name);
+	}
+	if (strcmp(path, "-") == 0)
+		return cli_usage_error(cmd, "--class NAME with standard input "
+		    "needs the names from --classes (or give the index)");
+	ro.target = CALIB_TARGET_TOP;
+	ro.classwise_bins = 0;
+	if (calib_read(path, &ro, &q, &err) != CALIB_OK) {
+		cli_lib_error(&err);
+		return CLI_ERROR;
+	}
+	for (i = 0; i < q->k; i++)
+		if (strcmp(q->class_names[i], t->cls_name) == 0)
+			t->cls = i;
+	if (t->cls < 0)
+		cli_error("%s: --class '%s': the file has no class of that name "
+		    "(its classes are '%s' to '%s')", q->source, t->cls_name,
+		    q->class_names[0], q->class_names[q->k - 1]);
+	calib_preds_free(q);
+	return t->cls >= 0 ? CLI_OK : CLI_ERROR;
+}
+
 int
 cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
     calib_preds **pp, calib_reliability *rel)
@@ -127,6 +172,8 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 	calib_error err;
 
 	*pp = NULL;
+	if (t->cls_name != NULL && class_by_name(cmd, path, t) != CLI_OK)
+		return CLI_ERROR;
 	if (t->cls >= 0) {
 		if (t->r.binary_set && t->r.binary == CLI_BINARY_POSITIVE)
 			return cli_usage_error(cmd, "--class and --binary "
@@ -356,8 +403,11 @@ field(FILE *fp, char sep, double v)
 	fputs(buf, fp);
 }
 
+/* set: the settings repeated on every row (saved tables), or NULL (the
+ * data files of figures). */
 static void
-write_delimited(FILE *fp, const calib_reliability *rel, char sep)
+write_delimited(FILE *fp, const calib_reliability *rel, char sep,
+    const struct cli_settings *set)
 {
 	const calib_bins *b = &rel->table;
 	int j, c;
@@ -365,6 +415,8 @@ write_delimited(FILE *fp, const calib_reliability *rel, char sep)
 	fputs(columns[0], fp);
 	for (c = 1; columns[c] != NULL; c++)
 		fprintf(fp, "%c%s", sep, columns[c]);
+	if (set != NULL)
+		cli_settings_header(fp, sep);
 	fputc('\n', fp);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
@@ -383,6 +435,8 @@ write_delimited(FILE *fp, const calib_reliability *rel, char sep)
 		field(fp, sep, u->acc_hi);
 		field(fp, sep, u->band_lo);
 		field(fp, sep, u->band_hi);
+		if (set != NULL)
+			cli_settings_fields(fp, set, sep);
 		fputc('\n', fp);
 	}
 }
@@ -450,7 +504,14 @@ write_json(FILE *fp, const char *file, const calib_preds *p,
 		json_num(fp, "band_hi", u->band_hi);
 		fputc('}', fp);
 	}
-	fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+	fprintf(fp, "],\"version\":\"%s\"", PACKAGE_VERSION);
+	{
+		struct cli_settings set;
+		cli_settings_get(&set, p, NAN);
+		cli_settings_json(fp, &set, CLI_SET_TARGET |
+		    CLI_SET_TEMPERATURE);
+	}
+	fputs("}\n", fp);
 }
 
 void
@@ -462,10 +523,10 @@ cli_table_write(FILE *fp, int fmt, const char *file, const calib_preds *p,
 		write_text(fp, file, p, rel);
 		break;
 	case CLI_TABLE_CSV:
-		write_delimited(fp, rel, ',');
+		write_delimited(fp, rel, ',', NULL);
 		break;
 	case CLI_TABLE_TSV:
-		write_delimited(fp, rel, '\t');
+		write_delimited(fp, rel, '\t', NULL);
 		break;
 	case CLI_TABLE_JSON:
 		write_json(fp, file, p, rel);
@@ -481,7 +542,14 @@ cli_table_save(const char *path, int fmt, const char *file,
 
 	if (cli_out_open(&out, path) != 0)
 		return CLI_ERROR;
-	cli_table_write(out.fp, fmt, file, p, rel);
+	if (fmt == CLI_TABLE_CSV || fmt == CLI_TABLE_TSV) {
+		struct cli_settings set;
+		cli_settings_get(&set, p, NAN);
+		write_delimited(out.fp, rel, fmt == CLI_TABLE_CSV ? ',' : '\t',
+		    &set);
+	} else {
+		cli_table_write(out.fp, fmt, file, p, rel);
+	}
 	return cli_out_commit(&out) == 0 ? CLI_OK : CLI_ERROR;
 }
 
@@ -497,16 +565,16 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 	calib_reliability rel;
 	calib_preds *p;
 	char buf[300];
-	const char *base;
+	char *base;
 	FILE *fp;
 	int rc;
 
 	if (output == NULL)
 		return cli_usage_error(cmd, "no figure named: give -o FILE "
-		    "(.png, .svg or .pdf)");
+		    "(.png, .svg, .pdf or .tex)");
 	if (cli_plot_terminal(output) == NULL)
 		return cli_usage_error(cmd, "-o '%s': the figure's name must "
-		    "end in .png, .svg or .pdf", output);
+		    "end in .png, .svg, .pdf or .tex", output);
 	rc = cli_table_compute(cmd, input, t, &p, &rel);
 	if (rc != CLI_OK)
 		return rc;
@@ -528,11 +596,10 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 		cli_table_write(fp, CLI_TABLE_CSV, input, p, &rel);
 
 	cli_table_summary(&rel, &s);
-	if (strcmp(input, "-") == 0)
-		base = "standard input";
-	else
-		base = strrchr(input, '/') ? strrchr(input, '/') + 1 : input;
-	cli_plot_set_string(pl, "title", po->title ? po->title : base);
+	base = cli_file_stem(input);
+	cli_plot_set_string(pl, "title", po->title ? po->title : base ? base :
+	    input);
+	free(base);
 	cli_plot_set_number(pl, "n", (double)rel.table.n);
 	cli_plot_set_number(pl, "ece", s.ece);
 	cli_plot_set_number(pl, "mce", s.mce);
@@ -545,6 +612,10 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 	cli_plot_set_string(pl, "band", rel.band == CALIB_BAND_EXACT ?
 	    "exact" : rel.band == CALIB_BAND_RESAMPLE ? "resampled" : "");
 	cli_plot_set_number(pl, "logcount", log_count);
+	/* Equal-mass bins can be as wide as most of the axis: draw each at
+	 * its mean confidence unless asked otherwise. */
+	cli_plot_set_string(pl, "style", po->style ? po->style :
+	    rel.table.binning == CALIB_BIN_MASS ? "points" : "bars");
 	if (rel.table.binning == CALIB_BIN_WIDTH)
 		snprintf(buf, sizeof(buf), "%d equal-width bins", rel.table.m);
 	else
@@ -555,6 +626,8 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 		cli_plot_set_string(pl, "ylabel", "Accuracy");
 		cli_plot_set_string(pl, "acclabel", "Accuracy");
 		cli_plot_set_string(pl, "conflabel", "Avg. confidence");
+		cli_plot_set_string(pl, "barlabel", "accuracy");
+		cli_plot_set_string(pl, "confword", "confidence");
 	} else {
 		const char *name = p->class_names[p->target];
 		snprintf(buf, sizeof(buf), "Predicted probability of class %s",
@@ -564,6 +637,9 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 		cli_plot_set_string(pl, "ylabel", buf);
 		cli_plot_set_string(pl, "acclabel", buf);
 		cli_plot_set_string(pl, "conflabel", "Avg. probability");
+		snprintf(buf, sizeof(buf), "frequency of class %s", name);
+		cli_plot_set_string(pl, "barlabel", buf);
+		cli_plot_set_string(pl, "confword", "probability");
 	}
 	rc = cli_plot_render(pl, po);
 	cli_plot_free(pl);
@@ -577,7 +653,176 @@ done:
  * The whole of calib diagram and calib hist but for the usage text and the
  * script: the same options, one input, one figure.
  */
-enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT };
+/* ---- calib diagram --per-class ------------------------------------ */
+
+/* At most this many panels: beyond, the worst-calibrated classes. */
+#define PER_CLASS_MAX 25
+
+struct class_rel {
+	int cls;
+	double ece;
+	calib_reliability rel;  /* only for the classes drawn */
+};
+
+static int
+by_ece_desc(const void *a, const void *b)
+{
+	const struct class_rel *x = a, *y = b;
+
+	if (x->ece != y->ece)
+		return x->ece < y->ece ? 1 : -1;
+	return x->cls - y->cls;
+}
+
+/*
+ * The table of class c against the rest: the two-column file
+ * (1 - p_c, p_c) with labels [y = c], read as class 1 vs rest; the same
+ * rows, weights and arithmetic as --class c.  Only one class's rows exist
+ * at a time.
+ */
+static int
+one_vs_rest(const calib_preds *p, int c, double *scores, int32_t *labels,
+    const calib_reliability_options *ro, calib_reliability *rel)
+{
+	calib_read_options o;
+	calib_preds *q;
+	calib_error err;
+	calib_status st;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		double pc = p->probs[i * (size_t)p->k + (size_t)c];
+		scores[2 * i] = 1 - pc;
+		scores[2 * i + 1] = pc;
+		labels[i] = p->label[i] == c;
+	}
+	calib_read_options_init(&o);
+	o.kind = CALIB_SCORES_PROBS;
+	o.target = 1;
+	o.classwise_bins = 0;
+	/* 1 - p_c + p_c rounds to 1 within a few ulps */
+	o.sum_tol = 1e-9;
+	if (calib_preds_from_arrays(p->source, p->n, 2, scores, labels,
+	    p->weight, &o, &q, &err) != CALIB_OK) {
+		cli_lib_error(&err);
+		return -1;
+	}
+	st = calib_reliability_compute(q, ro, rel, &err);
+	calib_preds_free(q);
+	if (st != CALIB_OK) {
+		cli_lib_error(&err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_per_class_figure(const char *cmd, const char *input, const char *output,
+    struct cli_table *t, const struct cli_plot_opts *po)
+{
+	struct class_rel *cr = NULL;
+	struct cli_plot *pl = NULL;
+	calib_preds *p = NULL;
+	double *scores = NULL;
+	int32_t *labels = NULL;
+	char var[32], buf[300];
+	int c, k, shown, rc = CLI_ERROR;
+
+	if (output == NULL)
+		return cli_usage_error(cmd, "no figure named: give -o FILE "
+		    "(.png, .svg, .pdf or .tex)");
+	if (cli_plot_terminal(output) == NULL)
+		return cli_usage_error(cmd, "-o '%s': the figure's name must "
+		    "end in .png, .svg, .pdf or .tex", output);
+	if (t->cls >= 0 || t->r.binary_set)
+		return cli_usage_error(cmd, "--per-class draws every class "
+		    "against the rest; it does not combine with %s",
+		    t->cls >= 0 ? "--class" : "--binary");
+	p = cli_read_preds(input, &t->r, CALIB_KEEP_PROBS);
+	if (p == NULL)
+		return CLI_ERROR;
+	k = p->k;
+	cr = calloc((size_t)k, sizeof(*cr));
+	scores = malloc(2 * p->n * sizeof(*scores));
+	labels = malloc(p->n * sizeof(*labels));
+	if (cr == NULL || scores == NULL || labels == NULL) {
+		cli_error("out of memory");
+		goto done;
+	}
+	/* Every class's table; beyond 25 classes only its ECE is kept, to
+	 * rank them, and the tables drawn are made again. */
+	for (c = 0; c < k; c++) {
+		struct cli_table_summary s;
+		cr[c].cls = c;
+		if (one_vs_rest(p, c, scores, labels, &t->o, &cr[c].rel) != 0)
+			goto done;
+		cli_table_summary(&cr[c].rel, &s);
+		cr[c].ece = isnan(s.ece) ? -1 : s.ece;
+		if (k > PER_CLASS_MAX)
+			calib_reliability_release(&cr[c].rel);
+	}
+	shown = k;
+	if (k > PER_CLASS_MAX) {
+		qsort(cr, (size_t)k, sizeof(*cr), by_ece_desc);
+		shown = PER_CLASS_MAX;
+		for (c = 0; c < shown; c++)
+			if (one_vs_rest(p, cr[c].cls, scores, labels, &t->o,
+			    &cr[c].rel) != 0)
+				goto done;
+	}
+	pl = cli_plot_new("per-class.gp", output);
+	if (pl == NULL)
+		goto done;
+	cli_plot_protect(pl, input);
+	for (c = 0; c < shown; c++) {
+		FILE *fp;
+		snprintf(var, sizeof(var), "data%d", c + 1);
+		snprintf(buf, sizeof(buf), "class%d", cr[c].cls);
+		fp = cli_plot_data(pl, var, buf);
+		if (fp == NULL)
+			goto done;
+		/* the CSV table is the bins alone */
+		cli_table_write(fp, CLI_TABLE_CSV, input, p, &cr[c].rel);
+		snprintf(var, sizeof(var), "label%d", c + 1);
+		snprintf(buf, sizeof(buf), "class %s", p->class_names[cr[c].cls]);
+		cli_plot_set_string(pl, var, buf);
+		snprintf(var, sizeof(var), "ece%d", c + 1);
+		cli_plot_set_number(pl, var, cr[c].ece < 0 ? NAN : cr[c].ece);
+	}
+	cli_plot_set_number(pl, "ndata", shown);
+	cli_plot_set_number(pl, "classes", k);
+	cli_plot_set_number(pl, "level", t->o.level);
+	cli_plot_set_string(pl, "style", po->style ? po->style :
+	    t->o.binning == CALIB_BIN_MASS ? "points" : "bars");
+	{
+		char *base = cli_file_stem(input);
+		if (po->title != NULL)
+			cli_plot_set_string(pl, "title", po->title);
+		else {
+			snprintf(buf, sizeof(buf), "%s: each class against the "
+			    "rest%s", base ? base : input, k > shown ?
+			    " (the 25 worst-calibrated)" : "");
+			cli_plot_set_string(pl, "title", buf);
+		}
+		free(base);
+	}
+	snprintf(buf, sizeof(buf), "%d %s bins", t->o.bins, t->o.binning ==
+	    CALIB_BIN_WIDTH ? "equal-width" : "equal-mass");
+	cli_plot_set_string(pl, "binning", buf);
+	rc = cli_plot_render(pl, po);
+done:
+	cli_plot_free(pl);
+	if (cr != NULL)
+		for (c = 0; c < k; c++)
+			calib_reliability_release(&cr[c].rel);
+	free(cr);
+	free(scores);
+	free(labels);
+	calib_preds_free(p);
+	return rc;
+}
+
+enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT, OPT_PER_CLASS };
 
 int
 cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
@@ -587,6 +832,7 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 		{ "output", required_argument, NULL, 'o' },
 		{ "table", required_argument, NULL, OPT_TABLE },
 		{ "log-count", no_argument, NULL, OPT_LOG_COUNT },
+		{ "per-class", no_argument, NULL, OPT_PER_CLASS },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_PLOT_LONGOPTS,
 		CLI_READ_LONGOPTS,
@@ -596,7 +842,7 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 	struct cli_plot_opts po;
 	struct cli_table t;
 	const char *output = NULL, *table = NULL;
-	int opt, log_count = 0;
+	int opt, log_count = 0, per_class = 0;
 
 	cli_table_init(&t);
 	cli_plot_opts_init(&po);
@@ -615,6 +861,9 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 		case OPT_LOG_COUNT:
 			log_count = 1;
 			break;
+		case OPT_PER_CLASS:
+			per_class = 1;
+			break;
 		case '?':
 			return cli_usage_error(cmd, "invalid option");
 		default:
@@ -627,11 +876,29 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 				return cli_usage_error(cmd, "invalid option");
 		}
 	}
+	/* A histogram has no bins to restyle, no count panel apart from
+	 * itself and no intervals. */
+	if (strcmp(script, "histogram.gp") == 0 && (po.style != NULL ||
+	    !po.counts || !po.intervals))
+		return cli_usage_error(cmd, "%s applies to reliability "
+		    "diagrams, not to the histogram", po.style ? "--style" :
+		    !po.counts ? "--no-counts" : "--no-intervals");
 	if (optind >= argc)
 		return cli_usage_error(cmd, "no prediction file given");
 	if (argc - optind > 1)
 		return cli_usage_error(cmd, "one prediction file at a time "
 		    "('%s' is extra)", argv[optind + 1]);
+	if (per_class) {
+		if (strcmp(script, "reliability.gp") != 0)
+			return cli_usage_error(cmd, "--per-class draws "
+			    "reliability diagrams (calib diagram)");
+		if (table != NULL || log_count)
+			return cli_usage_error(cmd, "--per-class draws no "
+			    "count panel and writes no table (%s)", table ?
+			    "--table" : "--log-count");
+		return cli_per_class_figure(cmd, argv[optind], output, &t,
+		    &po);
+	}
 	return cli_table_figure(cmd, script, argv[optind], output,
 	    table, &t, &po, log_count);
 }

@@ -52,32 +52,66 @@ ci_error_set(calib_error *err, calib_status status, const char *file,
 	err->line = line;
 	err->column = column;
 	if (column_name != NULL)
-		snprintf(err->column_name, sizeof(err->column_name), "%s",
-		    column_name);
+		ci_quote_text(err->column_name, sizeof(err->column_name),
+		    column_name, strlen(column_name));
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return status;
 }
 
+/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t len)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len < n)
+		return 0;
+	cp = s[0] & (0x7fu >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	/* No overlong forms, surrogates or values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
 /*
  * Copy a field into dst for an error message, shortened and with control
- * bytes escaped, so a binary or enormous field cannot garble the terminal.
+ * bytes and bytes that are not UTF-8 escaped as \xNN, so a binary or
+ * enormous field cannot garble the terminal.
  */
 void
 ci_quote_text(char *dst, size_t size, const char *s, size_t len)
 {
+	const unsigned char *u = (const unsigned char *)s;
 	size_t o = 0, i;
 	const size_t max_shown = 40;
 
 	if (size == 0)
 		return;
-	for (i = 0; i < len && i < max_shown && o + 5 < size; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch < 0x20 || ch == 0x7f)
+	for (i = 0; i < len && i < max_shown && o + 5 < size;) {
+		unsigned char ch = u[i];
+		size_t n = ch >= 0x80 ? utf8_len(u + i, len - i) : 1;
+		if (ch < 0x20 || ch == 0x7f || n == 0) {
 			o += (size_t)snprintf(dst + o, size - o, "\\x%02x", ch);
-		else
-			dst[o++] = (char)ch;
+			i++;
+		} else if (o + n + 1 < size) {
+			memcpy(dst + o, u + i, n);
+			o += n;
+			i += n;
+		} else {
+			break;
+		}
 	}
 	if (i < len && o + 4 < size) {
 		memcpy(dst + o, "...", 3);

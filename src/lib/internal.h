@@ -52,7 +52,8 @@ int ci_parse_index(const char *s, size_t len, long *v);
 /* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */
 
 /* Column roles of a prediction file. */
-enum { CI_COL_LABEL = -1, CI_COL_WEIGHT = -2 };
+enum { CI_COL_LABEL = -1, CI_COL_WEIGHT = -2,
+	CI_COL_SKIP = -3 /* a row id or an ignored column */ };
 
 /* What every row needs to know, fixed once the header is read. */
 typedef struct ci_layout {
@@ -61,6 +62,7 @@ typedef struct ci_layout {
 	calib_score_kind kind;   /* resolved: PROBS or LOGITS */
 	int has_weight;
 	int integer_labels;      /* labels may be given as indices */
+	int top_only;            /* x[0] confidence, x[1] correct (0/1) */
 	char **class_names;      /* k names */
 	/* open-addressing table of class names -> index */
 	int *name_slots;
@@ -82,6 +84,7 @@ typedef struct ci_row {
  * or -1 for the row as a whole) and why. */
 typedef struct ci_row_problem {
 	int cls;
+	double sum;     /* the row's sum when it failed the sum check, else NaN */
 	char message[256];
 } ci_row_problem;
 

@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include <csv.h>
+#include <fnmatch.h>
+#include <strings.h>
 
 #include "internal.h"
 #include "fastnum.h"
@@ -43,15 +45,16 @@ typedef struct rd_ctx {
 	const calib_read_options *o;
 	ci_layout L;
 	char delim;
+	int blanks;        /* --delimiter space: runs of blanks separate */
 	int ncols;
-	int *col_role;     /* class index, CI_COL_LABEL or CI_COL_WEIGHT */
+	int *col_role;     /* class index, CI_COL_LABEL, _WEIGHT or _SKIP */
 	char **col_names;
 	int *class_col;    /* class index -> 0-based column */
+	int id_col;        /* 0-based column of the row id, or -1 */
+	int deferred;      /* labels from another file: rows kept raw */
 	int keep_probs, keep_logits, cw_bins;
 	/* calib_summarize(): rows go into per-thread exact sums only */
 	int summary;
-	int sum_bins;
-	double nll_clip;
 	/* Poisson bootstrap replicates of a summary: rows are kept per
 	 * block, and their replicate counts, which depend on the row's
 	 * global position, are added in file order by merge_block(). */
@@ -61,6 +64,10 @@ typedef struct rd_ctx {
 	uint64_t *rows_done;
 	ci_acc *rep;
 } rd_ctx;
+
+/* Labels that are no class index: a row dropped by --ignore-label, and
+ * (--positive) the one label other than the positive one. */
+enum { CI_LABEL_DROP = -2, CI_LABEL_OTHER = -3 };
 
 /* Per-thread scratch. */
 typedef struct rd_scratch {
@@ -84,9 +91,17 @@ typedef struct rd_block {
 	char *buf;
 	size_t len, cap;
 	ci_rows r;
-	size_t nrows;
-	size_t tied, renorm, zero;
+	size_t tied, renorm, zero, dropped;
 	unsigned long nlines;
+	/* rows failing the sum check: counted, the first kept */
+	size_t sum_fail;
+	double sum_maxdev, sum_first;
+	unsigned long sum_line;
+	/* --positive: the other label, as first seen in the block */
+	char other[128];
+	size_t other_len;
+	unsigned long other_line;
+	int other_set;
 	/* first problem in the block, if any */
 	int failed;
 	calib_status err_status;
@@ -225,6 +240,48 @@ scratch_init(rd_scratch *S, int k)
 /* ---- rows --------------------------------------------------------- */
 
 /*
+ * Class index of a label field, or -1 when it names no class.  Besides
+ * class indices and names, an integral number such as 5.0 or
+ * 5.000000000000000000e+00 (np.savetxt) is the index 5 when indices are
+ * labels; CI_LABEL_DROP is --ignore-label's value, CI_LABEL_OTHER any
+ * label but the --positive one.
+ */
+static int
+csv_label(const rd_ctx *C, const char *s, size_t len)
+{
+	const calib_read_options *o = C->o;
+	int idx;
+	double d;
+
+	if (o->positive != NULL && C->L.single_column) {
+		if (strlen(o->positive) == len && memcmp(s, o->positive,
+		    len) == 0)
+			return 1;
+		if (len == 0)
+			return -1;
+		return CI_LABEL_OTHER;
+	}
+	idx = ci_label_lookup(&C->L, s, len);
+	if (idx >= 0)
+		return idx;
+	if (ci_parse_number(s, len, &d) != CI_NUM_OK || d != floor(d))
+		return -1;
+	if (o->ignore_label_set && d == (double)o->ignore_label)
+		return CI_LABEL_DROP;
+	if (C->L.integer_labels && d >= 0 && d < C->L.k)
+		return (int)d;
+	return -1;
+}
+
+/* "-inf" and its spellings: a masked class in a logit file. */
+static int
+is_minus_inf(const char *s, size_t len)
+{
+	return (len == 4 && strncasecmp(s, "-inf", 4) == 0) ||
+	    (len == 9 && strncasecmp(s, "-infinity", 9) == 0);
+}
+
+/*
  * The fast path: a plain row of unquoted fields.  Returns 1 with the values
  * filled in, or 0 to send the row to the reference path, which finds and
  * words any error.
@@ -239,15 +296,17 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 
 	for (c = 0; c < C->ncols; c++) {
 		int role = C->col_role[c];
-		if (role == CI_COL_LABEL) {
+		if (role == CI_COL_LABEL || role == CI_COL_SKIP) {
 			const char *fe = memchr(p, delim, (size_t)(e - p));
 			int idx;
 			if (fe == NULL)
 				fe = e;
-			idx = ci_label_lookup(&C->L, p, (size_t)(fe - p));
-			if (idx < 0)
-				return 0;
-			*label = idx;
+			if (role == CI_COL_LABEL) {
+				idx = csv_label(C, p, (size_t)(fe - p));
+				if (idx < 0 && idx != CI_LABEL_DROP)
+					return 0;
+				*label = idx;
+			}
 			p = fe;
 		} else {
 			double v;
@@ -327,10 +386,53 @@ slow_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		size_t fl = S->fsize[c];
 		int role = C->col_role[c];
 		ci_quote_text(shown, sizeof(shown), f, fl);
+		if (role == CI_COL_SKIP)
+			continue;
 		if (role == CI_COL_LABEL) {
-			int idx = ci_label_lookup(&C->L, f, fl);
-			if (idx < 0) {
-				if (C->L.integer_labels)
+			int idx = csv_label(C, f, fl);
+			double d;
+			if (idx == CI_LABEL_OTHER) {
+				if (!B->other_set) {
+					B->other_set = 1;
+					B->other_len = fl < sizeof(B->other) ?
+					    fl : sizeof(B->other);
+					memcpy(B->other, f, B->other_len);
+					B->other_line = line;
+				}
+				if (fl != B->other_len ||
+				    memcmp(f, B->other, fl) != 0) {
+					char other[200];
+					ci_quote_text(other, sizeof(other),
+					    B->other, B->other_len);
+					block_fail(B, CALIB_E_FORMAT, line, c,
+					    "a third label '%s' (a binary file "
+					    "has two: '%s', the --positive one, "
+					    "and '%s')", shown, C->o->positive,
+					    other);
+					return 0;
+				}
+				idx = 0;
+			}
+			if (idx < 0 && idx != CI_LABEL_DROP &&
+			    ci_parse_number(f, fl, &d) == CI_NUM_OK &&
+			    d < 0 && d == floor(d) && !C->o->ignore_label_set) {
+				block_fail(B, CALIB_E_FORMAT, line, c,
+				    "label '%s' is negative (expected a class "
+				    "index 0..%d; to drop rows with this "
+				    "label, give --ignore-label %s)", shown,
+				    C->L.k - 1, shown);
+				return 0;
+			}
+			if (idx < 0 && idx != CI_LABEL_DROP) {
+				if (C->L.single_column &&
+				    C->o->positive == NULL &&
+				    ci_parse_number(f, fl, &d) != CI_NUM_OK)
+					block_fail(B, CALIB_E_FORMAT, line, c,
+					    "unknown label '%s' (expected 0 or "
+					    "1; for named labels say which is "
+					    "the positive class with --positive "
+					    "NAME)", shown);
+				else if (C->L.integer_labels)
 					block_fail(B, CALIB_E_FORMAT, line, c,
 					    "unknown label '%s' (expected a "
 					    "class index 0..%d or a class name "
@@ -354,10 +456,21 @@ slow_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 				return 0;
 			}
 			st = ci_parse_number(f, fl, &v);
+			if (st == CI_NUM_NONFINITE && role >= 0 &&
+			    C->L.kind == CALIB_SCORES_LOGITS &&
+			    is_minus_inf(f, fl)) {
+				/* A masked class: probability 0. */
+				v = -INFINITY;
+				st = CI_NUM_OK;
+			}
 			if (st != CI_NUM_OK) {
 				block_fail(B, st == CI_NUM_NOMEM ?
 				    CALIB_E_NOMEM : CALIB_E_FORMAT, line, c,
-				    "'%s': %s", shown, num_problem(st));
+				    "'%s': %s%s", shown, num_problem(st),
+				    st == CI_NUM_NONFINITE && role >= 0 &&
+				    is_minus_inf(f, fl) ? " (-inf masks a "
+				    "class in a logit file: give --logits)" :
+				    "");
 				return 0;
 			}
 			if (role >= 0)
@@ -387,22 +500,50 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		    "negative weight %.17g (expected a number >= 0)", weight);
 		return 0;
 	}
-	if (C->summary) {
-		if (ci_row_finish(&C->L, C->o, x, label, weight, &row,
-		    S->probs, NULL, S->work, &pb) != 0) {
-			block_fail(B, CALIB_E_FORMAT, line, pb.cls < 0 ? -1 :
-			    C->class_col[pb.cls], "%s", pb.message);
-			return 0;
+	if (label == CI_LABEL_DROP) {
+		B->dropped++;
+		return 1;
+	}
+	if (ci_rows_reserve(r, r->n + 1, k, C->L.has_weight || C->reps > 0,
+	    C->keep_probs, C->keep_logits) != 0) {
+		block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
+		return 0;
+	}
+	if (C->deferred) {
+		/* The labels come later (another file): keep the raw
+		 * scores for ci_build(). */
+		memcpy(r->probs + r->n * (size_t)k, x,
+		    (size_t)(C->L.single_column ? 1 : k) * sizeof(double));
+		if (C->L.has_weight)
+			r->weight[r->n] = weight;
+		r->n++;
+		return 1;
+	}
+	probs = C->keep_probs ? r->probs + r->n * (size_t)k : S->probs;
+	logits = C->keep_logits ? r->logits + r->n * (size_t)k : NULL;
+	if (ci_row_finish(&C->L, C->o, x, label, weight, &row, probs, logits,
+	    S->work, &pb) != 0) {
+		if (!isnan(pb.sum)) {
+			/* Counted, so the report can say how many rows and
+			 * how far off; the row is not kept. */
+			double dev = fabs(pb.sum - 1);
+			if (B->sum_fail++ == 0) {
+				B->sum_line = line;
+				B->sum_first = pb.sum;
+			}
+			if (dev > B->sum_maxdev)
+				B->sum_maxdev = dev;
+			return 1;
 		}
+		block_fail(B, CALIB_E_FORMAT, line,
+		    pb.cls < 0 ? -1 : C->class_col[pb.cls], "%s", pb.message);
+		return 0;
+	}
+	if (C->summary) {
 		ci_acc_row(&S->acc, row.score, row.outcome,
 		    row.pred == row.label, weight, row.nll, row.brier,
 		    row.entropy);
 		if (C->reps > 0) {
-			if (ci_rows_reserve(r, r->n + 1, k, 1, 0, 0) != 0) {
-				block_fail(B, CALIB_E_NOMEM, line, -1,
-				    "out of memory");
-				return 0;
-			}
 			r->score[r->n] = row.score;
 			r->outcome[r->n] = row.outcome;
 			r->label[r->n] = row.label;
@@ -413,40 +554,18 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 			r->entropy[r->n] = row.entropy;
 			r->n++;
 		}
-		ci_cwx_add(&S->cwx, S->probs, label, weight);
-		if (S->cwx.oom) {
-			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
-			return 0;
-		}
-		B->nrows++;
-		B->tied += (size_t)row.tied;
-		B->renorm += (size_t)row.renormalized;
-		B->zero += row.zero_prob && weight > 0;
-		return 1;
+	} else {
+		r->score[r->n] = row.score;
+		r->outcome[r->n] = row.outcome;
+		r->label[r->n] = row.label;
+		r->pred[r->n] = row.pred;
+		if (C->L.has_weight)
+			r->weight[r->n] = weight;
+		r->nll[r->n] = row.nll;
+		r->brier[r->n] = row.brier;
+		r->entropy[r->n] = row.entropy;
+		r->n++;
 	}
-	if (ci_rows_reserve(r, r->n + 1, k, C->L.has_weight, C->keep_probs,
-	    C->keep_logits) != 0) {
-		block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
-		return 0;
-	}
-	probs = C->keep_probs ? r->probs + r->n * (size_t)k : S->probs;
-	logits = C->keep_logits ? r->logits + r->n * (size_t)k : NULL;
-	if (ci_row_finish(&C->L, C->o, x, label, weight, &row, probs, logits,
-	    S->work, &pb) != 0) {
-		block_fail(B, CALIB_E_FORMAT, line,
-		    pb.cls < 0 ? -1 : C->class_col[pb.cls], "%s", pb.message);
-		return 0;
-	}
-	r->score[r->n] = row.score;
-	r->outcome[r->n] = row.outcome;
-	r->label[r->n] = row.label;
-	r->pred[r->n] = row.pred;
-	if (C->L.has_weight)
-		r->weight[r->n] = weight;
-	r->nll[r->n] = row.nll;
-	r->brier[r->n] = row.brier;
-	r->entropy[r->n] = row.entropy;
-	r->n++;
 	B->tied += (size_t)row.tied;
 	B->renorm += (size_t)row.renormalized;
 	B->zero += row.zero_prob && weight > 0;
@@ -457,7 +576,6 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 			return 0;
 		}
 	}
-	B->nrows++;
 	return 1;
 }
 
@@ -488,6 +606,48 @@ count_newlines(const char *s, const char *e)
 	return n;
 }
 
+/*
+ * --delimiter space (np.savetxt's default): runs of blanks separate
+ * fields, and blanks at either end of a line are not fields.  The text is
+ * rewritten in place to single spaces, which the parsers then split on;
+ * line ends stay, so line numbers do not change.  Returns the new length.
+ */
+static size_t
+squeeze_text(char *buf, size_t len)
+{
+	size_t i, o = 0;
+	int inq = 0, at_start = 1, pending = 0;
+
+	for (i = 0; i < len; i++) {
+		char ch = buf[i];
+		if (!inq && (ch == ' ' || ch == '\t')) {
+			if (!at_start)
+				pending = 1;
+			continue;
+		}
+		if (!inq && (ch == '\n' || ch == '\r')) {
+			pending = 0;
+			at_start = ch == '\n';
+			buf[o++] = ch;
+			continue;
+		}
+		if (pending)
+			buf[o++] = ' ';
+		pending = 0;
+		at_start = 0;
+		if (ch == '"')
+			inq = !inq;
+		buf[o++] = ch;
+	}
+	return o;
+}
+
+static void
+squeeze_blanks(rd_block *B)
+{
+	B->len = squeeze_text(B->buf, B->len);
+}
+
 static void
 parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 {
@@ -498,9 +658,15 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 	int32_t label = 0;
 
 	B->r.n = 0;
-	B->nrows = 0;
-	B->tied = B->renorm = B->zero = 0;
+	B->tied = B->renorm = B->zero = B->dropped = 0;
+	B->sum_fail = 0;
+	B->sum_maxdev = 0;
+	B->other_set = 0;
 	B->failed = 0;
+	if (C->blanks) {
+		squeeze_blanks(B);
+		end = B->buf + B->len;
+	}
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
@@ -561,7 +727,22 @@ detect_delimiter(const char *s, size_t len)
 		return '\t';
 	if (n[2] > n[0] && n[2] > n[1])
 		return ';';
+	/* No comma, tab or semicolon: blanks separate (np.savetxt). */
+	if (n[0] == 0 && memchr(s, ' ', len) != NULL)
+		return ' ';
 	return ',';
+}
+
+/* Is column name nm dropped by --ignore-col? */
+static int
+ignored(const calib_read_options *o, const char *nm)
+{
+	int i;
+
+	for (i = 0; i < o->nignore_cols; i++)
+		if (fnmatch(o->ignore_cols[i], nm, 0) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -578,7 +759,7 @@ build_layout(rd_ctx *C, calib_error *err)
 {
 	const calib_read_options *o = C->o;
 	const char *prefix = NULL;
-	int c, j, weight_col = -1, single = -1, nclass = 0;
+	int c, j, weight_col = -1, single = -1, nclass = 0, conf = -1, corr = -1;
 	calib_score_kind kind = CALIB_SCORES_AUTO;
 
 	C->col_role = malloc((size_t)C->ncols * sizeof(int));
@@ -596,20 +777,89 @@ build_layout(rd_ctx *C, calib_error *err)
 	}
 	/* A missing label column explains the rest of the header better
 	 * than a complaint about whichever column holds the labels. */
+	for (c = 0; c < C->ncols; c++) {
+		if (strcmp(C->col_names[c], o->confidence_col) == 0)
+			conf = c;
+		if (strcmp(C->col_names[c], o->correct_col) == 0)
+			corr = c;
+	}
 	for (c = 0; c < C->ncols; c++)
 		if (strcmp(C->col_names[c], o->label_col) == 0)
 			break;
-	if (c == C->ncols)
+	if (conf >= 0 && corr >= 0) {
+		/* Top-label only: the two columns are the whole story. */
+		if (c < C->ncols)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
+			    (unsigned)c + 1, o->label_col, "a '%s' column next "
+			    "to '%s' and '%s' (a top-label-only file has no "
+			    "labels; drop it with --ignore-col %s)",
+			    o->label_col, o->confidence_col, o->correct_col,
+			    o->label_col);
+		if (o->labels_path != NULL || o->weights_path != NULL)
+			return ci_error_set(err, CALIB_E_ARG, C->file, 0, 0,
+			    NULL, "--labels and --weights do not apply to a "
+			    "top-label-only file ('%s' and '%s' columns)",
+			    o->confidence_col, o->correct_col);
+		if (o->target != CALIB_TARGET_TOP)
+			return ci_error_set(err, CALIB_E_ARG, C->file, 0, 0,
+			    NULL, "a top-label-only file ('%s' and '%s') has "
+			    "no per-class scores (expected the top-label "
+			    "target)", o->confidence_col, o->correct_col);
+		C->L.top_only = 1;
+		c = -1;
+	}
+	if (c == C->ncols && o->labels_path == NULL) {
+		char first[64];
+		double v;
+		ci_quote_text(first, sizeof(first), C->col_names[0],
+		    strlen(C->col_names[0]));
+		if (ci_parse_number(C->col_names[0], strlen(C->col_names[0]),
+		    &v) == CI_NUM_OK)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0,
+			    NULL, "the first line holds numbers ('%s'), not "
+			    "column names (expected a header such as 'label "
+			    "p_0 p_1'; np.savetxt writes one with "
+			    "header='label p_0 p_1', after '# ')", first);
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
 		    "no '%s' column in the header (expected the true labels "
-		    "there; the first column is '%s')", o->label_col,
-		    C->col_names[0]);
+		    "there; the first column is '%s'; name the label column "
+		    "with --label-col, or give the labels in another file "
+		    "with --labels)", o->label_col, first);
+	}
+	if (c < C->ncols && o->labels_path != NULL)
+		return ci_error_set(err, CALIB_E_ARG, C->file, 1,
+		    (unsigned)c + 1, o->label_col, "the file has a '%s' column "
+		    "and --labels gives the labels too (expected one of them; "
+		    "drop the column with --ignore-col %s)", o->label_col,
+		    o->label_col);
+	C->id_col = -1;
 	for (c = 0; c < C->ncols; c++) {
 		const char *nm = C->col_names[c], *pre = NULL;
 		calib_score_kind ck = CALIB_SCORES_AUTO;
+		long index;
 
 		if (strcmp(nm, o->label_col) == 0) {
 			C->col_role[c] = CI_COL_LABEL;
+			continue;
+		}
+		/* pandas' index column: an empty first header field. */
+		if ((c == 0 && nm[0] == '\0') ||
+		    (o->id_col != NULL && strcmp(nm, o->id_col) == 0)) {
+			if (C->id_col >= 0)
+				return ci_error_set(err, CALIB_E_FORMAT,
+				    C->file, 1, (unsigned)c + 1, nm, "a second "
+				    "row id column (column %d is the first)",
+				    C->id_col + 1);
+			C->col_role[c] = CI_COL_SKIP;
+			C->id_col = c;
+			continue;
+		}
+		if (ignored(o, nm)) {
+			C->col_role[c] = CI_COL_SKIP;
+			continue;
+		}
+		if (C->L.top_only && (c == conf || c == corr)) {
+			C->col_role[c] = c == conf ? 0 : 1;
 			continue;
 		}
 		if (strcmp(nm, o->weight_col) == 0) {
@@ -641,26 +891,50 @@ build_layout(rd_ctx *C, calib_error *err)
 		} else if (has_prefix(nm, "p_")) {
 			pre = "p_";
 			ck = CALIB_SCORES_PROBS;
+		} else if (ci_parse_index(nm, strlen(nm), &index)) {
+			/* Numeric headers, as DataFrame(proba).to_csv()
+			 * writes them: class columns when the user says
+			 * what they hold, never guessed. */
+			if (o->kind == CALIB_SCORES_AUTO)
+				return ci_error_set(err, CALIB_E_FORMAT,
+				    C->file, 1, (unsigned)c + 1, nm, "column "
+				    "'%s' is a number, as pandas names class "
+				    "columns: say what they hold with --probs "
+				    "or --logits", nm);
+			pre = "";
+			ck = o->kind;
 		} else {
+			char q[64];
+			ci_quote_text(q, sizeof(q), nm, strlen(nm));
 			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 			    (unsigned)c + 1, nm, "unexpected column '%s' "
 			    "(expected '%s', '%s', score columns logit_NAME, "
 			    "p_NAME or prob_NAME, or one binary score column "
-			    "p, prob or logit)", nm, o->label_col,
-			    o->weight_col);
+			    "p, prob or logit; keep it as the row id with "
+			    "--id-col %s, or drop it with --ignore-col %s)", q,
+			    o->label_col, o->weight_col, q, q);
 		}
 		if (prefix != NULL && strcmp(prefix, pre) != 0)
 			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 			    (unsigned)c + 1, nm, "score columns mix the "
 			    "prefixes '%s' and '%s' (expected one kind of "
 			    "score)", prefix, pre);
-		if (nm[strlen(pre)] == '\0')
+		if (pre[0] != '\0' && nm[strlen(pre)] == '\0')
 			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 			    (unsigned)c + 1, nm, "score column '%s' has no "
 			    "class name after the prefix", nm);
 		prefix = pre;
 		kind = ck;
 		C->col_role[c] = nclass++;
+	}
+	if (C->L.top_only) {
+		if (single >= 0 || nclass > 0)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
+			    0, NULL, "score columns next to '%s' and '%s' "
+			    "(expected one or the other)", o->confidence_col,
+			    o->correct_col);
+		nclass = 2;
+		kind = CALIB_SCORES_PROBS;
 	}
 	if (single >= 0 && nclass > 0)
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
@@ -686,10 +960,28 @@ build_layout(rd_ctx *C, calib_error *err)
 	if (C->L.class_names == NULL || C->class_col == NULL)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
 		    "out of memory");
+	if (o->classes != NULL && o->nclasses != C->L.k && !C->L.top_only)
+		return ci_error_set(err, CALIB_E_MISMATCH, C->file, 1, 0, NULL,
+		    "%d class names given (--classes) for the file's %d "
+		    "classes", o->nclasses, C->L.k);
 	if (single >= 0) {
-		C->L.class_names[0] = ci_strdup("0");
-		C->L.class_names[1] = ci_strdup("1");
+		C->L.class_names[0] = ci_strdup(o->classes ? o->classes[0] :
+		    o->positive ? "" : "0");
+		C->L.class_names[1] = ci_strdup(o->classes ? o->classes[1] :
+		    o->positive ? o->positive : "1");
 		C->class_col[0] = C->class_col[1] = single;
+	} else if (C->L.top_only) {
+		C->L.class_names[0] = ci_strdup(o->confidence_col);
+		C->L.class_names[1] = ci_strdup(o->correct_col);
+		C->class_col[0] = conf;
+		C->class_col[1] = corr;
+	} else if (o->classes != NULL) {
+		for (c = 0; c < C->ncols; c++)
+			if (C->col_role[c] >= 0) {
+				C->L.class_names[C->col_role[c]] =
+				    ci_strdup(o->classes[C->col_role[c]]);
+				C->class_col[C->col_role[c]] = c;
+			}
 	} else {
 		for (c = 0; c < C->ncols; c++)
 			if (C->col_role[c] >= 0) {
@@ -822,13 +1114,69 @@ fill_block(ci_input *in, rd_block *B, char **carry, size_t *carry_len,
 	return CALIB_OK;
 }
 
+/* What merging blocks adds up beyond the rows. */
+typedef struct rd_totals {
+	size_t sum_fail, dropped;
+	double sum_maxdev, sum_first;
+	unsigned long sum_line;
+	int partial;             /* stopped before the end by an error */
+	char other[128];
+	size_t other_len;
+	int other_set;
+} rd_totals;
+
+/* Rows failed the sum check: how many, how far, and the flags. */
+static calib_status
+sum_report(const rd_ctx *C, const rd_totals *tot, calib_error *err)
+{
+	return ci_error_set(err, CALIB_E_FORMAT, C->file, tot->sum_line, 0,
+	    NULL, "probabilities sum to %.17g, expected 1 within %g; %s%zu "
+	    "row%s fail%s the sum check, the largest deviation is %.3g: give "
+	    "--renormalize to rescale such rows, or --sum-tol X to accept "
+	    "sums within X", tot->sum_first, C->o->sum_tol,
+	    tot->partial ? "at least " : "", tot->sum_fail,
+	    tot->sum_fail == 1 ? "" : "s", tot->sum_fail == 1 ? "s" : "",
+	    tot->sum_maxdev);
+}
+
 static calib_status
 merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
-    unsigned long first_line, calib_error *err)
+    unsigned long first_line, rd_totals *tot, calib_error *err)
 {
 	const int k = C->L.k;
 	size_t n = B->r.n, at = all->n;
 
+	if (B->sum_fail > 0) {
+		if (tot->sum_fail == 0) {
+			tot->sum_line = first_line + B->sum_line;
+			tot->sum_first = B->sum_first;
+		}
+		tot->sum_fail += B->sum_fail;
+		if (B->sum_maxdev > tot->sum_maxdev)
+			tot->sum_maxdev = B->sum_maxdev;
+	}
+	if (B->failed && tot->sum_fail > 0) {
+		/* The sum failures come first in the file. */
+		tot->partial = 1;
+		return sum_report(C, tot, err);
+	}
+	if (B->other_set) {
+		if (!tot->other_set) {
+			memcpy(tot->other, B->other, B->other_len);
+			tot->other_len = B->other_len;
+			tot->other_set = 1;
+		} else if (tot->other_len != B->other_len ||
+		    memcmp(tot->other, B->other, B->other_len) != 0) {
+			char a[200], b[200];
+			ci_quote_text(a, sizeof(a), B->other, B->other_len);
+			ci_quote_text(b, sizeof(b), tot->other, tot->other_len);
+			return ci_error_set(err, CALIB_E_FORMAT, C->file,
+			    first_line + B->other_line, 0, NULL, "a third "
+			    "label '%s' (a binary file has two: '%s', the "
+			    "--positive one, and '%s')", a, C->o->positive, b);
+		}
+	}
+	tot->dropped += B->dropped;
 	if (B->failed) {
 		int col = B->err_col;
 		return ci_error_set(err, B->err_status, C->file,
@@ -836,6 +1184,8 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 		    col < 0 ? NULL : C->col_names[col], "%s", B->err_msg);
 	}
 	if (C->summary) {
+		/* Rows are kept only for their replicate counts, which need
+		 * the global position: blocks arrive here in file order. */
 		size_t i;
 		for (i = 0; i < n; i++)
 			ci_acc_row_replicates(C->rep, C->reps, C->seed,
@@ -844,11 +1194,12 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 			    B->r.weight[i], B->r.nll[i], B->r.brier[i],
 			    B->r.entropy[i]);
 		*C->rows_done += n;
-		P->tied_rows += B->tied;
-		P->renormalized_rows += B->renorm;
-		P->zero_prob_rows += B->zero;
-		return CALIB_OK;
+		goto counts;
 	}
+	if (n == 0)
+		/* Every row dropped or failing the sum check: nothing to
+		 * copy (and no arrays to copy from). */
+		goto counts;
 	if (ci_rows_reserve(all, at + n, k, C->L.has_weight, C->keep_probs,
 	    C->keep_logits) != 0)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0, NULL,
@@ -869,6 +1220,7 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 		memcpy(all->logits + at * (size_t)k, B->r.logits,
 		    n * (size_t)k * sizeof(double));
 	all->n += n;
+counts:
 	P->tied_rows += B->tied;
 	P->renormalized_rows += B->renorm;
 	P->zero_prob_rows += B->zero;
@@ -939,11 +1291,32 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
 		    "empty header line (expected column names such as "
 		    "'label,p_0,p_1')");
-	C->delim = C->o->delimiter ? C->o->delimiter :
-	    detect_delimiter(*carry + off, hl);
-	if (csv_split(S, C->delim, *carry + off, hl, msg, sizeof(msg)) != 0)
-		return ci_error_set(err, S->oom ? CALIB_E_NOMEM :
-		    CALIB_E_FORMAT, C->file, 1, 0, NULL, "header: %s", msg);
+	{
+		/* np.savetxt(header=...) writes the header after "# ". */
+		const char *h = *carry + off;
+		size_t skip = 0, n;
+		char *copy;
+		if (hl >= 2 && h[0] == '#' && (h[1] == ' ' || h[1] == '\t'))
+			for (skip = 1; skip < hl && (h[skip] == ' ' ||
+			    h[skip] == '\t'); skip++)
+				;
+		C->delim = C->o->delimiter ? C->o->delimiter :
+		    detect_delimiter(h + skip, hl - skip);
+		C->blanks = C->delim == ' ';
+		copy = malloc(hl - skip + 1);
+		if (copy == NULL)
+			return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0,
+			    NULL, "out of memory");
+		memcpy(copy, h + skip, hl - skip);
+		n = C->blanks ? squeeze_text(copy, hl - skip) : hl - skip;
+		if (csv_split(S, C->delim, copy, n, msg, sizeof(msg)) != 0) {
+			free(copy);
+			return ci_error_set(err, S->oom ? CALIB_E_NOMEM :
+			    CALIB_E_FORMAT, C->file, 1, 0, NULL, "header: %s",
+			    msg);
+		}
+		free(copy);
+	}
 	C->ncols = S->nfields;
 	C->col_names = calloc((size_t)C->ncols, sizeof(char *));
 	if (C->col_names == NULL)
@@ -954,7 +1327,8 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 		if (C->col_names[c] == NULL)
 			return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0,
 			    NULL, "out of memory");
-		if (S->fsize[c] == 0)
+		/* An empty first name is pandas' index column. */
+		if (S->fsize[c] == 0 && (c > 0 || C->ncols == 1))
 			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
 			    (unsigned)c + 1, NULL, "empty column name");
 	}
@@ -965,39 +1339,6 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 	return CALIB_OK;
 }
 
-/* The settings a summary records, from the reader's context. */
-static calib_status
-summary_settings(const rd_ctx *C, const calib_metric_options *mo,
-    const calib_summary_options *so, ci_settings *t, calib_error *err)
-{
-	memset(t, 0, sizeof(*t));
-	t->k = C->L.k;
-	t->class_names = C->L.class_names;
-	t->target = C->o->target;
-	t->kind = (int)C->L.kind;
-	t->single_column = C->L.single_column;
-	t->has_weight = C->L.has_weight;
-	t->temperature = C->o->temperature;
-	t->calibrated = C->o->calibrate != NULL;
-	t->sum_tol = C->o->sum_tol;
-	t->renormalize = C->o->renormalize != 0;
-	t->bins = mo->bins;
-	t->nll_clip = mo->nll_clip;
-	t->reps = so ? so->replicates : 0;
-	t->seed = t->reps > 0 ? so->seed : 0;
-	if (C->o->calibrate != NULL) {
-		char *text = NULL;
-		calib_status st = calib_model_format(C->o->calibrate, &text,
-		    err);
-		if (st != CALIB_OK)
-			return st;
-		t->model_crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0),
-		    (const Bytef *)text, (uInt)strlen(text));
-		free(text);
-	}
-	return CALIB_OK;
-}
-
 calib_status
 ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
     char *head, size_t head_len, size_t head_cap, calib_preds *P,
@@ -1005,7 +1346,8 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
     calib_summary **sout, calib_error *err)
 {
 	uint64_t rows_done = 0;
-	calib_summary *sm = NULL;
+	ci_acc *rep = NULL;
+	int nrep = 0;
 	rd_ctx C;
 	rd_scratch *S = NULL, H;
 	rd_block *blocks = NULL;
@@ -1014,11 +1356,13 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	ci_rows all;
 	char *carry = head;
 	size_t carry_len = head_len, carry_cap = head_cap;
-	unsigned long lines_done = 0;
+	unsigned long lines_done = 0, header_lines = 0;
 	calib_status st;
 	int T, nslots = 0, i, started = 0;
+	rd_totals tot;
 
 	memset(&C, 0, sizeof(C));
+	memset(&tot, 0, sizeof(tot));
 	memset(&all, 0, sizeof(all));
 	memset(&H, 0, sizeof(H));
 	C.file = shown;
@@ -1038,40 +1382,82 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	st = build_layout(&C, err);
 	if (st != CALIB_OK)
 		goto done;
+	if (C.L.top_only && (opt->calibrate != NULL ||
+	    opt->temperature != 1)) {
+		st = ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL, "a "
+		    "top-label-only file ('%s' and '%s') cannot be "
+		    "recalibrated or tempered: that needs the score vector",
+		    opt->confidence_col, opt->correct_col);
+		goto done;
+	}
 	if (opt->calibrate != NULL) {
 		st = ci_model_check_classes(opt->calibrate, C.L.k,
 		    C.L.class_names, shown, err);
 		if (st != CALIB_OK)
 			goto done;
 	}
-	if (sout != NULL) {
-		ci_settings t;
-		C.summary = 1;
-		C.sum_bins = smo->bins;
-		C.nll_clip = smo->nll_clip;
-		C.cw_bins = smo->bins;
-		if ((st = summary_settings(&C, smo, so, &t, err)) != CALIB_OK)
-			goto done;
-		if ((sm = ci_summary_new(&t, shown)) == NULL) {
-			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-			    "out of memory");
+	C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0 && !C.L.top_only;
+	C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0 &&
+	    !C.L.top_only;
+	C.cw_bins = C.keep_probs || C.L.top_only ? 0 : opt->classwise_bins;
+	if (opt->labels_path != NULL || opt->weights_path != NULL) {
+		if (opt->weights_path != NULL && C.L.has_weight) {
+			st = ci_error_set(err, CALIB_E_ARG, shown, 1, 0, NULL,
+			    "the file has a '%s' column and --weights gives "
+			    "weights too (expected one of them)",
+			    opt->weight_col);
 			goto done;
 		}
-		C.reps = t.reps;
-		C.seed = t.seed;
-		C.first_row = so ? so->first_row : 0;
-		C.rows_done = &rows_done;
-		C.rep = sm->rep;
-	} else {
-		C.keep_probs = (opt->keep & CALIB_KEEP_PROBS) != 0;
-		C.keep_logits = (opt->keep & CALIB_KEEP_LOGITS) != 0;
-		C.cw_bins = C.keep_probs ? 0 : opt->classwise_bins;
+		if (opt->labels_path == NULL) {
+			st = ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
+			    "--weights with a CSV file needs --labels too "
+			    "(or a '%s' column in the file)", opt->weight_col);
+			goto done;
+		}
+		/* Rows are kept raw and finished by ci_build() once the
+		 * labels are read. */
+		C.deferred = 1;
+		C.keep_probs = 1;
+		C.keep_logits = 0;
+		C.cw_bins = 0;
 	}
+	if (sout != NULL) {
+		if (C.deferred) {
+			st = ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
+			    "labels or weights from another file cannot be "
+			    "summarized as a stream");
+			goto done;
+		}
+		C.summary = 1;
+		C.keep_probs = C.keep_logits = 0;
+		C.cw_bins = C.L.top_only ? 0 : smo->bins;
+		C.reps = so != NULL ? so->replicates : 0;
+		C.seed = so != NULL ? so->seed : 0;
+		C.first_row = so != NULL ? so->first_row : 0;
+		C.rows_done = &rows_done;
+		if (C.reps > 0) {
+			rep = calloc((size_t)C.reps, sizeof(*rep));
+			if (rep == NULL) {
+				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
+				    0, NULL, "out of memory");
+				goto done;
+			}
+			for (nrep = 0; nrep < C.reps; nrep++)
+				if (ci_acc_init(&rep[nrep], smo->bins,
+				    smo->nll_clip) != 0) {
+					st = ci_error_set(err, CALIB_E_NOMEM,
+					    shown, 0, 0, NULL, "out of memory");
+					goto done;
+				}
+		}
+		C.rep = rep;
+	}
+	header_lines = lines_done;
 	for (i = 0; i < T; i++)
 		if (scratch_init(&S[i], C.L.k) != 0 || (C.cw_bins > 0 &&
 		    ci_cwx_init(&S[i].cwx, C.L.k, C.cw_bins) != 0) ||
-		    (C.summary && ci_acc_init(&S[i].acc, C.sum_bins,
-		    C.nll_clip) != 0)) {
+		    (C.summary && ci_acc_init(&S[i].acc, smo->bins,
+		    smo->nll_clip) != 0)) {
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 			    "out of memory");
 			goto done;
@@ -1127,11 +1513,15 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 			pthread_join(tids[i], NULL);
 		for (i = 0; i < nb; i++) {
 			st = merge_block(&C, &blocks[i], P, &all,
-			    lines_done + 1, err);
+			    lines_done + 1, &tot, err);
 			if (st != CALIB_OK)
 				goto done;
 			lines_done += blocks[i].nlines;
 		}
+	}
+	if (tot.sum_fail > 0) {
+		st = sum_report(&C, &tot, err);
+		goto done;
 	}
 	/* Exact sums: merging the threads' cells in any order gives the
 	 * same values. */
@@ -1141,12 +1531,57 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 			    "out of memory");
 			goto done;
 		}
+	if (!C.summary && C.cw_bins > 0)
+		ci_cwx_round(&S[0].cwx, &P->classwise);
 	if (C.summary) {
 		/* A shard may be empty or weigh nothing: only the merged
-		 * whole has to hold rows (calib_summary_metrics checks). */
+		 * whole has to hold rows (the metrics check). */
+	} else if (all.n == 0 && tot.dropped > 0) {
+		st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "no rows left after dropping %zu with label %ld "
+		    "(--ignore-label)", tot.dropped, opt->ignore_label);
+		goto done;
+	}
+	if (all.n == 0 && !C.summary) {
+		st = ci_error_set(err, CALIB_E_FORMAT, shown, lines_done + 1, 0,
+		    NULL, "no data rows after the header (expected one row "
+		    "per example)");
+		goto done;
+	}
+	if (opt->positive != NULL && C.L.single_column) {
+		/* Class 0 is the other label the file holds. */
+		char *nm = malloc(tot.other_set ? tot.other_len + 1 : 16);
+		if (nm == NULL) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		if (tot.other_set) {
+			memcpy(nm, tot.other, tot.other_len);
+			nm[tot.other_len] = '\0';
+		} else {
+			snprintf(nm, 16, "other");
+		}
+		free(C.L.class_names[0]);
+		C.L.class_names[0] = nm;
+	}
+	if (C.summary) {
+		calib_summary *sm;
+		ci_settings t;
+		ci_summary_settings(&t, &C.L, opt, smo, so);
+		if ((st = ci_summary_model(&t, opt, err)) != CALIB_OK)
+			goto done;
+		if ((sm = ci_summary_new(&t, shown)) == NULL) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
 		for (i = 0; i < T; i++)
 			ci_acc_merge(&sm->acc, &S[i].acc);
-		if (ci_cwx_merge(&sm->cw, &S[0].cwx) != 0) {
+		for (i = 0; i < C.reps; i++)
+			ci_acc_merge(&sm->rep[i], &rep[i]);
+		if (C.cw_bins > 0 && ci_cwx_merge(&sm->cw, &S[0].cwx) != 0) {
+			calib_summary_free(sm);
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 			    "out of memory");
 			goto done;
@@ -1154,19 +1589,60 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		sm->tied = P->tied_rows;
 		sm->renormalized = P->renormalized_rows;
 		sm->zero_prob = P->zero_prob_rows;
+		sm->dropped = tot.dropped;
+		sm->index_column = C.id_col == 0 && C.col_names[0][0] == '\0';
 		*sout = sm;
-		sm = NULL;
 		goto done;
 	}
-	if (C.cw_bins > 0)
-		ci_cwx_round(&S[0].cwx, &P->classwise);
-	if (all.n == 0) {
-		st = ci_error_set(err, CALIB_E_FORMAT, shown, lines_done + 1, 0,
-		    NULL, "no data rows after the header (expected one row "
-		    "per example)");
+	if (C.deferred) {
+		ci_table t;
+		ci_view lv, wv;
+		ci_blob lb, wb;
+		memset(&t, 0, sizeof(t));
+		memset(&wb, 0, sizeof(wb));
+		t.scores.data = (const unsigned char *)all.probs;
+		t.scores.type = CI_F64;
+		t.scores.ndim = C.L.single_column ? 1 : 2;
+		t.scores.n = all.n;
+		t.scores.k = C.L.single_column ? 1 : (size_t)C.L.k;
+		t.scores.cs = sizeof(double);
+		t.scores.rs = (size_t)C.L.k * sizeof(double);
+		t.first_line = header_lines;
+		st = ci_side_file(opt->labels_path, 0, &C.L, opt, &lv, &lb,
+		    err);
+		if (st != CALIB_OK)
+			goto done;
+		t.labels = &lv;
+		if (C.L.has_weight) {
+			wv = t.scores;
+			wv.data = (const unsigned char *)all.weight;
+			wv.ndim = 1;
+			wv.k = 1;
+			wv.rs = sizeof(double);
+			t.weights = &wv;
+		} else if (opt->weights_path != NULL) {
+			st = ci_side_file(opt->weights_path, 1, NULL, opt, &wv,
+			    &wb, err);
+			if (st != CALIB_OK) {
+				ci_blob_free(&lb);
+				goto done;
+			}
+			t.weights = &wv;
+		}
+		st = ci_build(shown, &t, &C.L, opt, P, err);
+		if (st == CALIB_OK && C.id_col == 0 &&
+		    C.col_names[0][0] == '\0')
+			P->index_column = 1;
+		ci_blob_free(&lb);
+		ci_blob_free(&wb);
 		goto done;
 	}
+	P->dropped_rows = tot.dropped;
 	st = ci_preds_finish(&C.L, opt, shown, &all, P, err);
+	if (st == CALIB_OK && C.L.top_only)
+		ci_preds_top_only(P);
+	if (st == CALIB_OK && C.id_col == 0 && C.col_names[0][0] == '\0')
+		P->index_column = 1;
 
 done:
 	if (blocks != NULL)
@@ -1185,6 +1661,10 @@ done:
 	free(carry);
 	ci_rows_free(&all);
 	ctx_release(&C);
-	calib_summary_free(sm);
+	if (rep != NULL) {
+		for (i = 0; i < nrep; i++)
+			ci_acc_free(&rep[i]);
+		free(rep);
+	}
 	return st;
 }

@@ -12,9 +12,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -42,6 +46,8 @@ calib_read_options_init(calib_read_options *o)
 	o->classwise_bins = 15;
 	o->threads = 0;
 	o->reference_parser = 0;
+	o->confidence_col = "confidence";
+	o->correct_col = "correct";
 }
 
 static calib_status
@@ -63,9 +69,11 @@ check_options(const calib_read_options *o, calib_error *err)
 	    o->delimiter == '\r')
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "a quote or line end cannot be the delimiter");
-	if (o->label_col == NULL || o->weight_col == NULL)
+	if (o->label_col == NULL || o->weight_col == NULL ||
+	    o->confidence_col == NULL || o->correct_col == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
-		    "label and weight column names must be set");
+		    "label, weight, confidence and correct column names must "
+		    "be set");
 	if (o->calibrate != NULL && o->temperature != 1)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "a temperature and a calibration model cannot be combined "
@@ -200,6 +208,7 @@ ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
 	P->target = o->target;
 	P->temperature = o->temperature;
 	P->calibrated = o->calibrate != NULL;
+	P->sum_tol = o->sum_tol;
 	P->class_names = L->class_names;
 	L->class_names = NULL;
 	P->score = all->score;
@@ -228,6 +237,21 @@ ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
 	return CALIB_OK;
 }
 
+void
+ci_preds_top_only(calib_preds *P)
+{
+	int c;
+
+	/* No classes: the file never said how many there were. */
+	for (c = 0; c < P->k; c++)
+		free(P->class_names[c]);
+	free(P->class_names);
+	P->class_names = NULL;
+	P->k = 0;
+	P->top_only = 1;
+	P->single_column = 0;
+}
+
 /* ---- input -------------------------------------------------------- */
 
 static calib_status
@@ -250,6 +274,8 @@ input_open(ci_input *in, const char *path, const char *shown,
 		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 	}
+	in->fd = fd;
+	in->is_stdin = strcmp(path, "-") == 0;
 	gzbuffer(in->gz, 1u << 17);
 	return CALIB_OK;
 }
@@ -281,13 +307,85 @@ ci_input_read(ci_input *in, char *buf, size_t want, size_t *got,
 	return CALIB_OK;
 }
 
+/* ---- whole inputs (binary formats) -------------------------------- */
+
+void
+ci_blob_free(ci_blob *b)
+{
+	if (b->mapped)
+		munmap(b->data, b->len);
+	else
+		free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * The whole input: mapped when it is a plain regular file (the arrays are
+ * then read in place, at memory speed), otherwise read through gzread.
+ * head holds the head_len bytes already read.
+ */
+static calib_status
+load_blob(ci_input *in, const char *head, size_t head_len, const char *shown,
+    ci_blob *b, calib_error *err)
+{
+	struct stat sb;
+	size_t cap;
+
+	memset(b, 0, sizeof(*b));
+	if (!in->is_stdin && gzdirect(in->gz) && fstat(in->fd, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size > 0 &&
+	    (uintmax_t)sb.st_size <= SIZE_MAX) {
+		void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE,
+		    in->fd, 0);
+		if (m != MAP_FAILED) {
+			b->data = m;
+			b->len = (size_t)sb.st_size;
+			b->mapped = 1;
+			return CALIB_OK;
+		}
+	}
+	cap = head_len + CI_READ;
+	b->data = malloc(cap);
+	if (b->data == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	memcpy(b->data, head, head_len);
+	b->len = head_len;
+	while (!in->eof) {
+		size_t got;
+		calib_status st;
+		if (cap - b->len < CI_READ) {
+			if (ci_grow((void **)&b->data, cap * 2, 1) != 0) {
+				ci_blob_free(b);
+				return ci_error_set(err, CALIB_E_NOMEM, shown, 0,
+				    0, NULL, "out of memory");
+			}
+			cap *= 2;
+		}
+		st = ci_input_read(in, (char *)b->data + b->len, CI_READ, &got,
+		    shown, err);
+		if (st != CALIB_OK) {
+			ci_blob_free(b);
+			return st;
+		}
+		b->len += got;
+	}
+	return CALIB_OK;
+}
+
 /* ---- choosing the format ------------------------------------------ */
 
 /* Bytes read before the format is chosen: enough for every magic. */
 #define CI_HEAD 16
 
 typedef enum ci_format {
-	CI_FORMAT_CSV = 0
+	CI_FORMAT_CSV = 0,
+	CI_FORMAT_NPY,
+	CI_FORMAT_ZIP,
+	CI_FORMAT_PARQUET,
+	CI_FORMAT_HDF5,
+	CI_FORMAT_ARROW,
+	CI_FORMAT_PICKLE
 } ci_format;
 
 /*
@@ -296,16 +394,108 @@ typedef enum ci_format {
  * reader words the error if it is not that either.
  */
 static ci_format
-pick_format(const unsigned char *head, size_t len)
+pick_format(const unsigned char *h, size_t len)
 {
-	(void)head;
-	(void)len;
+	if (len >= 6 && memcmp(h, "\x93NUMPY", 6) == 0)
+		return CI_FORMAT_NPY;
+	if (len >= 4 && (memcmp(h, "PK\3\4", 4) == 0 ||
+	    memcmp(h, "PK\5\6", 4) == 0))
+		return CI_FORMAT_ZIP;
+	if (len >= 4 && memcmp(h, "PAR1", 4) == 0)
+		return CI_FORMAT_PARQUET;
+	if (len >= 8 && memcmp(h, "\x89HDF\r\n\x1a\n", 8) == 0)
+		return CI_FORMAT_HDF5;
+	if ((len >= 6 && memcmp(h, "ARROW1", 6) == 0) ||
+	    (len >= 4 && memcmp(h, "FEA1", 4) == 0))
+		return CI_FORMAT_ARROW;
+	/* Pickle protocols 2-5 start with PROTO n; torch.save's legacy
+	 * format is a pickle too. */
+	if (len >= 2 && h[0] == 0x80 && h[1] >= 2 && h[1] <= 5)
+		return CI_FORMAT_PICKLE;
 	return CI_FORMAT_CSV;
+}
+
+/* The refusal for a format calib recognises but does not read. */
+static calib_status
+unsupported(ci_format f, const char *shown, calib_error *err)
+{
+	const char *what = "", *how = "";
+
+	switch (f) {
+	case CI_FORMAT_PARQUET:
+		what = "a Parquet file";
+		how = "import numpy as np, pandas as pd; "
+		    "d = pd.read_parquet('in.parquet'); np.savez('eval.npz', "
+		    "probs=d.drop(columns='label').to_numpy(), "
+		    "labels=d['label'].to_numpy())";
+		break;
+	case CI_FORMAT_HDF5:
+		what = "an HDF5 file";
+		how = "import numpy as np, h5py; f = h5py.File('in.h5'); "
+		    "np.savez('eval.npz', logits=f['logits'][:], "
+		    "labels=f['labels'][:])";
+		break;
+	case CI_FORMAT_ARROW:
+		what = "an Arrow/Feather file";
+		how = "import numpy as np, pandas as pd; "
+		    "d = pd.read_feather('in.feather'); np.savez('eval.npz', "
+		    "probs=d.drop(columns='label').to_numpy(), "
+		    "labels=d['label'].to_numpy())";
+		break;
+	default:
+		what = "a Python pickle (or a legacy torch.save() file), which "
+		    "calib never unpickles";
+		how = "import numpy as np, torch; d = torch.load('in.pt'); "
+		    "np.savez('eval.npz', logits=d['logits'].numpy(), "
+		    "labels=d['labels'].numpy())";
+		break;
+	}
+	return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+	    "%s; calib reads CSV, .npy and .npz: convert it in Python "
+	    "with: %s", what, how);
+}
+
+/* Open path and read its first bytes; *fmt says what they are. */
+static calib_status
+open_and_pick(const char *path, const char *shown, ci_input *in, char **head,
+    size_t *head_len, ci_format *fmt, calib_error *err)
+{
+	calib_status st;
+
+	*head = NULL;
+	*head_len = 0;
+	st = input_open(in, path, shown, err);
+	if (st != CALIB_OK)
+		return st;
+	*head = malloc(CI_HEAD);
+	if (*head == NULL) {
+		gzclose(in->gz);
+		in->gz = NULL;
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	}
+	while (*head_len < CI_HEAD && !in->eof) {
+		size_t got;
+		st = ci_input_read(in, *head + *head_len, CI_HEAD - *head_len,
+		    &got, shown, err);
+		if (st != CALIB_OK) {
+			gzclose(in->gz);
+			in->gz = NULL;
+			free(*head);
+			*head = NULL;
+			return st;
+		}
+		*head_len += got;
+	}
+	*fmt = pick_format((const unsigned char *)*head, *head_len);
+	return CALIB_OK;
 }
 
 /*
  * The reader behind calib_read() (sout NULL: rows kept in *out) and
- * calib_summarize() (out NULL: only exact sums, in *sout).
+ * calib_summarize_ext() (out NULL: the summary in *sout).  A plain CSV file
+ * is summarized as a stream, keeping no rows; other formats (and labels
+ * from another file) are read whole and summarized from memory.
  */
 static calib_status
 read_any(const char *path, const calib_read_options *opt,
@@ -314,10 +504,12 @@ read_any(const char *path, const calib_read_options *opt,
 {
 	calib_read_options defaults;
 	ci_input in;
+	ci_blob blob;
 	calib_preds *P = NULL;
 	char *head = NULL;
-	size_t head_len = 0, head_cap = CI_HEAD;
+	size_t head_len = 0;
 	calib_status st;
+	ci_format fmt = CI_FORMAT_CSV;
 	const char *shown;
 
 	if (out != NULL)
@@ -337,36 +529,50 @@ read_any(const char *path, const calib_read_options *opt,
 			snprintf(err->file, sizeof(err->file), "%s", shown);
 		return st;
 	}
-	st = input_open(&in, path, shown, err);
+	memset(&blob, 0, sizeof(blob));
+	st = open_and_pick(path, shown, &in, &head, &head_len, &fmt, err);
 	if (st != CALIB_OK)
 		return st;
 	P = calloc(1, sizeof(*P));
-	head = malloc(head_cap);
-	if (P == NULL || head == NULL ||
-	    (P->source = ci_strdup(shown)) == NULL) {
+	if (P == NULL || (P->source = ci_strdup(shown)) == NULL) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
 	}
-	while (head_len < CI_HEAD && !in.eof) {
-		size_t got;
-		st = ci_input_read(&in, head + head_len, CI_HEAD - head_len,
-		    &got, shown, err);
-		if (st != CALIB_OK)
-			goto done;
-		head_len += got;
-	}
-	switch (pick_format((const unsigned char *)head, head_len)) {
+	switch (fmt) {
 	case CI_FORMAT_CSV:
-		st = ci_read_csv(&in, shown, opt, head, head_len, head_cap, P,
-		    mo, so, sout, err);
+		P->format = "csv";
+		if (sout != NULL && opt->labels_path == NULL &&
+		    opt->weights_path == NULL)
+			st = ci_read_csv(&in, shown, opt, head, head_len,
+			    CI_HEAD, P, mo, so, sout, err);
+		else
+			st = ci_read_csv(&in, shown, opt, head, head_len,
+			    CI_HEAD, P, NULL, NULL, NULL, err);
 		head = NULL;
 		break;
+	case CI_FORMAT_NPY:
+	case CI_FORMAT_ZIP:
+		st = load_blob(&in, head, head_len, shown, &blob, err);
+		if (st != CALIB_OK)
+			break;
+		if (fmt == CI_FORMAT_NPY)
+			st = ci_read_npy(&blob, shown, opt, P, err);
+		else
+			st = ci_read_npz(&blob, shown, opt, P, err);
+		break;
+	default:
+		st = unsupported(fmt, shown, err);
+		break;
 	}
+
+	if (st == CALIB_OK && sout != NULL && *sout == NULL)
+		st = ci_summary_from_preds(P, opt, mo, so, sout, err);
 
 done:
 	gzclose(in.gz);
 	free(head);
+	ci_blob_free(&blob);
 	if (st != CALIB_OK || out == NULL) {
 		calib_preds_free(P);
 		return st;
@@ -398,6 +604,7 @@ calib_summarize_ext(const char *path, const calib_read_options *ro,
     calib_summary **out, calib_error *err)
 {
 	calib_metric_options mdef;
+	calib_read_options rdef, o;
 
 	if (out == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
@@ -406,6 +613,10 @@ calib_summarize_ext(const char *path, const calib_read_options *ro,
 	if (mo == NULL) {
 		calib_metric_options_init(&mdef);
 		mo = &mdef;
+	}
+	if (ro == NULL) {
+		calib_read_options_init(&rdef);
+		ro = &rdef;
 	}
 	if (mo->binning != CALIB_BIN_WIDTH)
 		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
@@ -418,33 +629,697 @@ calib_summarize_ext(const char *path, const calib_read_options *ro,
 	if (so != NULL && (so->replicates < 0 || so->replicates > 100000))
 		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
 		    "bootstrap replicates must be 0..100000");
-	return read_any(path, ro, mo, so, NULL, out, err);
+	/* Formats read whole are summarized from the matrix. */
+	o = *ro;
+	o.keep |= CALIB_KEEP_PROBS;
+	return read_any(path, &o, mo, so, NULL, out, err);
 }
 
-/* ---- from memory -------------------------------------------------- */
+/* ---- labels and weights from another file -------------------------- */
+
+/* One field of a simple delimited line (no quotes in label files). */
+static int
+nth_field(const char *s, const char *e, char delim, int n, const char **fa,
+    const char **fb)
+{
+	int i = 0;
+	const char *a = s;
+
+	for (;;) {
+		const char *d = memchr(a, delim, (size_t)(e - a));
+		const char *b = d ? d : e;
+		if (i == n) {
+			*fa = a;
+			*fb = b;
+			return 0;
+		}
+		if (d == NULL)
+			return -1;
+		a = d + 1;
+		i++;
+	}
+}
 
 /*
- * Rows from memory through the same ci_row_finish() as the file reader.
+ * A text file of labels or weights: one value per line, optionally under a
+ * header line naming the column (label_col / weight_col), or a CSV file
+ * with that column among others.
+ */
+static calib_status
+side_text(ci_blob *b, const char *shown, int weights, const ci_layout *L,
+    const calib_read_options *o, ci_view *v, calib_error *err)
+{
+	const char *s = (const char *)b->data, *e = s + b->len, *p, *nl;
+	const char *col = weights ? o->weight_col : o->label_col;
+	size_t n = 0, cap = 1024, i;
+	unsigned long line = 1;
+	char delim = 0;
+	int field = 0;
+	void *arr;
+
+	if (b->len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	nl = memchr(s, '\n', (size_t)(e - s));
+	{
+		const char *le = nl ? nl : e, *q;
+		for (q = s; q < le; q++)
+			if (*q == ',' || *q == '\t' || *q == ';') {
+				delim = *q;
+				break;
+			}
+		if (delim != 0) {
+			/* A CSV file: find the column in its header. */
+			const char *fa, *fb;
+			if (le > s && le[-1] == '\r')
+				le--;
+			for (field = 0; nth_field(s, le, delim, field, &fa,
+			    &fb) == 0; field++)
+				if ((size_t)(fb - fa) == strlen(col) &&
+				    memcmp(fa, col, (size_t)(fb - fa)) == 0)
+					break;
+			if (nth_field(s, le, delim, field, &fa, &fb) != 0)
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    1, 0, NULL, "no '%s' column in the header "
+				    "(expected the %s there; choose the column "
+				    "with %s)", col, weights ? "weights" :
+				    "labels", weights ? "--weight-col" :
+				    "--label-col");
+			s = nl ? nl + 1 : e;
+			line = 2;
+		} else {
+			size_t hl = (size_t)(le - s);
+			if (hl > 0 && s[hl - 1] == '\r')
+				hl--;
+			if (hl == strlen(col) && memcmp(s, col, hl) == 0) {
+				s = nl ? nl + 1 : e;
+				line = 2;
+			}
+		}
+	}
+	arr = malloc(cap * 8);
+	if (arr == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	for (p = s; p < e; line++) {
+		const char *le, *fa, *fb;
+		char shownf[64];
+		nl = memchr(p, '\n', (size_t)(e - p));
+		le = nl ? nl : e;
+		if (le > p && le[-1] == '\r')
+			le--;
+		if (le == p) {
+			/* Only a last, empty line may end the file. */
+			if (nl == NULL || nl + 1 == e)
+				break;
+			free(arr);
+			return ci_error_set(err, CALIB_E_FORMAT, shown, line,
+			    0, NULL, "empty line (expected one %s per line)",
+			    weights ? "weight" : "label");
+		}
+		if (delim != 0) {
+			if (nth_field(p, le, delim, field, &fa, &fb) != 0) {
+				free(arr);
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    line, (unsigned)field + 1, col, "the row "
+				    "has no field %d", field + 1);
+			}
+		} else {
+			fa = p;
+			fb = le;
+		}
+		ci_quote_text(shownf, sizeof(shownf), fa, (size_t)(fb - fa));
+		if (n == cap) {
+			if (ci_grow(&arr, cap * 2, 8) != 0) {
+				free(arr);
+				return ci_error_set(err, CALIB_E_NOMEM, shown,
+				    0, 0, NULL, "out of memory");
+			}
+			cap *= 2;
+		}
+		if (weights) {
+			double w;
+			if (ci_parse_number(fa, (size_t)(fb - fa), &w) !=
+			    CI_NUM_OK) {
+				free(arr);
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    line, delim ? (unsigned)field + 1 : 0,
+				    delim ? col : NULL, "weight '%s' is not a "
+				    "finite number", shownf);
+			}
+			((double *)arr)[n++] = w;
+		} else {
+			int64_t idx;
+			double d;
+			int c = ci_label_lookup(L, fa, (size_t)(fb - fa));
+			if (c >= 0)
+				idx = c;
+			else if (ci_parse_number(fa, (size_t)(fb - fa), &d) ==
+			    CI_NUM_OK && d == floor(d) && fabs(d) < 1e15)
+				/* An integral number: the builder checks the
+				 * range (and --ignore-label). */
+				idx = (int64_t)d;
+			else {
+				free(arr);
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    line, delim ? (unsigned)field + 1 : 0,
+				    delim ? col : NULL, "unknown label '%s' "
+				    "(expected a class index 0..%d or a class "
+				    "name such as '%s'%s)", shownf, L->k - 1,
+				    L->class_names[L->k - 1], o->classes ? "" :
+				    "; name the classes with --classes");
+			}
+			((int64_t *)arr)[n++] = idx;
+		}
+		p = nl ? nl + 1 : e;
+	}
+	ci_blob_free(b);
+	b->data = arr;
+	b->len = n * 8;
+	memset(v, 0, sizeof(*v));
+	v->data = arr;
+	v->type = weights ? CI_F64 : CI_I64;
+	v->ndim = 1;
+	v->n = n;
+	v->k = 1;
+	v->rs = v->cs = 8;
+	(void)i;
+	return CALIB_OK;
+}
+
+calib_status
+ci_side_file(const char *path, int weights, const ci_layout *L,
+    const calib_read_options *o, ci_view *v, ci_blob *owned,
+    calib_error *err)
+{
+	ci_input in;
+	char *head = NULL;
+	size_t head_len;
+	ci_format fmt;
+	calib_status st;
+	const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
+
+	memset(owned, 0, sizeof(*owned));
+	st = open_and_pick(path, shown, &in, &head, &head_len, &fmt, err);
+	if (st != CALIB_OK)
+		return st;
+	if (fmt != CI_FORMAT_NPY && fmt != CI_FORMAT_CSV) {
+		st = fmt == CI_FORMAT_ZIP ? ci_error_set(err, CALIB_E_FORMAT,
+		    shown, 0, 0, NULL, "a zip (.npz) file cannot give %s: "
+		    "use --%s-key with the .npz scores file, or a .npy",
+		    weights ? "weights" : "labels", weights ? "weights" :
+		    "labels") : unsupported(fmt, shown, err);
+		goto done;
+	}
+	st = load_blob(&in, head, head_len, shown, owned, err);
+	if (st != CALIB_OK)
+		goto done;
+	if (fmt == CI_FORMAT_NPY) {
+		st = ci_npy_view(owned->data, owned->len, shown, "", v, err);
+		if (st == CALIB_OK && v->ndim == 2 && v->k != 1)
+			st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0,
+			    NULL, "%s array of shape (%zu, %zu) (expected one "
+			    "value per row: shape (n,))", weights ? "a weights" :
+			    "a labels", v->n, v->k);
+	} else {
+		st = side_text(owned, shown, weights, L, o, v, err);
+	}
+done:
+	gzclose(in.gz);
+	free(head);
+	if (st != CALIB_OK)
+		ci_blob_free(owned);
+	return st;
+}
+
+/* ---- rows from arrays ---------------------------------------------- */
+
+calib_status
+ci_layout_default_names(ci_layout *L, const calib_read_options *o,
+    const char *shown, calib_error *err)
+{
+	int c;
+
+	if (o->classes != NULL && o->nclasses != L->k)
+		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
+		    "%d class names given (--classes) for %d classes", o->nclasses,
+		    L->k);
+	L->class_names = calloc((size_t)L->k, sizeof(char *));
+	if (L->class_names == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	for (c = 0; c < L->k; c++) {
+		char nm[24];
+		snprintf(nm, sizeof(nm), "%d", c);
+		L->class_names[c] = ci_strdup(o->classes ? o->classes[c] : nm);
+		if (L->class_names[c] == NULL)
+			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
+			    NULL, "out of memory");
+	}
+	if (o->classes != NULL)
+		for (c = 0; c < L->k; c++) {
+			int j;
+			for (j = 0; j < c; j++)
+				if (strcmp(L->class_names[j],
+				    L->class_names[c]) == 0)
+					return ci_error_set(err, CALIB_E_ARG,
+					    shown, 0, 0, NULL, "class name "
+					    "'%s' is given twice", o->classes[c]);
+		}
+	if (ci_layout_build_names(L) != 0)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	return CALIB_OK;
+}
+
+/*
+ * The label of row i as a class index, -1 for a dropped row; -2 with err
+ * filled when it is no class.
+ */
+static int
+table_label(const ci_table *t, const ci_layout *L,
+    const calib_read_options *o, size_t i, const char *shown,
+    unsigned long line, calib_error *err)
+{
+	int64_t v;
+
+	if (t->label_idx != NULL)
+		return t->label_idx[i];
+	if (t->labels == NULL)
+		return 0;
+	if (ci_view_int(t->labels, i, &v) != 0) {
+		ci_error_set(err, CALIB_E_FORMAT, shown, line, 0, NULL,
+		    "label %.17g is not a whole number (expected a class "
+		    "index 0..%d)", ci_view_get(t->labels, i, 0), L->k - 1);
+		return -2;
+	}
+	if (o->ignore_label_set && v == o->ignore_label)
+		return -1;
+	if (v < 0 || v >= L->k) {
+		ci_error_set(err, CALIB_E_FORMAT, shown, line, 0, NULL,
+		    "label %lld out of range 0..%d%s", (long long)v, L->k - 1,
+		    v < 0 && !o->ignore_label_set ? " (to drop rows with "
+		    "this label, give --ignore-label)" : "");
+		return -2;
+	}
+	return (int)v;
+}
+
+/*
+ * Arrays are finished in chunks of CI_CHUNK rows, several at a time on the
+ * worker threads.  Each chunk starts its sums from zero and the chunks are
+ * merged in order, so the result is the same for every thread count.
+ */
+#define CI_CHUNK 65536
+
+typedef struct build_chunk {
+	size_t start, end;       /* rows [start, end) */
+	size_t kept, dropped, tied, renorm, zero;
+	size_t sum_fail;         /* rows failing the sum check */
+	double sum_maxdev, sum_first;
+	size_t sum_row;
+	ci_cwx cwx;              /* exact: summed over every use */
+	calib_status st;
+	calib_error err;
+} build_chunk;
+
+typedef struct build_job {
+	const ci_table *t;
+	const ci_layout *L;
+	const calib_read_options *o;
+	const char *shown;
+	ci_rows *all;
+	int cw_bins;
+	build_chunk *chunk;
+	int nchunks;
+	atomic_int next;
+} build_job;
+
+/* Rows of one chunk, written compactly from all->[c->start]. */
+static void
+build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
+    double *probs)
+{
+	const ci_table *t = J->t;
+	const ci_layout *L = J->L;
+	const calib_read_options *o = J->o;
+	const int k = L->k, nx = L->single_column || L->top_only ? 1 : k;
+	const int logit_kind = t->from_logits || L->kind == CALIB_SCORES_LOGITS;
+	ci_rows *all = J->all;
+	calib_error *err = &c->err;
+	size_t i;
+	int j;
+
+	c->kept = c->dropped = c->tied = c->renorm = c->zero = 0;
+	c->sum_fail = 0;
+	c->sum_maxdev = 0;
+	c->st = CALIB_OK;
+	for (i = c->start; i < c->end; i++) {
+		const unsigned long line = t->first_line + i + 1;
+		const size_t at = c->start + c->kept;
+		ci_row row;
+		ci_row_problem pb;
+		double w = t->weights ? ci_view_get(t->weights, i, 0) : 1.0;
+		double *pr = all->probs ? all->probs + at * (size_t)k : probs;
+		double *lg = all->logits ? all->logits + at * (size_t)k : NULL;
+		int label, finite = 0;
+
+		label = table_label(t, L, o, i, J->shown, line, err);
+		if (label == -2) {
+			c->st = err->status;
+			return;
+		}
+		if (label == -1) {
+			c->dropped++;
+			continue;
+		}
+		if (L->top_only)
+			x[1] = ci_view_get(t->correct, i, 0);
+		for (j = 0; j < nx; j++) {
+			x[j] = ci_view_get(&t->scores, i, (size_t)j);
+			if (isfinite(x[j])) {
+				finite = 1;
+				continue;
+			}
+			if (x[j] == -INFINITY && logit_kind)
+				continue;
+			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
+			    (unsigned)j + 1, NULL, "score %s is not allowed "
+			    "(expected a finite number%s)", isnan(x[j]) ?
+			    "NaN" : x[j] > 0 ? "+inf" : "-inf", logit_kind ?
+			    "; -inf masks a class" : "");
+			return;
+		}
+		if (!finite && !L->single_column) {
+			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
+			    0, NULL, "every class is masked (-inf) (expected "
+			    "at least one finite logit)");
+			return;
+		}
+		if (!(w >= 0) || isinf(w)) {
+			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
+			    0, NULL, "weight %g is not a finite number >= 0", w);
+			return;
+		}
+		if (ci_row_finish(L, o, x, label, w, &row, pr, lg, work,
+		    &pb) != 0) {
+			if (!isnan(pb.sum)) {
+				/* Counted for the report; not kept. */
+				if (c->sum_fail++ == 0) {
+					c->sum_row = i;
+					c->sum_first = pb.sum;
+				}
+				if (fabs(pb.sum - 1) > c->sum_maxdev)
+					c->sum_maxdev = fabs(pb.sum - 1);
+				continue;
+			}
+			c->st = ci_error_set(err, CALIB_E_FORMAT, J->shown, line,
+			    pb.cls < 0 ? 0 : (unsigned)pb.cls + 1, NULL, "%s",
+			    pb.message);
+			return;
+		}
+		all->score[at] = row.score;
+		all->outcome[at] = row.outcome;
+		all->label[at] = row.label;
+		all->pred[at] = row.pred;
+		if (L->has_weight)
+			all->weight[at] = w;
+		all->nll[at] = row.nll;
+		all->brier[at] = row.brier;
+		all->entropy[at] = row.entropy;
+		c->kept++;
+		c->tied += (size_t)row.tied;
+		c->renorm += (size_t)row.renormalized;
+		c->zero += row.zero_prob && w > 0;
+		if (c->cwx.bins > 0 && !L->top_only)
+			ci_cwx_add(&c->cwx, pr, label, w);
+	}
+}
+
+static void *
+build_worker(void *arg)
+{
+	build_job *J = arg;
+	const int k = J->L->k;
+	double *x = malloc((size_t)(k + 2) * sizeof(double));
+	double *work = malloc((size_t)(2 * k + 4) * sizeof(double));
+	double *probs = malloc((size_t)(k + 2) * sizeof(double));
+	int i;
+
+	while ((i = atomic_fetch_add(&J->next, 1)) < J->nchunks) {
+		build_chunk *c = &J->chunk[i];
+		if (x == NULL || work == NULL || probs == NULL)
+			c->st = ci_error_set(&c->err, CALIB_E_NOMEM, J->shown, 0,
+			    0, NULL, "out of memory");
+		else
+			build_chunk_rows(J, c, x, work, probs);
+	}
+	free(x);
+	free(work);
+	free(probs);
+	return NULL;
+}
+
+/* Move a chunk's kept rows down to row `to` (dropped rows leave gaps). */
+static void
+compact_rows(ci_rows *a, size_t to, size_t from, size_t n, int k)
+{
+	if (to == from || n == 0)
+		return;
+	memmove(a->score + to, a->score + from, n * sizeof(double));
+	memmove(a->outcome + to, a->outcome + from, n);
+	memmove(a->label + to, a->label + from, n * sizeof(int32_t));
+	memmove(a->pred + to, a->pred + from, n * sizeof(int32_t));
+	if (a->weight != NULL)
+		memmove(a->weight + to, a->weight + from, n * sizeof(double));
+	memmove(a->nll + to, a->nll + from, n * sizeof(double));
+	memmove(a->brier + to, a->brier + from, n * sizeof(double));
+	memmove(a->entropy + to, a->entropy + from, n * sizeof(double));
+	if (a->probs != NULL)
+		memmove(a->probs + to * (size_t)k, a->probs + from * (size_t)k,
+		    n * (size_t)k * sizeof(double));
+	if (a->logits != NULL)
+		memmove(a->logits + to * (size_t)k,
+		    a->logits + from * (size_t)k,
+		    n * (size_t)k * sizeof(double));
+}
+
+calib_status
+ci_build(const char *shown, const ci_table *t, ci_layout *L,
+    const calib_read_options *o, calib_preds *P, calib_error *err)
+{
+	const size_t n = t->scores.n;
+	const int k = L->k;
+	ci_rows all;
+	build_job J;
+	pthread_t tids[CI_MAX_THREADS];
+	calib_status st = CALIB_OK;
+	size_t next_row = 0, kept = 0, dropped = 0, sum_fail = 0;
+	size_t sum_row = 0;
+	double sum_maxdev = 0, sum_first = 0;
+	int partial = 0;
+	int T, slots, i;
+
+	memset(&all, 0, sizeof(all));
+	memset(&J, 0, sizeof(J));
+	if (t->labels != NULL && t->labels->n != n)
+		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
+		    "%zu labels (%s) for %zu rows of scores (expected one "
+		    "label per row)", t->labels->n, o->labels_path ?
+		    o->labels_path : "labels", n);
+	if (t->weights != NULL && t->weights->n != n)
+		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
+		    "%zu weights (%s) for %zu rows of scores (expected one "
+		    "weight per row)", t->weights->n, o->weights_path ?
+		    o->weights_path : "weights", n);
+	if (n == 0)
+		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "no rows");
+	if (o->target >= k)
+		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
+		    "class %d does not exist (the file has %d classes, 0..%d)",
+		    o->target, k, k - 1);
+	if (L->top_only && (o->calibrate != NULL || o->temperature != 1))
+		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL, "a "
+		    "top-label-only file ('%s' and '%s') cannot be "
+		    "recalibrated or tempered: that needs the score vector",
+		    o->confidence_col, o->correct_col);
+	if (L->top_only && o->target != CALIB_TARGET_TOP)
+		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL, "a "
+		    "top-label-only file has no per-class scores (expected "
+		    "the top-label target)");
+	if (o->calibrate != NULL &&
+	    (st = ci_model_check_classes(o->calibrate, k, L->class_names,
+	    shown, err)) != CALIB_OK)
+		return st;
+	L->has_weight = t->weights != NULL;
+	J.t = t;
+	J.L = L;
+	J.o = o;
+	J.shown = shown;
+	J.all = &all;
+	J.cw_bins = (o->keep & CALIB_KEEP_PROBS) == 0 && !L->top_only ?
+	    o->classwise_bins : 0;
+	if (L->top_only && t->correct->n != n)
+		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
+		    "%zu correct values for %zu confidences (expected one "
+		    "each per row)", t->correct->n, n);
+	T = ci_thread_count(o);
+	slots = T * 2;
+	J.chunk = calloc((size_t)slots, sizeof(*J.chunk));
+	if (J.chunk == NULL) {
+		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+		goto done;
+	}
+	if (J.cw_bins > 0) {
+		if (ci_classwise_alloc(&P->classwise, k, J.cw_bins) != 0) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		for (i = 0; i < slots; i++)
+			if (ci_cwx_init(&J.chunk[i].cwx, k, J.cw_bins) != 0) {
+				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
+				    0, NULL, "out of memory");
+				goto done;
+			}
+	}
+	/* The row count is known: no growth, no slack. */
+	if (ci_rows_reserve(&all, n, k, L->has_weight,
+	    (o->keep & CALIB_KEEP_PROBS) != 0 && !L->top_only,
+	    (o->keep & CALIB_KEEP_LOGITS) != 0 && !L->top_only) != 0) {
+		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+		goto done;
+	}
+	while (next_row < n) {
+		int nb, started = 0;
+		for (nb = 0; nb < slots && next_row < n; nb++) {
+			J.chunk[nb].start = next_row;
+			J.chunk[nb].end = n - next_row > CI_CHUNK ?
+			    next_row + CI_CHUNK : n;
+			next_row = J.chunk[nb].end;
+		}
+		J.nchunks = nb;
+		atomic_init(&J.next, 0);
+		for (i = 1; i < T && i < nb; i++) {
+			if (pthread_create(&tids[i], NULL, build_worker,
+			    &J) != 0)
+				break;
+			started = i;
+		}
+		build_worker(&J);
+		for (i = 1; i <= started; i++)
+			pthread_join(tids[i], NULL);
+		for (i = 0; i < nb; i++) {
+			build_chunk *c = &J.chunk[i];
+			if (c->sum_fail > 0) {
+				if (sum_fail == 0) {
+					sum_row = c->sum_row;
+					sum_first = c->sum_first;
+				}
+				sum_fail += c->sum_fail;
+				if (c->sum_maxdev > sum_maxdev)
+					sum_maxdev = c->sum_maxdev;
+			}
+			if (c->st != CALIB_OK && sum_fail > 0) {
+				partial = 1;
+				break;
+			}
+			if (c->st != CALIB_OK) {
+				if (err != NULL)
+					*err = c->err;
+				st = c->st;
+				goto done;
+			}
+			compact_rows(&all, kept, c->start, c->kept, k);
+			kept += c->kept;
+			dropped += c->dropped;
+			P->tied_rows += c->tied;
+			P->renormalized_rows += c->renorm;
+			P->zero_prob_rows += c->zero;
+		}
+		if (partial)
+			break;
+	}
+	/* Exact sums: the chunks' cells merge the same in any order. */
+	if (J.cw_bins > 0) {
+		for (i = 1; i < slots; i++)
+			if (ci_cwx_merge(&J.chunk[0].cwx, &J.chunk[i].cwx) !=
+			    0)
+				break;
+		if (J.chunk[0].cwx.oom) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		ci_cwx_round(&J.chunk[0].cwx, &P->classwise);
+	}
+	if (sum_fail > 0) {
+		st = ci_error_set(err, CALIB_E_FORMAT, shown,
+		    t->first_line + sum_row + 1, 0, NULL, "probabilities sum "
+		    "to %.17g, expected 1 within %g; %s%zu row%s fail%s the "
+		    "sum check, the largest deviation is %.3g: give "
+		    "--renormalize to rescale such rows, or --sum-tol X to "
+		    "accept sums within X", sum_first, o->sum_tol,
+		    partial ? "at least " : "", sum_fail, sum_fail == 1 ? "" :
+		    "s", sum_fail == 1 ? "s" : "", sum_maxdev);
+		goto done;
+	}
+	all.n = kept;
+	P->dropped_rows = dropped;
+	if (all.n == 0) {
+		st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "no rows left after dropping %zu with label %ld", dropped,
+		    o->ignore_label);
+		goto done;
+	}
+	st = ci_preds_finish(L, o, shown, &all, P, err);
+	if (st == CALIB_OK && L->top_only)
+		ci_preds_top_only(P);
+done:
+	if (J.chunk != NULL)
+		for (i = 0; i < slots; i++)
+			ci_cwx_free(&J.chunk[i].cwx);
+	free(J.chunk);
+	ci_rows_free(&all);
+	return st;
+}
+
+static void
+view_of(ci_view *v, const void *data, ci_dtype type, size_t n, size_t k)
+{
+	size_t isz = type == CI_F64 || type == CI_I64 ? 8 : 4;
+
+	memset(v, 0, sizeof(*v));
+	v->data = data;
+	v->type = type;
+	v->ndim = k > 1 ? 2 : 1;
+	v->n = n;
+	v->k = k;
+	v->cs = isz;
+	v->rs = isz * k;
+}
+
+/*
+ * Rows from memory through the same ci_build() as the NumPy readers.
  * names (NULL: "0".."k-1") are the classes the rows came with; with
  * from_logits the scores are logits that may hold -inf (ln 0 of a
  * probability file), as calib_preds_recalibrate() passes them.
  */
 static calib_status
-preds_build(const char *source, size_t n, int k, const double *scores,
-    const int32_t *labels, const double *weights, char *const *names,
-    int from_logits, const calib_read_options *opt, calib_preds **out,
-    calib_error *err)
+preds_build(const char *source, size_t n, int k, const void *scores,
+    ci_dtype stype, const void *labels, ci_dtype ltype,
+    const double *weights, char *const *names, int from_logits,
+    const calib_read_options *opt, calib_preds **out, calib_error *err)
 {
-	calib_read_options defaults;
+	calib_read_options defaults, ro;
 	calib_preds *P = NULL;
 	ci_layout L;
-	ci_rows all;
-	ci_cwx cwx;
-	double *x = NULL, *work = NULL, *probs = NULL;
-	calib_status st = CALIB_OK;
+	ci_table t;
+	ci_view lv, wv;
+	calib_status st;
 	const char *shown = source ? source : "<memory>";
-	size_t i;
-	int c;
 
 	if (out != NULL)
 		*out = NULL;
@@ -460,123 +1335,40 @@ preds_build(const char *source, size_t n, int k, const double *scores,
 		    "no rows");
 	if ((st = check_options(opt, err)) != CALIB_OK)
 		return st;
-	if (opt->target >= k)
-		return ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
-		    "class %d does not exist (%d classes)", opt->target, k);
+	ro = *opt;
+	if (names != NULL) {
+		ro.classes = (const char *const *)names;
+		ro.nclasses = k;
+	}
 	memset(&L, 0, sizeof(L));
-	memset(&all, 0, sizeof(all));
-	memset(&cwx, 0, sizeof(cwx));
-	if (opt->calibrate != NULL &&
-	    (st = ci_model_check_classes(opt->calibrate, k, names, shown,
-	    err)) != CALIB_OK)
-		return st;
+	memset(&t, 0, sizeof(t));
 	L.k = k;
 	L.kind = from_logits || opt->kind == CALIB_SCORES_LOGITS ?
 	    CALIB_SCORES_LOGITS : CALIB_SCORES_PROBS;
-	L.has_weight = weights != NULL;
-	L.integer_labels = 1;
 	P = calloc(1, sizeof(*P));
-	x = malloc((size_t)k * sizeof(double));
-	work = malloc((size_t)(2 * k + 4) * sizeof(double));
-	probs = malloc((size_t)k * sizeof(double));
-	L.class_names = calloc((size_t)k, sizeof(char *));
-	if (P == NULL || x == NULL || work == NULL || probs == NULL ||
-	    L.class_names == NULL || (P->source = ci_strdup(shown)) == NULL) {
+	if (P == NULL || (P->source = ci_strdup(shown)) == NULL) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
 	}
-	for (c = 0; c < k; c++) {
-		char nm[24];
-		snprintf(nm, sizeof(nm), "%d", c);
-		if ((L.class_names[c] = ci_strdup(names ? names[c] : nm)) ==
-		    NULL) {
-			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
-			    NULL, "out of memory");
-			goto done;
-		}
-	}
-	if ((opt->keep & CALIB_KEEP_PROBS) == 0 && opt->classwise_bins > 0 &&
-	    (ci_classwise_alloc(&P->classwise, k, opt->classwise_bins) != 0 ||
-	    ci_cwx_init(&cwx, k, opt->classwise_bins) != 0)) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
+	P->format = "memory";
+	st = ci_layout_default_names(&L, &ro, shown, err);
+	if (st != CALIB_OK)
 		goto done;
+	/* Indices only: names that look like numbers must not turn label 1
+	 * into the class named "1". */
+	L.integer_labels = 1;
+	view_of(&t.scores, scores, stype, n, (size_t)k);
+	view_of(&lv, labels, ltype, n, 1);
+	t.labels = &lv;
+	if (weights != NULL) {
+		view_of(&wv, weights, CI_F64, n, 1);
+		t.weights = &wv;
 	}
-	if (ci_rows_reserve(&all, n, k, L.has_weight,
-	    (opt->keep & CALIB_KEEP_PROBS) != 0,
-	    (opt->keep & CALIB_KEEP_LOGITS) != 0) != 0) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
-		goto done;
-	}
-	for (i = 0; i < n; i++) {
-		ci_row row;
-		ci_row_problem pb;
-		double w = weights ? weights[i] : 1.0;
-		double *pr = all.probs ? all.probs + i * (size_t)k : probs;
-		double *lg = all.logits ? all.logits + i * (size_t)k : NULL;
-
-		for (c = 0; c < k; c++) {
-			x[c] = scores[i * (size_t)k + (size_t)c];
-			if (!isfinite(x[c]) &&
-			    !(from_logits && x[c] == -INFINITY)) {
-				st = ci_error_set(err, CALIB_E_FORMAT, shown,
-				    i + 1, (unsigned)c + 1, NULL,
-				    "score is not a finite number");
-				goto done;
-			}
-		}
-		if (labels[i] < 0 || labels[i] >= k) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, i + 1, 0,
-			    NULL, "label %d out of range 0..%d",
-			    (int)labels[i], k - 1);
-			goto done;
-		}
-		if (!(w >= 0) || isinf(w)) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, i + 1, 0,
-			    NULL, "weight %g is not a finite number >= 0", w);
-			goto done;
-		}
-		if (ci_row_finish(&L, opt, x, labels[i], w, &row, pr, lg, work,
-		    &pb) != 0) {
-			st = ci_error_set(err, CALIB_E_FORMAT, shown, i + 1,
-			    pb.cls < 0 ? 0 : (unsigned)pb.cls + 1, NULL, "%s",
-			    pb.message);
-			goto done;
-		}
-		all.score[i] = row.score;
-		all.outcome[i] = row.outcome;
-		all.label[i] = row.label;
-		all.pred[i] = row.pred;
-		if (L.has_weight)
-			all.weight[i] = w;
-		all.nll[i] = row.nll;
-		all.brier[i] = row.brier;
-		all.entropy[i] = row.entropy;
-		P->tied_rows += (size_t)row.tied;
-		P->renormalized_rows += (size_t)row.renormalized;
-		P->zero_prob_rows += row.zero_prob && w > 0;
-		if (P->classwise.bins > 0)
-			ci_cwx_add(&cwx, pr, labels[i], w);
-	}
-	if (cwx.oom) {
-		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
-		    "out of memory");
-		goto done;
-	}
-	if (P->classwise.bins > 0)
-		ci_cwx_round(&cwx, &P->classwise);
-	all.n = n;
-	st = ci_preds_finish(&L, opt, shown, &all, P, err);
-
+	t.from_logits = from_logits;
+	st = ci_build(shown, &t, &L, &ro, P, err);
 done:
 	ci_layout_release(&L);
-	ci_cwx_free(&cwx);
-	ci_rows_free(&all);
-	free(x);
-	free(work);
-	free(probs);
 	if (st != CALIB_OK) {
 		calib_preds_free(P);
 		return st;
@@ -590,8 +1382,36 @@ calib_preds_from_arrays(const char *source, size_t n, int k,
     const double *scores, const int32_t *labels, const double *weights,
     const calib_read_options *opt, calib_preds **out, calib_error *err)
 {
-	return preds_build(source, n, k, scores, labels, weights, NULL, 0, opt,
-	    out, err);
+	return preds_build(source, n, k, scores, CI_F64, labels, CI_I32,
+	    weights, NULL, 0, opt, out, err);
+}
+
+calib_status
+calib_preds_from_arrays2(const char *source, size_t n, int k,
+    const void *scores, calib_dtype score_type, const void *labels,
+    calib_dtype label_type, const double *weights,
+    const calib_read_options *opt, calib_preds **out, calib_error *err)
+{
+	ci_dtype st, lt;
+
+	if (out != NULL)
+		*out = NULL;
+	if (score_type == CALIB_FLOAT64)
+		st = CI_F64;
+	else if (score_type == CALIB_FLOAT32)
+		st = CI_F32;
+	else
+		return ci_error_set(err, CALIB_E_ARG, source, 0, 0, NULL,
+		    "scores must be CALIB_FLOAT64 or CALIB_FLOAT32");
+	if (label_type == CALIB_INT32)
+		lt = CI_I32;
+	else if (label_type == CALIB_INT64)
+		lt = CI_I64;
+	else
+		return ci_error_set(err, CALIB_E_ARG, source, 0, 0, NULL,
+		    "labels must be CALIB_INT32 or CALIB_INT64");
+	return preds_build(source, n, k, scores, st, labels, lt, weights,
+	    NULL, 0, opt, out, err);
 }
 
 calib_status
@@ -619,12 +1439,14 @@ calib_preds_recalibrate(const calib_preds *p, const calib_model *m,
 		    "a temperature and a calibration model cannot be combined "
 		    "(the model replaces the temperature)");
 	ro.calibrate = m;
-	st = preds_build(p->source, p->n, p->k, p->logits, p->label, p->weight,
-	    p->class_names, 1, &ro, out, err);
+	st = preds_build(p->source, p->n, p->k, p->logits, CI_F64, p->label,
+	    CI_I32, p->weight, p->class_names, 1, &ro, out, err);
 	if (st != CALIB_OK)
 		return st;
 	(*out)->kind = p->kind;
 	(*out)->single_column = p->single_column;
 	(*out)->renormalized_rows = p->renormalized_rows;
+	(*out)->dropped_rows = p->dropped_rows;
+	(*out)->format = p->format;
 	return CALIB_OK;
 }

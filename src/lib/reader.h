@@ -48,6 +48,8 @@ int ci_thread_count(const calib_read_options *o);
  */
 calib_status ci_preds_finish(ci_layout *L, const calib_read_options *o,
     const char *file, ci_rows *all, calib_preds *P, calib_error *err);
+/* Mark P top-label-only: no classes (k = 0, no names). */
+void ci_preds_top_only(calib_preds *P);
 
 /*
  * The opened input: zlib's gzread inflates gzip (recognised by its magic
@@ -55,6 +57,8 @@ calib_status ci_preds_finish(ci_layout *L, const calib_read_options *o,
  */
 typedef struct ci_input {
 	gzFile gz;
+	int fd;          /* the descriptor gz reads (closed by gzclose) */
+	int is_stdin;
 	int eof;
 } ci_input;
 
@@ -73,6 +77,100 @@ calib_status ci_read_csv(ci_input *in, const char *shown,
     const calib_read_options *o, char *head, size_t head_len,
     size_t head_cap, calib_preds *P, const calib_metric_options *smo,
     const calib_summary_options *so, calib_summary **sout,
+    calib_error *err);
+
+/* ---- arrays: NumPy files and memory -------------------------------- */
+
+/* Element types of arrays read from NumPy files or passed in memory. */
+typedef enum ci_dtype {
+	CI_F16, CI_F32, CI_F64,
+	CI_I8, CI_I16, CI_I32, CI_I64,
+	CI_U8, CI_U16, CI_U32, CI_U64,
+	CI_BOOL
+} ci_dtype;
+
+/* A 1-D or 2-D array in memory that someone else owns (a mapped file, an
+ * inflated zip member, the caller's buffer).  Elements may be unaligned. */
+typedef struct ci_view {
+	const unsigned char *data;
+	ci_dtype type;
+	int swap;          /* byte order differs from the host's */
+	int ndim;          /* 1 or 2 */
+	size_t n, k;       /* rows; columns (1 for 1-D) */
+	size_t rs, cs;     /* byte strides of a row and of a column */
+} ci_view;
+
+int ci_dtype_is_float(ci_dtype t);
+/* Element (i, j) as a double (exact for every type but 64-bit integers
+ * beyond 2^53, which no score needs). */
+double ci_view_get(const ci_view *v, size_t i, size_t j);
+/* Element (i, 0) as an integer: 0, or -1 when it is not integral (NaN,
+ * 5.5, beyond int64). */
+int ci_view_int(const ci_view *v, size_t i, int64_t *out);
+
+/* What a binary-format reader hands to ci_build(). */
+typedef struct ci_table {
+	ci_view scores;          /* n x K scores, or n: P(class 1) or its logit */
+	const ci_view *labels;   /* n labels (class indices), or NULL ... */
+	const int32_t *label_idx; /* ... n resolved labels (-1: dropped) */
+	const ci_view *weights;  /* n weights, or NULL */
+	const ci_view *correct;  /* top-label-only: n values 0/1; scores
+	                          * holds the confidences */
+	int from_logits;         /* -inf scores are ln 0 (recalibration) */
+	unsigned long first_line; /* added to the row index in messages */
+} ci_table;
+
+/*
+ * Rows of t through ci_row_finish() into P.  L gives k, single_column,
+ * kind and the class names (ci_layout_build_names() done); ci_build()
+ * takes the names over.
+ */
+calib_status ci_build(const char *shown, const ci_table *t, ci_layout *L,
+    const calib_read_options *o, calib_preds *P, calib_error *err);
+
+/* Class names for L: o->classes when given (the count must be L->k), else
+ * "0".."K-1"; then the lookup table. */
+calib_status ci_layout_default_names(ci_layout *L,
+    const calib_read_options *o, const char *shown, calib_error *err);
+
+/* The whole input in memory: mapped when it is a plain regular file,
+ * otherwise read (and inflated) into a buffer. */
+typedef struct ci_blob {
+	unsigned char *data;
+	size_t len;
+	int mapped;
+} ci_blob;
+
+void ci_blob_free(ci_blob *b);
+
+/* reader-npy.c: a .npy image to a view.  what names it in messages
+ * ("" for a plain file, or "member 'x' of"). */
+calib_status ci_npy_view(const unsigned char *buf, size_t len,
+    const char *shown, const char *what, ci_view *v, calib_error *err);
+/* Errors of ci_build() on an array: "row N, class K: ..." instead of a
+ * line and column. */
+void ci_error_by_row(calib_error *err);
+/* Read a bare .npy file (the blob) into P. */
+calib_status ci_read_npy(ci_blob *b, const char *shown,
+    const calib_read_options *o, calib_preds *P, calib_error *err);
+
+/* The layout of a scores view: K classes, or one binary column. */
+calib_status ci_npz_layout(const ci_view *s, const char *shown,
+    const char *what, const calib_read_options *o, calib_score_kind kind,
+    ci_layout *L, calib_error *err);
+
+/* reader-zip.c: read a .npz file (the blob) into P. */
+calib_status ci_read_npz(ci_blob *b, const char *shown,
+    const calib_read_options *o, calib_preds *P, calib_error *err);
+
+/*
+ * reader.c: the labels (or weights) kept in another file, as a view of
+ * n values.  *owned is what to free afterwards (the blob or a converted
+ * buffer).  Label text is resolved against L's class names when L is not
+ * NULL (then the view holds int64 class indices).
+ */
+calib_status ci_side_file(const char *path, int weights, const ci_layout *L,
+    const calib_read_options *o, ci_view *v, ci_blob *owned,
     calib_error *err);
 
 #endif /* CALIB_READER_H */

@@ -158,6 +158,30 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	int i, pred, tied, from_probs;
 
 	memset(r, 0, sizeof(*r));
+	pb->sum = NAN;
+	if (L->top_only) {
+		/* Only the top label's confidence and correctness: the
+		 * per-row terms of the full vector do not exist. */
+		if (!(x[0] >= 0 && x[0] <= 1)) {
+			pb->cls = 0;
+			snprintf(pb->message, sizeof(pb->message),
+			    "confidence %.17g is outside [0, 1]", x[0]);
+			return -1;
+		}
+		if (x[1] != 0 && x[1] != 1) {
+			pb->cls = 1;
+			snprintf(pb->message, sizeof(pb->message),
+			    "correct is %.17g (expected 0 or 1)", x[1]);
+			return -1;
+		}
+		r->score = x[0];
+		r->outcome = x[1] == 1;
+		r->label = 0;
+		r->pred = x[1] == 1 ? 0 : 1;
+		r->weight = weight;
+		r->nll = r->brier = r->entropy = NAN;
+		return 0;
+	}
 	if (L->single_column) {
 		double v = x[0];
 		if (L->kind == CALIB_SCORES_PROBS) {
@@ -193,7 +217,10 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 				    "probabilities sum to %.17g, expected 1 "
 				    "within %g%s", sum, o->sum_tol,
 				    o->renormalize ? " (a zero row cannot be "
-				    "renormalized)" : " (renormalize to rescale)");
+				    "renormalized)" : " (give --renormalize to "
+				    "rescale, or --sum-tol X)");
+				if (!o->renormalize)
+					pb->sum = sum;
 				return -1;
 			}
 			for (i = 0; i < k; i++)
@@ -203,6 +230,18 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 			memcpy(p, x, (size_t)k * sizeof(*p));
 		}
 	} else {
+		int any = 0;
+		for (i = 0; i < k; i++)
+			any |= x[i] > -INFINITY;
+		if (!any) {
+			/* -inf masks a class; with every class masked the
+			 * softmax has no answer. */
+			pb->cls = -1;
+			snprintf(pb->message, sizeof(pb->message), "every "
+			    "logit is -inf (expected at least one finite "
+			    "logit; -inf masks a class)");
+			return -1;
+		}
 		memcpy(z, x, (size_t)k * sizeof(*z));
 	}
 

@@ -30,7 +30,7 @@ ci_cwx_init(ci_cwx *c, int k, int bins)
 	memset(c, 0, sizeof(*c));
 	c->k = k;
 	c->bins = bins;
-	c->cell = calloc((size_t)k * (size_t)bins, sizeof(*c->cell));
+	c->cell = calloc((size_t)k * (size_t)bins + 1, sizeof(*c->cell));
 	return c->cell == NULL ? -1 : 0;
 }
 
@@ -215,6 +215,7 @@ ci_acc_merge(ci_acc *dst, const ci_acc *src)
 	}
 	dst->n += src->n;
 	dst->nll_inf += src->nll_inf;
+	dst->nan_terms += src->nan_terms;
 	ci_xsum_merge(&dst->W, &src->W);
 	ci_xsum_merge(&dst->acc, &src->acc);
 	ci_xsum_merge(&dst->score, &src->score);
@@ -300,6 +301,8 @@ ci_acc_means(const ci_acc *a, ci_row_means *out)
 	out->nll = a->nll_inf ? INFINITY : ci_xsum_round(&a->nll) / W;
 	out->brier = ci_xsum_round(&a->brier) / W;
 	out->entropy = ci_xsum_round(&a->entropy) / W;
+	if (a->nan_terms > 0) /* a row without them: undefined, as on rows */
+		out->nll = out->brier = out->entropy = NAN;
 }
 
 /* ---- settings ----------------------------------------------------- */
@@ -336,7 +339,7 @@ ci_summary_new(const ci_settings *set, const char *source)
 	if (s == NULL)
 		return NULL;
 	s->set = *set;
-	s->set.class_names = calloc((size_t)set->k, sizeof(char *));
+	s->set.class_names = calloc((size_t)set->k + 1, sizeof(char *));
 	s->source = xstrdup(source ? source : "");
 	if (s->set.class_names == NULL || s->source == NULL) {
 		s->set.k = 0;
@@ -491,6 +494,13 @@ settings_differ(const ci_settings *a, const char *an, const ci_settings *b,
 	if (a->reps > 0 && a->seed != b->seed)
 		DIFF("bootstrap seed differs: %lu in '%s', %lu here",
 		    a->seed, an, b->seed);
+	if (a->top_only != b->top_only)
+		DIFF("file kind differs: %s in '%s', %s here", a->top_only ?
+		    "top-label only" : "score vectors", an, b->top_only ?
+		    "top-label only" : "score vectors");
+	if (a->ignore_label_set != b->ignore_label_set ||
+	    (a->ignore_label_set && a->ignore_label != b->ignore_label))
+		DIFF("--ignore-label differs in '%s' and here", an);
 #undef DIFF
 	return 0;
 }
@@ -527,6 +537,9 @@ calib_summary_merge(calib_summary *dst, const calib_summary *src,
 	dst->tied += src->tied;
 	dst->renormalized += src->renormalized;
 	dst->zero_prob += src->zero_prob;
+	dst->dropped += src->dropped;
+	if (dst->set.format != src->set.format)
+		dst->set.format = 3;
 	return CALIB_OK;
 }
 
@@ -552,6 +565,12 @@ calib_summary_get_info(const calib_summary *s, calib_summary_info *o)
 	o->total_weight = ci_xsum_round(&s->acc.W);
 	o->replicates = s->set.reps;
 	o->seed = s->set.seed;
+	o->sum_tol = s->set.sum_tol;
+	o->dropped_rows = s->dropped;
+	o->top_only = s->set.top_only;
+	o->index_column = s->index_column;
+	o->format = s->set.format == 1 ? "npy" : s->set.format == 2 ? "npz" :
+	    s->set.format == 3 ? "mixed" : "csv";
 }
 
 /* ---- metrics and tables ------------------------------------------- */
@@ -593,7 +612,8 @@ calib_summary_metrics(const calib_summary *s, const calib_metric_options *o,
 		return ci_error_set(err, CALIB_E_NOMEM, s->source, 0, 0, NULL,
 		    "out of memory");
 	ci_cwx_round(&s->cw, &cw);
-	st = ci_summary_eval(&s->acc, s->set.k, &cw, o, out, s->source, err);
+	st = ci_summary_eval(&s->acc, s->set.k, s->set.top_only ? NULL : &cw,
+	    o, out, s->source, err);
 	ci_classwise_free(&cw);
 	return st;
 }
@@ -751,11 +771,17 @@ calib_summary_encode(const calib_summary *s, unsigned char **buf,
 	wb_u(&b, (uint64_t)t->bins, 4);
 	wb_u(&b, (uint64_t)t->reps, 4);
 	wb_u(&b, (uint64_t)t->seed, 8);
+	wb_u(&b, (uint64_t)t->top_only, 1);
+	wb_u(&b, (uint64_t)t->ignore_label_set, 1);
+	wb_u(&b, (uint64_t)(int64_t)t->ignore_label, 8);
+	wb_u(&b, (uint64_t)t->format, 1);
 	wb_u(&b, s->acc.n, 8);
 	wb_u(&b, s->tied, 8);
 	wb_u(&b, s->renormalized, 8);
 	wb_u(&b, s->zero_prob, 8);
 	wb_u(&b, s->acc.nll_inf, 8);
+	wb_u(&b, s->acc.nan_terms, 8);
+	wb_u(&b, s->dropped, 8);
 	for (j = 0; j < t->bins; j++)
 		wb_u(&b, s->acc.count[j], 8);
 	wb_x(&b, &s->acc.W);
@@ -785,6 +811,7 @@ calib_summary_encode(const calib_summary *s, unsigned char **buf,
 		const ci_acc *a = &s->rep[c];
 		wb_u(&b, a->n, 8);
 		wb_u(&b, a->nll_inf, 8);
+		wb_u(&b, a->nan_terms, 8);
 		for (j = 0; j < t->bins; j++)
 			wb_u(&b, a->count[j], 8);
 		wb_x(&b, &a->W);
@@ -930,10 +957,11 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 	r.end = buf + len - 4;
 
 	t.k = (int)rb_u(&r, 4, "class count");
-	if (!r.bad && (t.k < 1 || t.k > SUM_MAX_K))
+	/* 0 classes: a top-label-only file (checked with its flag below). */
+	if (!r.bad && (t.k < 0 || t.k > SUM_MAX_K))
 		rb_fail(&r, "class count");
-	if (!r.bad && (t.class_names = calloc((size_t)t.k, sizeof(char *))) ==
-	    NULL)
+	if (!r.bad && (t.class_names = calloc((size_t)t.k + 1,
+	    sizeof(char *))) == NULL)
 		return ci_error_set(err, CALIB_E_NOMEM, src, 0, 0, NULL,
 		    "out of memory");
 	for (c = 0; c < t.k && !r.bad; c++) {
@@ -955,7 +983,8 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 		r.p += l;
 	}
 	t.target = (int)(int32_t)(uint32_t)rb_u(&r, 4, "target");
-	if (!r.bad && (t.target < CALIB_TARGET_TOP || t.target >= t.k))
+	if (!r.bad && (t.target < CALIB_TARGET_TOP ||
+	    (t.target >= t.k && t.k > 0)))
 		rb_fail(&r, "target");
 	t.kind = (int)rb_u(&r, 1, "score kind");
 	if (!r.bad && t.kind != CALIB_SCORES_PROBS &&
@@ -986,6 +1015,15 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 		t.reps = (int)reps;
 	}
 	t.seed = (unsigned long)rb_u(&r, 8, "bootstrap seed");
+	t.top_only = (int)rb_u(&r, 1, "top-label-only flag");
+	t.ignore_label_set = (int)rb_u(&r, 1, "ignore-label flag");
+	t.ignore_label = (long)(int64_t)rb_u(&r, 8, "ignored label");
+	t.format = (int)rb_u(&r, 1, "input format");
+	if (!r.bad && t.format > 3)
+		rb_fail(&r, "input format");
+	if (!r.bad && (t.top_only > 1 || t.ignore_label_set > 1 ||
+	    (t.k == 0) != (t.top_only == 1)))
+		rb_fail(&r, "flags");
 	if (r.bad)
 		goto bad;
 	if ((s = ci_summary_new(&t, src)) == NULL) {
@@ -999,6 +1037,8 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 	s->renormalized = rb_u(&r, 8, "renormalized count");
 	s->zero_prob = rb_u(&r, 8, "zero-probability count");
 	s->acc.nll_inf = rb_u(&r, 8, "infinite-NLL count");
+	s->acc.nan_terms = rb_u(&r, 8, "undefined-term count");
+	s->dropped = rb_u(&r, 8, "dropped-row count");
 	for (j = 0; j < s->set.bins; j++) {
 		s->acc.count[j] = rb_u(&r, 8, "bin count");
 		if (s->acc.count[j] > s->acc.n - sum)
@@ -1007,7 +1047,7 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 	}
 	if (!r.bad && (sum != s->acc.n || s->tied > s->acc.n ||
 	    s->renormalized > s->acc.n || s->zero_prob > s->acc.n ||
-	    s->acc.nll_inf > s->acc.n))
+	    s->acc.nll_inf > s->acc.n || s->acc.nan_terms > s->acc.n))
 		rb_fail(&r, "row counts");
 	rb_x(&r, &s->acc.W, "total weight");
 	rb_x(&r, &s->acc.acc, "accuracy sum");
@@ -1050,13 +1090,15 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 		uint64_t tot = 0;
 		a->n = rb_u(&r, 8, "replicate row count");
 		a->nll_inf = rb_u(&r, 8, "replicate infinite-NLL count");
+		a->nan_terms = rb_u(&r, 8, "replicate undefined-term count");
 		for (j = 0; j < s->set.bins && !r.bad; j++) {
 			a->count[j] = rb_u(&r, 8, "replicate bin count");
 			if (a->count[j] > a->n - tot)
 				rb_fail(&r, "replicate bin count");
 			tot += a->count[j];
 		}
-		if (!r.bad && (tot != a->n || a->nll_inf > a->n))
+		if (!r.bad && (tot != a->n || a->nll_inf > a->n ||
+		    a->nan_terms > a->n))
 			rb_fail(&r, "replicate row counts");
 		rb_x(&r, &a->W, "replicate total weight");
 		rb_x(&r, &a->acc, "replicate accuracy sum");
@@ -1221,5 +1263,107 @@ calib_summary_bootstrap(const calib_summary *const *runs, int nruns,
 				return st;
 			}
 	}
+	return CALIB_OK;
+}
+
+/* ---- settings from a reader, and summaries of rows in memory ------- */
+
+void
+ci_summary_settings(ci_settings *t, const ci_layout *L,
+    const calib_read_options *o, const calib_metric_options *mo,
+    const calib_summary_options *so)
+{
+	memset(t, 0, sizeof(*t));
+	t->k = L->k;
+	t->class_names = L->class_names;
+	t->target = o->target;
+	t->kind = (int)L->kind;
+	t->single_column = L->single_column;
+	t->has_weight = L->has_weight;
+	t->temperature = o->temperature;
+	t->calibrated = o->calibrate != NULL;
+	t->sum_tol = o->sum_tol;
+	t->renormalize = o->renormalize != 0;
+	t->bins = mo->bins;
+	t->nll_clip = mo->nll_clip;
+	t->reps = so ? so->replicates : 0;
+	t->seed = t->reps > 0 ? so->seed : 0;
+	t->top_only = L->top_only;
+	if (t->top_only) { /* as calib_read() leaves it: no classes */
+		t->k = 0;
+		t->class_names = NULL;
+		t->single_column = 0;
+	}
+	t->ignore_label_set = o->ignore_label_set != 0;
+	t->ignore_label = o->ignore_label_set ? o->ignore_label : 0;
+}
+
+calib_status
+ci_summary_model(ci_settings *t, const calib_read_options *o,
+    calib_error *err)
+{
+	char *text = NULL;
+	calib_status st;
+
+	if (o->calibrate == NULL)
+		return CALIB_OK;
+	if ((st = calib_model_format(o->calibrate, &text, err)) != CALIB_OK)
+		return st;
+	t->model_crc = (uint32_t)crc32(crc32(0L, Z_NULL, 0),
+	    (const Bytef *)text, (uInt)strlen(text));
+	free(text);
+	return CALIB_OK;
+}
+
+calib_status
+ci_summary_from_preds(const calib_preds *p, const calib_read_options *o,
+    const calib_metric_options *mo, const calib_summary_options *so,
+    calib_summary **out, calib_error *err)
+{
+	ci_layout L;
+	ci_settings t;
+	calib_summary *s;
+	calib_status st;
+	size_t i;
+
+	*out = NULL;
+	memset(&L, 0, sizeof(L));
+	L.k = p->k;
+	L.class_names = p->class_names;
+	L.kind = p->kind;
+	L.single_column = p->single_column;
+	L.has_weight = p->weight != NULL;
+	L.top_only = p->top_only;
+	ci_summary_settings(&t, &L, o, mo, so);
+	t.target = p->target;
+	t.format = p->format == NULL ? 0 : strcmp(p->format, "npy") == 0 ? 1 :
+	    strcmp(p->format, "npz") == 0 ? 2 : 0;
+	if ((st = ci_summary_model(&t, o, err)) != CALIB_OK)
+		return st;
+	if ((s = ci_summary_new(&t, p->source)) == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, p->source, 0, 0, NULL,
+		    "out of memory");
+	ci_acc_add_preds(&s->acc, p);
+	for (i = 0; i < p->n && t.reps > 0; i++)
+		ci_acc_row_replicates(s->rep, t.reps, t.seed, so->first_row + i,
+		    p->score[i], p->outcome[i], p->pred[i] == p->label[i],
+		    p->weight ? p->weight[i] : 1.0, p->nll[i], p->brier[i],
+		    p->entropy[i]);
+	if (!p->top_only && p->probs != NULL) {
+		for (i = 0; i < p->n; i++)
+			ci_cwx_add(&s->cw, p->probs + i * (size_t)p->k,
+			    p->label[i], p->weight ? p->weight[i] : 1.0);
+		if (s->cw.oom) {
+			calib_summary_free(s);
+			return ci_error_set(err, CALIB_E_NOMEM, p->source, 0, 0,
+			    NULL, "out of memory");
+		}
+	}
+	s->tied = p->tied_rows;
+	s->renormalized = p->renormalized_rows;
+	s->zero_prob = p->zero_prob_rows;
+	s->dropped = p->dropped_rows;
+	s->index_column = p->index_column;
+	*out = s;
 	return CALIB_OK;
 }

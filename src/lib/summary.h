@@ -42,6 +42,8 @@ typedef struct ci_acc {
 	ci_xsum *bw, *bs, *bo, *bw2; /* per bin: w, w s, w o, w^2 */
 	uint64_t n;               /* rows */
 	uint64_t nll_inf;         /* rows of positive weight, infinite term */
+	uint64_t nan_terms;       /* rows without NLL, Brier and entropy
+	                           * terms (top-label-only files) */
 	ci_xsum W, acc, score, outcome, nll, brier, entropy;
 	double nll_lo, nll_hi;    /* the clip, as bounds on -ln p_y */
 } ci_acc;
@@ -73,6 +75,11 @@ ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
 	ci_xsum_add(&a->score, w * s);
 	if (outcome)
 		ci_xsum_add(&a->outcome, w);
+	ci_xsum_add(&a->W, w);
+	if (isnan(nll) || isnan(brier) || isnan(entropy)) {
+		a->nan_terms++;
+		return;
+	}
 	v = nll;
 	if (v > a->nll_hi)
 		v = a->nll_hi;
@@ -84,7 +91,6 @@ ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
 		ci_xsum_add(&a->nll, w * v);
 	ci_xsum_add(&a->brier, w * brier);
 	ci_xsum_add(&a->entropy, w * entropy);
-	ci_xsum_add(&a->W, w);
 }
 
 /* Add every row of p (mult 1). */
@@ -115,6 +121,11 @@ ci_acc_row_mult(ci_acc *a, double s, int outcome, int correct, double w,
 	ci_xsum_add(&a->score, wm * s);
 	if (outcome)
 		ci_xsum_add(&a->outcome, wm);
+	ci_xsum_add(&a->W, wm);
+	if (isnan(nll) || isnan(brier) || isnan(entropy)) {
+		a->nan_terms++;
+		return;
+	}
 	v = nll;
 	if (v > a->nll_hi)
 		v = a->nll_hi;
@@ -126,7 +137,6 @@ ci_acc_row_mult(ci_acc *a, double s, int outcome, int correct, double w,
 		ci_xsum_add(&a->nll, wm * v);
 	ci_xsum_add(&a->brier, wm * brier);
 	ci_xsum_add(&a->entropy, wm * entropy);
-	ci_xsum_add(&a->W, wm);
 }
 
 /* Every replicate's sums for one row at global position row. */
@@ -167,14 +177,33 @@ typedef struct ci_settings {
 	double nll_clip;
 	int reps;            /* Poisson bootstrap replicates kept */
 	unsigned long seed;  /* their seed */
+	int top_only;        /* a top-label-only file: no score vector */
+	int ignore_label_set;
+	long ignore_label;   /* rows with this label were dropped */
+	int format;          /* 0 csv, 1 npy, 2 npz, 3 mixed: reported, not
+	                      * compared */
 } ci_settings;
+
+/* The settings of a summary read with L, o, mo and so (class names
+ * borrowed from L), and the checksum of o's model. */
+void ci_summary_settings(ci_settings *t, const ci_layout *L,
+    const calib_read_options *o, const calib_metric_options *mo,
+    const calib_summary_options *so);
+calib_status ci_summary_model(ci_settings *t, const calib_read_options *o,
+    calib_error *err);
+/* The summary of predictions already read (non-CSV formats): p must hold
+ * the probability matrix unless the file is top-label-only. */
+calib_status ci_summary_from_preds(const calib_preds *p,
+    const calib_read_options *o, const calib_metric_options *mo,
+    const calib_summary_options *so, calib_summary **out, calib_error *err);
 
 struct calib_summary {
 	char *source;
 	ci_settings set;
 	ci_acc acc;
 	ci_cwx cw;
-	uint64_t tied, renormalized, zero_prob;
+	uint64_t tied, renormalized, zero_prob, dropped;
+	int index_column;    /* a reader note, not stored in the file */
 	ci_acc *rep;         /* set.reps replicates' top-label sums */
 };
 

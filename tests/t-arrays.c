@@ -1,0 +1,232 @@
+/*
+ * t-arrays.c - predictions from arrays: calib_preds_from_arrays2() with
+ * the dtypes numpy and PyTorch produce against calib_preds_from_arrays(),
+ * --ignore-label, -inf logits, and the chunked builder giving the same
+ * bits for every thread count.  Also calib_read() on .npy files written
+ * here byte by byte (so the format itself is tested without numpy).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calib.h"
+#include "tap.h"
+
+static int
+same_preds(const calib_preds *a, const calib_preds *b)
+{
+	size_t n = a->n;
+
+	if (a->n != b->n || a->k != b->k)
+		return 0;
+	return memcmp(a->score, b->score, n * sizeof(double)) == 0 &&
+	    memcmp(a->outcome, b->outcome, n) == 0 &&
+	    memcmp(a->label, b->label, n * sizeof(int32_t)) == 0 &&
+	    memcmp(a->pred, b->pred, n * sizeof(int32_t)) == 0 &&
+	    memcmp(a->nll, b->nll, n * sizeof(double)) == 0 &&
+	    memcmp(a->brier, b->brier, n * sizeof(double)) == 0 &&
+	    memcmp(a->entropy, b->entropy, n * sizeof(double)) == 0 &&
+	    a->total_weight == b->total_weight &&
+	    a->tied_rows == b->tied_rows &&
+	    (a->classwise.bins == 0 || (a->classwise.bins ==
+	    b->classwise.bins && memcmp(a->classwise.sum_score,
+	    b->classwise.sum_score, (size_t)a->k * (size_t)a->classwise.bins *
+	    sizeof(double)) == 0 && memcmp(a->classwise.weight,
+	    b->classwise.weight, (size_t)a->k * (size_t)a->classwise.bins *
+	    sizeof(double)) == 0));
+}
+
+/* A little-endian version 1.0 .npy of n x k float32 (k = 0: 1-D). */
+static int
+write_npy_f32(const char *path, const float *v, size_t n, size_t k)
+{
+	char hdr[128];
+	size_t hl, pad, i;
+	FILE *fp = fopen(path, "wb");
+
+	if (fp == NULL)
+		return -1;
+	if (k > 0)
+		snprintf(hdr, sizeof(hdr), "{'descr': '<f4', 'fortran_order': "
+		    "False, 'shape': (%zu, %zu), }", n, k);
+	else
+		snprintf(hdr, sizeof(hdr), "{'descr': '<f4', 'fortran_order': "
+		    "False, 'shape': (%zu,), }", n);
+	hl = strlen(hdr) + 1;
+	pad = (64 - (10 + hl) % 64) % 64;
+	fwrite("\x93NUMPY\x01\x00", 1, 8, fp);
+	fputc((int)((hl + pad) & 0xff), fp);
+	fputc((int)((hl + pad) >> 8), fp);
+	fputs(hdr, fp);
+	for (i = 0; i < pad; i++)
+		fputc(' ', fp);
+	fputc('\n', fp);
+	for (i = 0; i < n * (k ? k : 1); i++) {
+		uint32_t b;
+		memcpy(&b, &v[i], 4);
+		fputc((int)(b & 0xff), fp);
+		fputc((int)(b >> 8 & 0xff), fp);
+		fputc((int)(b >> 16 & 0xff), fp);
+		fputc((int)(b >> 24), fp);
+	}
+	return fclose(fp);
+}
+
+int
+main(void)
+{
+	enum { N = 150000, K = 4 };
+	float *f = malloc((size_t)N * K * sizeof(float));
+	double *d = malloc((size_t)N * K * sizeof(double));
+	int64_t *y64 = malloc((size_t)N * sizeof(int64_t));
+	int32_t *y32 = malloc((size_t)N * sizeof(int32_t));
+	calib_read_options o;
+	calib_preds *a = NULL, *b = NULL, *c = NULL;
+	calib_error err;
+	calib_status st;
+	unsigned long s = 12345;
+	size_t i;
+	int j, t;
+	char dir[] = "/tmp/calib-t-arrays.XXXXXX", path[64], lpath[64];
+
+	if (f == NULL || d == NULL || y64 == NULL || y32 == NULL)
+		return 99;
+	for (i = 0; i < (size_t)N * K; i++) {
+		s = s * 6364136223846793005ul + 1442695040888963407ul;
+		f[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 8 - 4);
+		d[i] = f[i];
+	}
+	for (i = 0; i < N; i++) {
+		y32[i] = (int32_t)(i * 7 % K);
+		y64[i] = y32[i];
+	}
+	calib_read_options_init(&o);
+	o.kind = CALIB_SCORES_LOGITS;
+	o.threads = 1;
+
+	st = calib_preds_from_arrays("t", N, K, d, y32, NULL, &o, &a, &err);
+	ok(st == CALIB_OK, "double scores, int32 labels");
+	st = calib_preds_from_arrays2("t", N, K, f, CALIB_FLOAT32, y64,
+	    CALIB_INT64, NULL, &o, &b, &err);
+	ok(st == CALIB_OK, "float32 scores, int64 labels");
+	ok(a && b && same_preds(a, b), "float32/int64 give the same bits as "
+	    "double/int32 (every float32 is a double)");
+	for (t = 2; t <= 3; t++) {
+		o.threads = t;
+		st = calib_preds_from_arrays2("t", N, K, f, CALIB_FLOAT32, y64,
+		    CALIB_INT64, NULL, &o, &c, &err);
+		ok(st == CALIB_OK && a && same_preds(a, c),
+		    "%d threads over %d-row chunks: the same bits", t, N);
+		calib_preds_free(c);
+		c = NULL;
+	}
+	o.threads = 0;
+	st = calib_preds_from_arrays2("t", N, K, f, CALIB_INT32, y64,
+	    CALIB_INT64, NULL, &o, &c, &err);
+	ok(st == CALIB_E_ARG, "int32 scores refused");
+	st = calib_preds_from_arrays2("t", N, K, f, CALIB_FLOAT32, y64,
+	    CALIB_FLOAT64, NULL, &o, &c, &err);
+	ok(st == CALIB_E_ARG, "float labels refused by from_arrays2");
+
+	/* --ignore-label: rows dropped, counted, the rest unchanged */
+	{
+		int64_t yi[4] = { 0, -100, 2, 1 };
+		double z[12] = { 1, 0, 0, 5, 5, 5, 0, -INFINITY, 3, 0, 2, 1 };
+		double z2[9] = { 1, 0, 0, 0, -INFINITY, 3, 0, 2, 1 };
+		int32_t y2[3] = { 0, 2, 1 };
+		calib_preds *p = NULL, *q = NULL;
+		o.ignore_label_set = 1;
+		o.ignore_label = -100;
+		st = calib_preds_from_arrays2("t", 4, 3, z, CALIB_FLOAT64, yi,
+		    CALIB_INT64, NULL, &o, &p, &err);
+		ok(st == CALIB_OK && p->n == 3 && p->dropped_rows == 1,
+		    "ignore_label -100 drops one row of four");
+		o.ignore_label_set = 0;
+		st = calib_preds_from_arrays("t", 3, 3, z2, y2, NULL, &o, &q,
+		    &err);
+		ok(st == CALIB_OK && p && same_preds(p, q),
+		    "... leaving what the other three rows give");
+		/* row 3: logits (0, -inf, 3): p = (1/(1+e^3), 0, e^3/(1+e^3)) */
+		near(p ? p->score[1] : 0, exp(3) / (1 + exp(3)), 1e-15,
+		    "-inf logit: probability 0, the rest a softmax");
+		calib_preds_free(p);
+		calib_preds_free(q);
+		st = calib_preds_from_arrays2("t", 4, 3, z, CALIB_FLOAT64, yi,
+		    CALIB_INT64, NULL, &o, &p, &err);
+		ok(st == CALIB_E_FORMAT && err.line == 2 &&
+		    strstr(err.message, "label -100 out of range 0..2 (to "
+		    "drop rows with this label, give --ignore-label)") != NULL,
+		    "without ignore_label: row 2 refused, the flag named");
+	}
+
+	/* .npy through calib_read(), written here byte by byte */
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	snprintf(path, sizeof(path), "%s/s.npy", dir);
+	snprintf(lpath, sizeof(lpath), "%s/y.txt", dir);
+	{
+		FILE *fp = fopen(lpath, "w");
+		for (i = 0; i < 1000; i++)
+			fprintf(fp, "%d\n", (int)y32[i]);
+		fclose(fp);
+	}
+	ok(write_npy_f32(path, f, 1000, K) == 0, "wrote a 1000 x 4 float32 .npy");
+	calib_read_options_init(&o);
+	o.kind = CALIB_SCORES_LOGITS;
+	o.labels_path = lpath;
+	st = calib_read(path, &o, &c, &err);
+	ok(st == CALIB_OK && c->n == 1000 && c->k == K &&
+	    strcmp(c->format, "npy") == 0, "calib_read picks .npy by its magic");
+	calib_preds_free(a);
+	a = NULL;
+	o.labels_path = NULL;
+	st = calib_preds_from_arrays2("t", 1000, K, f, CALIB_FLOAT32, y64,
+	    CALIB_INT64, NULL, &o, &a, &err);
+	ok(st == CALIB_OK && c && same_preds(a, c),
+	    ".npy + text labels == the same arrays from memory");
+	calib_preds_free(c);
+	c = NULL;
+	o.labels_path = lpath;
+	o.kind = CALIB_SCORES_AUTO;
+	st = calib_read(path, &o, &c, &err);
+	ok(st == CALIB_E_ARG && strstr(err.message, "--logits or --probs"),
+	    "a bare .npy needs the meaning of its scores");
+	/* 1-D: a binary file's P(class 1) */
+	{
+		float pr[4] = { 0.25f, 0.5f, 0.75f, 1.0f };
+		o.kind = CALIB_SCORES_PROBS;
+		ok(write_npy_f32(path, pr, 4, 0) == 0, "wrote a 1-D .npy");
+		{
+			FILE *fp = fopen(lpath, "w");
+			fputs("0\n1\n1\n1\n", fp);
+			fclose(fp);
+		}
+		st = calib_read(path, &o, &c, &err);
+		ok(st == CALIB_OK && c->k == 2 && c->single_column &&
+		    c->n == 4, "1-D scores: binary, K = 2");
+		/* top-label confidences max(p, 1-p): .75 .5 .75 1 */
+		near(c ? c->score[0] + c->score[1] + c->score[2] +
+		    c->score[3] : 0, 3.0, 1e-15, "confidences max(p, 1 - p)");
+		calib_preds_free(c);
+		c = NULL;
+	}
+	for (j = 0; j < 2; j++) {
+		const char *nm = j ? lpath : path;
+		unlink(nm);
+	}
+	rmdir(dir);
+
+	calib_preds_free(a);
+	calib_preds_free(b);
+	free(f);
+	free(d);
+	free(y64);
+	free(y32);
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
+}
