@@ -262,4 +262,16 @@ check_contains "$T/err" "bootstrap seed differs: 9 in" "naming the seed"
 run summarize --bootstrap-method multinomial --bootstrap 10 -o "$T/x.calsum" "$T/p0.csv"
 check_status 2 "summarize refuses the multinomial bootstrap"
 
+# ---- diagram and hist draw from a summary ----------------------------
+for cmd in diagram hist; do
+	run "$cmd" --band none --gnuplot /bin/false -o "$T/f-$cmd.png" "$T/plain.csv"
+	r1=$rc
+	run "$cmd" --band none --gnuplot /bin/false -o "$T/s-$cmd.png" "$T/plain.calsum"
+	[ "$r1" -eq 3 ] && [ "$rc" -eq 3 ] && [ -s "$T/f-$cmd-bins.csv" ] &&
+	    nofile "$T/plain.csv" "$T/plain.calsum" "$T/f-$cmd-bins.csv" >"$T/a" &&
+	    nofile "$T/plain.csv" "$T/plain.calsum" "$T/s-$cmd-bins.csv" >"$T/b" &&
+	    cmp -s "$T/a" "$T/b"
+	ok $? "$cmd on a summary keeps the same table as on the file (no gnuplot)"
+done
+
 done_testing
