@@ -46,11 +46,11 @@ median() {
 }
 # tm FILE CMD...: appends "wall cpu peak_kb" to FILE
 tm() {
-	f=$1
+	tmout=$1
 	shift
 	/usr/bin/time -f '%e %U %S %M' -o "$dir/t.last" "$@" >/dev/null 2>"$dir/err.last" ||
 		{ cat "$dir/err.last" >&2; exit 1; }
-	awk '{ print $1, $2 + $3, $4 }' "$dir/t.last" >>"$f"
+	awk '{ print $1, $2 + $3, $4 }' "$dir/t.last" >>"$tmout"
 }
 col() { cut -d' ' -f"$1" "$2" | median; }
 
@@ -90,8 +90,11 @@ gen 5000 1000 "$dir/p5k-1000.csv"
 "$calib" summarize -o "$dir/k10.calsum" "$a"
 "$calib" summarize -o "$dir/k1000.calsum" "$dir/p5k-1000.csv"
 echo "summary size: K=10 $(wc -c <"$dir/k10.calsum") bytes; K=1000 $(wc -c <"$dir/k1000.calsum") bytes"
-"$calib" summarize --bootstrap 1000 -o "$dir/k10b.calsum" "$dir/p1m-2.csv" 2>/dev/null &&
-	echo "summary size with 1000 Poisson replicates (K=2): $(wc -c <"$dir/k10b.calsum") bytes"
+# The Poisson bootstrap costs rows x replicates draws: 100 replicates of
+# the 1M-row two-class file.
+rm -f "$dir/pb.t"
+tm "$dir/pb.t" "$calib" summarize --bootstrap 100 -o "$dir/k2b.calsum" "$dir/p1m-2.csv"
+echo "summarize --bootstrap 100, 1M x 2: wall $(col 1 "$dir/pb.t") s cpu $(col 2 "$dir/pb.t") s, summary $(wc -c <"$dir/k2b.calsum") bytes"
 
 # Merge time for 1000 summaries (copies of the K=10 one).
 rm -rf "$dir/parts"
