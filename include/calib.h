@@ -152,7 +152,10 @@ typedef struct calib_read_options {
 	/* When > 0 and CALIB_KEEP_PROBS is not set, the reader accumulates the
 	 * per-class equal-width bin sums that calib_classwise_ece() needs for
 	 * this many bins, so classwise ECE never needs the n x K matrix.
-	 * Default 15. */
+	 * The sums take 24 bytes per class and bin, once whatever the thread
+	 * count; more than 256 MiB of them (e.g. 100 classes and 111,849
+	 * bins) is a CALIB_E_ARG error giving the largest bin count that
+	 * fits.  Default 15. */
 	int classwise_bins;
 	/* Worker threads for parsing: 0 (default) uses the online CPUs, at most
 	 * 8.  Results are bit-identical for every thread count. */
@@ -205,7 +208,17 @@ typedef struct calib_read_options {
 	 * "correct". */
 	const char *confidence_col;
 	const char *correct_col;
+
+	/* The longest record (the header or a row, quoted newlines included)
+	 * accepted, in bytes; a longer one is a CALIB_E_FORMAT error naming
+	 * its line, so neither a file without line ends (/dev/zero, a gzip
+	 * bomb) nor an unterminated quote is read to its end.  Default
+	 * CALIB_MAX_RECORD_BYTES; at least 1024. */
+	size_t max_record_bytes;
 } calib_read_options;
+
+/* The default calib_read_options.max_record_bytes: 64 MiB. */
+#define CALIB_MAX_RECORD_BYTES ((size_t)64 << 20)
 
 /* Fill *o with the defaults documented in calib_read_options. */
 void calib_read_options_init(calib_read_options *o);
@@ -361,6 +374,9 @@ typedef struct calib_bins {
 	calib_bin *bin;
 	size_t n;           /* rows binned */
 	double total_weight;
+	/* 1 when the sums are float32 sums (CALIB_ARITH_FLOAT32): the metrics
+	 * of the table are then computed in float32 as well. */
+	int float32;
 } calib_bins;
 
 /*
@@ -385,6 +401,168 @@ calib_status calib_bins_compute(const calib_preds *p, int m,
 
 /* Release a table filled by calib_bins_compute(); accepts a zeroed one. */
 void calib_bins_release(calib_bins *b);
+
+struct calib_convention;
+
+/*
+ * calib_bins_compute() under a convention (see "Conventions" below; NULL
+ * or the default gives calib_bins_compute()).  Width binning puts each
+ * score in calib_convention_bin(); with CALIB_TOP_EXTRA the table has
+ * m + 1 bins, the last [1, 1].  Mass binning follows c->mass.  bin[].lo
+ * and hi are the convention's edges.  Under CALIB_ARITH_FLOAT32 the sums
+ * are float sums in row order, and float32 is set.
+ */
+calib_status calib_bins_compute_conv(const calib_preds *p, int m,
+    calib_binning binning, const struct calib_convention *c,
+    const uint32_t *mult, calib_bins *out);
+
+/* ------------------------------------------------------------------ */
+/* Conventions: how other libraries bin and compute                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A convention is a record of independent choices that decide which bin a
+ * score falls in and in which arithmetic the metrics are computed.  The
+ * default ("calib") is the exact rule documented at calib_bin_index().  The
+ * presets reproduce other libraries' numbers; the README's conventions
+ * table names the version of each that was checked.  A convention is passed
+ * per call (calib_metric_options.convention,
+ * calib_reliability_options.convention, calib_bins_compute_conv()); there
+ * is no global state.
+ */
+
+/* Where the M equal-width bin edges come from. */
+typedef enum calib_edges {
+	CALIB_EDGES_EXACT = 0,   /* the real numbers j/M, decided exactly */
+	CALIB_EDGES_I_OVER_M,    /* the doubles j/M (j * 1.0 / M) */
+	CALIB_EDGES_LINSPACE,    /* numpy.linspace(0, 1, M+1): j * (1.0/M) in
+	                          * double, the last edge exactly 1 */
+	CALIB_EDGES_LINSPACE32,  /* torch.linspace(0, 1, M+1) in float32:
+	                          * step = 1/M in float, edge j = j * step for
+	                          * j < (M+1)/2 (integer division), else
+	                          * 1 - (M - j) * step, in float */
+	CALIB_EDGES_FLOOR,       /* no edges: bin floor(s * M), the product
+	                          * rounded in the convention's arithmetic */
+	CALIB_EDGES_FLOOR_WIDTH  /* no edges: bin int(s / (1.0/M)) in double */
+} calib_edges;
+
+/* Which side of an edge a score exactly on it belongs to. */
+typedef enum calib_closure {
+	CALIB_CLOSURE_RIGHT = 0, /* (lo, hi]: an edge belongs to the bin below */
+	CALIB_CLOSURE_LEFT       /* [lo, hi): an edge belongs to the bin above */
+} calib_closure;
+
+/* Where a score at or above the top edge goes (1.0 under [lo, hi)). */
+typedef enum calib_top {
+	CALIB_TOP_LAST = 0, /* into the last bin, M */
+	CALIB_TOP_EXTRA     /* into an extra bin M+1 of its own, [1, 1] */
+} calib_top;
+
+/* The arithmetic of the binned sums and metrics. */
+typedef enum calib_arith {
+	CALIB_ARITH_DOUBLE = 0, /* double, compensated sums */
+	CALIB_ARITH_FLOAT32     /* scores rounded to float, then float sums
+	                         * in row order and float metric arithmetic */
+} calib_arith;
+
+/* How equal-mass bins are laid out (CALIB_BIN_MASS). */
+typedef enum calib_mass {
+	CALIB_MASS_CALIB = 0,    /* calib_bins_compute(): ties never split */
+	CALIB_MASS_ARRAY_SPLIT,  /* numpy.array_split of the sorted scores:
+	                          * the first n mod M parts one row longer;
+	                          * ties may be split */
+	CALIB_MASS_MIDPOINT,     /* Kumar et al.: array_split into min(M, n)
+	                          * parts, edges at the midpoints between
+	                          * neighbouring parts and 1.0, duplicates
+	                          * dropped, bins (lo, hi] */
+	CALIB_MASS_PERCENTILE    /* scikit-learn: numpy.percentile edges
+	                          * (linear interpolation) at
+	                          * linspace(0, 1, M+1) * 100, bins by the
+	                          * closure, empty bins dropped */
+} calib_mass;
+
+/* The form of the Brier score. */
+typedef enum calib_brier_form {
+	CALIB_BRIER_SUM = 0, /* sum_k (p_ik - [y_i = k])^2, in [0, 2] */
+	CALIB_BRIER_BINARY   /* 2-class files: (p_i1 - [y_i = 1])^2, half the
+	                      * sum; other files: the sum */
+} calib_brier_form;
+
+typedef struct calib_convention {
+	/* The preset it started from ("calib" after calib_convention_init()). */
+	char name[16];
+	calib_edges edges;
+	calib_closure closure;
+	calib_top top;
+	calib_arith arith;
+	calib_mass mass;
+	/* > 0: scores are clipped into [clip, 1 - clip] before binning and
+	 * averaging.  Default 0. */
+	double clip;
+	/* > 0: every probability of a row is clipped into [nll_clip,
+	 * 1 - nll_clip] before the NLL (calib_metric_options.nll_clip, when
+	 * > 0, takes precedence).  Default 0. */
+	double nll_clip;
+	/* Non-zero: after clipping, the NLL divides each row by its sum
+	 * (needs CALIB_KEEP_PROBS; the NLL is NaN without it).  Default 0. */
+	int nll_renorm;
+	calib_brier_form brier;
+	/* Bit i set: choice calib_convention_choices[i] was set by
+	 * calib_convention_set() since the preset was loaded (reports list
+	 * those as set by hand).  Not a choice itself. */
+	unsigned hand;
+} calib_convention;
+
+/* Fill *c with the "calib" convention: exact edges, (lo, hi], double. */
+void calib_convention_init(calib_convention *c);
+
+/*
+ * The presets, in the order calib explain shows them, NULL-terminated:
+ * "calib", "torchmetrics", "netcal", "sklearn", "relplot", "kumar", "tfp".
+ */
+extern const char *const calib_convention_names[];
+
+/* Fill *c with the preset called name; CALIB_E_ARG if there is none. */
+calib_status calib_convention_preset(const char *name, calib_convention *c);
+
+/*
+ * The names of the individual choices, NULL-terminated: "edges", "closure",
+ * "top", "arith", "mass", "clip", "nll-clip", "nll-renorm", "brier".
+ */
+extern const char *const calib_convention_choices[];
+
+/*
+ * Set one choice by name from its text: edges exact|i/M|linspace|
+ * linspace32|floor|floor-width; closure right|left; top last|extra; arith
+ * double|float32; mass calib|array-split|midpoint|percentile; clip and
+ * nll-clip a number in [0, 0.5); nll-renorm yes|no; brier sum|binary.
+ * CALIB_E_ARG with a message naming the accepted values otherwise.
+ */
+calib_status calib_convention_set(calib_convention *c, const char *choice,
+    const char *value, calib_error *err);
+
+/* The text of one choice as calib_convention_set() accepts it (numbers
+ * with %.17g); CALIB_E_ARG for an unknown choice. */
+calib_status calib_convention_get(const calib_convention *c,
+    const char *choice, char *buf, size_t size);
+
+/* 1 when c is NULL or makes exactly calib's choices. */
+int calib_convention_is_default(const calib_convention *c);
+
+/*
+ * The 0-based equal-width bin of score s (in [0, 1]) among m under c:
+ * 0..m-1, or m for the extra bin of CALIB_TOP_EXTRA.  The score is clipped
+ * and rounded to float first when c says so.  NULL c: calib_bin_index().
+ */
+int calib_convention_bin(const calib_convention *c, double s, int m);
+
+/*
+ * Edge j (0..m) of the m equal-width bins under c: the double (or the
+ * float32 value, for CALIB_EDGES_LINSPACE32) the library compares scores
+ * with; j/M for CALIB_EDGES_EXACT and CALIB_EDGES_FLOOR, whose rules have
+ * no rounded edges.  NaN when j is out of range.
+ */
+double calib_convention_edge(const calib_convention *c, int j, int m);
 
 /* ------------------------------------------------------------------ */
 /* Metrics                                                             */
@@ -542,6 +720,9 @@ typedef struct calib_metric_options {
 	calib_metric_set select; /* which metrics to compute; default
 	                          * calib_metric_default_set().  0 means the
 	                          * default set too. */
+	/* Binning and arithmetic choices (see "Conventions"); NULL (default)
+	 * means calib's.  Only read during the call. */
+	const struct calib_convention *convention;
 } calib_metric_options;
 
 void calib_metric_options_init(calib_metric_options *o);
@@ -737,6 +918,26 @@ calib_status calib_assertion_parse(const char *kind, const char *spec,
  */
 int calib_assertion_holds(const calib_assertion *a, double value, double lo,
     double hi, int strict);
+
+/* One assertion of a rules file and the line (1-based) it is on. */
+typedef struct calib_rule {
+	calib_assertion a;
+	unsigned long line;
+} calib_rule;
+
+/*
+ * Parse the text of a rules file (len bytes; source names it in errors):
+ * one assertion per line, "KIND METRIC=VALUE", with blanks allowed around
+ * the '=', '#' starting a comment, blank lines skipped, and lines ending
+ * in LF or CRLF.  Anything else after the value (as in "min
+ * accuracy=0.5 9"), a NUL byte or a carriage return inside a line is a
+ * CALIB_E_FORMAT error with the line and column; lines have no length
+ * limit.  On success *out holds *n rules (NULL when there are none), to
+ * release with calib_rules_free().
+ */
+calib_status calib_rules_parse(const char *text, size_t len,
+    const char *source, calib_rule **out, size_t *n, calib_error *err);
+void calib_rules_free(calib_rule *rules);
 /* Uncertainty per bin: intervals and consistency bands                */
 /* ------------------------------------------------------------------ */
 
@@ -838,6 +1039,8 @@ typedef struct calib_reliability_options {
 	calib_band band;         /* default CALIB_BAND_AUTO */
 	int resamples;           /* for CALIB_BAND_RESAMPLE, default 2000 */
 	unsigned long seed;      /* for CALIB_BAND_RESAMPLE, default 1 */
+	/* Binning choices (see "Conventions"); NULL (default): calib's. */
+	const struct calib_convention *convention;
 } calib_reliability_options;
 
 void calib_reliability_options_init(calib_reliability_options *o);
@@ -858,6 +1061,8 @@ typedef struct calib_reliability {
 	calib_band band;           /* as used: EXACT, RESAMPLE or NONE */
 	int resamples;
 	unsigned long seed;
+	/* The convention the table was binned under ("calib" by default). */
+	calib_convention convention;
 } calib_reliability;
 
 /*

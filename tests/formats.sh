@@ -129,6 +129,8 @@ printf 'ARROW1\000\000' >"$T/a.arrow"
 refused "Arrow" "an Arrow/Feather file" "$T/a.arrow"
 printf '\223\377\001label\n' >"$T/junk.csv"
 refused "binary junk" "\\x93" "$T/junk.csv"
+printf 'label,p_a\033[31m,\377x\n0,0.5,0.5\n' >"$T/escapes.csv"
+refused "bytes that are not UTF-8 in a column name" "unexpected column '\\xffx'" "$T/escapes.csv"
 
 # --- CSV as pandas writes it: DataFrame(proba) plus a label column
 printf ',0,1,2,label\n0,0.2,0.3,0.5,2\n1,0.6,0.3,0.1,0\n2,0.1,0.8,0.1,0\n' \
@@ -186,6 +188,11 @@ check_contains "$T/err" "keep it as the row id with --id-col image_id, or drop i
 run metrics -f json --id-col image_id --ignore-col 'feat_*' "$T/extra.csv"
 numbers "$T/out" | cmp -s - "$T/plain.json"
 ok $? "--id-col and --ignore-col 'feat_*': identical"
+
+printf 'image_id,label,p_0,p_1\nimg_001,0,0.4,0.6\nimg_002,1,0.7,x\n' >"$T/id.csv"
+run metrics --id-col image_id "$T/id.csv"
+check_contains "$T/err" "id.csv:3:4 (column 'p_1'): 'x': expected a decimal number (row id 'img_002')" \
+    "errors name the row id"
 
 # --- rounded (fp16) probabilities: counted, then the flags
 printf 'label,p_0,p_1,p_2\n2,0.2,0.3,0.5\n0,0.6001,0.3,0.1\n0,0.1,0.8,0.1002\n1,0.1,0.8,0.1003\n' \
@@ -290,6 +297,9 @@ check_status 0 "check on a top-label-only file"
 run compare --bootstrap 0 "$T/top.csv" "$NPY/top.npz"
 [ "$(grep -c "holds only the top label" "$T/err")" -eq 1 ]
 ok $? "the note is said once per run"
+run fit "$T/top.csv"
+check_status 2 "no recalibration fitted on a top-label-only file"
+check_contains "$T/err" "this needs the whole score vector" "fit: says why"
 run metrics --temperature 2 "$T/top.csv"
 check_status 2 "no temperature for top-label-only files"
 printf 'confidence,correct\n0.9,2\n' >"$T/top-bad.csv"

@@ -14,7 +14,7 @@ near "$(json_num "$T/out" classwise_ece)" 0.3 1e-15 "classwise ECE = .3"
 near "$(json_num "$T/out" brier)" 0.607 1e-15 "Brier = 3.035/5"
 near "$(json_num "$T/out" accuracy)" 0.6 1e-15 "accuracy = 3/5"
 keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | tr '\n' ' ')
-[ "$keys" = "file n classes bins binning accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
+[ "$keys" = "file n classes bins binning convention accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
 ok $? "JSON has exactly the documented keys in order"
 [ "$(wc -l <"$T/out")" -eq 1 ]
 ok $? "one JSON line per file"
@@ -192,7 +192,7 @@ check_contains "$T/err" "no prediction file given" "missing file explained"
 run metrics --bins 5 --metrics nll,ece -f json "$DATA/multiclass.csv"
 check_status 0 "--metrics nll,ece"
 keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | tr '\n' ' ')
-[ "$keys" = "file n classes bins binning ece nll version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
+[ "$keys" = "file n classes bins binning convention ece nll version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
 ok $? "JSON holds only the metrics asked for, in table order"
 near "$(json_num "$T/out" ece)" 0.22 1e-15 "selected ECE = 1.1/5"
 run metrics --bins 5 --metrics ece -f csv "$DATA/multiclass.csv"
@@ -208,7 +208,7 @@ run metrics --metrics all -f json "$DATA/multiclass.csv"
 check_status 0 "--metrics all"
 n=$("$CALIB" metrics --list | grep -vc '^#')
 keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | wc -l)
-[ "$keys" -eq $((n + 6 + 10)) ]
+[ "$keys" -eq $((n + 7 + 10)) ]
 ok $? "--metrics all reports every metric of --list ($n)"
 run metrics --list
 check_status 0 "--list"

@@ -104,6 +104,21 @@ ok $? "the comparison's verdict is calib compare's"
 (cd "$T" && eval "$(grep '^calib diagram' "$T/cmds" | sed -n 3p | sed "s|^calib|\"\$CALIB\"|")")
 is_svg "$T/ls<b>&\"q's-reliability.svg" 640 760
 ok $? "the printed figure command draws the figure"
+# every command a report prints runs, whatever options it was given
+run report --bootstrap 20 --bins 10 --nll-clip 1e-15 --style points --no-counts \
+    --font Times,12 --names a,b -o "$T/opts.html" "$H" "$S5"
+check_status 0 "report with binning, NLL and figure options"
+cmds "$T/opts.html" >"$T/ocmds"
+bad=0
+mkdir "$T/run"
+while read -r c; do
+	(cd "$T/run" && eval "$(echo "$c" | sed "s|^calib|\"\$CALIB\"|")") >/dev/null 2>"$T/cerr" ||
+	{ bad=1; diag "failed: $c"; diag "$(head -3 "$T/cerr")"; }
+done <"$T/ocmds"
+[ $bad -eq 0 ] && [ "$(wc -l <"$T/ocmds")" -eq 8 ] && grep -q -- '--bins 10 --nll-clip 1e-15' "$T/ocmds" &&
+grep -q '^calib diagram .*--bins 10 --style points --no-counts' "$T/ocmds" &&
+! grep -q '^calib hist .*--no-counts' "$T/ocmds" && ! grep -q -- '^calib diagram.*nll-clip' "$T/ocmds"
+ok $? "all 8 printed commands run (hist and diagram without the options they refuse)"
 # --- the checks are calib check's
 grep -q '<h3>hard: <span class="fail">failed</span></h3>' "$R" &&
 grep -q '<h3>ls0.05: <span class="pass">passed</span></h3>' "$R" &&

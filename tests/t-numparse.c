@@ -176,7 +176,10 @@ main(void)
 	}
 
 	ok(ci_parse_index("42", 2, &idx) && idx == 42, "index '42'");
-	ok(ci_parse_index("007", 3, &idx) && idx == 7, "index '007'");
+	/* an index is written one way: "007" is not 7 (issue 10) */
+	ok(!ci_parse_index("007", 3, &idx), "index '007' refused");
+	ok(!ci_parse_index("01", 2, &idx), "index '01' refused");
+	ok(ci_parse_index("0", 1, &idx) && idx == 0, "index '0'");
 	ok(!ci_parse_index("-1", 2, &idx), "index '-1' refused");
 	ok(!ci_parse_index("1.0", 3, &idx), "index '1.0' refused");
 	ok(!ci_parse_index("", 0, &idx), "empty index refused");

@@ -228,6 +228,42 @@ gen_messy(const char *path, gsl_rng *r, int rows, char delim)
 	fclose(f);
 }
 
+/*
+ * Labels and class names that quoting and blanks change (issue 10): a
+ * class named 'a' and one named '"a"', one named ' b' (quoted, so the
+ * blank stays) and one named 'b', and a label written quoted, padded or
+ * bare.  CSV reads '"a"' as a, ' b' unquoted as b and '" b"' as ' b'; the
+ * fast path must read them so too, or leave them to the reference path.
+ */
+static void
+gen_quoted(const char *path, gsl_rng *r, int rows)
+{
+	static const char *const forms[4][4] = {
+		{ "a", "\"a\"", " a", "a\t" },        /* class a */
+		{ "\"\"\"a\"\"\"", "\"\"\"a\"\"\"", "\"\"\"a\"\"\"", " \"\"\"a\"\"\"" },
+		{ "\" b\"", "\" b\"", "\" b\"", "\" b\"" },      /* class ' b' */
+		{ "b", " b", "\"b\"", "b  " }          /* class b */
+	};
+	FILE *f = fopen(path, "w");
+	int i, j;
+
+	fputs("label,p_a,\"p_\"\"a\"\"\",\"p_ b\", p_b \n", f);
+	for (i = 0; i < rows; i++) {
+		double p[4], s = 0;
+		int y = (int)gsl_rng_uniform_int(r, 4);
+		for (j = 0; j < 4; j++) {
+			p[j] = -log(gsl_rng_uniform_pos(r));
+			s += p[j];
+		}
+		fputs(forms[y][gsl_rng_uniform_int(r, 4)], f);
+		for (j = 0; j < 4; j++)
+			fprintf(f, j == 2 && i % 5 == 0 ? ", %.6g " : ",%.6g",
+			    p[j] / s);
+		fputc('\n', f);
+	}
+	fclose(f);
+}
+
 /* Logits with class names as labels, semicolons, no final newline. */
 static void
 gen_logits(const char *path, gsl_rng *r, int rows)
@@ -384,6 +420,26 @@ main(void)
 		to.target = 2;
 		to.keep = CALIB_KEEP_LOGITS;
 		check_file(a, &to, "one-vs-rest class 2");
+	}
+
+	path_in_tmp(a, sizeof(a), "quoted-labels.csv");
+	gen_quoted(a, r, 40000);
+	check_file(a, &o, "quoted and padded labels and names");
+	{
+		/* the case the fast path once read as class '"a"' */
+		calib_error err;
+		calib_preds *p, *q;
+		FILE *f;
+		path_in_tmp(a, sizeof(a), "quote-label.csv");
+		f = fopen(a, "w");
+		fputs("label,\"p_\"\"a\"\"\",p_a\n\"a\",0.9,0.1\n", f);
+		fclose(f);
+		p = read_with(a, &o, 1, 0, &err);
+		q = read_with(a, &o, 1, 1, &err);
+		ok(p != NULL && q != NULL && p->label[0] == 1 &&
+		    q->label[0] == 1, "'\"a\"' is the label a on both paths");
+		calib_preds_free(p);
+		calib_preds_free(q);
 	}
 
 	check_error_line(r);

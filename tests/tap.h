@@ -13,6 +13,20 @@
 
 static int tap_n, tap_failed;
 
+/* printf-checked (and clang's -Wformat-nonliteral satisfied) */
+static void tap_vok(int pass, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static inline int ok(int pass, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline void diag(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static inline int near(double got, double want, double tol,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static inline int is_int(long long got, long long want, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+static inline int is_str(const char *got, const char *want,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static void
 tap_vok(int pass, const char *fmt, va_list ap)
 {

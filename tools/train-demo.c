@@ -145,6 +145,9 @@ static void usage(FILE *f)
 }
 
 static void usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+
+static void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 

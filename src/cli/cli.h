@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "calib.h"
 
@@ -37,6 +38,7 @@ extern const struct cli_cmd cli_cmd_apply;
 extern const struct cli_cmd cli_cmd_summarize;
 extern const struct cli_cmd cli_cmd_merge;
 extern const struct cli_cmd cli_cmd_report;
+extern const struct cli_cmd cli_cmd_explain;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
@@ -87,6 +89,7 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_MAX_RECORD,
 	CLI_OPT_METRICS,
 	CLI_OPT_LABELS_FILE = 1020,
 	CLI_OPT_WEIGHTS_FILE,
@@ -101,6 +104,16 @@ enum {
 	CLI_OPT_IGNORE_COL,
 	CLI_OPT_CONFIDENCE_COL,
 	CLI_OPT_CORRECT_COL,
+	CLI_OPT_CONVENTION,     /* --convention and the choices after it, */
+	CLI_OPT_EDGES,          /* in the order of calib_convention_choices */
+	CLI_OPT_CLOSURE,
+	CLI_OPT_TOP,
+	CLI_OPT_ARITH,
+	CLI_OPT_MASS_LAYOUT,
+	CLI_OPT_CLIP,
+	CLI_OPT_CONV_NLL_CLIP,  /* no option: --nll-clip stays the metric's */
+	CLI_OPT_NLL_RENORM,
+	CLI_OPT_BRIER,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -130,17 +143,48 @@ enum {
 	{ "index-col", required_argument, NULL, CLI_OPT_ID_COL }, \
 	{ "ignore-col", required_argument, NULL, CLI_OPT_IGNORE_COL }, \
 	{ "confidence-col", required_argument, NULL, CLI_OPT_CONFIDENCE_COL }, \
-	{ "correct-col", required_argument, NULL, CLI_OPT_CORRECT_COL }
+	{ "correct-col", required_argument, NULL, CLI_OPT_CORRECT_COL }, \
+	{ "max-record-bytes", required_argument, NULL, CLI_OPT_MAX_RECORD }
+
+/* --convention and its individual choices (see calib_convention). */
+#define CLI_CONVENTION_LONGOPTS \
+	{ "convention", required_argument, NULL, CLI_OPT_CONVENTION }, \
+	{ "edges", required_argument, NULL, CLI_OPT_EDGES }, \
+	{ "closure", required_argument, NULL, CLI_OPT_CLOSURE }, \
+	{ "top", required_argument, NULL, CLI_OPT_TOP }, \
+	{ "arith", required_argument, NULL, CLI_OPT_ARITH }, \
+	{ "mass-layout", required_argument, NULL, CLI_OPT_MASS_LAYOUT }, \
+	{ "clip", required_argument, NULL, CLI_OPT_CLIP }, \
+	{ "nll-renorm", no_argument, NULL, CLI_OPT_NLL_RENORM }, \
+	{ "brier", required_argument, NULL, CLI_OPT_BRIER }
 
 #define CLI_METRIC_LONGOPTS \
 	{ "bins", required_argument, NULL, CLI_OPT_BINS }, \
 	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
 	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }, \
-	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }
+	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }, \
+	CLI_CONVENTION_LONGOPTS
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
 extern const char cli_metric_help[];
+/* The convention options; cli_metric_help and cli_table_help end with it. */
+#define CLI_CONVENTION_HELP \
+"Conventions (reproduce another library's binning and arithmetic):\n" \
+"  --convention NAME     calib (default: exact edges, (lo,hi]),\n" \
+"                        torchmetrics, netcal, sklearn, relplot, kumar\n" \
+"                        or tfp; 'calib explain' shows how they differ\n" \
+"  --edges E             exact, i/M, linspace, linspace32, floor or\n" \
+"                        floor-width\n" \
+"  --closure C           right ((lo,hi]) or left ([lo,hi))\n" \
+"  --top T               where a score at the top edge goes: last bin\n" \
+"                        or an extra bin\n" \
+"  --arith A             double or float32\n" \
+"  --mass-layout L       equal-mass bins: calib, array-split, midpoint\n" \
+"                        or percentile\n" \
+"  --clip EPS            clip scores into [EPS, 1-EPS] before binning\n" \
+"  --nll-renorm          NLL: divide each (clipped) row by its sum\n" \
+"  --brier sum|binary    binary: (p - y)^2 for 2-class files\n"
 
 /* Binary files: which calibration "binary ECE" means. */
 typedef enum cli_binary {
@@ -165,6 +209,12 @@ struct cli_read {
 	int nclasses;
 	const char **ignore_cols;
 	int nignore_cols;
+	/* --convention and the choices set one by one (kept so that a later
+	 * --convention does not undo them).  mo.convention points at conv
+	 * once any of them is given, so a cli_read must not be copied
+	 * after parsing. */
+	calib_convention conv;
+	const char *conv_hand[16];
 	/* CLI_GIVEN_* bits: options given on the command line, which a
 	 * summary's own settings must then match. */
 	unsigned given;
@@ -280,19 +330,34 @@ void cli_settings_json(FILE *fp, const struct cli_settings *s,
 /* CSV/TSV header names and values, each preceded by delim. */
 void cli_settings_header(FILE *fp, char delim);
 void cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim);
+/* Text for the reports: ",\"convention\":\"NAME\"" and, when choices
+ * were set by hand (calib_convention.hand), ",\"convention_choices\":
+ * {...}" with each of them; c NULL means calib. */
+void cli_json_convention(FILE *fp, const calib_convention *c);
+/* One line for text headers: "NAME" or "NAME, edges=linspace, ..." */
+void cli_convention_text(char *buf, size_t size, const calib_convention *c);
 
 /* Text describing the target of p, e.g. "top-label" or "positive class (p vs. fraction of 1s)". */
 const char *cli_target_text(const calib_preds *p);
 
+/* ---- output.c: output files, cleanup on signals, untrusted text ---- */
+
 /*
- * Output files are written to a temporary name in the same directory and
- * renamed over the destination only when complete, so a failure never
- * leaves a half-written file.  "-" or NULL means standard output.
+ * Every file calib writes goes through cli_out.  A regular file (or a name
+ * not yet taken) is written to a temporary name in the directory of the
+ * file it names - symbolic links followed, so the link survives - and
+ * renamed over it only when complete, so a failure never leaves a
+ * half-written file.  Anything else (a device such as /dev/null or
+ * /dev/full, a FIFO, /dev/stdout, a process substitution) is opened and
+ * written in place, with write errors reported.  A path that is one of the
+ * inputs (cli_note_input) is refused.  "-" or NULL means standard output.
+ * The temporary file is removed if SIGINT, SIGTERM or SIGHUP ends calib.
  */
 struct cli_out {
 	FILE *fp;
-	char *path;
-	char *tmp;
+	char *path;   /* as given, for messages */
+	char *tmp;    /* temporary file, NULL when written in place */
+	char *target; /* what tmp is renamed to */
 };
 
 int cli_out_open(struct cli_out *o, const char *path);
@@ -300,13 +365,46 @@ int cli_out_open(struct cli_out *o, const char *path);
 int cli_out_commit(struct cli_out *o);
 /* Close and remove the temporary file. */
 void cli_out_abort(struct cli_out *o);
+/* 1 when the output goes to a temporary file renamed at commit. */
+int cli_out_is_file(const struct cli_out *o);
+
+/* Remember an input file (by device and inode), so no output replaces it. */
+void cli_note_input(const char *path);
+/* The noted input that path names, or NULL. */
+const char *cli_input_at(const char *path);
+
+/*
+ * Files and directories to remove if SIGINT, SIGTERM or SIGHUP ends calib
+ * (the handler then re-raises the signal); directories are removed after
+ * files, so a directory's files must be registered too.  A child process
+ * (gnuplot) set with cli_cleanup_child() is sent SIGTERM first.  Signals
+ * ignored at start-up stay ignored.
+ */
+int cli_cleanup_add(const char *path, int is_dir);
+void cli_cleanup_remove(const char *path);
+void cli_cleanup_child(pid_t pid);
+
+/* Untrusted text (names from files) on the terminal: control bytes, C1
+ * controls and bytes that are not UTF-8 as \n, \t, \xNN or \u00NN. */
+void cli_put_text(FILE *fp, const char *s);
+/* 1 if cli_put_text() would change s. */
+int cli_has_control(const char *s);
+/* The length of the valid UTF-8 sequence at s, or 0 if none starts there. */
+size_t cli_utf8_len(const char *s);
+/* Bytes that were not UTF-8 replaced by U+FFFD in a report; the count is
+ * reported (and reset) by cli_out_commit() as a warning. */
+void cli_replaced_add(size_t n);
+size_t cli_replaced_take(void);
+/* s in single quotes for a POSIX shell (malloc'd; NULL if out of memory). */
+char *cli_shell_quote(const char *s);
 
 /* Numbers for machine-readable output: the shortest text that reads back
  * as the same double; "null" for NaN and infinities. */
 void cli_fmt_number(char *buf, size_t size, double v);
 /* cli_fmt_number() written to fp. */
 void cli_json_number(FILE *fp, double v);
-/* A JSON string literal with the needed escapes. */
+/* A JSON string literal: valid UTF-8 whatever s holds (bytes that are not
+ * UTF-8 become U+FFFD, counted by cli_replaced_add()). */
 void cli_json_string(FILE *fp, const char *s);
 /* A run's name from its file: "runs/hard.csv.gz" -> "hard" ("standard
  * input" for "-"); malloc'd, NULL when out of memory. */
@@ -344,7 +442,8 @@ enum {
 	{ "ci-level", required_argument, NULL, CLI_OPT_CI_LEVEL }, \
 	{ "band", required_argument, NULL, CLI_OPT_BAND }, \
 	{ "resamples", required_argument, NULL, CLI_OPT_RESAMPLES }, \
-	{ "seed", required_argument, NULL, CLI_OPT_SEED }
+	{ "seed", required_argument, NULL, CLI_OPT_SEED }, \
+	CLI_CONVENTION_LONGOPTS
 
 extern const char cli_table_help[];
 

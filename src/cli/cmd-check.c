@@ -127,58 +127,65 @@ add_item(struct check *K, const char *kind, const char *spec,
 	return 0;
 }
 
-/* Rules file: "max ece=0.05" per line; blanks and '#' comments ignored. */
+/* A rules file is a short list of gates; more than this is not one. */
+#define RULES_MAX_BYTES (1024 * 1024)
+
+/* Rules file: "max ece=0.05" per line (see calib_rules_parse()). */
 static int
 read_rules(struct check *K, const char *path)
 {
-	FILE *fp = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned long ln = 0;
+	FILE *fp = fopen(path, "rb");
+	char *text;
+	size_t len, n, i;
+	calib_rule *rules;
+	calib_error err;
 	int rc = 0;
 
 	if (fp == NULL) {
 		cli_error("cannot open '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	while ((len = getline(&line, &cap, fp)) != -1) {
-		char *hash = strchr(line, '#'), *kind, *rest, src[300];
-		char spec[256];
-		size_t o = 0;
-		char *tok, *save = NULL;
-
-		ln++;
-		if (hash != NULL)
-			*hash = '\0';
-		kind = strtok_r(line, " \t\r\n", &save);
-		if (kind == NULL)
-			continue;
-		/* "ece=0.05", "ece = 0.05" and "ece =0.05" all read the same */
-		spec[0] = '\0';
-		while ((tok = strtok_r(NULL, " \t\r\n", &save)) != NULL &&
-		    o < sizeof(spec))
-			o += (size_t)snprintf(spec + o, sizeof(spec) - o, "%s",
-			    tok);
-		rest = spec;
-		snprintf(src, sizeof(src), "%s:%lu", path, ln);
-		if (rest[0] == '\0') {
-			cli_error("%s: '%s' has no METRIC=VALUE (expected e.g. "
-			    "'max ece=0.05')", src, kind);
-			rc = -1;
-			break;
-		}
-		if (add_item(K, kind, rest, src) != 0) {
-			rc = -1;
-			break;
-		}
+	cli_note_input(path);
+	text = malloc(RULES_MAX_BYTES + 1);
+	if (text == NULL) {
+		fclose(fp);
+		cli_error("out of memory");
+		return -1;
 	}
-	if (rc == 0 && ferror(fp)) {
+	len = fread(text, 1, RULES_MAX_BYTES + 1, fp);
+	if (ferror(fp)) {
 		cli_error("cannot read '%s': %s", path, strerror(errno));
 		rc = -1;
+	} else if (len > RULES_MAX_BYTES) {
+		cli_error("%s: over %d bytes; a rules file holds a few "
+		    "assertions", path, RULES_MAX_BYTES);
+		rc = -1;
 	}
-	free(line);
 	fclose(fp);
+	if (rc == 0 && calib_rules_parse(text, len, path, &rules, &n, &err) !=
+	    CALIB_OK) {
+		cli_lib_error(&err);
+		rc = -1;
+	}
+	free(text);
+	if (rc != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		struct item *it = realloc(K->items, (size_t)(K->nitems + 1) *
+		    sizeof(*it));
+		if (it == NULL) {
+			cli_error("out of memory");
+			rc = -1;
+			break;
+		}
+		K->items = it;
+		it = &K->items[K->nitems++];
+		memset(it, 0, sizeof(*it));
+		it->a = rules[i].a;
+		snprintf(it->source, sizeof(it->source), "%s:%lu", path,
+		    rules[i].line);
+	}
+	calib_rules_free(rules);
 	return rc;
 }
 
@@ -306,10 +313,20 @@ report_tap(FILE *fp, const struct check *K)
 		    K->items[i].a.metric, K->items[i].a.bound, K->items[i].text);
 }
 
+/* XML character data: valid UTF-8 without the control characters XML 1.0
+ * forbids ('?' for those, U+FFFD for bytes that are not UTF-8). */
 static void
 xml_text(FILE *fp, const char *s)
 {
-	for (; *s; s++) {
+	while (*s) {
+		size_t n = cli_utf8_len(s);
+
+		if (n == 0) {
+			fputs("\xef\xbf\xbd", fp);
+			cli_replaced_add(1);
+			s++;
+			continue;
+		}
 		switch (*s) {
 		case '<':
 			fputs("&lt;", fp);
@@ -327,12 +344,12 @@ xml_text(FILE *fp, const char *s)
 			fputs("&apos;", fp);
 			break;
 		default:
-			/* XML 1.0 forbids most control characters */
 			if ((unsigned char)*s < 0x20 && *s != '\t')
 				fputc('?', fp);
 			else
-				fputc(*s, fp);
+				fwrite(s, 1, n, fp);
 		}
+		s += n;
 	}
 }
 
@@ -385,6 +402,7 @@ report_json(FILE *fp, const struct check *K)
 		fputs("null", fp);
 	fprintf(fp, ",\"bootstrap\":%d,\"ci_level\":", K->boot_n);
 	cli_json_number(fp, K->level);
+	cli_json_convention(fp, K->r.mo.convention);
 	fprintf(fp, ",\"strict\":%s,\"passed\":%s,\"failures\":%d,"
 	    "\"assertions\":[", K->strict ? "true" : "false",
 	    K->failed ? "false" : "true", K->failed);

@@ -368,7 +368,10 @@ write_text_plain(FILE *fp, const struct ctx *C)
 			if (isinf(v))
 				snprintf(buf, sizeof(buf), "inf");
 			else if (isnan(v))
-				snprintf(buf, sizeof(buf), "n/a");
+				/* '-': not computable from a top-label-only
+				 * file, as calib metrics prints it. */
+				snprintf(buf, sizeof(buf), "%s",
+				    C->runs[i].p->top_only ? "-" : "n/a");
 			else
 				snprintf(buf, sizeof(buf), SIGNED(j) ? "%+.4f" :
 				    "%.4f", v);
@@ -462,6 +465,7 @@ write_json(FILE *fp, const struct ctx *C)
 	    C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning == CALIB_BIN_WIDTH ?
 	    "width" : "mass");
 	cli_json_number(fp, C->level);
+	cli_json_convention(fp, C->r.mo.convention);
 	if (C->ngroups == 0)
 		fprintf(fp, ",\"interval\":\"paired bootstrap percentile\","
 		    "\"bootstrap\":%d,\"seed\":%lu", C->have_boot ? C->boot_n : 0,
@@ -644,6 +648,7 @@ draw(const struct ctx *C, const char *dir, const char *script,
 	calib_reliability_options_init(&ro);
 	ro.bins = C->r.mo.bins;
 	ro.binning = C->r.mo.binning;
+	ro.convention = C->r.mo.convention;
 	ro.level = C->level;
 	for (i = 0; i < C->nruns; i++) {
 		const struct run *ru = &C->runs[i];
@@ -1051,6 +1056,7 @@ run_model(const struct ctx *C, const char *src, char **note)
 	double T;
 
 	if (is_model_file(src)) {
+		cli_note_input(src);
 		if (calib_model_load(src, &model, &err) != CALIB_OK) {
 			cli_lib_error(&err);
 			return NULL;

@@ -59,6 +59,7 @@ run(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		calib_summary *s = NULL;
 		calib_error err;
+		cli_note_input(argv[i]);
 		if (calib_summary_load(argv[i], &s, &err) != CALIB_OK) {
 			cli_lib_error(&err);
 			calib_summary_free(all);

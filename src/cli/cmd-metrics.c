@@ -90,7 +90,7 @@ write_table(FILE *fp, const struct result *res, int nres,
     const struct cli_read *r, int norm, int markdown)
 {
 	const int label_w = 16;
-	char buf[64];
+	char buf[256];
 	int i, j, *w;
 
 	w = calloc((size_t)nres, sizeof(int));
@@ -102,6 +102,10 @@ write_table(FILE *fp, const struct result *res, int nres,
 			w[i] = 16;
 	}
 	if (!markdown) {
+		if (!calib_convention_is_default(r->mo.convention)) {
+			cli_convention_text(buf, sizeof(buf), &r->conv);
+			fprintf(fp, "# convention %s\n", buf);
+		}
 		fprintf(fp, "# %d %s bins%s, ", r->mo.bins,
 		    r->mo.binning == CALIB_BIN_WIDTH ? "equal-width" :
 		    "equal-mass",
@@ -187,7 +191,8 @@ write_table(FILE *fp, const struct result *res, int nres,
 }
 
 static void
-write_json(FILE *fp, const struct result *res, int nres)
+write_json(FILE *fp, const struct result *res, int nres,
+    const calib_convention *conv)
 {
 	char buf[64];
 	int i, j;
@@ -199,6 +204,7 @@ write_json(FILE *fp, const struct result *res, int nres)
 		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"bins\":%d,"
 		    "\"binning\":\"%s\"", m->n, m->classes, m->bins,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
+		cli_json_convention(fp, conv);
 		for (j = 0; j < calib_metric_count(); j++) {
 			if (!(m->computed >> j & 1))
 				continue;
@@ -321,7 +327,8 @@ from_summary(const char *path, struct cli_read *r, struct result *res,
 	calib_error err;
 	int summary = cli_is_summary(path);
 
-	if (!summary && !calib_metric_set_merges(r->mo.select, r->mo.binning))
+	if (!summary && (!calib_metric_set_merges(r->mo.select,
+	    r->mo.binning) || !calib_convention_is_default(r->mo.convention)))
 		return -1;
 	if (summary) {
 		s = cli_load_summary("metrics", path, r, 0);
@@ -335,7 +342,7 @@ from_summary(const char *path, struct cli_read *r, struct result *res,
 	if (s == NULL)
 		return CLI_ERROR;
 	calib_summary_get_info(s, &in);
-	if (in.n == 0 || !(in.total_weight > 0)) {
+	if (in.n == 0 || !(in.total_weight > 0) || isinf(in.total_weight)) {
 		int rc = summary ? (cli_summary_check_rows(s), CLI_ERROR) : -1;
 		calib_summary_free(s);
 		return rc;
@@ -499,7 +506,7 @@ run(int argc, char **argv)
 		write_table(out.fp, res, nres, &r, norm, 1);
 		break;
 	case FMT_JSON:
-		write_json(out.fp, res, nres);
+		write_json(out.fp, res, nres, r.mo.convention);
 		break;
 	case FMT_CSV:
 		write_delimited(out.fp, res, nres, ',');

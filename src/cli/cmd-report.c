@@ -748,7 +748,7 @@ write_figure(FILE *fp, struct report *R, int i, const char *cmd,
 	struct cli_table t;
 	struct cli_plot_opts po = R->po;
 	char path[4096];
-	int rc;
+	int rc, k;
 
 	cli_table_init(&t);
 	t.r = R->r;
@@ -776,7 +776,19 @@ write_figure(FILE *fp, struct report *R, int i, const char *cmd,
 	fprintf(fp, ":<code class=\"cmd\">calib %s --ci-level %g", cmd,
 	    R->level);
 	sh_tokens(fp, &R->common, 1);
-	sh_tokens(fp, &R->figure, 0);
+	for (k = 0; k < R->figure.n; k++) {
+		const char *o = R->figure.v[k];
+		/* calib hist refuses the options for parts it does not have */
+		if (strcmp(cmd, "hist") == 0 && (strcmp(o, "--no-counts") == 0 ||
+		    strcmp(o, "--no-intervals") == 0))
+			continue;
+		if (strcmp(cmd, "hist") == 0 && strcmp(o, "--style") == 0) {
+			k++;
+			continue;
+		}
+		fputc(' ', fp);
+		sh_word(fp, o);
+	}
 	fputs(" --title ", fp);
 	sh_word(fp, R->name[i]);
 	fputs(" -o ", fp);

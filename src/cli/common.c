@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,19 @@ const char *cli_progname = "calib";
 int cli_mpi_rank = 0;
 int cli_mpi_size = 1;
 
+static void vmessage(const char *kind, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
 {
+	char buf[2048];
+
+	/* Names in messages come from the files read: control bytes in them
+	 * must not reach the terminal as such. */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	fprintf(stderr, "%s: %s", cli_progname, kind);
-	vfprintf(stderr, fmt, ap);
+	cli_put_text(stderr, buf);
 	fputc('\n', stderr);
 }
 
@@ -81,12 +90,15 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	char buf[2048];
+
 	fprintf(stderr, "%s: ", cli_progname);
 	if (cmd != NULL)
 		fprintf(stderr, "%s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	cli_put_text(stderr, buf);
 	if (cmd != NULL)
 		fprintf(stderr, "\nTry '%s %s --help' for more information.\n",
 		    cli_progname, cmd);
@@ -105,6 +117,9 @@ cli_parse_double(const char *cmd, const char *opt, const char *arg,
 
 	errno = 0;
 	v = strtod(arg, &end);
+	/* a subnormal number (ERANGE, but not 0) is still that number */
+	if (errno == ERANGE && v != 0 && isfinite(v))
+		errno = 0;
 	if (end == arg || *end != '\0' || errno == ERANGE || !isfinite(v)) {
 		cli_usage_error(cmd, "--%s: '%s' is not a finite number", opt,
 		    arg);
@@ -205,7 +220,9 @@ const char cli_read_help[] =
 "                        top-label-only files: the columns (or .npz\n"
 "                        members) holding the top label's confidence\n"
 "                        and whether it was right, 0/1 (default\n"
-"                        confidence, correct)\n";
+"                        confidence, correct)\n"
+"  --max-record-bytes N  the longest header or row accepted (default 64M;\n"
+"                        suffixes K, M, G); a longer one is an error\n";
 
 const char cli_metric_help[] =
 "Binning and metrics:\n"
@@ -217,7 +234,8 @@ const char cli_metric_help[] =
 "                        (default: unclipped)\n"
 "  --metrics LIST        compute only these metrics (comma-separated\n"
 "                        names), 'all' for every one, 'default' for the\n"
-"                        usual set; the names are listed in calib(1)\n";
+"                        usual set; the names are listed in calib(1)\n"
+"\n" CLI_CONVENTION_HELP;
 
 unsigned
 cli_metric_keep(calib_metric_set set)
@@ -329,6 +347,7 @@ classes_file(const char *cmd, const char *path, struct cli_read *r)
 		    strerror(errno));
 		return -1;
 	}
+	cli_note_input(path);
 	text = malloc(cap);
 	while (text != NULL && (got = fread(text + len, 1, cap - len - 1,
 	    fp)) > 0) {
@@ -374,6 +393,54 @@ cli_read_init(struct cli_read *r)
 	calib_metric_options_init(&r->mo);
 	r->binary = CLI_BINARY_TOP;
 	calib_summary_options_init(&r->so);
+	calib_convention_init(&r->conv);
+}
+
+/* --convention NAME, or one choice (opt - CLI_OPT_EDGES indexes
+ * calib_convention_choices).  Choices set by hand win over a preset given
+ * later. */
+static int
+convention_option(const char *cmd, int opt, const char *arg,
+    struct cli_read *r)
+{
+	calib_error err;
+	int i;
+
+	if (opt == CLI_OPT_CONVENTION) {
+		if (calib_convention_preset(arg, &r->conv) != CALIB_OK) {
+			char list[256];
+			size_t n = 0;
+			list[0] = '\0';
+			for (i = 0; calib_convention_names[i] != NULL; i++)
+				n += (size_t)snprintf(list + n,
+				    sizeof(list) - n, "%s%s", i ? ", " : "",
+				    calib_convention_names[i]);
+			cli_usage_error(cmd, "--convention: '%s' is not one of "
+			    "%s", arg, list);
+			return -1;
+		}
+		for (i = 0; calib_convention_choices[i] != NULL; i++)
+			if (r->conv_hand[i] != NULL)
+				calib_convention_set(&r->conv,
+				    calib_convention_choices[i], r->conv_hand[i],
+				    NULL);
+	} else {
+		i = opt - CLI_OPT_EDGES;
+		if (opt == CLI_OPT_NLL_RENORM)
+			arg = "yes";
+		if (calib_convention_set(&r->conv, calib_convention_choices[i],
+		    arg, &err) != CALIB_OK) {
+			/* The message starts "CHOICE:"; name the option. */
+			const char *why = strchr(err.message, ':');
+			cli_usage_error(cmd, "--%s%s", opt == CLI_OPT_MASS_LAYOUT ?
+			    "mass-layout" : calib_convention_choices[i],
+			    why != NULL ? why : err.message);
+			return -1;
+		}
+		r->conv_hand[i] = arg;
+	}
+	r->mo.convention = &r->conv;
+	return 1;
 }
 
 int
@@ -467,6 +534,31 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		r->binary_set = 1;
 		return 1;
+	case CLI_OPT_MAX_RECORD: {
+		char *end;
+		unsigned long long v;
+		int shift = 0;
+		errno = 0;
+		v = strtoull(arg, &end, 10);
+		if (end != arg && (*end == 'K' || *end == 'k'))
+			shift = 10;
+		else if (end != arg && *end == 'M')
+			shift = 20;
+		else if (end != arg && *end == 'G')
+			shift = 30;
+		if (shift > 0)
+			end++;
+		if (arg[0] < '0' || arg[0] > '9' || *end != '\0' ||
+		    errno != 0 || v > (SIZE_MAX >> shift) ||
+		    (v << shift) < 1024) {
+			cli_usage_error(cmd, "--max-record-bytes: '%s' is not a "
+			    "byte count of at least 1024 (suffixes K, M, G)",
+			    arg);
+			return -1;
+		}
+		r->ro.max_record_bytes = (size_t)(v << shift);
+		return 1;
+	}
 	case CLI_OPT_THREADS:
 		return cli_parse_int(cmd, "threads", arg, 1, 1024,
 		    &r->ro.threads) == 0 ? 1 : -1;
@@ -547,6 +639,16 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 			return -1;
 		}
 		return 1;
+	case CLI_OPT_CONVENTION:
+	case CLI_OPT_EDGES:
+	case CLI_OPT_CLOSURE:
+	case CLI_OPT_TOP:
+	case CLI_OPT_ARITH:
+	case CLI_OPT_MASS_LAYOUT:
+	case CLI_OPT_CLIP:
+	case CLI_OPT_NLL_RENORM:
+	case CLI_OPT_BRIER:
+		return convention_option(cmd, opt, arg, r);
 	case CLI_OPT_NLL_CLIP:
 		r->given |= CLI_GIVEN_NLL_CLIP;
 		if (cli_parse_double(cmd, "nll-clip", arg, &r->mo.nll_clip) != 0)
@@ -581,7 +683,11 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	calib_error err;
 	calib_status st;
 
+	cli_note_input(path);
+	cli_note_input(ro.labels_path);
+	cli_note_input(ro.weights_path);
 	if (r->calibrate != NULL) {
+		cli_note_input(r->calibrate);
 		if (ro.temperature != 1) {
 			cli_error("--temperature and --calibrate cannot be "
 			    "combined (the model replaces the temperature)");
@@ -595,8 +701,10 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	}
 	ro.keep |= keep;
 	ro.classwise_bins = r->mo.bins;
-	/* Equal-mass classwise bins need every class's scores sorted. */
-	if (r->mo.binning == CALIB_BIN_MASS)
+	/* Equal-mass classwise bins need every class's scores sorted, and a
+	 * convention bins every class column and may renormalise rows. */
+	if (r->mo.binning == CALIB_BIN_MASS ||
+	    !calib_convention_is_default(r->mo.convention))
 		ro.keep |= CALIB_KEEP_PROBS;
 	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
 		ro.target = 1;
@@ -609,6 +717,13 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	if (r->binary == CLI_BINARY_POSITIVE && p->k != 2) {
 		cli_error("%s: --binary positive needs a 2-class file, this one "
 		    "has %d classes", p->source, p->k);
+		calib_preds_free(p);
+		return NULL;
+	}
+	if (p->top_only && (keep & CALIB_KEEP_LOGITS)) {
+		cli_error("%s: holds only the top label's confidence and "
+		    "correctness ('%s', '%s'); this needs the whole score "
+		    "vector", p->source, ro.confidence_col, ro.correct_col);
 		calib_preds_free(p);
 		return NULL;
 	}
@@ -648,6 +763,67 @@ cli_read_notes(const calib_preds *p, const calib_read_options *rop)
 		cli_warn("%s: %zu row%s label %ld dropped (--ignore-label)",
 		    p->source, p->dropped_rows, p->dropped_rows == 1 ?
 		    " with" : "s with", ro.ignore_label);
+}
+
+/* The choices of c set by hand after its preset. */
+static int
+hand_choices(const calib_convention *c, int *which)
+{
+	int i, n = 0;
+
+	for (i = 0; calib_convention_choices[i] != NULL; i++)
+		if (c->hand >> i & 1)
+			which[n++] = i;
+	return n;
+}
+
+void
+cli_json_convention(FILE *fp, const calib_convention *c)
+{
+	calib_convention def;
+	char v[64];
+	int which[16], n, i;
+
+	if (c == NULL) {
+		calib_convention_init(&def);
+		c = &def;
+	}
+	fputs(",\"convention\":", fp);
+	cli_json_string(fp, c->name);
+	n = hand_choices(c, which);
+	if (n == 0)
+		return;
+	fputs(",\"convention_choices\":{", fp);
+	for (i = 0; i < n; i++) {
+		const char *name = calib_convention_choices[which[i]];
+		calib_convention_get(c, name, v, sizeof(v));
+		fprintf(fp, "%s", i ? "," : "");
+		cli_json_string(fp, name);
+		fputc(':', fp);
+		cli_json_string(fp, v);
+	}
+	fputc('}', fp);
+}
+
+void
+cli_convention_text(char *buf, size_t size, const calib_convention *c)
+{
+	char v[64];
+	int which[16], n, i;
+	size_t len;
+
+	if (c == NULL) {
+		snprintf(buf, size, "calib");
+		return;
+	}
+	snprintf(buf, size, "%s", c->name);
+	n = hand_choices(c, which);
+	for (i = 0; i < n; i++) {
+		const char *name = calib_convention_choices[which[i]];
+		len = strlen(buf);
+		calib_convention_get(c, name, v, sizeof(v));
+		snprintf(buf + len, size - len, ", %s=%s", name, v);
+	}
 }
 
 void
@@ -745,114 +921,6 @@ cli_target_text(const calib_preds *p)
 	return "one-vs-rest";
 }
 
-/* ---- output files ------------------------------------------------- */
-
-int
-cli_out_open(struct cli_out *o, const char *path)
-{
-	char *dirc, *dir;
-	int fd;
-	size_t n;
-
-	memset(o, 0, sizeof(*o));
-	/* calib-mpi: only rank 0 writes; the others' stdout is /dev/null. */
-	if (path == NULL || strcmp(path, "-") == 0 || cli_mpi_rank != 0) {
-		o->fp = stdout;
-		return 0;
-	}
-	o->path = strdup(path);
-	dirc = strdup(path);
-	if (o->path == NULL || dirc == NULL) {
-		free(dirc);
-		free(o->path);
-		cli_error("out of memory");
-		return -1;
-	}
-	dir = dirname(dirc);
-	n = strlen(dir) + 32;
-	o->tmp = malloc(n);
-	if (o->tmp == NULL) {
-		free(dirc);
-		free(o->path);
-		cli_error("out of memory");
-		return -1;
-	}
-	snprintf(o->tmp, n, "%s/.calib-tmp-XXXXXX", dir);
-	free(dirc);
-	fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	/* mkstemp makes the file 0600; an output file should get the usual
-	 * permissions the umask allows. */
-	{
-		mode_t um = umask(0);
-		umask(um);
-		fchmod(fd, 0666 & ~um);
-	}
-	o->fp = fdopen(fd, "w");
-	if (o->fp == NULL) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		close(fd);
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	return 0;
-}
-
-int
-cli_out_commit(struct cli_out *o)
-{
-	int bad;
-
-	if (o->fp == NULL)
-		return -1;
-	if (o->tmp == NULL) {
-		if (fflush(o->fp) != 0 || ferror(o->fp)) {
-			cli_error("cannot write to standard output: %s",
-			    strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	bad = ferror(o->fp);
-	if (fclose(o->fp) != 0)
-		bad = 1;
-	o->fp = NULL;
-	if (bad || rename(o->tmp, o->path) != 0) {
-		cli_error("cannot write '%s': %s", o->path, strerror(errno));
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
-		return -1;
-	}
-	free(o->tmp);
-	free(o->path);
-	memset(o, 0, sizeof(*o));
-	return 0;
-}
-
-void
-cli_out_abort(struct cli_out *o)
-{
-	if (o->tmp != NULL) {
-		if (o->fp != NULL)
-			fclose(o->fp);
-		unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-	}
-	memset(o, 0, sizeof(*o));
-}
-
 /* ---- numbers and strings ------------------------------------------ */
 
 void
@@ -878,28 +946,6 @@ cli_json_number(FILE *fp, double v)
 
 	cli_fmt_number(buf, sizeof(buf), v);
 	fputs(buf, fp);
-}
-
-void
-cli_json_string(FILE *fp, const char *s)
-{
-	fputc('"', fp);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c < 0x20)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fputc(c, fp);
-	}
-	fputc('"', fp);
 }
 
 char *

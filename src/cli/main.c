@@ -21,6 +21,7 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_compare,
 	&cli_cmd_report,
 	&cli_cmd_check,
+	&cli_cmd_explain,
 	&cli_cmd_fit,
 	&cli_cmd_apply,
 	&cli_cmd_summarize,

@@ -398,6 +398,7 @@ cli_plot_new(const char *script, const char *output)
 		cli_plot_free(pl);
 		return NULL;
 	}
+	cli_cleanup_add(pl->dir, 1);
 	return pl;
 }
 
@@ -552,8 +553,10 @@ cli_plot_data(struct cli_plot *pl, const char *var, const char *tag)
 		pl->broken = 1;
 		return NULL;
 	}
+	cli_cleanup_add(d->file, 0);
 	d->fp = fopen(d->file, "w");
 	if (d->fp == NULL) {
+		cli_cleanup_remove(d->file);
 		cli_error("cannot write '%s': %s", d->file, strerror(errno));
 		free(d->var);
 		free(d->tag);
@@ -604,6 +607,7 @@ cli_plot_free(struct cli_plot *pl)
 		if (pl->data[i].fp != NULL)
 			fclose(pl->data[i].fp);
 		unlink(pl->data[i].file);
+		cli_cleanup_remove(pl->data[i].file);
 		free(pl->data[i].var);
 		free(pl->data[i].tag);
 		free(pl->data[i].file);
@@ -612,10 +616,12 @@ cli_plot_free(struct cli_plot *pl)
 		char *f;
 		if ((f = join(pl->dir, "/vars.gp", "")) != NULL) {
 			unlink(f);
+			cli_cleanup_remove(f);
 			free(f);
 		}
 		if ((f = join(pl->dir, "/gnuplot.err", "")) != NULL) {
 			unlink(f);
+			cli_cleanup_remove(f);
 			free(f);
 		}
 		if (pl->tex_stem != NULL) {
@@ -629,6 +635,7 @@ cli_plot_free(struct cli_plot *pl)
 			}
 		}
 		rmdir(pl->dir);
+		cli_cleanup_remove(pl->dir);
 	}
 	for (i = 0; i < pl->nvars; i++) {
 		free(pl->vars[i].name);
@@ -760,7 +767,7 @@ protected_path(const struct cli_plot *pl, const char *path)
 		if (stat(pl->protect[i], &b) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino)
 			return 1;
-	return 0;
+	return cli_input_at(path) != NULL;
 }
 
 static int
@@ -825,10 +832,20 @@ keep_for_later(struct cli_plot *pl, const struct cli_plot_opts *po,
 		goto done;
 	if (cli_out_open(&out, gp) != 0)
 		goto done;
-	fprintf(out.fp, "# Written by calib %s, which could not run gnuplot "
-	    "to draw '%s'.\n# Draw it by running, in this directory:  "
-	    "gnuplot %s\n", PACKAGE_VERSION, base_name(pl->output),
-	    base_name(gp));
+	/* Names in a comment line must not end it: one holding a control
+	 * character (a newline would start a gnuplot command) is left out. */
+	if (cli_has_control(pl->output) || cli_has_control(gp))
+		fprintf(out.fp, "# Written by calib %s, which could not run "
+		    "gnuplot to draw the figure.\n# Draw it by running gnuplot "
+		    "on this file in this directory.\n", PACKAGE_VERSION);
+	else {
+		char *q = cli_shell_quote(base_name(gp));
+		fprintf(out.fp, "# Written by calib %s, which could not run "
+		    "gnuplot to draw '%s'.\n# Draw it by running, in this "
+		    "directory:  gnuplot %s\n", PACKAGE_VERSION,
+		    base_name(pl->output), q ? q : "THIS-FILE");
+		free(q);
+	}
 	{
 		char **bases = calloc(pl->ndata + 1, sizeof(*bases));
 		if (bases != NULL) {
@@ -852,10 +869,29 @@ keep_for_later(struct cli_plot *pl, const struct cli_plot_opts *po,
 			*slash = '\0';
 	}
 	fprintf(stderr, "%s: kept ", cli_progname);
-	for (i = 0; i < pl->ndata; i++)
-		fprintf(stderr, "'%s' and ", names[i]);
-	fprintf(stderr, "'%s'; to draw the figure later, run 'gnuplot %s' in "
-	    "'%s'\n", gp, base_name(gp), dir ? dir : ".");
+	for (i = 0; i < pl->ndata; i++) {
+		fputc('\'', stderr);
+		cli_put_text(stderr, names[i]);
+		fputs("' and ", stderr);
+	}
+	fputc('\'', stderr);
+	cli_put_text(stderr, gp);
+	fputc('\'', stderr);
+	/* The hint is a command to paste: quoted for the shell, and given
+	 * only when the names hold nothing a terminal would act on. */
+	if (dir != NULL && !cli_has_control(dir) && !cli_has_control(gp)) {
+		char *qd = cli_shell_quote(dir), *qg =
+		    cli_shell_quote(base_name(gp));
+		if (qd != NULL && qg != NULL)
+			fprintf(stderr, "; to draw the figure later, run: "
+			    "cd %s && gnuplot %s\n", qd, qg);
+		else
+			fputc('\n', stderr);
+		free(qd);
+		free(qg);
+	} else
+		fprintf(stderr, "; to draw the figure later, run gnuplot on "
+		    "the .gp file in its directory\n");
 done:
 	if (names != NULL)
 		for (i = 0; i < pl->ndata; i++)
@@ -883,7 +919,9 @@ show_errors(const char *path)
 			fprintf(stderr, "%s: gnuplot: ...\n", cli_progname);
 			break;
 		}
-		fprintf(stderr, "%s: gnuplot: %s\n", cli_progname, line);
+		fprintf(stderr, "%s: gnuplot: ", cli_progname);
+		cli_put_text(stderr, line);
+		fputc('\n', stderr);
 	}
 	free(text);
 }
@@ -920,6 +958,8 @@ spawn(const char *gnuplot, const char *dir, const char *script, int outfd,
 		return e;
 	}
 	if (pid == 0) {
+		/* the parent's files are not this process's to remove */
+		cli_cleanup_child(-1);
 		nul = open("/dev/null", O_RDONLY);
 		if (chdir(dir) != 0 || nul < 0 || dup2(nul, 0) < 0 ||
 		    dup2(outfd, 1) < 0 || dup2(errfd, 2) < 0)
@@ -932,6 +972,7 @@ spawn(const char *gnuplot, const char *dir, const char *script, int outfd,
 			_exit(127);
 		_exit(127);
 	}
+	cli_cleanup_child(pid);
 	close(pfd[1]);
 	do
 		r = read(pfd[0], &e, sizeof(e));
@@ -942,6 +983,7 @@ spawn(const char *gnuplot, const char *dir, const char *script, int outfd,
 			e = errno;
 			break;
 		}
+	cli_cleanup_child(0);
 	return r == (ssize_t)sizeof(e) ? (e ? e : EIO) : 0;
 }
 
@@ -1080,6 +1122,8 @@ cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po)
 	gnuplot = absolute(po->gnuplot, 1);
 	if (vars == NULL || errf == NULL || gnuplot == NULL)
 		goto done;
+	cli_cleanup_add(vars, 0);
+	cli_cleanup_add(errf, 0);
 	fp = fopen(vars, "w");
 	if (fp == NULL) {
 		cli_error("cannot write '%s': %s", vars, strerror(errno));
@@ -1124,7 +1168,8 @@ cli_plot_render(struct cli_plot *pl, const struct cli_plot_opts *po)
 		goto done;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-	    fstat(fileno(out.fp), &st) != 0 || st.st_size == 0) {
+	    (cli_out_is_file(&out) && (fstat(fileno(out.fp), &st) != 0 ||
+	    st.st_size == 0))) {
 		cli_out_abort(&out);
 		explain_failure(pl, po, status, errf);
 		if (po->keep)

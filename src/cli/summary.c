@@ -76,7 +76,14 @@ cli_summarize_files(char *const *paths, int n, const struct cli_read *r)
 	calib_error err;
 	int i, failed;
 
+	/* Never written over by -o (see cli_out_open). */
+	for (i = 0; i < n; i++)
+		cli_note_input(paths[i]);
+	cli_note_input(ro.labels_path);
+	cli_note_input(ro.weights_path);
+
 	if (r->calibrate != NULL) {
+		cli_note_input(r->calibrate);
 		if (ro.temperature != 1) {
 			cli_error("--temperature and --calibrate cannot be "
 			    "combined (the model replaces the temperature)");
@@ -149,6 +156,7 @@ cli_load_summary(const char *cmd, const char *path, struct cli_read *r,
 	const char *what = NULL;
 	char a[64], b[64];
 
+	cli_note_input(path);
 	if (calib_summary_load(path, &s, &err) != CALIB_OK) {
 		cli_lib_error(&err);
 		return NULL;
@@ -232,6 +240,12 @@ cli_summary_check_rows(const calib_summary *s)
 	if (!(in.total_weight > 0)) {
 		cli_error("%s: all weights are zero (expected a positive total "
 		    "weight)", in.source);
+		return -1;
+	}
+	if (isinf(in.total_weight)) {
+		cli_error("%s: the weights add up to more than the largest "
+		    "double (about 1.8e308; expected a finite total weight: "
+		    "scale the weights down)", in.source);
 		return -1;
 	}
 	return 0;

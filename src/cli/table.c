@@ -31,7 +31,8 @@ const char cli_table_help[] =
 "                        auto (default) is exact unless weights differ\n"
 "  --resamples R         draws for a resampled band (default 2000)\n"
 "  --seed S              seed of a resampled band (default 1): the same\n"
-"                        file and seed always give the same band\n";
+"                        file and seed always give the same band\n"
+"\n" CLI_CONVENTION_HELP;
 
 void
 cli_table_init(struct cli_table *t)
@@ -222,6 +223,7 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 	p = cli_read_preds(path, &t->r, 0);
 	if (p == NULL)
 		return CLI_ERROR;
+	t->o.convention = t->r.mo.convention;
 	if (calib_reliability_compute(p, &t->o, rel, &err) != CALIB_OK) {
 		cli_lib_error(&err);
 		calib_preds_free(p);
@@ -347,7 +349,13 @@ write_text(FILE *fp, const char *file, const calib_preds *p,
 	cli_table_summary(rel, &s);
 	fprintf(fp, "# %s: %zu rows, %d classes, %s\n", file, b->n, p->k,
 	    cli_table_target(p, tbuf, sizeof(tbuf)));
-	if (b->binning == CALIB_BIN_WIDTH)
+	if (!calib_convention_is_default(&rel->convention)) {
+		char cbuf[256];
+		cli_convention_text(cbuf, sizeof(cbuf), &rel->convention);
+		fprintf(fp, "# %d %s bins under convention %s, temperature "
+		    "%g\n", b->m, b->binning == CALIB_BIN_WIDTH ?
+		    "equal-width" : "equal-mass", cbuf, p->temperature);
+	} else if (b->binning == CALIB_BIN_WIDTH)
 		fprintf(fp, "# %d equal-width bins ((m-1)/M, m/M], temperature "
 		    "%g\n", b->m, p->temperature);
 	else
@@ -471,6 +479,7 @@ write_json(FILE *fp, const char *file, const calib_preds *p,
 	fprintf(fp, ",\"bins\":%d,\"binning\":\"%s\"", b->m,
 	    b->binning == CALIB_BIN_WIDTH ? "width" : "mass");
 	json_num(fp, "temperature", p->temperature);
+	cli_json_convention(fp, &rel->convention);
 	fprintf(fp, ",\"interval\":\"%s\"", cli_table_interval_name(rel));
 	json_num(fp, "level", rel->level);
 	fprintf(fp, ",\"band\":\"%s\"", cli_table_band_name(rel));

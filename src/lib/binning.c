@@ -326,6 +326,8 @@ calib_ece(const calib_bins *b)
 
 	if (b == NULL || !(b->total_weight > 0))
 		return NAN;
+	if (b->float32)
+		return ci_f32_ece(b);
 	for (j = 0; j < b->m; j++)
 		if (b->bin[j].weight > 0)
 			ci_sum_add(&e, fabs(b->bin[j].sum_outcome -
@@ -341,6 +343,8 @@ calib_rmsce(const calib_bins *b)
 
 	if (b == NULL || !(b->total_weight > 0))
 		return NAN;
+	if (b->float32)
+		return ci_f32_rmsce(b);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
 		if (x->weight > 0) {
@@ -359,6 +363,8 @@ calib_mce(const calib_bins *b)
 
 	if (b == NULL)
 		return NAN;
+	if (b->float32)
+		return ci_f32_mce(b);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
 		if (x->weight > 0) {
@@ -380,6 +386,8 @@ calib_oe(const calib_bins *b)
 
 	if (b == NULL || !(b->total_weight > 0))
 		return NAN;
+	if (b->float32)
+		return ci_f32_oe(b);
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
 		if (x->weight > 0) {
@@ -393,6 +401,21 @@ calib_oe(const calib_bins *b)
 }
 
 /* ---- classwise ---------------------------------------------------- */
+
+calib_status
+ci_classwise_budget(int k, int bins, const char *file, calib_error *err)
+{
+	const size_t per_bin = 3 * sizeof(double) * (size_t)k;
+	size_t most = CI_CLASSWISE_MAX_BYTES / per_bin;
+
+	if (k < 1 || bins < 1 || (size_t)bins <= most)
+		return CALIB_OK;
+	return ci_error_set(err, CALIB_E_ARG, file, 0, 0, NULL, "%d bins for "
+	    "%d classes need %.1f MiB of classwise bin sums (3 numbers per "
+	    "class and bin), over the %zu MiB calib allows; use at most %zu "
+	    "bins", bins, k, (double)per_bin * bins / 1048576.0,
+	    CI_CLASSWISE_MAX_BYTES >> 20, most);
+}
 
 int
 ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins)
@@ -482,6 +505,8 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 		calib_classwise_acc a;
 		ci_sum W = { 0, 0 };
 		size_t i;
+		if (ci_classwise_budget(p->k, m, NULL, NULL) != CALIB_OK)
+			return CALIB_E_ARG;
 		if (ci_classwise_alloc(&a, p->k, m) != 0)
 			return CALIB_E_NOMEM;
 		for (i = 0; i < p->n; i++) {

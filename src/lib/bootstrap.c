@@ -169,8 +169,10 @@ calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
 			goto done;
 		}
 		for (r = 0; r < nruns; r++)
-			if (ci_cells_build(runs[r], o->metric.bins,
-			    &cells[r]) != 0) {
+			if ((calib_convention_is_default(o->metric.convention) ?
+			    ci_cells_build(runs[r], o->metric.bins, &cells[r]) :
+			    ci_conv_cells_build(runs[r], o->metric.bins,
+			    o->metric.convention, &cells[r])) != 0) {
 				st = ci_error_set(err, CALIB_E_NOMEM, NULL, 0, 0,
 				    NULL, "out of memory");
 				goto done;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,4 +94,185 @@ calib_assertion_holds(const calib_assertion *a, double value, double lo,
 		return strict ? lo >= -b : hi >= -b;
 	}
 	return 0;
+}
+
+/* ---- rules files -------------------------------------------------- */
+
+static int
+blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static calib_status rule_error(calib_error *err, const char *source,
+    unsigned long line, size_t col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static calib_status
+rule_error(calib_error *err, const char *source, unsigned long line,
+    size_t col, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return ci_error_set(err, CALIB_E_FORMAT, source, line,
+	    (unsigned)(col >= 0xffffffu ? 0xffffffu : col + 1), NULL, "%s",
+	    msg);
+}
+
+/* A length for "%.*s" in a message: at most 200 bytes of the text. */
+static int
+shown(size_t len)
+{
+	return (int)(len > 200 ? 200 : len);
+}
+
+/* One line of a rules file, [s, s + n) without its line end. */
+static calib_status
+rule_line(const char *s, size_t n, const char *source, unsigned long line,
+    calib_rule *r, int *empty, calib_error *err)
+{
+	size_t i = 0, k0, k1, m0, m1, v0, v1;
+	char *kind, *spec;
+	calib_status st;
+
+	*empty = 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '\0')
+			return rule_error(err, source, line, i, "a NUL byte "
+			    "(a rules file is text)");
+		else if (s[i] == '\r')
+			return rule_error(err, source, line, i, "a carriage "
+			    "return inside the line");
+		else if (s[i] == '#')
+			break;
+	n = i;
+	for (i = 0; i < n && blank(s[i]); i++)
+		;
+	if (i == n) {
+		*empty = 1;
+		return CALIB_OK;
+	}
+	for (k0 = i; i < n && !blank(s[i]); i++)
+		;
+	k1 = i;
+	for (; i < n && blank(s[i]); i++)
+		;
+	if (i == n)
+		return rule_error(err, source, line, k0, "'%.*s' has no "
+		    "METRIC=VALUE (expected e.g. 'max ece=0.05')", shown(k1 - k0),
+		    s + k0);
+	/* "ece=0.05", "ece = 0.05" and "ece =0.05" all read the same */
+	for (m0 = i; i < n && !blank(s[i]) && s[i] != '='; i++)
+		;
+	m1 = i;
+	for (; i < n && blank(s[i]); i++)
+		;
+	if (i == n || s[i] != '=' || m1 == m0)
+		return rule_error(err, source, line, m0, "'%.*s' is not "
+		    "METRIC=VALUE", shown((i < n ? n : m1) - m0), s + m0);
+	for (i++; i < n && blank(s[i]); i++)
+		;
+	for (v0 = i; i < n && !blank(s[i]); i++)
+		;
+	v1 = i;
+	for (; i < n && blank(s[i]); i++)
+		;
+	if (v1 == v0)
+		return rule_error(err, source, line, m0, "'%.*s' has no value "
+		    "after '='", shown(m1 - m0), s + m0);
+	if (i < n)
+		return rule_error(err, source, line, i, "unexpected '%.*s' after "
+		    "the bound (one METRIC=VALUE per line; a number has no "
+		    "blanks)", shown(n - i), s + i);
+	kind = malloc(k1 - k0 + 1);
+	spec = malloc(m1 - m0 + v1 - v0 + 2);
+	if (kind == NULL || spec == NULL) {
+		free(kind);
+		free(spec);
+		return ci_error_set(err, CALIB_E_NOMEM, source, line, 0, NULL,
+		    "out of memory");
+	}
+	memcpy(kind, s + k0, k1 - k0);
+	kind[k1 - k0] = '\0';
+	memcpy(spec, s + m0, m1 - m0);
+	spec[m1 - m0] = '=';
+	memcpy(spec + (m1 - m0) + 1, s + v0, v1 - v0);
+	spec[m1 - m0 + 1 + v1 - v0] = '\0';
+	st = calib_assertion_parse(kind, spec, &r->a, err);
+	if (st != CALIB_OK && err != NULL) {
+		/* the kind, the metric or the bound: point at the culprit */
+		size_t col = strncmp(err->message, "unknown assertion", 17) ==
+		    0 ? k0 : strncmp(err->message, "unknown metric", 14) == 0 ?
+		    m0 : v0;
+		err->status = CALIB_E_FORMAT;
+		snprintf(err->file, sizeof(err->file), "%s", source ? source :
+		    "");
+		err->line = line;
+		err->column = (unsigned)(col + 1);
+	}
+	free(kind);
+	free(spec);
+	r->line = line;
+	return st == CALIB_OK ? CALIB_OK : CALIB_E_FORMAT;
+}
+
+calib_status
+calib_rules_parse(const char *text, size_t len, const char *source,
+    calib_rule **out, size_t *n, calib_error *err)
+{
+	calib_rule *rules = NULL, *nr;
+	size_t cap = 0, count = 0, off = 0;
+	unsigned long line = 0;
+	calib_status st = CALIB_OK;
+
+	if (out == NULL || n == NULL || (text == NULL && len > 0))
+		return ci_error_set(err, CALIB_E_ARG, source, 0, 0, NULL,
+		    "no rules or no place for them");
+	*out = NULL;
+	*n = 0;
+	while (off < len) {
+		const char *nl = memchr(text + off, '\n', len - off);
+		size_t end = nl ? (size_t)(nl - text) : len, ll = end - off;
+		calib_rule r;
+		int empty;
+
+		line++;
+		if (ll > 0 && text[end - 1] == '\r')
+			ll--;
+		st = rule_line(text + off, ll, source, line, &r, &empty, err);
+		if (st != CALIB_OK)
+			break;
+		if (!empty) {
+			if (count == cap) {
+				cap = cap ? 2 * cap : 8;
+				nr = realloc(rules, cap * sizeof(*nr));
+				if (nr == NULL) {
+					st = ci_error_set(err, CALIB_E_NOMEM,
+					    source, line, 0, NULL,
+					    "out of memory");
+					break;
+				}
+				rules = nr;
+			}
+			rules[count++] = r;
+		}
+		off = end + 1;
+	}
+	if (st != CALIB_OK) {
+		free(rules);
+		return st;
+	}
+	*out = rules;
+	*n = count;
+	return CALIB_OK;
+}
+
+void
+calib_rules_free(calib_rule *rules)
+{
+	free(rules);
 }

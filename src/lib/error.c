@@ -57,6 +57,10 @@ ci_error_set(calib_error *err, calib_status status, const char *file,
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	/* Whatever text from a file went into the message, no raw bytes
+	 * come out of it. */
+	ci_escape_text(err->message, sizeof(err->message));
+	ci_escape_text(err->file, sizeof(err->file));
 	return status;
 }
 
@@ -86,6 +90,47 @@ utf8_len(const unsigned char *s, size_t len)
 }
 
 /*
+ * Escape, in place, control bytes and bytes that are not UTF-8 as \xNN
+ * (text already escaped is left alone: it is plain ASCII).  The result is
+ * cut at a character boundary to fit size.
+ */
+void
+ci_escape_text(char *s, size_t size)
+{
+	char tmp[1024];
+	const unsigned char *u = (const unsigned char *)s;
+	size_t len = strnlen(s, size), i = 0, o = 0;
+
+	if (size == 0)
+		return;
+	while (i < len) {
+		unsigned char ch = u[i];
+		size_t n = ch >= 0x80 ? utf8_len(u + i, len - i) : 1;
+		if (ch < 0x20 || ch == 0x7f || n == 0) {
+			if (o + 5 > sizeof(tmp) - 1)
+				break;
+			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o,
+			    "\\x%02x", ch);
+			i++;
+		} else {
+			if (o + n > sizeof(tmp) - 1)
+				break;
+			memcpy(tmp + o, u + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	if (o >= size) {
+		/* Cut back to the start of a character. */
+		o = size - 1;
+		while (o > 0 && ((unsigned char)tmp[o] & 0xc0) == 0x80)
+			o--;
+	}
+	memcpy(s, tmp, o);
+	s[o] = '\0';
+}
+
+/*
  * Copy a field into dst for an error message, shortened and with control
  * bytes and bytes that are not UTF-8 escaped as \xNN, so a binary or
  * enormous field cannot garble the terminal.
@@ -105,6 +150,11 @@ ci_quote_text(char *dst, size_t size, const char *s, size_t len)
 		if (ch < 0x20 || ch == 0x7f || n == 0) {
 			o += (size_t)snprintf(dst + o, size - o, "\\x%02x", ch);
 			i++;
+		} else if (n == 3 && u[i] == 0xef && u[i + 1] == 0xbb &&
+		    u[i + 2] == 0xbf && o + 9 < size) {
+			/* a byte-order mark is invisible on a terminal */
+			o += (size_t)snprintf(dst + o, size - o, "<U+FEFF>");
+			i += 3;
 		} else if (o + n + 1 < size) {
 			memcpy(dst + o, u + i, n);
 			o += n;

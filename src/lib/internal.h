@@ -18,6 +18,7 @@ calib_status ci_error_set(calib_error *err, calib_status status,
     const char *column_name, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 void ci_quote_text(char *dst, size_t size, const char *s, size_t len);
+void ci_escape_text(char *s, size_t size);
 
 /* numparse.c */
 
@@ -46,7 +47,8 @@ int ci_fast_number(const char *s, const char *e, double *v);
  */
 ci_num_status ci_parse_number(const char *s, size_t len, double *v);
 
-/* Parses a canonical non-negative integer (digits only, < 2^31). */
+/* Parses a canonical non-negative integer (digits only, no leading zero
+ * unless it is "0", < 10^9). */
 int ci_parse_index(const char *s, size_t len, long *v);
 
 /* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */
@@ -109,6 +111,12 @@ int ci_row_finish(const ci_layout *L, const calib_read_options *o,
  * stored logits sees the same doubles as one applied while reading.
  */
 double ci_softmax(const double *z, int k, double *p, int *top, int *tied);
+/*
+ * z_i / T for every logit.  When that overflows for some finite z_i (a tiny
+ * T), the logits are shifted first, (z_i - max z) / T, which has the same
+ * softmax and stays finite at the top (0) instead of making inf - inf.
+ */
+void ci_divide_logits(double *z, int k, double T);
 
 /* recal.c and model.c */
 
@@ -178,15 +186,18 @@ ci_bin_index(double s, int m)
 	if (s >= 1)
 		return m - 1;
 	prod = s * M;
-	err = fma(s, M, -prod);
-	f = floor(prod);
+	/* 0 < prod <= M: truncation is the floor (and, unlike floor() and
+	 * fma() on baseline x86-64, needs no library call). */
+	f = (double)(long)prod;
 	/* Rounding is monotonic and integers up to M are representable, so a
 	 * non-integral rounded product has the same ceiling as the real one;
 	 * an integral one is exceeded exactly when the error is positive. */
-	if (prod > f)
+	if (prod > f) {
 		b = (int)f + 1;
-	else
+	} else {
+		err = fma(s, M, -prod);
 		b = (int)f + (err > 0);
+	}
 	if (b < 1)
 		b = 1;
 	if (b > m)
@@ -194,12 +205,53 @@ ci_bin_index(double s, int m)
 	return b - 1;
 }
 
+/* convention.c */
+
+/*
+ * ci_bin_arrays() under a convention c that is not calib's (see
+ * calib_bins_compute_conv()).  row_bin, when not NULL, receives each
+ * row's bin (n entries), for the tables that gather rows per bin.
+ */
+calib_status ci_conv_bin_arrays(size_t n, const double *score,
+    const uint8_t *outcome, const double *weight, const uint32_t *mult,
+    int m, calib_binning binning, const calib_convention *c,
+    int32_t *row_bin, calib_bins *out);
+/* The binned metrics of a float32 table, in float32 (calib_bins.float32). */
+double ci_f32_ece(const calib_bins *b);
+double ci_f32_rmsce(const calib_bins *b);
+double ci_f32_mce(const calib_bins *b);
+double ci_f32_oe(const calib_bins *b);
+/* The metrics a convention o->convention changes beyond the bin table:
+ * classwise ECE with every class column binned under it (NaN without the
+ * matrix), the NLL with its clipping and renormalisation, and the binary
+ * Brier form (given the sum form). */
+calib_status ci_conv_classwise(const calib_preds *p,
+    const calib_metric_options *o, const uint32_t *mult, double *out);
+double ci_conv_nll(const calib_preds *p, const calib_metric_options *o,
+    const uint32_t *mult);
+double ci_conv_brier(const calib_preds *p, const uint32_t *mult,
+    double sum_form);
+/* The bootstrap's cache under a convention: every row's (and, with the
+ * matrix, every cell's) equal-width bin, computed once; the cached
+ * versions give the same doubles as the uncached ones. */
+struct ci_cells;
+int ci_conv_cells_build(const calib_preds *p, int m,
+    const calib_convention *c, struct ci_cells *cells);
+calib_status ci_conv_bins_cached(const calib_preds *p,
+    const struct ci_cells *cells, const uint32_t *mult, calib_bins *out);
+calib_status ci_conv_classwise_cached(const calib_preds *p,
+    const struct ci_cells *cells, const uint32_t *mult, double *out);
+
 /* Equal-width bin indices cached for repeated evaluation (the bootstrap):
  * top[i] is row i's bin, cls[i*k + c] the classwise cell c*m + bin. */
 typedef struct ci_cells {
 	int m;
 	uint32_t *top;
 	uint32_t *cls;   /* NULL without the probability matrix */
+	/* Built by ci_conv_cells_build() for this convention (NULL: calib's
+	 * bins); then cls[i*k + c] = c*nb + bin, nb = m or m + 1. */
+	const calib_convention *conv;
+	int nb;
 } ci_cells;
 
 int ci_cells_build(const calib_preds *p, int m, ci_cells *cells);
@@ -252,6 +304,15 @@ calib_status ci_eval_metrics(ci_eval *e, calib_metrics *out);
 void ci_classwise_add(calib_classwise_acc *acc, int k, const double *probs,
     int32_t label, double weight);
 int ci_classwise_alloc(calib_classwise_acc *acc, int k, int bins);
+/*
+ * The classwise bin sums are 3 doubles per class and bin, held once per
+ * read whatever the thread count; CI_CLASSWISE_MAX_BYTES bounds them.
+ * ci_classwise_budget() returns CALIB_OK or CALIB_E_ARG with a message
+ * giving the largest bin count that fits k classes.
+ */
+#define CI_CLASSWISE_MAX_BYTES ((size_t)256 << 20)
+calib_status ci_classwise_budget(int k, int bins, const char *file,
+    calib_error *err);
 void ci_classwise_free(calib_classwise_acc *acc);
 void ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src,
     int k);
@@ -286,6 +347,13 @@ static inline void
 ci_sum_add(ci_sum *a, double x)
 {
 	double t = a->s + x;
+
+	/* Past DBL_MAX the sum is +-inf (or NaN for inf - inf); the
+	 * compensation would be inf - inf and turn an overflow into NaN. */
+	if (!isfinite(t)) {
+		a->s = t;
+		return;
+	}
 	/* Neumaier's variant also catches |x| > |s|. */
 	if ((a->s >= 0 ? a->s : -a->s) >= (x >= 0 ? x : -x))
 		a->c += (a->s - t) + x;
@@ -297,7 +365,7 @@ ci_sum_add(ci_sum *a, double x)
 static inline double
 ci_sum_get(const ci_sum *a)
 {
-	return a->s + a->c;
+	return isfinite(a->s) ? a->s + a->c : a->s;
 }
 
 #endif /* CALIB_INTERNAL_H */

@@ -154,7 +154,9 @@ ci_eval_init(ci_eval *e, const calib_preds *p, const calib_metric_options *o,
 	e->mult = mult;
 	e->k = p ? p->k : 0;
 	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
-	    cells->m != o->bins))
+	    cells->m != o->bins || cells->conv !=
+	    (calib_convention_is_default(o->convention) ? NULL :
+	    o->convention)))
 		cells = NULL;
 	e->cells = cells;
 }
@@ -180,7 +182,8 @@ eval_acc(ci_eval *e, calib_status *st)
 {
 	*st = CALIB_OK;
 	if (e->acc != NULL || e->mult != NULL ||
-	    e->o->binning != CALIB_BIN_WIDTH || e->p == NULL)
+	    e->o->binning != CALIB_BIN_WIDTH || e->p == NULL ||
+	    !calib_convention_is_default(e->o->convention))
 		return e->acc;
 	e->own_acc = malloc(sizeof(*e->own_acc));
 	if (e->own_acc == NULL ||
@@ -201,13 +204,20 @@ eval_bins(ci_eval *e, const calib_bins **b)
 	calib_status st;
 
 	if (!e->have_bins) {
-		const ci_acc *a = eval_acc(e, &st);
-		if (st != CALIB_OK)
-			return st;
-		st = a ? ci_acc_bins(a, &e->bins) : e->cells ?
-		    ci_bins_cached(e->p, e->cells, e->mult, &e->bins) :
-		    calib_bins_compute(e->p, e->o->bins, e->o->binning,
-		    e->mult, &e->bins);
+		const ci_acc *a = NULL;
+		if (e->cells != NULL && e->cells->conv != NULL)
+			st = ci_conv_bins_cached(e->p, e->cells, e->mult,
+			    &e->bins);
+		else if (!calib_convention_is_default(e->o->convention))
+			st = ci_conv_bin_arrays(e->p->n, e->p->score,
+			    e->p->outcome, e->p->weight, e->mult, e->o->bins,
+			    e->o->binning, e->o->convention, NULL, &e->bins);
+		else if ((a = eval_acc(e, &st)) != NULL)
+			st = ci_acc_bins(a, &e->bins);
+		else if (st == CALIB_OK)
+			st = e->cells ? ci_bins_cached(e->p, e->cells, e->mult,
+			    &e->bins) : calib_bins_compute(e->p, e->o->bins,
+			    e->o->binning, e->mult, &e->bins);
 		if (st != CALIB_OK)
 			return st;
 		e->have_bins = 1;
@@ -264,8 +274,13 @@ BINNED(m_oe, calib_oe)
 MEAN(m_accuracy, r->accuracy)
 MEAN(m_mean_confidence, r->score)
 MEAN(m_overconfidence, r->score - r->outcome)
-MEAN(m_nll, r->nll)
-MEAN(m_brier, r->brier)
+/* A convention may clip and renormalise the NLL, or ask for the binary
+ * Brier form. */
+MEAN(m_nll, e->o->convention != NULL && (e->o->convention->nll_clip > 0 ||
+    e->o->convention->nll_renorm) ? ci_conv_nll(e->p, e->o, e->mult) :
+    r->nll)
+MEAN(m_brier, e->o->convention != NULL && e->o->convention->brier ==
+    CALIB_BRIER_BINARY ? ci_conv_brier(e->p, e->mult, r->brier) : r->brier)
 MEAN(m_brier_per_class, r->brier / e->k)
 MEAN(m_entropy, r->entropy)
 #undef MEAN
@@ -280,6 +295,10 @@ m_classwise_ece(ci_eval *e, double *v)
 		    ci_xsum_round(&e->acc->W)) : NAN;
 		return CALIB_OK;
 	}
+	if (e->cells != NULL && e->cells->conv != NULL && e->cells->cls)
+		return ci_conv_classwise_cached(e->p, e->cells, e->mult, v);
+	if (!calib_convention_is_default(e->o->convention))
+		return ci_conv_classwise(e->p, e->o, e->mult, v);
 	/* All rows: calib_classwise_ece() sums exactly. */
 	st = e->cells && e->cells->cls && e->mult != NULL ?
 	    ci_classwise_cached(e->p, e->cells, e->mult, v) :

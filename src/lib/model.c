@@ -494,6 +494,16 @@ parse_scalars(parser *P, int n, const char *const *names, double *const *slot,
 	return CALIB_OK;
 }
 
+/* Class indices by name, then index (qsort_r with the names). */
+static int
+cmp_class(const void *a, const void *b, void *names)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	int r = strcmp(((char **)names)[x], ((char **)names)[y]);
+
+	return r != 0 ? r : (x > y) - (x < y);
+}
+
 static calib_status
 parse_model(parser *P, calib_model **out)
 {
@@ -502,6 +512,7 @@ parse_model(parser *P, calib_model **out)
 	calib_status st = CALIB_OK;
 	char kb[64], mb[64];
 	long v, k, i;
+	unsigned long *class_line = NULL;
 
 	if (!next_line(P) || !key_is(P, "calib-model"))
 		return fail(P, "expected 'calib-model %d' (is this a calib "
@@ -546,6 +557,12 @@ parse_model(parser *P, calib_model **out)
 		return ci_error_set(P->err, CALIB_E_NOMEM, P->src, P->line, 0,
 		    NULL, "out of memory");
 	}
+	class_line = malloc((size_t)k * sizeof(*class_line));
+	if (class_line == NULL) {
+		st = ci_error_set(P->err, CALIB_E_NOMEM, P->src, P->line, 0,
+		    NULL, "out of memory");
+		goto done;
+	}
 	for (i = 0; i < k; i++) {
 		char *nm;
 		int bad;
@@ -566,6 +583,36 @@ parse_model(parser *P, calib_model **out)
 		}
 		free(M->class_names[i]);
 		M->class_names[i] = nm;
+		class_line[i] = P->line;
+	}
+	/* Two classes of one name match no file (whose columns are
+	 * unique): refuse them here, naming the repeat's line. */
+	{
+		long *ix = malloc((size_t)k * sizeof(*ix)), j, dup = -1;
+		if (ix == NULL) {
+			st = ci_error_set(P->err, CALIB_E_NOMEM, P->src, P->line,
+			    0, NULL, "out of memory");
+			goto done;
+		}
+		for (j = 0; j < k; j++)
+			ix[j] = j;
+		qsort_r(ix, (size_t)k, sizeof(*ix), cmp_class, M->class_names);
+		for (j = 1; j < k; j++)
+			if (strcmp(M->class_names[ix[j]],
+			    M->class_names[ix[j - 1]]) == 0 &&
+			    (dup < 0 || ix[j] < dup))
+				dup = ix[j];
+		free(ix);
+		if (dup >= 0) {
+			char nm[200];
+			const char *c = M->class_names[dup];
+			ci_quote_text(nm, sizeof(nm), c, strlen(c));
+			st = ci_error_set(P->err, CALIB_E_FORMAT, P->src,
+			    class_line[dup], 0, NULL,
+			    "class '%s' a second time (expected %ld different "
+			    "class names)", nm, k);
+			goto done;
+		}
 	}
 	switch (method) {
 	case CALIB_METHOD_TEMPERATURE: {
@@ -630,6 +677,7 @@ parse_model(parser *P, calib_model **out)
 		st = fail(P, "unexpected '%s' after the %s parameters",
 		    shown_key(P, kb, sizeof(kb)), calib_method_name(method));
 done:
+	free(class_line);
 	if (st != CALIB_OK) {
 		calib_model_free(M);
 		return st;

@@ -114,7 +114,8 @@ ci_parse_index(const char *s, size_t len, long *v)
 	long x = 0;
 	size_t i;
 
-	if (len == 0 || len > 9)
+	/* "01" is not index 1: an index is written one way only */
+	if (len == 0 || len > 9 || (len > 1 && s[0] == '0'))
 		return 0;
 	for (i = 0; i < len; i++) {
 		if (!is_digit(s[i]))

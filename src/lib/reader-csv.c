@@ -35,7 +35,16 @@
 #include "reader.h"
 #include "summary.h"
 
-#define CI_BLOCK (1u << 20)   /* target block size */
+/* Target block size: 1 MiB, or what configure --with-block-size says
+ * (small blocks put block boundaries everywhere in small test files). */
+#ifdef CALIB_BLOCK_BYTES
+#define CI_BLOCK ((size_t)CALIB_BLOCK_BYTES)
+#else
+#define CI_BLOCK ((size_t)1 << 20)
+#endif
+/* Bytes asked of the input at a time: never more than a block, so the
+ * bytes carried over to the next block stay small. */
+#define CI_CHUNK (CI_BLOCK < CI_READ ? CI_BLOCK : (size_t)CI_READ)
 #define CI_BATCH_PER_THREAD 3 /* blocks parsed per thread between merges */
 
 /* ---- parsing context ---------------------------------------------- */
@@ -53,6 +62,7 @@ typedef struct rd_ctx {
 	int id_col;        /* 0-based column of the row id, or -1 */
 	int deferred;      /* labels from another file: rows kept raw */
 	int keep_probs, keep_logits, cw_bins;
+	size_t max_record;
 	/* calib_summarize(): rows go into per-thread exact sums only */
 	int summary;
 	/* Poisson bootstrap replicates of a summary: rows are kept per
@@ -92,6 +102,7 @@ typedef struct rd_block {
 	size_t len, cap;
 	ci_rows r;
 	size_t tied, renorm, zero, dropped;
+	int overflow;             /* cut inside a record over max_record */
 	unsigned long nlines;
 	/* rows failing the sum check: counted, the first kept */
 	size_t sum_fail;
@@ -302,6 +313,12 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 			if (fe == NULL)
 				fe = e;
 			if (role == CI_COL_LABEL) {
+				/* libcsv unquotes and trims blanks: a label
+				 * so written is for the reference path */
+				if (fe == p || *p == ' ' || *p == '\t' ||
+				    fe[-1] == ' ' || fe[-1] == '\t' ||
+				    memchr(p, '"', (size_t)(fe - p)) != NULL)
+					return 0;
 				idx = csv_label(C, p, (size_t)(fe - p));
 				if (idx < 0 && idx != CI_LABEL_DROP)
 					return 0;
@@ -371,14 +388,22 @@ slow_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		    "%s", msg);
 		return 0;
 	}
-	if (S->nfields != C->ncols || S->nrecords != 1) {
+	if (S->nrecords == 0 || (S->nrecords == 1 && S->nfields == 0)) {
+		/* libcsv drops the blanks of unquoted fields */
+		block_fail(B, CALIB_E_FORMAT, line, -1, "blank line (expected "
+		    "%d fields)", C->ncols);
+		return 0;
+	}
+	if (S->nrecords > 1) {
+		block_fail(B, CALIB_E_FORMAT, line, -1, "a carriage return "
+		    "inside the row splits it (expected %d fields on one "
+		    "line; lines end in LF or CRLF)", C->ncols);
+		return 0;
+	}
+	if (S->nfields != C->ncols) {
 		block_fail(B, CALIB_E_FORMAT, line, -1,
 		    "expected %d fields as in the header, found %d",
-		    C->ncols, S->nrecords == 1 ? S->nfields : -1);
-		if (S->nrecords != 1)
-			snprintf(B->err_msg, sizeof(B->err_msg),
-			    "a carriage return inside the row splits it "
-			    "(expected %d fields on one line)", C->ncols);
+		    C->ncols, S->nfields);
 		return 0;
 	}
 	for (c = 0; c < C->ncols; c++) {
@@ -412,6 +437,14 @@ slow_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 					return 0;
 				}
 				idx = 0;
+			}
+			if (idx < 0 && idx != CI_LABEL_DROP && fl >= 3 &&
+			    memcmp(f, "\xEF\xBB\xBF", 3) == 0) {
+				block_fail(B, CALIB_E_FORMAT, line, c,
+				    "label '%s' starts with a UTF-8 "
+				    "byte-order mark (a second file appended "
+				    "to this one?)", shown);
+				return 0;
 			}
 			if (idx < 0 && idx != CI_LABEL_DROP &&
 			    ci_parse_number(f, fl, &d) == CI_NUM_OK &&
@@ -519,6 +552,8 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		r->n++;
 		return 1;
 	}
+	/* Classwise sums go into the thread's exact cells (emit below), so
+	 * the probabilities are kept only when asked for. */
 	probs = C->keep_probs ? r->probs + r->n * (size_t)k : S->probs;
 	logits = C->keep_logits ? r->logits + r->n * (size_t)k : NULL;
 	if (ci_row_finish(&C->L, C->o, x, label, weight, &row, probs, logits,
@@ -680,6 +715,12 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 			    "empty line (expected %d fields)", C->ncols);
 			break;
 		}
+		if ((size_t)(e - s) > C->max_record) {
+			block_fail(B, CALIB_E_FORMAT, line, -1, "a line of more "
+			    "than %zu bytes (expected a line end; --max-record-bytes "
+			    "raises the limit)", C->max_record);
+			break;
+		}
 		weight = 1.0;
 		if (C->o->reference_parser ||
 		    !fast_row(C, s, le, S->x, &label, &weight)) {
@@ -691,6 +732,14 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 				le = e;
 				if (le > s && le[-1] == '\r')
 					le--;
+				if ((size_t)(e - s) > C->max_record) {
+					block_fail(B, CALIB_E_FORMAT, line, -1,
+					    "a quoted field opened on this line "
+					    "is not closed within %zu bytes (a "
+					    "stray quote? --max-record-bytes "
+					    "raises the limit)", C->max_record);
+					break;
+				}
 				span = count_newlines(s, e) + 1;
 			}
 			if (!slow_row(C, S, B, line, s, (size_t)(le - s), S->x,
@@ -753,6 +802,44 @@ has_prefix(const char *s, const char *pre)
 
 
 
+static int
+cmp_name_index(const void *a, const void *b, void *names)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	int r = strcmp(((char **)names)[x], ((char **)names)[y]);
+
+	return r != 0 ? r : (x > y) - (x < y);
+}
+
+/*
+ * The first column (in file order) whose name an earlier column has:
+ * *dup and *first, or *dup = -1.  Sorting keeps it O(K log K) for files
+ * with 100,000 columns.  -1 if out of memory.
+ */
+static int
+find_duplicate(char **names, int n, int *dup, int *first)
+{
+	int *ix = malloc((size_t)(n > 0 ? n : 1) * sizeof(int)), i;
+
+	*dup = *first = -1;
+	if (ix == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		ix[i] = i;
+	qsort_r(ix, (size_t)n, sizeof(int), cmp_name_index, names);
+	/* in a run of equal names the indices ascend: the run's second
+	 * is its first repeat, its first the column repeated */
+	for (i = 1; i < n; i++)
+		if (strcmp(names[ix[i]], names[ix[i - 1]]) == 0 &&
+		    (i == 1 || strcmp(names[ix[i - 1]], names[ix[i - 2]]) != 0) &&
+		    (*dup < 0 || ix[i] < *dup)) {
+			*dup = ix[i];
+			*first = ix[i - 1];
+		}
+	free(ix);
+	return 0;
+}
+
 /* Decide what each column is.  Fills C->L, col_role and class_col. */
 static calib_status
 build_layout(rd_ctx *C, calib_error *err)
@@ -766,15 +853,13 @@ build_layout(rd_ctx *C, calib_error *err)
 	if (C->col_role == NULL)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
 		    "out of memory");
-	for (c = 0; c < C->ncols; c++) {
-		const char *nm = C->col_names[c];
-		for (j = 0; j < c; j++)
-			if (strcmp(C->col_names[j], nm) == 0)
-				return ci_error_set(err, CALIB_E_FORMAT,
-				    C->file, 1, (unsigned)c + 1, nm,
-				    "duplicate column '%s' (also column %d)",
-				    nm, j + 1);
-	}
+	if (find_duplicate(C->col_names, C->ncols, &c, &j) != 0)
+		return ci_error_set(err, CALIB_E_NOMEM, C->file, 1, 0, NULL,
+		    "out of memory");
+	if (c >= 0)
+		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1,
+		    (unsigned)c + 1, C->col_names[c], "duplicate column '%s' "
+		    "(also column %d)", C->col_names[c], j + 1);
 	/* A missing label column explains the rest of the header better
 	 * than a complaint about whichever column holds the labels. */
 	for (c = 0; c < C->ncols; c++) {
@@ -1032,24 +1117,68 @@ worker_main(void *arg)
 
 
 /*
+ * Where a block is cut: the first record end (a newline outside quotes) at
+ * or after CI_BLOCK bytes.  The scan resumes where it stopped, so reading
+ * a long record costs time linear in its length; rec_start follows the
+ * start of the record in progress, to bound its length.
+ */
+typedef struct rd_cut {
+	size_t pos, rec_start;
+	int inq;
+} rd_cut;
+
+static size_t
+find_cut(const char *buf, size_t len, rd_cut *sc)
+{
+	while (sc->pos < len) {
+		const char *q = memchr(buf + sc->pos, '"', len - sc->pos);
+		size_t stop = q ? (size_t)(q - buf) : len;
+		if (!sc->inq && stop > sc->pos) {
+			size_t from = sc->pos > CI_BLOCK - 1 ? sc->pos :
+			    CI_BLOCK - 1;
+			const char *nl;
+			if (from < stop && (nl = memchr(buf + from, '\n',
+			    stop - from)) != NULL) {
+				sc->pos = (size_t)(nl - buf) + 1;
+				return sc->pos;
+			}
+			nl = memrchr(buf + sc->pos, '\n', (from < stop ? from :
+			    stop) - sc->pos);
+			if (nl != NULL)
+				sc->rec_start = (size_t)(nl - buf) + 1;
+		}
+		if (q == NULL) {
+			sc->pos = len;
+			break;
+		}
+		sc->inq = !sc->inq;
+		sc->pos = stop + 1;
+	}
+	return 0;
+}
+
+/*
  * Fill block B from the carry-over bytes and the input, ending it at the
  * first record end at or after CI_BLOCK bytes (or at the end of input).
- * The bytes after the cut become the next carry-over.
+ * The bytes after the cut become the next carry-over.  A record in
+ * progress over C->max_record bytes ends the block there, with
+ * B->overflow set: parse_block() then reports it with its line.
  */
 static calib_status
-fill_block(ci_input *in, rd_block *B, char **carry, size_t *carry_len,
-    size_t *carry_cap, const char *shown, calib_error *err)
+fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
+    size_t *carry_len, size_t *carry_cap, calib_error *err)
 {
-	size_t scanned = 0, cut = 0;
-	int quotes = -1;
+	rd_cut sc = { 0, 0, 0 };
+	size_t cut = 0;
 
 	B->len = 0;
-	if (B->cap < *carry_len + CI_READ) {
-		size_t nc = B->cap ? B->cap : CI_BLOCK + CI_READ;
-		while (nc < *carry_len + CI_READ)
+	B->overflow = 0;
+	if (B->cap < *carry_len + CI_CHUNK) {
+		size_t nc = B->cap ? B->cap : CI_BLOCK + CI_CHUNK;
+		while (nc < *carry_len + CI_CHUNK)
 			nc *= 2;
 		if (ci_grow((void **)&B->buf, nc, 1))
-			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
+			return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0,
 			    NULL, "out of memory");
 		B->cap = nc;
 	}
@@ -1059,43 +1188,23 @@ fill_block(ci_input *in, rd_block *B, char **carry, size_t *carry_len,
 		size_t got;
 		calib_status st;
 		if (B->len >= CI_BLOCK) {
-			size_t from = scanned > CI_BLOCK - 1 ? scanned : CI_BLOCK - 1;
-			if (quotes < 0)
-				quotes = memchr(B->buf, '"', B->len) != NULL;
-			if (quotes) {
-				/* Blocks start at record boundaries, so the
-				 * quote state is known from the block start. */
-				const char *s = B->buf, *e = B->buf + B->len;
-				int inq = 0;
-				for (; s < e; s++) {
-					if (*s == '"')
-						inq = !inq;
-					else if (*s == '\n' && !inq &&
-					    (size_t)(s - B->buf) >= from)
-						break;
-				}
-				if (s < e)
-					cut = (size_t)(s - B->buf) + 1;
-				quotes = -1;
-			} else {
-				const char *nl = memchr(B->buf + from, '\n',
-				    B->len - from);
-				if (nl != NULL)
-					cut = (size_t)(nl - B->buf) + 1;
-			}
-			if (cut > 0)
+			if ((cut = find_cut(B->buf, B->len, &sc)) > 0)
 				break;
-			scanned = B->len;
+			if (B->len - sc.rec_start > C->max_record) {
+				B->overflow = 1;
+				break;
+			}
 		}
 		if (in->eof)
 			break;
-		if (B->cap - B->len < CI_READ) {
+		if (B->cap - B->len < CI_CHUNK) {
 			if (ci_grow((void **)&B->buf, B->cap * 2, 1))
-				return ci_error_set(err, CALIB_E_NOMEM, shown,
+				return ci_error_set(err, CALIB_E_NOMEM, C->file,
 				    0, 0, NULL, "out of memory");
 			B->cap *= 2;
 		}
-		st = ci_input_read(in, B->buf + B->len, CI_READ, &got, shown, err);
+		st = ci_input_read(in, B->buf + B->len, CI_CHUNK, &got,
+		    C->file, err);
 		if (st != CALIB_OK)
 			return st;
 		B->len += got;
@@ -1105,7 +1214,7 @@ fill_block(ci_input *in, rd_block *B, char **carry, size_t *carry_len,
 	*carry_len = B->len - cut;
 	if (*carry_len > *carry_cap) {
 		if (ci_grow((void **)carry, *carry_len, 1))
-			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
+			return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0,
 			    NULL, "out of memory");
 		*carry_cap = *carry_len;
 	}
@@ -1124,6 +1233,52 @@ typedef struct rd_totals {
 	size_t other_len;
 	int other_set;
 } rd_totals;
+
+/*
+ * " (row id 'x')" for the record on line `line` of block B when the file
+ * has an id column, else "".  Found again from the text: errors are rare,
+ * so the rows never carry their ids.
+ */
+static void
+row_id(const rd_ctx *C, const rd_block *B, unsigned long line, char *out,
+    size_t size)
+{
+	const char *s = B->buf, *e = B->buf + B->len, *a = NULL;
+	unsigned long l = 0;
+	int field = 0, inq = 0;
+	char shown[64];
+
+	out[0] = '\0';
+	if (C->id_col < 0)
+		return;
+	while (l < line && s < e) {
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		if (nl == NULL)
+			return;
+		s = nl + 1;
+		l++;
+	}
+	for (a = s; s < e; s++) {
+		if (*s == '"')
+			inq = !inq;
+		else if (!inq && (*s == C->delim || *s == '\n' || *s == '\r')) {
+			if (field == C->id_col)
+				break;
+			if (*s != C->delim)
+				return;
+			field++;
+			a = s + 1;
+		}
+	}
+	if (field != C->id_col)
+		return;
+	if (s > a + 1 && *a == '"' && s[-1] == '"') {
+		a++;
+		s--;
+	}
+	ci_quote_text(shown, sizeof(shown), a, (size_t)(s - a));
+	snprintf(out, size, " (row id '%s')", shown);
+}
 
 /* Rows failed the sum check: how many, how far, and the flags. */
 static calib_status
@@ -1179,9 +1334,11 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 	tot->dropped += B->dropped;
 	if (B->failed) {
 		int col = B->err_col;
+		char id[80];
+		row_id(C, B, B->err_line, id, sizeof(id));
 		return ci_error_set(err, B->err_status, C->file,
 		    first_line + B->err_line, col < 0 ? 0 : (unsigned)col + 1,
-		    col < 0 ? NULL : C->col_names[col], "%s", B->err_msg);
+		    col < 0 ? NULL : C->col_names[col], "%s%s", B->err_msg, id);
 	}
 	if (C->summary) {
 		/* Rows are kept only for their replicate counts, which need
@@ -1242,7 +1399,12 @@ ctx_release(rd_ctx *C)
 }
 
 
-/* Read the header record; leaves the bytes after it in the carry-over. */
+/*
+ * Read the header record; leaves the bytes after it in the carry-over.
+ * Each byte is looked at once, however the header arrives, and the header
+ * may not be longer than a record: a file without line ends (/dev/zero, a
+ * gzip bomb) fails early, on its first NUL byte or at the limit.
+ */
 static calib_status
 read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
     size_t *carry_len, size_t *carry_cap, unsigned long *header_lines,
@@ -1250,34 +1412,71 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 {
 	const char *e = NULL;
 	char msg[256];
-	size_t off = 0, hl, rest;
-	int c;
+	size_t off = 0, hl, rest, pos = 0;
+	unsigned long line = 1;
+	int c, inq = 0;
 
 	for (;;) {
 		size_t got;
 		calib_status st;
-		if (*carry_len > 0 &&
-		    (e = record_end(*carry, *carry + *carry_len)) != NULL)
+		for (; pos < *carry_len && e == NULL; pos++) {
+			char ch = (*carry)[pos];
+			if (ch == '\0')
+				return ci_error_set(err, CALIB_E_FORMAT,
+				    C->file, line, 0, NULL, "a NUL byte in the "
+				    "header, at byte %zu (expected text: column "
+				    "names such as 'label,p_0,p_1')", pos + 1);
+			if (ch == '"') {
+				inq = !inq;
+			} else if (ch == '\n') {
+				if (!inq)
+					e = *carry + pos;
+				else
+					line++;
+			} else if (ch == '\r' && !inq) {
+				if (pos + 1 == *carry_len && !in->eof)
+					break; /* the next byte decides */
+				if (pos + 1 < *carry_len &&
+				    (*carry)[pos + 1] != '\n')
+					return ci_error_set(err, CALIB_E_FORMAT,
+					    C->file, line, 0, NULL, "a carriage "
+					    "return not followed by a newline in "
+					    "the header, at byte %zu (lines end "
+					    "in LF or CRLF; a file with CR line "
+					    "ends can be converted with "
+					    "tr '\\r' '\\n')", pos + 1);
+			}
+		}
+		if (e != NULL || in->eof)
 			break;
-		if (in->eof)
-			break;
-		if (*carry_cap - *carry_len < CI_READ) {
-			size_t nc = *carry_cap ? *carry_cap * 2 : CI_READ * 2;
+		if (*carry_len > C->max_record)
+			return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0,
+			    NULL, "no end of the header line in the first %zu "
+			    "bytes (is this a CSV file? --max-record-bytes "
+			    "raises the limit)", C->max_record);
+		if (*carry_cap - *carry_len < CI_CHUNK) {
+			size_t nc = *carry_cap ? *carry_cap * 2 : CI_CHUNK * 2;
 			/* The carry-over may start small (the bytes read
 			 * to pick the format). */
-			while (nc - *carry_len < CI_READ)
+			while (nc - *carry_len < CI_CHUNK)
 				nc *= 2;
 			if (ci_grow((void **)carry, nc, 1))
 				return ci_error_set(err, CALIB_E_NOMEM, C->file,
 				    0, 0, NULL, "out of memory");
 			*carry_cap = nc;
 		}
-		st = ci_input_read(in, *carry + *carry_len, CI_READ, &got, C->file,
-		    err);
+		st = ci_input_read(in, *carry + *carry_len, CI_CHUNK, &got,
+		    C->file, err);
 		if (st != CALIB_OK)
 			return st;
 		*carry_len += got;
 	}
+	/* the same words whichever way the bytes arrived */
+	if ((e ? (size_t)(e - *carry) : *carry_len) > C->max_record)
+		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
+		    "no end of the header line in the first %zu bytes (is "
+		    "this a CSV file? --max-record-bytes raises the limit)",
+		    C->max_record);
 	if (*carry_len >= 3 && memcmp(*carry, "\xEF\xBB\xBF", 3) == 0)
 		off = 3;
 	hl = (e ? (size_t)(e - *carry) : *carry_len) - off;
@@ -1317,6 +1516,10 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 		}
 		free(copy);
 	}
+	if (S->nfields == 0 || S->nrecords != 1)
+		return ci_error_set(err, CALIB_E_FORMAT, C->file, 1, 0, NULL,
+		    "the header line holds only blanks (expected column names "
+		    "such as 'label,p_0,p_1')");
 	C->ncols = S->nfields;
 	C->col_names = calloc((size_t)C->ncols, sizeof(char *));
 	if (C->col_names == NULL)
@@ -1367,6 +1570,7 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	memset(&H, 0, sizeof(H));
 	C.file = shown;
 	C.o = opt;
+	C.max_record = opt->max_record_bytes;
 	T = ci_thread_count(opt);
 
 	S = calloc((size_t)T, sizeof(*S));
@@ -1453,6 +1657,10 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		C.rep = rep;
 	}
 	header_lines = lines_done;
+	if ((C.summary ? C.cw_bins : opt->classwise_bins) > 0 &&
+	    (st = ci_classwise_budget(C.L.k, C.summary ? C.cw_bins :
+	    opt->classwise_bins, shown, err)) != CALIB_OK)
+		goto done;
 	for (i = 0; i < T; i++)
 		if (scratch_init(&S[i], C.L.k) != 0 || (C.cw_bins > 0 &&
 		    ci_cwx_init(&S[i].cwx, C.L.k, C.cw_bins) != 0) ||
@@ -1484,12 +1692,18 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		int nb = 0;
 
 		for (nb = 0; nb < nslots && (carry_len > 0 || !in->eof); nb++) {
-			st = fill_block(in, &blocks[nb], &carry, &carry_len,
-			    &carry_cap, shown, err);
+			st = fill_block(&C, in, &blocks[nb], &carry, &carry_len,
+			    &carry_cap, err);
 			if (st != CALIB_OK)
 				goto done;
 			if (blocks[nb].len == 0)
 				break;
+			if (blocks[nb].overflow) {
+				/* its last record is too long: an error,
+				 * so read no further */
+				nb++;
+				break;
+			}
 		}
 		if (nb == 0)
 			break;

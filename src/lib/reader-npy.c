@@ -476,11 +476,11 @@ score_layout(const ci_view *s, const char *shown, const char *what,
 		L->single_column = 1;
 		L->k = 2;
 	} else {
-		L->k = s->k > 1000000 ? 0 : (int)s->k;
-		if (L->k == 0)
+		if (s->k == 0 || s->k > 1000000)
 			return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0,
-			    NULL, "%s%zu classes is more than calib reads "
-			    "(1000000)", what, s->k);
+			    NULL, "%san array of shape (%zu, %zu) (expected 2 "
+			    "to 1000000 classes)", what, s->n, s->k);
+		L->k = (int)s->k;
 	}
 	L->kind = kind;
 	return ci_layout_default_names(L, o, shown, err);

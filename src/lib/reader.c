@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -46,6 +47,7 @@ calib_read_options_init(calib_read_options *o)
 	o->classwise_bins = 15;
 	o->threads = 0;
 	o->reference_parser = 0;
+	o->max_record_bytes = CALIB_MAX_RECORD_BYTES;
 	o->confidence_col = "confidence";
 	o->correct_col = "correct";
 }
@@ -62,6 +64,9 @@ check_options(const calib_read_options *o, calib_error *err)
 	if (o->classwise_bins < 0 || o->threads < 0)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "bin and thread counts must be >= 0");
+	if (o->max_record_bytes < 1024)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "the record size limit must be at least 1024 bytes");
 	if (o->target < CALIB_TARGET_TOP)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "target class must be >= 0");
@@ -74,6 +79,12 @@ check_options(const calib_read_options *o, calib_error *err)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "label, weight, confidence and correct column names must "
 		    "be set");
+	if (o->nclasses < 0 || (o->nclasses > 0 && o->classes == NULL) ||
+	    o->nignore_cols < 0 || (o->nignore_cols > 0 &&
+	    o->ignore_cols == NULL))
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "class names and ignored columns need their arrays and "
+		    "counts >= 0");
 	if (o->calibrate != NULL && o->temperature != 1)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "a temperature and a calibration model cannot be combined "
@@ -229,6 +240,11 @@ ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
 	else
 		ci_xsum_add(&W, (double)P->n);
 	P->total_weight = ci_xsum_round(&W);
+	if (isinf(P->total_weight))
+		return ci_error_set(err, CALIB_E_FORMAT, file, 0, 0,
+		    o->weight_col, "the weights add up to more than the largest "
+		    "double (about 1.8e308; expected a finite total weight: "
+		    "scale the weights down)");
 	if (!(P->total_weight > 0))
 		return ci_error_set(err, CALIB_E_FORMAT, file, 0, 0,
 		    P->weight ? o->weight_col : NULL, "%s",
@@ -254,29 +270,117 @@ ci_preds_top_only(calib_preds *P)
 
 /* ---- input -------------------------------------------------------- */
 
+/*
+ * The input is read with read(2) and, when it starts with the gzip magic
+ * bytes, inflated here rather than by gzread: gzread stops silently at
+ * bytes that follow a gzip member and names the file "<fd:N>".  Here
+ * concatenated members are read as gzip(1) reads them, and anything else
+ * after the last member is an error.
+ */
+#define CI_RAW (1u << 17) /* compressed bytes read at a time */
+
+static calib_status
+raw_fill(ci_input *in, const char *shown, calib_error *err)
+{
+	ssize_t r;
+
+	/* keep what inflate has not consumed yet at the front */
+	if (in->zs.avail_in > 0 && in->zs.next_in != in->raw)
+		memmove(in->raw, in->zs.next_in, in->zs.avail_in);
+	in->zs.next_in = in->raw;
+	do
+		r = read(in->fd, in->raw + in->zs.avail_in,
+		    CI_RAW - in->zs.avail_in);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return ci_error_set(err, CALIB_E_IO, shown, 0, 0, NULL,
+		    "read failed: %s", strerror(errno));
+	if (r == 0)
+		in->raw_eof = 1;
+	in->zs.avail_in += (unsigned)r;
+	return CALIB_OK;
+}
+
 static calib_status
 input_open(ci_input *in, const char *path, const char *shown,
     calib_error *err)
 {
-	int fd;
+	calib_status st;
 
 	memset(in, 0, sizeof(*in));
+	in->fd = -1;
 	if (strcmp(path, "-") == 0)
-		fd = dup(STDIN_FILENO);
+		in->fd = dup(STDIN_FILENO);
 	else
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+		in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0)
 		return ci_error_set(err, CALIB_E_IO, shown, 0, 0, NULL,
 		    "cannot open: %s", strerror(errno));
-	in->gz = gzdopen(fd, "rb");
-	if (in->gz == NULL) {
-		close(fd);
+	in->raw = malloc(CI_RAW);
+	if (in->raw == NULL) {
+		ci_input_close(in);
 		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 	}
-	in->fd = fd;
 	in->is_stdin = strcmp(path, "-") == 0;
-	gzbuffer(in->gz, 1u << 17);
+	in->zs.next_in = in->raw;
+	/* two bytes decide: the gzip magic, or bytes passed through */
+	while (in->zs.avail_in < 2 && !in->raw_eof)
+		if ((st = raw_fill(in, shown, err)) != CALIB_OK) {
+			ci_input_close(in);
+			return st;
+		}
+	if (in->zs.avail_in >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b) {
+		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK) {
+			ci_input_close(in);
+			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
+			    NULL, "out of memory");
+		}
+		in->gzip = 1;
+	}
+	return CALIB_OK;
+}
+
+void
+ci_input_close(ci_input *in)
+{
+	if (in->gzip)
+		inflateEnd(&in->zs);
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in->raw);
+	memset(in, 0, sizeof(*in));
+	in->fd = -1;
+}
+
+/* Plain input: the bytes already read to look for the magic, then read(2). */
+static calib_status
+plain_read(ci_input *in, char *buf, size_t want, size_t *got,
+    const char *shown, calib_error *err)
+{
+	ssize_t r;
+
+	if (in->zs.avail_in > 0) {
+		size_t n = in->zs.avail_in < want ? in->zs.avail_in : want;
+		memcpy(buf, in->zs.next_in, n);
+		in->zs.next_in += n;
+		in->zs.avail_in -= (unsigned)n;
+		*got = n;
+		return CALIB_OK;
+	}
+	if (in->raw_eof) {
+		in->eof = 1;
+		return CALIB_OK;
+	}
+	do
+		r = read(in->fd, buf, want);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return ci_error_set(err, CALIB_E_IO, shown, 0, 0, NULL,
+		    "read failed: %s", strerror(errno));
+	if (r == 0)
+		in->eof = in->raw_eof = 1;
+	*got = (size_t)r;
 	return CALIB_OK;
 }
 
@@ -284,26 +388,61 @@ calib_status
 ci_input_read(ci_input *in, char *buf, size_t want, size_t *got,
     const char *shown, calib_error *err)
 {
-	int r;
-	int zerr;
-	const char *zmsg;
+	calib_status st;
 
 	*got = 0;
-	if (in->eof)
+	if (in->eof || want == 0)
 		return CALIB_OK;
-	errno = 0;
-	r = gzread(in->gz, buf, (unsigned)want);
-	if (r < 0 || (r == 0 && (zmsg = gzerror(in->gz, &zerr), zerr != Z_OK))) {
-		zmsg = gzerror(in->gz, &zerr);
-		if (zerr == Z_ERRNO)
-			return ci_error_set(err, CALIB_E_IO, shown, 0, 0, NULL,
-			    "read failed: %s", strerror(errno));
-		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
-		    "corrupt gzip data: %s", zmsg);
+	if (!in->gzip)
+		return plain_read(in, buf, want, got, shown, err);
+	if (want > UINT_MAX)
+		want = UINT_MAX;
+	while (*got == 0) {
+		int z;
+		if (in->member_end) {
+			/* another member, or the end: nothing else */
+			while (in->zs.avail_in < 2 && !in->raw_eof)
+				if ((st = raw_fill(in, shown, err)) != CALIB_OK)
+					return st;
+			if (in->zs.avail_in == 0) {
+				in->eof = 1;
+				return CALIB_OK;
+			}
+			if (in->zs.avail_in < 2 || in->zs.next_in[0] != 0x1f ||
+			    in->zs.next_in[1] != 0x8b)
+				return ci_error_set(err, CALIB_E_FORMAT, shown,
+				    0, 0, NULL, "data after the end of the gzip "
+				    "stream, at byte %llu (expected another gzip "
+				    "member or the end of the file)",
+				    (unsigned long long)in->zs.total_in +
+				    in->consumed);
+			in->consumed += in->zs.total_in;
+			if (inflateReset(&in->zs) != Z_OK)
+				return ci_error_set(err, CALIB_E_NOMEM, shown,
+				    0, 0, NULL, "out of memory");
+			in->member_end = 0;
+		}
+		if (in->zs.avail_in == 0 && !in->raw_eof &&
+		    (st = raw_fill(in, shown, err)) != CALIB_OK)
+			return st;
+		in->zs.next_out = (unsigned char *)buf + *got;
+		in->zs.avail_out = (unsigned)(want - *got);
+		z = inflate(&in->zs, Z_NO_FLUSH);
+		*got = want - in->zs.avail_out;
+		if (z == Z_STREAM_END) {
+			in->member_end = 1;
+			continue;
+		}
+		if (z == Z_BUF_ERROR && in->zs.avail_in == 0 && in->raw_eof)
+			return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0,
+			    NULL, "truncated gzip data (the file ends inside "
+			    "the compressed stream)");
+		if (z != Z_OK && z != Z_BUF_ERROR)
+			return ci_error_set(err, z == Z_MEM_ERROR ?
+			    CALIB_E_NOMEM : CALIB_E_FORMAT, shown, 0, 0, NULL,
+			    "corrupt gzip data: %s", in->zs.msg ? in->zs.msg :
+			    "inflate failed");
 	}
-	if (r == 0)
-		in->eof = 1;
-	*got = (size_t)r;
 	return CALIB_OK;
 }
 
@@ -332,7 +471,7 @@ load_blob(ci_input *in, const char *head, size_t head_len, const char *shown,
 	size_t cap;
 
 	memset(b, 0, sizeof(*b));
-	if (!in->is_stdin && gzdirect(in->gz) && fstat(in->fd, &sb) == 0 &&
+	if (!in->is_stdin && !in->gzip && fstat(in->fd, &sb) == 0 &&
 	    S_ISREG(sb.st_mode) && sb.st_size > 0 &&
 	    (uintmax_t)sb.st_size <= SIZE_MAX) {
 		void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE,
@@ -469,8 +608,7 @@ open_and_pick(const char *path, const char *shown, ci_input *in, char **head,
 		return st;
 	*head = malloc(CI_HEAD);
 	if (*head == NULL) {
-		gzclose(in->gz);
-		in->gz = NULL;
+		ci_input_close(in);
 		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 	}
@@ -479,8 +617,7 @@ open_and_pick(const char *path, const char *shown, ci_input *in, char **head,
 		st = ci_input_read(in, *head + *head_len, CI_HEAD - *head_len,
 		    &got, shown, err);
 		if (st != CALIB_OK) {
-			gzclose(in->gz);
-			in->gz = NULL;
+			ci_input_close(in);
 			free(*head);
 			*head = NULL;
 			return st;
@@ -570,7 +707,7 @@ read_any(const char *path, const calib_read_options *opt,
 		st = ci_summary_from_preds(P, opt, mo, so, sout, err);
 
 done:
-	gzclose(in.gz);
+	ci_input_close(&in);
 	free(head);
 	ci_blob_free(&blob);
 	if (st != CALIB_OK || out == NULL) {
@@ -622,6 +759,11 @@ calib_summarize_ext(const char *path, const calib_read_options *ro,
 		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
 		    "equal-mass bins do not merge: a summary keeps sums for "
 		    "equal-width bins only (use --binning width)");
+	if (!calib_convention_is_default(mo->convention))
+		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
+		    "a summary keeps the sums of calib's own convention only "
+		    "(drop --convention and its choices, or run on the "
+		    "prediction files)");
 	if (mo->bins < 1 || mo->bins > 1000000 ||
 	    !(mo->nll_clip >= 0 && mo->nll_clip < 0.5))
 		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
@@ -844,7 +986,7 @@ ci_side_file(const char *path, int weights, const ci_layout *L,
 		st = side_text(owned, shown, weights, L, o, v, err);
 	}
 done:
-	gzclose(in.gz);
+	ci_input_close(&in);
 	free(head);
 	if (st != CALIB_OK)
 		ci_blob_free(owned);
@@ -1334,6 +1476,9 @@ preds_build(const char *source, size_t n, int k, const void *scores,
 		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
 		    "no rows");
 	if ((st = check_options(opt, err)) != CALIB_OK)
+		return st;
+	if (opt->classwise_bins > 0 && (st = ci_classwise_budget(k,
+	    opt->classwise_bins, shown, err)) != CALIB_OK)
 		return st;
 	ro = *opt;
 	if (names != NULL) {

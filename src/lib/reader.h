@@ -52,19 +52,29 @@ calib_status ci_preds_finish(ci_layout *L, const calib_read_options *o,
 void ci_preds_top_only(calib_preds *P);
 
 /*
- * The opened input: zlib's gzread inflates gzip (recognised by its magic
- * bytes) and passes other bytes through unchanged.
+ * The opened input: gzip (recognised by its magic bytes) is inflated,
+ * member after member, and anything after the last member is an error;
+ * other bytes are passed through unchanged.
  */
 typedef struct ci_input {
-	gzFile gz;
-	int fd;          /* the descriptor gz reads (closed by gzclose) */
-	int is_stdin;
-	int eof;
+	int fd;
+	int gzip;
+	z_stream zs;          /* next_in/avail_in: raw bytes not used yet */
+	unsigned char *raw;
+	int raw_eof;          /* read(2) returned 0 */
+	int member_end;       /* a gzip member ended; look for the next */
+	unsigned long long consumed; /* compressed bytes of earlier members */
+	int eof;              /* no more bytes for the reader */
+	int is_stdin;         /* the input is standard input */
 } ci_input;
 
-/* Append up to want bytes to buf; sets in->eof at the end of input. */
+/*
+ * Put up to want bytes in buf; *got is 0 only at the end of input, when
+ * in->eof is set.
+ */
 calib_status ci_input_read(ci_input *in, char *buf, size_t want,
     size_t *got, const char *shown, calib_error *err);
+void ci_input_close(ci_input *in);
 
 /*
  * reader-csv.c: read a CSV file into P (whose source is set), or, when

@@ -224,8 +224,7 @@ ci_model_logits(const calib_model *m, double *z)
 
 	switch (m->method) {
 	case CALIB_METHOD_TEMPERATURE:
-		for (i = 0; i < k; i++)
-			z[i] /= m->temperature;
+		ci_divide_logits(z, k, m->temperature);
 		break;
 	case CALIB_METHOD_VECTOR:
 		/* A class with probability 0 stays impossible, whatever the

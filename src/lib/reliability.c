@@ -361,6 +361,7 @@ calib_reliability_compute(const calib_preds *p,
 	size_t *start = NULL, *fill = NULL, i;
 	double *s = NULL, *w = NULL;
 	ci_xsum *w2 = NULL;
+	int32_t *rowbin = NULL;
 	calib_band band;
 	calib_status st;
 	const char *src;
@@ -401,11 +402,27 @@ calib_reliability_compute(const calib_preds *p,
 		return ci_error_set(err, CALIB_E_ARG, src, 0, 0, NULL,
 		    "unknown band method %d", (int)o->band);
 
-	st = calib_bins_compute(p, o->bins, o->binning, NULL, &out->table);
-	if (st != CALIB_OK)
+	if (!calib_convention_is_default(o->convention)) {
+		/* Under a convention a row's bin is not a function of its
+		 * score alone (ties split, clipping), so the binning says. */
+		rowbin = malloc((p->n ? p->n : 1) * sizeof(*rowbin));
+		st = rowbin == NULL ? CALIB_E_NOMEM : ci_conv_bin_arrays(p->n,
+		    p->score, p->outcome, p->weight, NULL, o->bins, o->binning,
+		    o->convention, rowbin, &out->table);
+	} else {
+		st = calib_bins_compute(p, o->bins, o->binning, NULL,
+		    &out->table);
+	}
+	if (st != CALIB_OK) {
+		free(rowbin);
 		return ci_error_set(err, st, src, 0, 0, NULL, "%s",
 		    calib_strerror(st));
+	}
 	m = out->table.m;
+	if (o->convention != NULL)
+		out->convention = *o->convention;
+	else
+		calib_convention_init(&out->convention);
 	out->level = o->level;
 	out->interval = o->interval;
 	out->band = band;
@@ -427,12 +444,14 @@ calib_reliability_compute(const calib_preds *p,
 	for (j = 0; j < m; j++)
 		ci_xsum_init(&w2[j]);
 	for (i = 0; i < p->n; i++)
-		start[row_bin(&out->table, p->score[i]) + 1]++;
+		start[(rowbin ? rowbin[i] : row_bin(&out->table,
+		    p->score[i])) + 1]++;
 	for (j = 0; j < m; j++)
 		start[j + 1] += start[j];
 	memcpy(fill, start, ((size_t)m + 1) * sizeof(*fill));
 	for (i = 0; i < p->n; i++) {
-		int b = row_bin(&out->table, p->score[i]);
+		int b = rowbin ? rowbin[i] : row_bin(&out->table,
+		    p->score[i]);
 		s[fill[b]] = p->score[i];
 		if (w != NULL) {
 			w[fill[b]] = p->weight[i];
@@ -479,6 +498,7 @@ calib_reliability_compute(const calib_preds *p,
 	free(s);
 	free(w);
 	free(w2);
+	free(rowbin);
 	return CALIB_OK;
 
 fail:
@@ -489,6 +509,7 @@ fail:
 	free(s);
 	free(w);
 	free(w2);
+	free(rowbin);
 	calib_reliability_release(out);
 	return st;
 }

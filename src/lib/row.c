@@ -27,12 +27,16 @@ name_hash(const char *s, size_t len)
 	return h;
 }
 
+/* A name that reads as a number to a person ("7", also "007"). */
 static int
 is_index_text(const char *s)
 {
-	long v;
-
-	return ci_parse_index(s, strlen(s), &v);
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
 }
 
 /*
@@ -143,6 +147,27 @@ ci_softmax(const double *z, int k, double *p, int *top, int *tied)
 	if (tied != NULL)
 		*tied = tie;
 	return log(S);
+}
+
+void
+ci_divide_logits(double *z, int k, double T)
+{
+	double m = -INFINITY;
+	int i, shift = 0;
+
+	for (i = 0; i < k; i++) {
+		if (isfinite(z[i]) && !isfinite(z[i] / T))
+			shift = 1;
+		if (z[i] > m)
+			m = z[i];
+	}
+	if (!shift || !isfinite(m)) {
+		for (i = 0; i < k; i++)
+			z[i] /= T;
+		return;
+	}
+	for (i = 0; i < k; i++)
+		z[i] = (z[i] - m) / T;
 }
 
 int
@@ -266,8 +291,7 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 			if (M != NULL)
 				ci_model_logits(M, z);
 			else if (T != 1)
-				for (i = 0; i < k; i++)
-					z[i] /= T;
+				ci_divide_logits(z, k, T);
 			/* A tiny temperature can overflow a logit to +inf,
 			 * and inf - inf would poison the softmax. */
 			for (i = 0; i < k; i++)

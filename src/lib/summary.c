@@ -577,8 +577,13 @@ calib_summary_get_info(const calib_summary *s, calib_summary_info *o)
 
 static calib_status
 check_bins(const calib_summary *s, int bins, calib_binning binning,
-    calib_error *err)
+    const calib_convention *conv, calib_error *err)
 {
+	if (!calib_convention_is_default(conv))
+		return ci_error_set(err, CALIB_E_ARG, s->source, 0, 0, NULL,
+		    "a summary keeps the sums of calib's own convention only "
+		    "(drop --convention and its choices, or run on the "
+		    "prediction files)");
 	if (binning != CALIB_BIN_WIDTH)
 		return ci_error_set(err, CALIB_E_ARG, s->source, 0, 0, NULL,
 		    "equal-mass bins do not merge: a summary keeps sums for "
@@ -602,7 +607,8 @@ calib_summary_metrics(const calib_summary *s, const calib_metric_options *o,
 	if (s == NULL || o == NULL || out == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "no summary given");
-	if ((st = check_bins(s, o->bins, o->binning, err)) != CALIB_OK)
+	if ((st = check_bins(s, o->bins, o->binning, o->convention, err)) !=
+	    CALIB_OK)
 		return st;
 	if (o->nll_clip != s->set.nll_clip)
 		return ci_error_set(err, CALIB_E_MISMATCH, s->source, 0, 0,
@@ -630,7 +636,8 @@ calib_summary_reliability(const calib_summary *s,
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "no summary or no table");
 	memset(out, 0, sizeof(*out));
-	if ((st = check_bins(s, o->bins, o->binning, err)) != CALIB_OK)
+	if ((st = check_bins(s, o->bins, o->binning, o->convention, err)) !=
+	    CALIB_OK)
 		return st;
 	if (o->band != CALIB_BAND_NONE)
 		return ci_error_set(err, CALIB_E_ARG, s->source, 0, 0, NULL,
