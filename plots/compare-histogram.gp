@@ -115,8 +115,9 @@ set xlabel xlabel noenhanced
 set ylabel 'Fraction of samples'
 set arrow 99 from graph 0, first maxfrac * 1.08 to graph 1, first maxfrac * 1.08 nohead lc rgb '#c0c0c0' lw 1 back
 if (legend) {
-	set key below center vertical maxrows (ndata > 3 ? ndata : 3) Left reverse samplen 2.5 spacing 1.1 \
-	    nobox font keyfont width 1
+	# LaTeX's text is wider and taller than gnuplot guesses
+	set key below center vertical maxrows (ndata > 3 ? ndata : 3) Left reverse samplen 2.5 \
+	    spacing (tex ? 1.4 : 1.1) nobox font keyfont width (tex ? 10 : 1)
 } else {
 	unset key
 }

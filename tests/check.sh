@@ -155,6 +155,101 @@ check_contains "$T/err" "bad3.txt:1:1: unknown assertion 'at-most' (expected max
 run check --rules "$T/nope.txt" "$M"
 check_status 2 "missing rules file"
 
+# --- input errors still write every report: one failing test case
+printf 'label,p_0,p_1\n0,0.5,0.5\n1,abc,0.3\n' >"$T/bad.csv"
+run check --max ece=0.1 --junit "$T/e.xml" --tap "$T/e.tap" --json "$T/e.json" \
+	--text "$T/e.txt" --summary "$T/e.md" -f github "$T/bad.csv"
+check_status 2 "input error"
+check_contains "$T/err" "bad.csv:3:2 (column 'p_0'): 'abc': expected a decimal number" "the error on stderr"
+check_contains "$T/out" "::error file=$T/bad.csv,line=3,col=2,title=calib check: input error::'abc': expected a decimal number (column 'p_0')" \
+	"github annotation with file, line and column"
+if command -v xmllint >/dev/null 2>&1; then
+	xmllint --noout "$T/e.xml" &&
+	[ "$(xmllint --xpath 'count(//testcase)' "$T/e.xml")" = 1 ] &&
+	[ "$(xmllint --xpath 'string(//testcase/@name)' "$T/e.xml")" = "$T/bad.csv" ] &&
+	[ "$(xmllint --xpath 'string(/testsuites/@errors)' "$T/e.xml")" = 1 ] &&
+	[ "$(xmllint --xpath 'string(//testcase/error)' "$T/e.xml")" = "$T/bad.csv:3:2: 'abc': expected a decimal number (column 'p_0')" ]
+	ok $? "JUnit: one test case named after the file, an error with line and message"
+else
+	skip "JUnit input error" "xmllint not installed"
+fi
+printf '1..1\n# calib check %s: input error\nnot ok 1 - %s:3:2: '"'abc'"': expected a decimal number (column '"'p_0'"')\n' \
+	"$T/bad.csv" "$T/bad.csv" >"$T/want.tap"
+cmp -s "$T/e.tap" "$T/want.tap"
+ok $? "TAP: one failing test with the location and message"
+check_contains "$T/e.json" '"passed":false,"failures":0,"within_noise":0,"error":{"file":"'"$T"'/bad.csv","line":3,"column":2,"message":"'"'abc'"': expected a decimal number (column '"'p_0'"')"},"assertions":[]' \
+	"JSON: the error with file, line, column"
+check_contains "$T/e.txt" "ERROR  $T/bad.csv:3:2: 'abc'" "text report: the error"
+check_contains "$T/e.md" "### calib check \`$T/bad.csv\`: input error" "summary: the error"
+# errors in a rules file name the rules file and line
+printf 'max ece=0.25\nmax ecee=0.1\n' >"$T/bad-rules.txt"
+run check --bins 5 --rules "$T/bad-rules.txt" --junit "$T/r.xml" -f github "$M"
+check_status 2 "bad rules file"
+check_contains "$T/out" "::error file=$T/bad-rules.txt,line=2,col=5,title=calib check: input error::unknown metric 'ecee'" \
+	"annotation on the rules file's line"
+if command -v xmllint >/dev/null 2>&1; then
+	[ "$(xmllint --xpath 'string(//testcase/@name)' "$T/r.xml")" = "$T/bad-rules.txt" ]
+	ok $? "JUnit test case named after the rules file"
+else
+	skip "JUnit rules error" "xmllint not installed"
+fi
+# a missing baseline, after the options: reported too
+run check --baseline "$T/none.csv" --max-increase ece=0 --tap "$T/b.tap" "$M"
+check_status 2 "missing baseline"
+grep -q "^not ok 1 - $T/none.csv: cannot open" "$T/b.tap"
+ok $? "TAP names the missing baseline"
+# no report file could be written: still status 2
+run check --max ece=0.1 --junit "$T/no/dir/e.xml" "$T/bad.csv"
+check_status 2 "input error and an unwritable report"
+
+# --- noise warnings: an assertion that holds only within noise
+run check --bootstrap 200 --seed 3 --max ece=0.085 --min accuracy=0.8 \
+	--junit "$T/n.xml" --tap "$T/n.tap" --json "$T/n.json" -f github "$H"
+check_status 0 "within noise still passes"
+check_contains "$T/out" "::warning file=$H,title=calib check::ece 0.0862432 [" "github: a warning annotation"
+[ "$(grep -c '^::' "$T/out")" = 1 ]
+ok $? "only the noisy assertion is annotated"
+check_contains "$T/err" "warning: max ece=0.085 holds only within noise" "a warning on stderr"
+grep -A1 '^ok 1 - max ece=0.085' "$T/n.tap" | grep -q '^# warning: max ece=0.085 holds only within noise'
+ok $? "TAP: a comment after the test line"
+! grep -q TODO "$T/n.tap"
+ok $? "TAP: no TODO directive"
+if command -v xmllint >/dev/null 2>&1; then
+	xmllint --xpath 'string(//testcase[@name="max ece=0.085"]/system-out)' "$T/n.xml" |
+		grep -q '^warning: holds only within noise' &&
+	[ "$(xmllint --xpath 'count(//failure)' "$T/n.xml")" = 0 ] &&
+	[ "$(xmllint --xpath 'count(//system-out)' "$T/n.xml")" = 1 ]
+	ok $? "JUnit: a system-out note, no failure"
+else
+	skip "JUnit noise note" "xmllint not installed"
+fi
+check_contains "$T/n.json" '"within_noise":1' "JSON counts it"
+run check --quiet --bootstrap 200 --seed 3 --max ece=0.085 "$H"
+check_status 0 "--quiet"
+[ ! -s "$T/err" ]
+ok $? "--quiet silences the warning"
+run check --max ece=0.087 "$H"
+[ ! -s "$T/err" ]
+ok $? "point estimates never warn"
+
+# --- the markdown summary, appended
+echo "# earlier step" >"$T/sum.md"
+run check --bins 5 --baseline "$M" --max ece=0.2 --min accuracy=0.5 \
+	--max-increase ece=0 --summary "$T/sum.md" "$M"
+check_status 1 "summary with a failure"
+head -1 "$T/sum.md" | grep -qx '# earlier step'
+ok $? "the summary is appended"
+check_contains "$T/sum.md" "### calib check \`$M\`: FAILED - 2 of 3 assertions hold" "summary heading"
+check_contains "$T/sum.md" "| FAIL | \`max ece=0.2\` | 0.22 | ece 0.22 > 0.2 |" "a failing row"
+check_contains "$T/sum.md" "| pass | \`min accuracy=0.5\` | 0.6 | accuracy 0.6 >= 0.5 |" "a passing row"
+check_contains "$T/sum.md" "| ece | 0.22 | 0.22 |" "the metrics with the baseline's"
+check_contains "$T/sum.md" "5 rows; baseline" "rows and baseline named"
+rm -f "$T/gh.md"
+GITHUB_STEP_SUMMARY=$T/gh.md "$CALIB" check --bins 5 --max ece=0.25 --github-summary "$M" >/dev/null 2>&1
+check_contains "$T/gh.md" "passed - 1 of 1 assertions hold" "--github-summary appends to \$GITHUB_STEP_SUMMARY"
+(unset GITHUB_STEP_SUMMARY; "$CALIB" check --bins 5 --max ece=0.25 --github-summary "$M") >/dev/null 2>&1
+ok $? "--github-summary without \$GITHUB_STEP_SUMMARY does nothing"
+
 # --- the published DenseNet-40 numbers
 if [ -r "$SHARED/cifar10_densenet40_test.csv" ]; then
 	R=$SHARED/cifar10_densenet40_test.csv

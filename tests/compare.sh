@@ -194,4 +194,71 @@ check_contains "$T/out" "overconfident" "the side line still there"
 run check --metrics ece --max nll=5 "$H"
 check_status 0 "check computes what its assertions name"
 
+# --- --reference and --all-pairs
+S5=$D/fashion-mnist-ls0.05.csv
+S10=$D/fashion-mnist-ls0.10.csv
+run compare --bootstrap 200 --names hard,ls05 -f json "$H" "$S5"
+cp "$T/out" "$T/fwd.json"
+run compare --bootstrap 200 --names hard,ls05 --reference ls05 -f json "$H" "$S5"
+check_status 0 "--reference NAME"
+cp "$T/out" "$T/rev.json"
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$T/fwd.json" "$T/rev.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["comparisons"]
+r = json.load(open(sys.argv[2]))["comparisons"]
+assert len(f) == 1 and len(r) == 1
+assert (f[0]["run"], f[0]["baseline"]) == ("ls05", "hard")
+assert (r[0]["run"], r[0]["baseline"]) == ("hard", "ls05")
+for k, x in f[0]["metrics"].items():
+    y = r[0]["metrics"][k]
+    # the same replicates, negated: the difference flips exactly, and the
+    # interval's ends swap (interpolating between order statistics may
+    # round the other way in the last bit)
+    assert y["difference"] == -x["difference"], k
+    for a, b in ((y["ci"][0], -x["ci"][1]), (y["ci"][1], -x["ci"][0])):
+        assert abs(a - b) <= 1e-12 * max(1.0, abs(b)), (k, a, b)
+PY
+	ok $? "--reference ls05: hard - ls05 is minus ls05 - hard, interval mirrored"
+else
+	skip "--reference mirrors the default comparison" "no python3"
+fi
+run compare --bootstrap 0 --names a,b,c --reference b "$H" "$S5" "$S10"
+check_contains "$T/out" "a against b (difference a - b):" "every run against b: a"
+check_contains "$T/out" "c against b (difference c - b):" "... and c"
+[ "$(grep -c ' against .* (difference' "$T/out")" = 2 ]
+ok $? "... and nothing else"
+run compare --bootstrap 0 --names a,b,c --all-pairs "$H" "$S5" "$S10"
+check_status 0 "--all-pairs"
+check_contains "$T/out" "b against a (difference b - a):" "all pairs: b - a"
+check_contains "$T/out" "c against a (difference c - a):" "all pairs: c - a"
+check_contains "$T/out" "c against b (difference c - b):" "all pairs: c - b"
+[ "$(grep -c ' against .* (difference' "$T/out")" = 3 ]
+ok $? "three pairs for three runs"
+run compare --bootstrap 0 --names a,b,c --all-pairs -f markdown "$H" "$S5" "$S10"
+check_contains "$T/out" "| c - b | ECE |" "markdown names both sides of each pair"
+run compare --names a,b --reference x "$H" "$S5"
+check_status 2 "--reference to an unknown name"
+check_contains "$T/err" "--reference: no run is called 'x' (the names are: a, b)" "the names are listed"
+run compare --names a,b --reference a --all-pairs "$H" "$S5"
+check_status 2 "--reference with --all-pairs"
+run compare --group x="$H","$S5" --group y="$S5","$S10" --group z="$H","$S10" \
+	--reference y --bootstrap 0
+check_contains "$T/out" "x against y (difference of means):" "--reference names a group"
+check_contains "$T/out" "z against y (difference of means):" "... every group against it"
+
+# --- --digits and --percent: the metric table only
+run compare --bootstrap 0 --names hard,ls05 "$H" "$S5"
+grep -Eq '^ece +0\.0862 +0\.0138$' "$T/out"
+ok $? "default: 4 decimals (ECE 0.0862, 0.0138)"
+run compare --bootstrap 0 --names hard,ls05 --percent "$H" "$S5"
+grep -Eq '^ece +8\.62% +1\.38%$' "$T/out" && grep -Eq '^overconfidence +\+8\.53% +-1\.14%$' "$T/out" &&
+	grep -Eq '^nll +0\.6099 +0\.5596$' "$T/out"
+ok $? "--percent: fractions as percentages, NLL as it was"
+run compare --bootstrap 0 --names hard,ls05 --digits 3 -f markdown "$H" "$S5"
+check_contains "$T/out" "| ECE | 0.0862 | 0.0138 |" "--digits 3 in markdown"
+check_contains "$T/out" "| accuracy | 0.825 | 0.828 |" "... three significant digits"
+run compare --bootstrap 0 --names hard,ls05 --digits 0 "$H" "$S5"
+check_status 2 "--digits 0"
+
 done_testing

@@ -140,11 +140,16 @@ def tfp(conf, correct, m):
 
 # ---- netcal: ECE/MCE of netcal.metrics, equal_intervals=True ----------
 
-def netcal(probs, labels, m):
+def netcal(probs, labels, m, positive=False):
     eps = np.finfo(np.float64).eps
     x = np.clip(probs, eps, 1 - eps)
-    matched = (np.argmax(x, axis=1) == labels).astype(float)
-    x = np.max(x, axis=1)
+    if positive:
+        # a 1-D X: every prediction is "1", matched = [y = 1]
+        matched = (labels == 1).astype(float)
+        x = x[:, 1]
+    else:
+        matched = (np.argmax(x, axis=1) == labels).astype(float)
+        x = np.max(x, axis=1)
     edges = np.linspace(0.0, 1.0, m + 1)
     # numpy histogramdd / scipy binned_statistic_dd: [lo, hi), the last
     # edge closed
@@ -229,15 +234,27 @@ def kumar(conf, correct, m, mass):
     return {'ece': ce}
 
 
-def reference(probs, labels, m):
-    """(convention, binning) -> {metric: value, 'exact32': bool}"""
-    conf = probs.max(axis=1)
-    correct = (np.argmax(probs, axis=1) == labels).astype(float)
+def kumar_marginal(probs, labels, m, mass):
+    """get_ece(..., mode='marginal'), p = 1: the mean over classes of the
+    ECE of column k against [y = k] - calib's classwise ECE."""
+    k = probs.shape[1]
+    return float(np.mean([kumar(probs[:, j], (labels == j).astype(float),
+                                m, mass)['ece'] for j in range(k)]))
+
+
+def reference(probs, labels, m, positive=False):
+    """(convention, binning) -> {metric: value}"""
+    if positive:
+        conf = probs[:, 1]
+        correct = (labels == 1).astype(float)
+    else:
+        conf = probs.max(axis=1)
+        correct = (np.argmax(probs, axis=1) == labels).astype(float)
     out = {
         ('calib', 'width'): calib_exact(conf, correct, m),
         ('torchmetrics', 'width'): torchmetrics(conf, correct, m),
         ('tfp', 'width'): tfp(conf, correct, m),
-        ('netcal', 'width'): netcal(probs, labels, m),
+        ('netcal', 'width'): netcal(probs, labels, m, positive),
         ('sklearn', 'width'): sklearn_curve_ece(conf, correct, m, 'uniform'),
         ('sklearn', 'mass'): sklearn_curve_ece(conf, correct, m, 'quantile'),
         ('relplot', 'width'): relplot(conf, correct, m),
@@ -246,6 +263,10 @@ def reference(probs, labels, m):
     }
     out[('sklearn', 'width')]['nll'] = sklearn_log_loss(probs, labels)
     out[('sklearn', 'width')]['brier'] = sklearn_brier(probs, labels)
+    out[('kumar', 'width')]['classwise_ece'] = kumar_marginal(probs, labels,
+                                                             m, False)
+    out[('kumar', 'mass')]['classwise_ece'] = kumar_marginal(probs, labels,
+                                                            m, True)
     return out
 
 
@@ -253,18 +274,24 @@ def main():
     calib, path = sys.argv[1], sys.argv[2]
     probs, labels = read(path)
     bad = 0
-    for m in [int(a) for a in sys.argv[3:]]:
-        for (conv, binning), want in reference(probs, labels, m).items():
+    # 2-class files also with --binary positive: p against [y = 1], which
+    # puts scores of exactly 0 in the first bin
+    modes = [False, True] if probs.shape[1] == 2 else [False]
+    for m, positive in [(int(a), pos) for a in sys.argv[3:] for pos in modes]:
+        for (conv, binning), want in reference(probs, labels, m,
+                                               positive).items():
             got = json.loads(subprocess.run(
                 [calib, 'metrics', '-f', 'json', '--convention', conv,
-                 '--binning', binning, '--bins', str(m), path],
+                 '--binning', binning, '--bins', str(m)] +
+                (['--binary', 'positive'] if positive else []) + [path],
                 check=True, capture_output=True, text=True).stdout)
             f32 = conv in ('torchmetrics', 'tfp')
             for key, w in want.items():
                 g = got[key]
                 ok = g is not None and (g == w if f32 else abs(g - w) <= 1e-12)
-                desc = '%s %s M=%d %s %s' % (path.split('/')[-1], conv, m,
-                                             binning, key)
+                desc = '%s %s M=%d %s%s %s' % (
+                    path.split('/')[-1], conv, m, binning,
+                    ' positive' if positive else '', key)
                 if ok:
                     print('ok %s' % desc)
                 else:

@@ -194,6 +194,24 @@ run metrics --id-col image_id "$T/id.csv"
 check_contains "$T/err" "id.csv:3:4 (column 'p_1'): 'x': expected a decimal number (row id 'img_002')" \
     "errors name the row id"
 
+# calib apply carries the row ids into its output
+printf 'image_id,label,logit_0,logit_1\nimg_1,0,2,1\n"img,2",1,0.5,1.5\nimg_3,0,-1,3\nimg_4,1,1,0\n' \
+    >"$T/ida.csv"
+run fit --method histogram -o "$T/ida.calib" --id-col image_id "$T/ida.csv"
+check_status 0 "fit on a file with an id column"
+run apply --id-col image_id "$T/ida.calib" "$T/ida.csv"
+check_status 0 "apply with --id-col"
+[ "$(sed -n 1p "$T/out")" = "image_id,label,p_0,p_1" ] &&
+    [ "$(sed -n 3p "$T/out" | cut -c1-7)" = '"img,2"' ]
+ok $? "apply: the id column comes first, quoted when it must be"
+cp "$T/out" "$T/applied.csv"
+run metrics --id-col image_id "$T/applied.csv"
+check_status 0 "apply's output reads back with --id-col"
+printf ',label,logit_0,logit_1\n0,0,2,1\n1,1,0.5,1.5\n' >"$T/idx.csv"
+run apply "$T/ida.calib" "$T/idx.csv"
+[ "$(sed -n 1p "$T/out")" = ",label,p_0,p_1" ] && [ "$(sed -n 3p "$T/out" | cut -d, -f1)" = 1 ]
+ok $? "apply keeps pandas' index as the first, unnamed column"
+
 # --- rounded (fp16) probabilities: counted, then the flags
 printf 'label,p_0,p_1,p_2\n2,0.2,0.3,0.5\n0,0.6001,0.3,0.1\n0,0.1,0.8,0.1002\n1,0.1,0.8,0.1003\n' \
     >"$T/fp16.csv"

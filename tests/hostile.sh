@@ -68,6 +68,12 @@ run metrics -f csv -o "$T/dangling.csv" "$IN"
 check_status 0 "-o a dangling symbolic link"
 [ -L "$T/dangling.csv" ] && cmp -s "$T/want.csv" "$T/sub/new.csv"
 ok $? "the dangling link's target is created"
+ln -s loop-b "$T/loop-a"
+ln -s loop-a "$T/loop-b"
+run metrics -o "$T/loop-a" "$IN"
+check_status 2 "-o a loop of links"
+[ -L "$T/loop-a" ] && [ -L "$T/loop-b" ]
+ok $? "... both links stay"
 run metrics -o "$IN" "$IN"
 check_status 2 "-o the input"
 check_contains "$T/err" "cannot write '$IN': it is an input file" "-o the input: says why"
@@ -136,7 +142,7 @@ grep -F "gnuplot 'a'\\''b \$(touch pwned).gp'" "$T/q/a'b \$(touch pwned).gp" >/d
 ok $? "the kept script's comment quotes its name too"
 nl=$(printf 'x\ny')
 (cd "$T/q" && "$CALIB" diagram --gnuplot /nonexistent -o "$T/q/$nl.png" "$IN") 2>"$T/err"
-check_contains "$T/err" "'$T/q/x\\ny.gp'; to draw the figure later, run gnuplot on the .gp file in its directory" \
+check_contains "$T/err" "'$T/q/x\\x0ay.gp'; to draw the figure later, run gnuplot on the .gp file in its directory" \
     "a name with a newline: shown escaped, no command to paste"
 head -2 "$T/q/$nl.gp" | grep -q 'Draw it by running gnuplot on this file'
 ok $? "... and no name in the kept script's comment"

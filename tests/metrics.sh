@@ -214,4 +214,37 @@ run metrics --list
 check_status 0 "--list"
 check_contains "$T/out" "classwise_ece" "--list names the metrics"
 
+# --- headings, --digits, --percent (text and markdown only)
+M3=$top_srcdir/tests/data/multiclass.csv
+run metrics "$M3"
+sed -n 2p "$T/out" | grep -Eq '^ +multiclass$'
+ok $? "text heading: the file stem, not the path"
+run metrics -f markdown "$M3"
+head -1 "$T/out" | grep -qx '| metric | multiclass |'
+ok $? "markdown heading: the file stem"
+mkdir -p "$T/stem1" "$T/stem2"
+cp "$M3" "$T/stem1/run.csv"
+gzip -c "$M3" >"$T/stem2/run.csv.gz"
+run metrics -f markdown "$T/stem1/run.csv" "$T/stem2/run.csv.gz"
+head -1 "$T/out" | grep -qxF "| metric | $T/stem1/run.csv | $T/stem2/run.csv.gz |"
+ok $? "two files with one stem: the paths as given"
+run metrics -f json "$M3"
+check_contains "$T/out" "\"file\":\"$M3\"" "JSON keeps the full name"
+# rmsce = 0.50497525 (8 digits, the default); ece 0.44, accuracy 0.6
+run metrics --digits 3 "$M3"
+grep -Eq '^rmsce +0\.505$' "$T/out"
+ok $? "--digits 3: rmsce 0.505"
+run metrics --digits 3 --percent "$M3"
+grep -Eq '^rmsce +50\.5%$' "$T/out" && grep -Eq '^ece +44%$' "$T/out" &&
+	grep -Eq '^accuracy +60%$' "$T/out" && grep -Eq '^nll +1\.01$' "$T/out"
+ok $? "--percent: fractions as percentages, NLL in nats"
+run metrics --percent -f markdown "$M3"
+check_contains "$T/out" "| ece | 44% |" "--percent in markdown"
+run metrics --percent -f json "$M3"
+check_contains "$T/out" '"ece":0.44' "--percent leaves JSON alone"
+run metrics --digits 0 "$M3"
+check_status 2 "--digits 0"
+run metrics --digits 18 "$M3"
+check_status 2 "--digits 18"
+
 done_testing

@@ -24,8 +24,16 @@ same_json() {
 # --- temperature: the model file ------------------------------------
 run fit --method temperature -o "$T/t.calib" "$V"
 check_status 0 "fit --method temperature"
-[ ! -s "$T/out" ]
-ok $? "with -o, nothing on stdout"
+check_contains "$T/out" "temperature model written to $T/t.calib, fitted on $V" \
+	"with -o, a summary on stdout"
+T_model=$(sed -n 's/^temperature //p' "$T/t.calib")
+check_contains "$T/out" "temperature = $(printf '%.8g' "$T_model")" "... with the fitted temperature"
+nll=$(sed -n 's/^# on that file, before -> after: NLL \([^ ]*\) -> \([^,]*\),.*/\1 -> \2/p' "$T/t.calib")
+[ -n "$nll" ] && grep -q "^  NLL       $nll\$" "$T/out"
+ok $? "... and the before/after NLL the model's comments hold ($nll)"
+run fit --method temperature "$V"
+grep -q '^calib-model 1$' "$T/out" && ! grep -q 'model written to' "$T/out"
+ok $? "without -o, stdout is the model file only"
 head -1 "$T/t.calib" | grep -q "^# calib temperature model, fitted by calib"
 ok $? "model file starts with a comment saying what it is"
 grep -v '^#' "$T/t.calib" | head -6 >"$T/head"

@@ -128,11 +128,36 @@ test_rules(void)
 	    "an empty file has no rules");
 }
 
+static void
+test_escape(void)
+{
+	char buf[64];
+	size_t n;
+
+	n = calib_escape_text(buf, sizeof(buf), "a\033[2Jb", 6);
+	is_str(buf, "a\\x1b[2Jb", "ESC as \\x1b");
+	ok(n == strlen(buf), "the length needed is returned");
+	calib_escape_text(buf, sizeof(buf), "\302\233x", 3);
+	is_str(buf, "\\u009bx", "C1 CSI (U+009B) as \\u009b");
+	calib_escape_text(buf, sizeof(buf), "\357\273\277label", 8);
+	is_str(buf, "<U+FEFF>label", "a byte-order mark made visible");
+	calib_escape_text(buf, sizeof(buf), "caf\303\251 \377", 7);
+	is_str(buf, "caf\303\251 \\xff", "UTF-8 kept, a stray byte escaped");
+	n = calib_escape_text(buf, 6, "ab\303\251cd", 6);
+	is_str(buf, "ab\303\251c", "cut to fit, at a character boundary");
+	ok(n == 6, "... and the full length still returned");
+	n = calib_escape_text(buf, 4, "ab\nc", 4);
+	is_str(buf, "ab", "an escape that does not fit is left out whole");
+	ok(calib_escape_text(NULL, 0, "x\ty", 3) == 6,
+	    "a NULL buffer only measures");
+}
+
 int
 main(void)
 {
 	test_sum_overflow();
 	test_tiny_temperature();
 	test_rules();
+	test_escape();
 	return done_testing();
 }

@@ -51,9 +51,31 @@ void cli_mpi_init(int *argc, char ***argv);
 void cli_mpi_finish(void);
 #endif
 
-/* Messages: "calib: ..." on stderr, git style (lower case, no full stop). */
+/* Messages: "calib: ..." on stderr, git style (lower case, no full stop).
+ * cli_warn() prints nothing under --quiet (cli_quiet). */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern int cli_quiet;
+
+/*
+ * Progress of one long step on stderr: after 2 s its elapsed time, on a
+ * terminal, or with --progress (cli_progress_forced) anywhere; never under
+ * --quiet.  begin/end pairs do not nest (an inner begin is ignored).
+ */
+extern int cli_progress_forced;
+void cli_progress_begin(const char *what);
+void cli_progress_end(void);
+
+/* The last error cli_error(), cli_lib_error() or cli_usage_error()
+ * printed, with the location apart (file empty and line 0 when it has
+ * none), so calib check can put it into its reports. */
+struct cli_problem {
+	char file[512];
+	unsigned long line;
+	unsigned column;
+	char message[1024];
+};
+extern struct cli_problem cli_last_problem;
 /* Print a library error as "calib: FILE:LINE:COL (column 'x'): message". */
 void cli_lib_error(const calib_error *err);
 /* Usage error: message, then a pointer to --help; returns CLI_ERROR. */
@@ -89,6 +111,8 @@ enum {
 	CLI_OPT_BINNING,
 	CLI_OPT_NLL_CLIP,
 	CLI_OPT_CALIBRATE,
+	CLI_OPT_QUIET,
+	CLI_OPT_PROGRESS,
 	CLI_OPT_MAX_RECORD,
 	CLI_OPT_METRICS,
 	CLI_OPT_LABELS_FILE = 1020,
@@ -130,6 +154,8 @@ enum {
 	{ "calibrate", required_argument, NULL, CLI_OPT_CALIBRATE }, \
 	{ "binary", required_argument, NULL, CLI_OPT_BINARY }, \
 	{ "threads", required_argument, NULL, CLI_OPT_THREADS }, \
+	{ "quiet", no_argument, NULL, CLI_OPT_QUIET }, \
+	{ "progress", no_argument, NULL, CLI_OPT_PROGRESS }, \
 	{ "labels", required_argument, NULL, CLI_OPT_LABELS_FILE }, \
 	{ "weights", required_argument, NULL, CLI_OPT_WEIGHTS_FILE }, \
 	{ "scores-key", required_argument, NULL, CLI_OPT_SCORES_KEY }, \
@@ -167,6 +193,7 @@ enum {
 
 /* Help text for the shared options, for each subcommand's --help. */
 extern const char cli_read_help[];
+extern const char cli_read_help_fit[];
 extern const char cli_metric_help[];
 /* The convention options; cli_metric_help and cli_table_help end with it. */
 #define CLI_CONVENTION_HELP \
@@ -384,8 +411,8 @@ int cli_cleanup_add(const char *path, int is_dir);
 void cli_cleanup_remove(const char *path);
 void cli_cleanup_child(pid_t pid);
 
-/* Untrusted text (names from files) on the terminal: control bytes, C1
- * controls and bytes that are not UTF-8 as \n, \t, \xNN or \u00NN. */
+/* Untrusted text (names from files) on the terminal, escaped by the
+ * library's one rule, calib_escape_text(). */
 void cli_put_text(FILE *fp, const char *s);
 /* 1 if cli_put_text() would change s. */
 int cli_has_control(const char *s);
@@ -446,6 +473,7 @@ enum {
 	CLI_CONVENTION_LONGOPTS
 
 extern const char cli_table_help[];
+extern const char cli_table_help_hist[];
 
 struct cli_table {
 	struct cli_read r;           /* reading options */

@@ -58,6 +58,11 @@ write_preds(FILE *fp, const calib_preds *p)
 	size_t i;
 	int c;
 
+	/* The row id (--id-col, pandas' index) comes first, as read. */
+	if (p->id_text != NULL) {
+		put_field(fp, "", p->id_name);
+		fputc(',', fp);
+	}
 	fputs("label", fp);
 	if (p->single_column) {
 		fputs(",p", fp);
@@ -72,6 +77,10 @@ write_preds(FILE *fp, const calib_preds *p)
 	fputc('\n', fp);
 	for (i = 0; i < p->n; i++) {
 		const double *q = p->probs + i * (size_t)p->k;
+		if (p->id_text != NULL) {
+			put_field(fp, "", p->id_text + p->id_off[i]);
+			fputc(',', fp);
+		}
 		put_field(fp, "", p->class_names[p->label[i]]);
 		if (p->single_column)
 			fprintf(fp, ",%.17g", q[1]);
@@ -127,7 +136,8 @@ run(int argc, char **argv)
 		return cli_usage_error("apply", "expected a model file and a "
 		    "prediction file");
 	r.calibrate = argv[optind];
-	p = cli_read_preds(argv[optind + 1], &r, CALIB_KEEP_PROBS);
+	p = cli_read_preds(argv[optind + 1], &r, CALIB_KEEP_PROBS |
+	    CALIB_KEEP_IDS);
 	if (p == NULL)
 		return CLI_ERROR;
 	if (cli_out_open(&out, output) != 0) {

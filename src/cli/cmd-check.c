@@ -30,6 +30,8 @@ enum {
 	OPT_SEED,
 	OPT_STRICT,
 	OPT_BOOT_METHOD,
+	OPT_SUMMARY,
+	OPT_GITHUB_SUMMARY,
 	OPT_OUT_FIRST /* OPT_OUT_FIRST + FMT_x: --text FILE, --tap FILE ... */
 };
 
@@ -40,6 +42,7 @@ struct item {
 	double lo, hi;      /* its interval, NaN without bootstrap */
 	double now, before; /* metric of the file and of the baseline */
 	int pass;
+	int noisy;          /* holds, but its interval straddles the bound */
 	char text[400];     /* "ece 0.055 > 0.05" */
 };
 
@@ -55,6 +58,13 @@ struct check {
 	unsigned long seed;
 	int strict;
 	int failed;
+	int noisy;          /* assertions that hold only within noise */
+	calib_metrics now_m, old_m; /* the point metrics, when computed */
+	int have_metrics;
+	/* An input error after the options were read: the reports then hold
+	 * one failing test case for it, named after its file. */
+	const struct cli_problem *error;
+	struct cli_problem err_copy;
 	struct cli_settings set; /* of the file checked */
 	int have_set;
 };
@@ -95,12 +105,32 @@ usage(FILE *fp)
 	    "                                junit, json, github\n"
 	    "      --text FILE, --tap FILE, --junit FILE, --json FILE,\n"
 	    "      --github FILE             also write that report to FILE\n"
+	    "                                (on an input error too: one\n"
+	    "                                failing test case for the file)\n"
+	    "      --summary FILE            append a markdown summary (the\n"
+	    "                                assertions and the metrics)\n"
+	    "      --github-summary          append it to $GITHUB_STEP_SUMMARY\n"
+	    "                                when that is set\n"
+
 	    "  -h, --help                    show this help\n"
 	    "\n%s\n%s"
 	    "\n"
 	    "Exit status: 0 every assertion holds, 1 at least one fails,\n"
 	    "2 usage or input error.\n",
 	    cli_progname, cli_metric_help, cli_read_help);
+}
+
+/* Where a rules-file error was, for the reports (cli_error() records the
+ * message only). */
+static void
+problem_at(const char *file, unsigned long line, const char *message)
+{
+	snprintf(cli_last_problem.file, sizeof(cli_last_problem.file), "%s",
+	    file);
+	cli_last_problem.line = line;
+	cli_last_problem.column = 0;
+	snprintf(cli_last_problem.message, sizeof(cli_last_problem.message),
+	    "%s", message);
 }
 
 static int
@@ -142,7 +172,11 @@ read_rules(struct check *K, const char *path)
 	int rc = 0;
 
 	if (fp == NULL) {
-		cli_error("cannot open '%s': %s", path, strerror(errno));
+		char msg[300];
+		snprintf(msg, sizeof(msg), "cannot open the rules file: %s",
+		    strerror(errno));
+		cli_error("%s: %s", path, msg);
+		problem_at(path, 0, msg);
 		return -1;
 	}
 	cli_note_input(path);
@@ -155,10 +189,12 @@ read_rules(struct check *K, const char *path)
 	len = fread(text, 1, RULES_MAX_BYTES + 1, fp);
 	if (ferror(fp)) {
 		cli_error("cannot read '%s': %s", path, strerror(errno));
+		problem_at(path, 0, "cannot read the rules file");
 		rc = -1;
 	} else if (len > RULES_MAX_BYTES) {
 		cli_error("%s: over %d bytes; a rules file holds a few "
 		    "assertions", path, RULES_MAX_BYTES);
+		problem_at(path, 0, "over the size limit of a rules file");
 		rc = -1;
 	}
 	fclose(fp);
@@ -217,6 +253,27 @@ relation(double lo, double hi, double bound, int upper, int pass,
 		return upper ? (pass ? "<=" : ">") : (pass ? ">=" : "<");
 	*note = pass ? " (holds within noise)" : " (fails: --strict)";
 	return "straddles";
+}
+
+/* Whether the item's interval (as describe() shows it) has values on both
+ * sides of the bound. */
+static int
+straddles(const struct item *it)
+{
+	double lo = it->lo, hi = it->hi, b = it->a.bound;
+
+	if (isnan(lo) || isnan(hi))
+		return 0;
+	switch (it->a.kind) {
+	case CALIB_ASSERT_MIN:
+		return !(lo >= b || hi < b);
+	case CALIB_ASSERT_MAX_DECREASE:
+		lo = -it->hi;
+		hi = -it->lo;
+		/* FALLTHROUGH */
+	default:
+		return !(hi <= b || lo > b);
+	}
 }
 
 /* "ece 0.0550027 [0.0501, 0.0598] > 0.05" */
@@ -284,12 +341,46 @@ mode_text(const struct check *K, char *buf, size_t size)
 		snprintf(buf, size, "point estimates");
 }
 
+/* The file an input error is about (the data, the baseline or the rules
+ * file), and "FILE:LINE:COL: message" for it. */
+static const char *
+error_file(const struct check *K)
+{
+	return K->error->file[0] ? K->error->file : K->file;
+}
+
+static void
+error_text(const struct check *K, char *buf, size_t size)
+{
+	const struct cli_problem *e = K->error;
+
+	if (e->line > 0 && e->column > 0)
+		snprintf(buf, size, "%s:%lu:%u: %s", error_file(K), e->line,
+		    e->column, e->message);
+	else if (e->line > 0)
+		snprintf(buf, size, "%s:%lu: %s", error_file(K), e->line,
+		    e->message);
+	else if (e->file[0])
+		snprintf(buf, size, "%s: %s", e->file, e->message);
+	else
+		snprintf(buf, size, "%s", e->message);
+}
+
+static const char *const noise_note = "holds only within noise (its "
+    "interval reaches beyond the bound)";
+
 static void
 report_text(FILE *fp, const struct check *K)
 {
-	char mode[200];
+	char mode[200], msg[1800];
 	int i;
 
+	if (K->error != NULL) {
+		error_text(K, msg, sizeof(msg));
+		fprintf(fp, "calib check %s: input error, no assertion "
+		    "evaluated\nERROR  %s\n", K->file, msg);
+		return;
+	}
 	mode_text(K, mode, sizeof(mode));
 	fprintf(fp, "calib check %s: %d of %d assertions hold (%s)\n", K->file,
 	    K->nitems - K->failed, K->nitems, mode);
@@ -302,15 +393,26 @@ report_text(FILE *fp, const struct check *K)
 static void
 report_tap(FILE *fp, const struct check *K)
 {
-	char mode[200];
+	char mode[200], msg[1800];
 	int i;
 
+	if (K->error != NULL) {
+		error_text(K, msg, sizeof(msg));
+		fprintf(fp, "1..1\n# calib check %s: input error\nnot ok 1 - "
+		    "%s\n", K->file, msg);
+		return;
+	}
 	mode_text(K, mode, sizeof(mode));
 	fprintf(fp, "1..%d\n# calib check %s (%s)\n", K->nitems, K->file, mode);
-	for (i = 0; i < K->nitems; i++)
+	for (i = 0; i < K->nitems; i++) {
 		fprintf(fp, "%sok %d - %s %s=%g: %s\n", K->items[i].pass ? "" :
 		    "not ", i + 1, kind_name(K->items[i].a.kind),
 		    K->items[i].a.metric, K->items[i].a.bound, K->items[i].text);
+		if (K->items[i].noisy)
+			fprintf(fp, "# warning: %s %s=%g %s\n",
+			    kind_name(K->items[i].a.kind), K->items[i].a.metric,
+			    K->items[i].a.bound, noise_note);
+	}
 }
 
 /* XML character data: valid UTF-8 without the control characters XML 1.0
@@ -358,6 +460,26 @@ report_junit(FILE *fp, const struct check *K)
 {
 	int i;
 
+	if (K->error != NULL) {
+		char msg[1800];
+		error_text(K, msg, sizeof(msg));
+		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<testsuites name=\"calib check\" tests=\"1\" "
+		    "failures=\"0\" errors=\"1\">\n  <testsuite name=\"calib "
+		    "check ", fp);
+		xml_text(fp, K->file);
+		fputs("\" tests=\"1\" failures=\"0\" errors=\"1\" "
+		    "skipped=\"0\">\n    <testcase classname=\"calib.check\" "
+		    "name=\"", fp);
+		xml_text(fp, error_file(K));
+		fputs("\">\n      <error type=\"input\" message=\"", fp);
+		xml_text(fp, K->error->message);
+		fputs("\">", fp);
+		xml_text(fp, msg);
+		fputs("</error>\n    </testcase>\n  </testsuite>\n"
+		    "</testsuites>\n", fp);
+		return;
+	}
 	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	    "<testsuites name=\"calib check\" tests=\"%d\" failures=\"%d\" "
 	    "errors=\"0\">\n  <testsuite name=\"calib check ", K->nitems,
@@ -373,8 +495,16 @@ report_junit(FILE *fp, const struct check *K)
 		fputs("    <testcase classname=\"calib.check\" name=\"", fp);
 		xml_text(fp, name);
 		fputs("\"", fp);
-		if (it->pass) {
+		if (it->pass && !it->noisy) {
 			fputs("/>\n", fp);
+			continue;
+		}
+		if (it->pass) {
+			fputs(">\n      <system-out>warning: ", fp);
+			xml_text(fp, noise_note);
+			fputs(": ", fp);
+			xml_text(fp, it->text);
+			fputs("</system-out>\n    </testcase>\n", fp);
 			continue;
 		}
 		fputs(">\n      <failure type=\"assertion\" message=\"", fp);
@@ -404,9 +534,20 @@ report_json(FILE *fp, const struct check *K)
 	cli_json_number(fp, K->level);
 	cli_json_convention(fp, K->r.mo.convention);
 	fprintf(fp, ",\"strict\":%s,\"passed\":%s,\"failures\":%d,"
-	    "\"assertions\":[", K->strict ? "true" : "false",
-	    K->failed ? "false" : "true", K->failed);
-	for (i = 0; i < K->nitems; i++) {
+	    "\"within_noise\":%d,\"error\":", K->strict ? "true" : "false",
+	    K->failed || K->error ? "false" : "true", K->failed, K->noisy);
+	if (K->error != NULL) {
+		fputs("{\"file\":", fp);
+		cli_json_string(fp, error_file(K));
+		fprintf(fp, ",\"line\":%lu,\"column\":%u,\"message\":",
+		    K->error->line, K->error->column);
+		cli_json_string(fp, K->error->message);
+		fputc('}', fp);
+	} else {
+		fputs("null", fp);
+	}
+	fputs(",\"assertions\":[", fp);
+	for (i = 0; i < K->nitems && K->error == NULL; i++) {
 		const struct item *it = &K->items[i];
 		fprintf(fp, "%s{\"kind\":\"%s\",\"metric\":\"%s\",\"bound\":",
 		    i ? "," : "", kind_name(it->a.kind), it->a.metric);
@@ -423,8 +564,8 @@ report_json(FILE *fp, const struct check *K)
 			cli_json_number(fp, it->hi);
 			fputc(']', fp);
 		}
-		fprintf(fp, ",\"passed\":%s,\"message\":",
-		    it->pass ? "true" : "false");
+		fprintf(fp, ",\"passed\":%s,\"within_noise\":%s,\"message\":",
+		    it->pass ? "true" : "false", it->noisy ? "true" : "false");
 		cli_json_string(fp, it->text);
 		fputs(",\"source\":", fp);
 		cli_json_string(fp, it->source);
@@ -462,18 +603,107 @@ report_github(FILE *fp, const struct check *K)
 {
 	int i;
 
+	if (K->error != NULL) {
+		fputs("::error file=", fp);
+		gh_escape(fp, error_file(K), 1);
+		if (K->error->line > 0)
+			fprintf(fp, ",line=%lu", K->error->line);
+		if (K->error->column > 0)
+			fprintf(fp, ",col=%u", K->error->column);
+		fputs(",title=calib check: input error::", fp);
+		gh_escape(fp, K->error->message, 0);
+		fprintf(fp, "\ncalib check %s: input error, no assertion "
+		    "evaluated\n", K->file);
+		return;
+	}
 	for (i = 0; i < K->nitems; i++) {
 		const struct item *it = &K->items[i];
-		if (it->pass)
+		if (it->pass && !it->noisy)
 			continue;
-		fputs("::error file=", fp);
+		fputs(it->pass ? "::warning file=" : "::error file=", fp);
 		gh_escape(fp, K->file, 1);
 		fputs(",title=calib check::", fp);
+		/* a noisy pass says "(holds within noise)" already */
 		gh_escape(fp, it->text, 0);
 		fputc('\n', fp);
 	}
 	fprintf(fp, "calib check %s: %d of %d assertions hold\n", K->file,
 	    K->nitems - K->failed, K->nitems);
+}
+
+/* Markdown for a CI job page: a heading with the verdict, the assertions
+ * as a table, the metrics (and the baseline's) folded below. */
+static void
+md_cell(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", fp);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', fp);
+		else
+			fputc(*s, fp);
+	}
+}
+
+static void
+report_summary(FILE *fp, const struct check *K)
+{
+	int i;
+
+	fputs("### calib check `", fp);
+	md_cell(fp, K->file);
+	if (K->error != NULL) {
+		char msg[1800];
+		error_text(K, msg, sizeof(msg));
+		fputs("`: input error\n\n", fp);
+		fputs("No assertion was evaluated:\n\n```\n", fp);
+		fputs(msg, fp);
+		fputs("\n```\n\n", fp);
+		return;
+	}
+	fprintf(fp, "`: %s - %d of %d assertions hold\n\n",
+	    K->failed ? "FAILED" : "passed", K->nitems - K->failed,
+	    K->nitems);
+	{
+		char mode[200];
+		mode_text(K, mode, sizeof(mode));
+		fprintf(fp, "Judged on %s.\n\n", mode);
+	}
+	fputs("| result | assertion | value | check |\n"
+	    "|---|---|---|---|\n", fp);
+	for (i = 0; i < K->nitems; i++) {
+		const struct item *it = &K->items[i];
+		fprintf(fp, "| %s | `%s %s=%g` | %.6g | ", !it->pass ? "FAIL" :
+		    it->noisy ? "pass (within noise)" : "pass",
+		    kind_name(it->a.kind), it->a.metric, it->a.bound, it->value);
+		md_cell(fp, it->text);
+		fputs(" |\n", fp);
+	}
+	if (K->have_metrics) {
+		fputs("\n<details><summary>Metrics</summary>\n\n", fp);
+		fprintf(fp, "| metric | %s |%s\n|---|---|%s\n", "this run",
+		    K->baseline ? " baseline |" : "",
+		    K->baseline ? "---|" : "");
+		for (i = 0; i < calib_metric_count(); i++) {
+			if (!(K->now_m.computed >> i & 1))
+				continue;
+			fprintf(fp, "| %s | %.6g |",
+			    calib_metric_info_get(i)->name,
+			    calib_metrics_value(&K->now_m, i));
+			if (K->baseline)
+				fprintf(fp, " %.6g |",
+				    calib_metrics_value(&K->old_m, i));
+			fputc('\n', fp);
+		}
+		fprintf(fp, "\n%zu rows", K->now_m.n);
+		if (K->baseline) {
+			fputs("; baseline `", fp);
+			md_cell(fp, K->baseline);
+			fputc('`', fp);
+		}
+		fputs(".\n\n</details>\n\n", fp);
+	}
 }
 
 static void
@@ -648,19 +878,26 @@ evaluate(struct check *K)
 	{
 		const calib_preds *runs[2];
 		int nruns = 0;
+		calib_status st;
 		if (old != NULL)
 			runs[nruns++] = old;
 		now = nruns;
 		runs[nruns++] = cur;
 		/* Zero replicates still checks the pairing and gives the
 		 * point metrics. */
-		if (calib_bootstrap_paired(runs, nruns, &bo, &bs, &err) !=
-		    CALIB_OK) {
+		cli_progress_begin("bootstrap");
+		st = calib_bootstrap_paired(runs, nruns, &bo, &bs, &err);
+		cli_progress_end();
+		if (st != CALIB_OK) {
 			cli_lib_error(&err);
 			rc = CLI_ERROR;
 			goto done;
 		}
 	}
+	K->now_m = bs.point[now];
+	if (old != NULL)
+		K->old_m = bs.point[0];
+	K->have_metrics = 1;
 	for (i = 0; i < K->nitems; i++) {
 		struct item *it = &K->items[i];
 		int rel = it->a.kind >= CALIB_ASSERT_MAX_INCREASE;
@@ -674,7 +911,13 @@ evaluate(struct check *K)
 		it->pass = calib_assertion_holds(&it->a, it->value, it->lo,
 		    it->hi, K->strict);
 		K->failed += !it->pass;
+		it->noisy = it->pass && straddles(it);
+		K->noisy += it->noisy;
 		describe(K, it);
+		if (it->noisy)
+			cli_warn("%s %s=%g holds only within noise: %s",
+			    kind_name(it->a.kind), it->a.metric, it->a.bound,
+			    it->text);
 	}
 
 done:
@@ -683,6 +926,74 @@ done:
 	calib_preds_free(old);
 	return rc;
 }
+
+/* Append the markdown summary to path (appending is the point: a CI job
+ * page collects the summaries of every step). */
+static int
+append_summary(const struct check *K, const char *path)
+{
+	FILE *fp = fopen(path, "a");
+	int bad;
+
+	if (fp == NULL) {
+		cli_error("cannot append to '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	report_summary(fp, K);
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct outputs {
+	const char *file[FMT_COUNT]; /* --text FILE ... --github FILE */
+	int fmt;                     /* on stdout */
+	const char *summary;         /* --summary FILE */
+	int github_summary;          /* --github-summary */
+};
+
+/* Every report asked for, the results or, with K->error set, the input
+ * error; -1 if one could not be written. */
+static int
+write_reports(const struct check *K, const struct outputs *O)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < FMT_COUNT; i++) {
+		struct cli_out out;
+		if (O->file[i] == NULL)
+			continue;
+		if (cli_out_open(&out, O->file[i]) != 0) {
+			rc = -1;
+			continue;
+		}
+		report(out.fp, K, i);
+		if (cli_out_commit(&out) != 0)
+			rc = -1;
+	}
+	if (O->summary != NULL && append_summary(K, O->summary) != 0)
+		rc = -1;
+	if (O->github_summary) {
+		const char *gh = getenv("GITHUB_STEP_SUMMARY");
+		if (gh != NULL && gh[0] != '\0' && append_summary(K, gh) != 0)
+			rc = -1;
+	}
+	/* The error itself is on stderr already; other formats carry it on
+	 * stdout for the CI system that reads them. */
+	if (K->error == NULL || O->fmt != FMT_TEXT)
+		report(stdout, K, O->fmt);
+	return rc;
+}
+
+/* An assertion or rules file from the command line, read after all the
+ * options so that an error in one still reaches the reports. */
+struct pending {
+	int opt;          /* OPT_MAX ... OPT_MAX_DEC, or OPT_RULES */
+	const char *arg;
+};
 
 static int
 run(int argc, char **argv)
@@ -705,6 +1016,8 @@ run(int argc, char **argv)
 		{ "junit", required_argument, NULL, OPT_OUT_FIRST + FMT_JUNIT },
 		{ "json", required_argument, NULL, OPT_OUT_FIRST + FMT_JSON },
 		{ "github", required_argument, NULL, OPT_OUT_FIRST + FMT_GITHUB },
+		{ "summary", required_argument, NULL, OPT_SUMMARY },
+		{ "github-summary", no_argument, NULL, OPT_GITHUB_SUMMARY },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_READ_LONGOPTS,
 		CLI_METRIC_LONGOPTS,
@@ -713,33 +1026,36 @@ run(int argc, char **argv)
 	static const char *const kinds[] = { "max", "min", "max-increase",
 	    "max-decrease" };
 	struct check K;
-	const char *outfile[FMT_COUNT] = { NULL };
-	int fmt = FMT_TEXT, opt, i, rc;
+	struct outputs O;
+	struct pending *pend;
+	int npend = 0, opt, i, rc;
 
 	memset(&K, 0, sizeof(K));
+	memset(&O, 0, sizeof(O));
+	O.fmt = FMT_TEXT;
 	cli_read_init(&K.r);
 	K.level = 0.95;
 	K.seed = 20191206;
+	pend = calloc((size_t)argc + 1, sizeof(*pend));
+	if (pend == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
 	while ((opt = getopt_long(argc, argv, "f:h", options, NULL)) != -1) {
-		char src[300];
 		int h;
 		switch (opt) {
 		case 'h':
 			usage(stdout);
-			free(K.items);
+			free(pend);
 			return CLI_OK;
 		case OPT_MAX:
 		case OPT_MIN:
 		case OPT_MAX_INC:
 		case OPT_MAX_DEC:
-			snprintf(src, sizeof(src), "--%s %s",
-			    kinds[opt - OPT_MAX], optarg);
-			if (add_item(&K, kinds[opt - OPT_MAX], optarg, src) != 0)
-				goto usage_fail;
-			break;
 		case OPT_RULES:
-			if (read_rules(&K, optarg) != 0)
-				goto usage_fail;
+			pend[npend].opt = opt;
+			pend[npend].arg = optarg;
+			npend++;
 			break;
 		case OPT_BASELINE:
 			K.baseline = optarg;
@@ -770,6 +1086,12 @@ run(int argc, char **argv)
 		case OPT_STRICT:
 			K.strict = 1;
 			break;
+		case OPT_SUMMARY:
+			O.summary = optarg;
+			break;
+		case OPT_GITHUB_SUMMARY:
+			O.github_summary = 1;
+			break;
 		case 'f':
 			for (i = 0; i < FMT_COUNT; i++)
 				if (strcmp(optarg, fmt_names[i]) == 0)
@@ -779,7 +1101,7 @@ run(int argc, char **argv)
 				    "text, tap, junit, json or github", optarg);
 				goto usage_fail;
 			}
-			fmt = i;
+			O.fmt = i;
 			break;
 		case '?':
 			cli_usage_error("check", "invalid option");
@@ -787,7 +1109,7 @@ run(int argc, char **argv)
 		default:
 			if (opt >= OPT_OUT_FIRST &&
 			    opt < OPT_OUT_FIRST + FMT_COUNT) {
-				outfile[opt - OPT_OUT_FIRST] = optarg;
+				O.file[opt - OPT_OUT_FIRST] = optarg;
 				break;
 			}
 			h = cli_read_option("check", opt, optarg, &K.r);
@@ -803,50 +1125,57 @@ run(int argc, char **argv)
 		goto usage_fail;
 	}
 	K.file = argv[optind];
+
+	/* From here on every error is also a report. */
+	for (i = 0; i < npend; i++) {
+		char src[300];
+		if (pend[i].opt == OPT_RULES) {
+			if (read_rules(&K, pend[i].arg) != 0)
+				goto input_fail;
+			continue;
+		}
+		snprintf(src, sizeof(src), "--%s %s",
+		    kinds[pend[i].opt - OPT_MAX], pend[i].arg);
+		if (add_item(&K, kinds[pend[i].opt - OPT_MAX], pend[i].arg,
+		    src) != 0)
+			goto input_fail;
+	}
 	if (K.nitems == 0) {
 		cli_usage_error("check", "no assertions (use --max, --min, "
 		    "--max-increase, --max-decrease or --rules)");
-		goto usage_fail;
+		goto input_fail;
 	}
 	for (i = 0; i < K.nitems; i++)
 		if (K.items[i].a.kind >= CALIB_ASSERT_MAX_INCREASE &&
 		    K.baseline == NULL) {
 			cli_usage_error("check", "%s needs --baseline",
 			    K.items[i].source);
-			goto usage_fail;
+			goto input_fail;
 		}
+	if (evaluate(&K) != CLI_OK)
+		goto input_fail;
 
-	rc = evaluate(&K);
-	if (rc != CLI_OK) {
-		free(K.items);
-		return rc;
-	}
-	for (i = 0; i < FMT_COUNT; i++) {
-		struct cli_out out;
-		if (outfile[i] == NULL)
-			continue;
-		if (cli_out_open(&out, outfile[i]) != 0) {
-			free(K.items);
-			return CLI_ERROR;
-		}
-		report(out.fp, &K, i);
-		if (cli_out_commit(&out) != 0) {
-			free(K.items);
-			return CLI_ERROR;
-		}
-	}
-	report(stdout, &K, fmt);
 	rc = K.failed ? CLI_FAILED : CLI_OK;
+	if (write_reports(&K, &O) != 0)
+		rc = CLI_ERROR;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error("cannot write to standard output: %s",
 		    strerror(errno));
 		rc = CLI_ERROR;
 	}
 	free(K.items);
+	free(pend);
 	return rc;
 
+input_fail:
+	/* Copied: writing the reports may print (and record) another error. */
+	K.err_copy = cli_last_problem;
+	K.error = &K.err_copy;
+	write_reports(&K, &O);
+	fflush(stdout);
 usage_fail:
 	free(K.items);
+	free(pend);
 	return CLI_ERROR;
 }
 

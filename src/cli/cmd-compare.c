@@ -28,6 +28,10 @@ enum {
 	OPT_CALIBRATE_ON,
 	OPT_CALIBRATE_METHOD,
 	OPT_BOOT_METHOD,
+	OPT_REFERENCE,
+	OPT_ALL_PAIRS,
+	OPT_DIGITS,
+	OPT_PERCENT,
 	OPT_SWEEP,
 	OPT_SWEEP_METRICS
 };
@@ -87,7 +91,19 @@ struct ctx {
 	int have_boot;
 	/* side[i]: overconfidence interval of run i (plain mode) */
 	struct diff *side;
-	/* cmp[(i-1) * NM + j]: run or group i against 0, metric j */
+	/* The comparisons: pair[q] = { i, k } is run (or group) i against
+	 * k, the difference i - k; every unit against the reference (the
+	 * first unless --reference), or with --all-pairs every unit against
+	 * every earlier one. */
+	const char *reference;
+	int all_pairs;
+	/* The metric table in text and markdown: --digits significant
+	 * digits (0: 4 decimals), --percent fractions as percentages. */
+	int digits;
+	int percent;
+	int (*pair)[2];
+	int npairs;
+	/* cmp[q * NM + j]: comparison q, metric j */
 	struct diff *cmp;
 	/* --sweep NAME=V,...: the parameter's value per run (per group with
 	 * --group), and the metrics drawn against it (library ids) */
@@ -98,6 +114,19 @@ struct ctx {
 	int nsweep_m;
 };
 
+/* Runs, or groups when there are groups: what gets compared. */
+static int
+nunits(const struct ctx *C)
+{
+	return C->ngroups ? C->ngroups : C->nruns;
+}
+
+static const char *
+unit_name(const struct ctx *C, int i)
+{
+	return C->ngroups ? C->groups[i].name : C->runs[i].name;
+}
+
 static void
 usage(FILE *fp)
 {
@@ -107,7 +136,8 @@ usage(FILE *fp)
 	    "\n"
 	    "Compare runs evaluated on the same test set: each file holds one\n"
 	    "run's predictions, rows paired by position (the labels must be\n"
-	    "identical).  Every later run is compared with the first.\n"
+	    "identical).  Every run is compared with the first, or with the\n"
+	    "one --reference names, or with every other (--all-pairs).\n"
 	    "\n"
 	    "Comparison:\n"
 	    "  -n, --names A,B,...    run names (default: file names without\n"
@@ -118,6 +148,10 @@ usage(FILE *fp)
 	    "      --bootstrap-method M  multinomial (default) or poisson\n"
 	    "                         (Poisson(1) counts per row: mergeable)\n"
 	    "      --ci-level X       interval level (default 0.95)\n"
+	    "      --reference NAME   compare every run (or group) with NAME\n"
+	    "                         (default: the first)\n"
+	    "      --all-pairs        compare every run (or group) with every\n"
+	    "                         earlier one\n"
 	    "      --group NAME=FILES several runs (seeds) per arm, comma-\n"
 	    "                         separated; repeat per arm.  Reports mean\n"
 	    "                         +- standard deviation over runs and Welch t\n"
@@ -141,6 +175,11 @@ usage(FILE *fp)
 	    "\n"
 	    "Output:\n"
 	    "  -f, --format FMT       text (default), json, markdown\n"
+	    "      --digits N         significant digits of the metric table in\n"
+	    "                         text and markdown, 1..17 (default: 4\n"
+	    "                         decimals)\n"
+	    "      --percent          fractions (accuracy, ECE, ...) in that table\n"
+	    "                         as percentages\n"
 	    "  -o, --output DIR       also write compare.txt, compare.json and\n"
 	    "                         the figures reliability.png (the runs'\n"
 	    "                         reliability diagrams side by side) and\n"
@@ -148,7 +187,9 @@ usage(FILE *fp)
 	    "                         histograms overlaid) into DIR\n"
 	    "      --figures EXT      png (default), svg, pdf or tex (LaTeX text\n"
 	    "                         over a PDF, from gnuplot's cairolatex)\n"
-	    "      --size WxH         figure size in pixels (points for PDF)\n"
+	    "      --size WxH         figure size in pixels (points for PDF and\n"
+	    "                         .tex; default 330 per run + 90 by 640 for\n"
+	    "                         the diagrams, 760x540 for the histograms)\n"
 	    "      --title TEXT       title above the figures\n"
 	    "%s"
 	    "      --gnuplot PATH     gnuplot binary to run (default "
@@ -172,6 +213,27 @@ metric(const calib_metrics *m, int j)
 }
 
 /* ---- words ------------------------------------------------------- */
+
+/* A value of the metric table (metric j): 4 decimals, or --digits
+ * significant digits; fractions as percentages with --percent. */
+static void
+fmt_value(const struct ctx *C, char *buf, size_t size, double v, int j,
+    int sign)
+{
+	int pct = C->percent && PTS(j);
+	double x = pct ? 100 * v : v;
+
+	if (isnan(v))
+		snprintf(buf, size, "n/a");
+	else if (isinf(v))
+		snprintf(buf, size, "%sinf", v < 0 ? "-" : (sign ? "+" : ""));
+	else if (C->digits > 0)
+		snprintf(buf, size, sign ? "%+.*g%s" : "%.*g%s", C->digits, x,
+		    pct ? "%" : "");
+	else
+		snprintf(buf, size, sign ? "%+.*f%s" : "%.*f%s", pct ? 2 : 4, x,
+		    pct ? "%" : "");
+}
 
 static void
 fmt_scaled(char *buf, size_t size, double v, int pts, int sign)
@@ -343,7 +405,7 @@ write_text_plain(FILE *fp, const struct ctx *C)
 {
 	const int lw = 16;
 	char buf[32];
-	int i, j, w = 12;
+	int i, j, q, w = 12;
 
 	for (i = 0; i < C->nruns; i++)
 		if ((int)strlen(C->runs[i].name) > w)
@@ -365,16 +427,12 @@ write_text_plain(FILE *fp, const struct ctx *C)
 		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (i = 0; i < C->nruns; i++) {
 			double v = metric(&C->runs[i].m, j);
-			if (isinf(v))
-				snprintf(buf, sizeof(buf), "inf");
-			else if (isnan(v))
+			if (isnan(v) && C->runs[i].p->top_only)
 				/* '-': not computable from a top-label-only
 				 * file, as calib metrics prints it. */
-				snprintf(buf, sizeof(buf), "%s",
-				    C->runs[i].p->top_only ? "-" : "n/a");
+				snprintf(buf, sizeof(buf), "-");
 			else
-				snprintf(buf, sizeof(buf), SIGNED(j) ? "%+.4f" :
-				    "%.4f", v);
+				fmt_value(C, buf, sizeof(buf), v, j, SIGNED(j));
 			fprintf(fp, "  %*s", w, buf);
 		}
 		fputc('\n', fp);
@@ -392,14 +450,14 @@ write_text_plain(FILE *fp, const struct ctx *C)
 	fprintf(fp, "\nCalibration (mean confidence against accuracy):\n");
 	for (i = 0; i < C->nruns; i++)
 		side_line(fp, &C->runs[i], &C->side[i], C->level);
-	for (i = 1; i < C->nruns; i++) {
-		fprintf(fp, "\n%s against %s (difference %s - %s):\n",
-		    C->runs[i].name, C->runs[0].name, C->runs[i].name,
-		    C->runs[0].name);
+	for (q = 0; q < C->npairs; q++) {
+		const char *a = C->runs[C->pair[q][0]].name;
+		const char *b = C->runs[C->pair[q][1]].name;
+		fprintf(fp, "\n%s against %s (difference %s - %s):\n", a, b, a,
+		    b);
 		for (j = 0; j < NM; j++)
-			verdict(fp, j, C->runs[i].name, C->runs[0].name,
-			    &C->cmp[(size_t)(i - 1) * NM + (size_t)j], C->level,
-			    "CI");
+			verdict(fp, j, a, b, &C->cmp[(size_t)q * NM + (size_t)j],
+			    C->level, "CI");
 	}
 }
 
@@ -408,7 +466,7 @@ write_text_groups(FILE *fp, const struct ctx *C)
 {
 	const int lw = 16;
 	char buf[400], a[32], b[32];
-	int g, j, w = 20;
+	int g, j, q, w = 20;
 
 	fprintf(fp, "# %d groups on the same %zu rows; %d %s bins; mean +- "
 	    "standard deviation over runs; Welch t %g %% intervals\n",
@@ -425,21 +483,20 @@ write_text_groups(FILE *fp, const struct ctx *C)
 		fprintf(fp, "%-*s", lw, INFO(j)->name);
 		for (g = 0; g < C->ngroups; g++) {
 			const struct group *G = &C->groups[g];
-			snprintf(a, sizeof(a), SIGNED(j) ? "%+.4f" : "%.4f",
-			    G->mean[j]);
-			snprintf(b, sizeof(b), "%.4f", G->sd[j]);
+			fmt_value(C, a, sizeof(a), G->mean[j], j, SIGNED(j));
+			fmt_value(C, b, sizeof(b), G->sd[j], j, 0);
 			snprintf(buf, sizeof(buf), "%s +- %s", a, b);
 			fprintf(fp, "  %*s", w, buf);
 		}
 		fputc('\n', fp);
 	}
-	for (g = 1; g < C->ngroups; g++) {
-		fprintf(fp, "\n%s against %s (difference of means):\n",
-		    C->groups[g].name, C->groups[0].name);
+	for (q = 0; q < C->npairs; q++) {
+		const char *a1 = C->groups[C->pair[q][0]].name;
+		const char *b1 = C->groups[C->pair[q][1]].name;
+		fprintf(fp, "\n%s against %s (difference of means):\n", a1, b1);
 		for (j = 0; j < NM; j++)
-			verdict(fp, j, C->groups[g].name, C->groups[0].name,
-			    &C->cmp[(size_t)(g - 1) * NM + (size_t)j], C->level,
-			    "Welch CI over runs");
+			verdict(fp, j, a1, b1, &C->cmp[(size_t)q * NM + (size_t)j],
+			    C->level, "Welch CI over runs");
 	}
 }
 
@@ -526,25 +583,17 @@ write_json(FILE *fp, const struct ctx *C)
 		fputc(']', fp);
 	}
 	fputs(",\"comparisons\":[", fp);
-	{
-		int n = C->ngroups ? C->ngroups : C->nruns;
-		for (i = 1; i < n; i++) {
-			const char *who = C->ngroups ? C->groups[i].name :
-			    C->runs[i].name;
-			const char *base = C->ngroups ? C->groups[0].name :
-			    C->runs[0].name;
-			fputs(i > 1 ? ",{\"run\":" : "{\"run\":", fp);
-			cli_json_string(fp, who);
-			fputs(",\"baseline\":", fp);
-			cli_json_string(fp, base);
-			fputs(",\"metrics\":{", fp);
-			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
-				json_diff(fp, &C->cmp[(size_t)(i - 1) * NM +
-				    (size_t)j]);
-			}
-			fputs("}}", fp);
+	for (i = 0; i < C->npairs; i++) {
+		fputs(i > 0 ? ",{\"run\":" : "{\"run\":", fp);
+		cli_json_string(fp, unit_name(C, C->pair[i][0]));
+		fputs(",\"baseline\":", fp);
+		cli_json_string(fp, unit_name(C, C->pair[i][1]));
+		fputs(",\"metrics\":{", fp);
+		for (j = 0; j < NM; j++) {
+			fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
+			json_diff(fp, &C->cmp[(size_t)i * NM + (size_t)j]);
 		}
+		fputs("}}", fp);
 	}
 	fputs("]}\n", fp);
 }
@@ -567,33 +616,44 @@ write_markdown(FILE *fp, const struct ctx *C)
 		fprintf(fp, "| %s |", INFO(j)->label);
 		for (i = 0; i < n; i++) {
 			if (C->ngroups) {
-				fmt_scaled(a, sizeof(a), C->groups[i].mean[j],
-				    0, SIGNED(j));
-				fmt_scaled(b, sizeof(b), C->groups[i].sd[j], 0,
+				fmt_value(C, a, sizeof(a), C->groups[i].mean[j],
+				    j, SIGNED(j));
+				fmt_value(C, b, sizeof(b), C->groups[i].sd[j], j,
 				    0);
 				fprintf(fp, " %s ± %s |", a, b);
 			} else {
-				fmt_scaled(a, sizeof(a), metric(&C->runs[i].m,
-				    j), 0, SIGNED(j));
+				fmt_value(C, a, sizeof(a), metric(&C->runs[i].m,
+				    j), j, SIGNED(j));
 				fprintf(fp, " %s |", a);
 			}
 		}
 		fputc('\n', fp);
 	}
-	if (n < 2)
+	if (C->npairs == 0)
 		return;
-	fprintf(fp, "\n| difference against %s | metric | change | %g %% "
-	    "interval | verdict |\n|---|---|---:|---|---|\n",
-	    C->ngroups ? C->groups[0].name : C->runs[0].name, 100 * C->level);
-	for (i = 1; i < n; i++)
+	/* One reference: named once in the header; all pairs: per row. */
+	if (C->all_pairs)
+		fprintf(fp, "\n| difference | metric | change | %g %% "
+		    "interval | verdict |\n|---|---|---:|---|---|\n",
+		    100 * C->level);
+	else
+		fprintf(fp, "\n| difference against %s | metric | change | "
+		    "%g %% interval | verdict |\n|---|---|---:|---|---|\n",
+		    unit_name(C, C->pair[0][1]), 100 * C->level);
+	for (i = 0; i < C->npairs; i++)
 		for (j = 0; j < NM; j++) {
-			const struct diff *x = &C->cmp[(size_t)(i - 1) * NM +
+			const struct diff *x = &C->cmp[(size_t)i * NM +
 			    (size_t)j];
 			fmt_scaled(a, sizeof(a), x->d, PTS(j), 1);
 			fmt_scaled(b, sizeof(b), x->lo, PTS(j), 1);
 			fmt_scaled(c, sizeof(c), x->hi, PTS(j), 1);
-			fprintf(fp, "| %s | %s | %s%s | [%s, %s] | %s |\n",
-			    C->ngroups ? C->groups[i].name : C->runs[i].name,
+			if (C->all_pairs)
+				fprintf(fp, "| %s - %s |", unit_name(C,
+				    C->pair[i][0]), unit_name(C, C->pair[i][1]));
+			else
+				fprintf(fp, "| %s |", unit_name(C,
+				    C->pair[i][0]));
+			fprintf(fp, " %s | %s%s | [%s, %s] | %s |\n",
 			    INFO(j)->label, a, PTS(j) ? " pts" : "", b, c,
 			    verdict_word(x));
 		}
@@ -655,10 +715,13 @@ draw(const struct ctx *C, const char *dir, const char *script,
 		calib_reliability rel;
 		calib_error err;
 		FILE *fp;
+		calib_status rs;
 
 		cli_plot_protect(pl, ru->file);
-		if (calib_reliability_compute(ru->p, &ro, &rel, &err) !=
-		    CALIB_OK) {
+		cli_progress_begin("intervals and bands");
+		rs = calib_reliability_compute(ru->p, &ro, &rel, &err);
+		cli_progress_end();
+		if (rs != CALIB_OK) {
 			cli_lib_error(&err);
 			goto done;
 		}
@@ -1063,6 +1126,7 @@ run_model(const struct ctx *C, const char *src, char **note)
 		}
 	} else {
 		calib_fit_options fo;
+		calib_status fs;
 		calib_preds *val = cli_read_preds(src, &C->r,
 		    CALIB_KEEP_LOGITS);
 		if (val == NULL)
@@ -1071,7 +1135,10 @@ run_model(const struct ctx *C, const char *src, char **note)
 		fo.method = C->method;
 		fo.bins = C->r.mo.bins;
 		fo.binning = C->r.mo.binning;
-		if (calib_fit(val, &fo, &model, &err) != CALIB_OK) {
+		cli_progress_begin("fitting");
+		fs = calib_fit(val, &fo, &model, &err);
+		cli_progress_end();
+		if (fs != CALIB_OK) {
 			cli_lib_error(&err);
 			calib_preds_free(val);
 			return NULL;
@@ -1307,6 +1374,7 @@ ctx_free(struct ctx *C)
 	free(C->groups);
 	free(C->side);
 	free(C->cmp);
+	free(C->pair);
 	free(C->eps);
 	free(C->sweep);
 	calib_bootstrap_release(&C->boot);
@@ -1339,6 +1407,10 @@ static const struct option options[] = {
 	{ "calibrate-on", required_argument, NULL, OPT_CALIBRATE_ON },
 	{ "calibrate-method", required_argument, NULL,
 	    OPT_CALIBRATE_METHOD },
+	{ "reference", required_argument, NULL, OPT_REFERENCE },
+	{ "all-pairs", no_argument, NULL, OPT_ALL_PAIRS },
+	{ "digits", required_argument, NULL, OPT_DIGITS },
+	{ "percent", no_argument, NULL, OPT_PERCENT },
 	{ "sweep", required_argument, NULL, OPT_SWEEP },
 	{ "sweep-metrics", required_argument, NULL, OPT_SWEEP_METRICS },
 	CLI_PLOT_LONGOPTS,
@@ -1389,6 +1461,18 @@ parse_option(struct ctx *C, struct args *A, int opt)
 		return CLI_OK;
 	case OPT_CALIBRATE_ON:
 		C->calibrate_on = optarg;
+		return CLI_OK;
+	case OPT_REFERENCE:
+		C->reference = optarg;
+		return CLI_OK;
+	case OPT_ALL_PAIRS:
+		C->all_pairs = 1;
+		return CLI_OK;
+	case OPT_DIGITS:
+		return cli_parse_int("compare", "digits", optarg, 1, 17,
+		    &C->digits) != 0 ? CLI_ERROR : CLI_OK;
+	case OPT_PERCENT:
+		C->percent = 1;
 		return CLI_OK;
 	case OPT_SWEEP:
 		C->sweep_arg = optarg;
@@ -1455,6 +1539,9 @@ parse_args(struct ctx *C, struct args *A, int argc, char **argv)
 		    "run before and after its own map; it does not combine "
 		    "with %s", C->ngroups ? "--group" : C->r.calibrate ?
 		    "--calibrate" : "--temperature");
+	if (C->reference != NULL && C->all_pairs)
+		return cli_usage_error("compare", "--reference and --all-pairs "
+		    "exclude each other");
 	if (C->ngroups > 0 && A->names != NULL)
 		return cli_usage_error("compare", "--names does not apply to "
 		    "--group (the group names are given there)");
@@ -1578,8 +1665,9 @@ compute_paired(struct ctx *C)
 {
 	calib_bootstrap_options bo;
 	calib_error err;
+	calib_status st;
 	const calib_preds **ps;
-	int i, j;
+	int i, j, q;
 
 	ps = malloc((size_t)C->nruns * sizeof(*ps));
 	if (ps == NULL) {
@@ -1593,8 +1681,10 @@ compute_paired(struct ctx *C)
 	bo.seed = C->seed;
 	bo.method = C->boot_method;
 	bo.metric = C->r.mo;
-	if (calib_bootstrap_paired(ps, C->nruns, &bo, &C->boot, &err) !=
-	    CALIB_OK) {
+	cli_progress_begin("bootstrap");
+	st = calib_bootstrap_paired(ps, C->nruns, &bo, &C->boot, &err);
+	cli_progress_end();
+	if (st != CALIB_OK) {
 		free(ps);
 		cli_lib_error(&err);
 		return CLI_ERROR;
@@ -1607,13 +1697,13 @@ compute_paired(struct ctx *C)
 		calib_bootstrap_interval(&C->boot, "overconfidence", i, -1,
 		    C->level, &C->side[i].lo, &C->side[i].hi);
 	}
-	for (i = 1; i < C->nruns; i++)
+	for (q = 0; q < C->npairs; q++)
 		for (j = 0; j < NM; j++) {
-			struct diff *x = &C->cmp[(size_t)(i - 1) * NM +
-			    (size_t)j];
-			x->d = metric(&C->runs[i].m, j) - metric(&C->runs[0].m,
+			struct diff *x = &C->cmp[(size_t)q * NM + (size_t)j];
+			int a = C->pair[q][0], b = C->pair[q][1];
+			x->d = metric(&C->runs[a].m, j) - metric(&C->runs[b].m,
 			    j);
-			calib_bootstrap_interval(&C->boot, INFO(j)->name, i, 0,
+			calib_bootstrap_interval(&C->boot, INFO(j)->name, a, b,
 			    C->level, &x->lo, &x->hi);
 		}
 	return CLI_OK;
@@ -1634,10 +1724,56 @@ compute_groups(struct ctx *C)
 		}
 	for (i = 0; i < C->ngroups; i++)
 		group_stats(C, &C->groups[i]);
-	for (i = 1; i < C->ngroups; i++)
+	for (i = 0; i < C->npairs; i++)
 		for (j = 0; j < NM; j++)
-			C->cmp[(size_t)(i - 1) * NM + (size_t)j] =
-			    welch(&C->groups[0], &C->groups[i], j, C->level);
+			C->cmp[(size_t)i * NM + (size_t)j] =
+			    welch(&C->groups[C->pair[i][1]],
+			    &C->groups[C->pair[i][0]], j, C->level);
+	return CLI_OK;
+}
+
+/* Which units are compared with which (see struct ctx). */
+static int
+set_pairs(struct ctx *C)
+{
+	int n = nunits(C), ref = 0, i, k, q = 0;
+
+	if (C->reference != NULL) {
+		for (ref = 0; ref < n; ref++)
+			if (strcmp(unit_name(C, ref), C->reference) == 0)
+				break;
+		if (ref == n) {
+			char names[600];
+			size_t o = 0;
+			names[0] = '\0';
+			for (i = 0; i < n && o < sizeof(names); i++)
+				o += (size_t)snprintf(names + o,
+				    sizeof(names) - o, "%s%s", i ? ", " : "",
+				    unit_name(C, i));
+			return cli_usage_error("compare", "--reference: no %s "
+			    "is called '%s' (the names are: %s)",
+			    C->ngroups ? "group" : "run", C->reference, names);
+		}
+	}
+	C->pair = malloc((size_t)n * (size_t)n * sizeof(*C->pair));
+	if (C->pair == NULL) {
+		cli_error("out of memory");
+		return CLI_ERROR;
+	}
+	if (C->all_pairs) {
+		for (k = 0; k < n; k++)
+			for (i = k + 1; i < n; i++) {
+				C->pair[q][0] = i;
+				C->pair[q++][1] = k;
+			}
+	} else {
+		for (i = 0; i < n; i++)
+			if (i != ref) {
+				C->pair[q][0] = i;
+				C->pair[q++][1] = ref;
+			}
+	}
+	C->npairs = q;
 	return CLI_OK;
 }
 
@@ -1645,8 +1781,11 @@ compute_groups(struct ctx *C)
 static int
 compute(struct ctx *C)
 {
+	if (set_pairs(C) != CLI_OK)
+		return CLI_ERROR;
 	C->side = calloc((size_t)C->nruns, sizeof(*C->side));
-	C->cmp = calloc((size_t)C->nruns * NM, sizeof(*C->cmp));
+	C->cmp = calloc((size_t)(C->npairs ? C->npairs : 1) * NM,
+	    sizeof(*C->cmp));
 	if (C->side == NULL || C->cmp == NULL) {
 		cli_error("out of memory");
 		return CLI_ERROR;

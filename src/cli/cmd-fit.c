@@ -29,17 +29,16 @@ usage(FILE *fp)
 	    "                        histogram: equal-width bins (default) or\n"
 	    "                        equal-mass bins\n"
 	    "  -o, --output FILE     write the model to FILE (atomically) instead\n"
-	    "                        of stdout\n"
+	    "                        of stdout, and print the summary below\n"
 	    "  -h, --help            show this help\n"
 	    "\n"
-	    "The model file starts with comment lines giving the NLL, ECE and\n"
-	    "Brier score on FILE before and after recalibration.\n"
+	    "The model file starts with comment lines giving the NLL, ECE,\n"
+	    "Brier score and accuracy on FILE before and after recalibration;\n"
+	    "with -o the same summary, and the fitted parameters, are printed.\n"
 	    "\n%s"
-	    "(--temperature and --calibrate do not apply: fit on the model's\n"
-	    "own outputs.)\n"
 	    "\n"
 	    "Exit status: 0 success, 2 usage or input error, or no finite fit.\n",
-	    cli_progname, cli_read_help);
+	    cli_progname, cli_read_help_fit);
 }
 
 /* A file name inside a comment line: control bytes would end the line. */
@@ -93,6 +92,36 @@ write_comments(FILE *fp, const calib_preds *p, const calib_model *m,
 	    "equal-mass", a->brier, b->brier, a->accuracy, b->accuracy);
 }
 
+/* With -o FILE the summary also goes to stdout, where it is seen. */
+static void
+print_summary(FILE *fp, const calib_preds *p, const calib_model *m,
+    const struct cli_read *r, const char *output, const calib_metrics *a,
+    const calib_metrics *b)
+{
+	static const char *const params[] = { "temperature", "a", "b", "c" };
+	size_t i;
+	int any = 0;
+
+	fprintf(fp, "%s model written to %s, fitted on %s (%zu rows)\n",
+	    calib_method_name(calib_model_method(m)), output, p->source, p->n);
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		double v;
+		if (calib_model_get(m, params[i], &v) == CALIB_OK) {
+			fprintf(fp, "%s%s = %.8g", any ? ", " : "", params[i], v);
+			any = 1;
+		}
+	}
+	if (any)
+		fputc('\n', fp);
+	fprintf(fp, "on %s, before -> after (%d %s bins):\n", p->source,
+	    r->mo.bins, r->mo.binning == CALIB_BIN_WIDTH ? "equal-width" :
+	    "equal-mass");
+	fprintf(fp, "  NLL       %.8g -> %.8g\n", a->nll, b->nll);
+	fprintf(fp, "  ECE       %.8g -> %.8g\n", a->ece, b->ece);
+	fprintf(fp, "  Brier     %.8g -> %.8g\n", a->brier, b->brier);
+	fprintf(fp, "  accuracy  %.8g -> %.8g\n", a->accuracy, b->accuracy);
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -110,6 +139,7 @@ run(int argc, char **argv)
 	calib_fit_options fo;
 	calib_preds *p;
 	calib_model *m = NULL;
+	calib_status st;
 	calib_metrics before, after;
 	calib_error err;
 	const char *output = NULL;
@@ -157,8 +187,10 @@ run(int argc, char **argv)
 	p = cli_read_preds(argv[optind], &r, CALIB_KEEP_LOGITS);
 	if (p == NULL)
 		return CLI_ERROR;
-	if (calib_fit(p, &fo, &m, &err) != CALIB_OK ||
-	    calib_model_format(m, &text, &err) != CALIB_OK) {
+	cli_progress_begin("fitting");
+	st = calib_fit(p, &fo, &m, &err);
+	cli_progress_end();
+	if (st != CALIB_OK || calib_model_format(m, &text, &err) != CALIB_OK) {
 		cli_lib_error(&err);
 		calib_model_free(m);
 		calib_preds_free(p);
@@ -173,6 +205,8 @@ run(int argc, char **argv)
 	fputs(text, out.fp);
 	if (cli_out_commit(&out) != 0)
 		rc = CLI_ERROR;
+	else if (output != NULL && strcmp(output, "-") != 0)
+		print_summary(stdout, p, m, &r, output, &before, &after);
 done:
 	free(text);
 	calib_model_free(m);

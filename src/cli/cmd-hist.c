@@ -23,6 +23,8 @@ usage(FILE *fp)
 	    "between them is the overconfidence.\n"
 	    "\n"
 	    "%s"
+	    "      --size WxH        size in pixels (points for PDF and .tex;\n"
+	    "                        default 640x480, 360x270 for .tex)\n"
 	    "      --no-legend       leave out the legend\n"
 	    "      --font NAME[,SIZE]  font family and size in points\n"
 	    "      --fontscale X     scale every text by X (0.25 to 4)\n"
@@ -35,7 +37,7 @@ usage(FILE *fp)
 	    "Exit status: 0 success, 2 usage or input error, 3 figure not drawn\n"
 	    "(gnuplot missing or failed: the data and a script to draw it later\n"
 	    "are kept next to FIGURE).\n",
-	    cli_progname, cli_plot_help, cli_table_help, cli_read_help);
+	    cli_progname, cli_plot_help, cli_table_help_hist, cli_read_help);
 }
 
 static int

@@ -12,10 +12,18 @@
 
 enum { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_TSV, FMT_MARKDOWN };
 enum { NORM_ALL, NORM_L1, NORM_L2, NORM_MAX };
-enum { OPT_NORM = CLI_OPT_CMD_BASE, OPT_LIST };
+enum { OPT_NORM = CLI_OPT_CMD_BASE, OPT_LIST, OPT_DIGITS, OPT_PERCENT };
+
+/* How text and markdown show numbers. */
+struct shown {
+	int digits;   /* significant digits, --digits (default 8) */
+	int percent;  /* fractions as percentages, --percent */
+};
 
 struct result {
 	const char *file;
+	char *head;    /* column heading: the file's stem, or its path when
+	                * two files share a stem */
 	const char *target;
 	calib_metrics m;
 	size_t zero_prob_rows;
@@ -39,6 +47,10 @@ usage(FILE *fp)
 	    "      --norm NORM       show only one calibration-error norm in text\n"
 	    "                        and markdown: l1 (ECE), l2 (RMSCE) or max\n"
 	    "                        (MCE); default all three\n"
+	    "      --digits N        significant digits in text and markdown, 1..17\n"
+	    "                        (default 8)\n"
+	    "      --percent         fractions (accuracy, ECE, ...) as percentages\n"
+	    "                        in text and markdown\n"
 	    "  -o, --output FILE     write to FILE (atomically) instead of stdout\n"
 	    "      --list            list every metric (name, unit, direction,\n"
 	    "                        what it needs, definition) and exit\n"
@@ -57,17 +69,62 @@ short_target(const calib_preds *p)
 	return "binary positive";
 }
 
+/* A metric's value for text and markdown; percent: v is a fraction
+ * shown as a percentage. */
 static void
-num(char *buf, size_t size, double v, int text)
+num(char *buf, size_t size, double v, const struct shown *sh, int percent)
 {
-	if (!text)
-		cli_fmt_number(buf, size, v);
-	else if (isnan(v))
+	if (isnan(v))
 		snprintf(buf, size, "n/a");
 	else if (isinf(v))
 		snprintf(buf, size, "%s", v > 0 ? "inf" : "-inf");
+	else if (percent)
+		snprintf(buf, size, "%.*g%%", sh->digits, 100 * v);
 	else
-		snprintf(buf, size, "%.8g", v);
+		snprintf(buf, size, "%.*g", sh->digits, v);
+}
+
+/* "runs/hard.csv.gz" -> "hard" */
+static char *
+file_stem(const char *path)
+{
+	static const char *const ext[] = { ".gz", ".csv", ".tsv", ".txt" };
+	const char *b = strrchr(path, '/');
+	char *s, *dot;
+	size_t i;
+
+	s = strdup(b != NULL && b[1] != '\0' ? b + 1 : path);
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		dot = strrchr(s, '.');
+		if (dot != NULL && dot != s && strcmp(dot, ext[i]) == 0)
+			*dot = '\0';
+	}
+	return s;
+}
+
+/* Headings: stems, unless two files share one (then every path, as
+ * given, so no column is ambiguous). */
+static int
+set_heads(struct result *res, int nres)
+{
+	int i, j, clash = 0;
+
+	for (i = 0; i < nres; i++)
+		if ((res[i].head = file_stem(res[i].file)) == NULL)
+			return -1;
+	for (i = 0; i < nres && !clash; i++)
+		for (j = i + 1; j < nres; j++)
+			if (strcmp(res[i].head, res[j].head) == 0)
+				clash = 1;
+	if (clash)
+		for (i = 0; i < nres; i++) {
+			free(res[i].head);
+			if ((res[i].head = strdup(res[i].file)) == NULL)
+				return -1;
+		}
+	return 0;
 }
 
 /* The table rows: metric name and whether --norm hides it. */
@@ -87,7 +144,7 @@ shown(const char *name, int norm)
 
 static void
 write_table(FILE *fp, const struct result *res, int nres,
-    const struct cli_read *r, int norm, int markdown)
+    const struct cli_read *r, int norm, int markdown, const struct shown *sh)
 {
 	const int label_w = 16;
 	char buf[256];
@@ -97,7 +154,7 @@ write_table(FILE *fp, const struct result *res, int nres,
 	if (w == NULL)
 		return;
 	for (i = 0; i < nres; i++) {
-		w[i] = (int)strlen(res[i].file);
+		w[i] = (int)strlen(res[i].head);
 		if (w[i] < 16)
 			w[i] = 16;
 	}
@@ -118,12 +175,12 @@ write_table(FILE *fp, const struct result *res, int nres,
 		    "unclipped");
 		fprintf(fp, "%-*s", label_w, "");
 		for (i = 0; i < nres; i++)
-			fprintf(fp, "  %*s", w[i], res[i].file);
+			fprintf(fp, "  %*s", w[i], res[i].head);
 		fputc('\n', fp);
 	} else {
 		fprintf(fp, "| metric |");
 		for (i = 0; i < nres; i++)
-			fprintf(fp, " %s |", res[i].file);
+			fprintf(fp, " %s |", res[i].head);
 		fprintf(fp, "\n|---|");
 		for (i = 0; i < nres; i++)
 			fprintf(fp, "---:|");
@@ -176,7 +233,8 @@ write_table(FILE *fp, const struct result *res, int nres,
 		ROW_BEGIN(name);
 		for (i = 0; i < nres; i++) {
 			num(buf, sizeof(buf), calib_metrics_value(&res[i].m, j),
-			    1);
+			    sh, sh->percent && calib_metric_info_get(j)->unit ==
+			    CALIB_UNIT_FRACTION);
 			/* Not computable from a top-label-only file. */
 			if (res[i].top_only &&
 			    isnan(calib_metrics_value(&res[i].m, j)))
@@ -381,6 +439,8 @@ run(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "norm", required_argument, NULL, OPT_NORM },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "digits", required_argument, NULL, OPT_DIGITS },
+		{ "percent", no_argument, NULL, OPT_PERCENT },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_READ_LONGOPTS,
 		CLI_METRIC_LONGOPTS,
@@ -390,6 +450,7 @@ run(int argc, char **argv)
 	struct cli_out out;
 	struct result *res;
 	const char *output = NULL;
+	struct shown sh = { 8, 0 };
 	int fmt = FMT_TEXT, norm = NORM_ALL, opt, i, nres, rc = CLI_OK;
 
 	cli_read_init(&r);
@@ -421,6 +482,14 @@ run(int argc, char **argv)
 		case OPT_LIST:
 			list_metrics(stdout);
 			return CLI_OK;
+		case OPT_DIGITS:
+			if (cli_parse_int("metrics", "digits", optarg, 1, 17,
+			    &sh.digits) != 0)
+				return CLI_ERROR;
+			break;
+		case OPT_PERCENT:
+			sh.percent = 1;
+			break;
 		case OPT_NORM:
 			if (strcmp(optarg, "l1") == 0)
 				norm = NORM_L1;
@@ -494,16 +563,21 @@ run(int argc, char **argv)
 		calib_preds_free(p);
 	}
 
+	if (set_heads(res, nres) != 0) {
+		cli_error("out of memory");
+		rc = CLI_ERROR;
+		goto done;
+	}
 	if (cli_out_open(&out, output) != 0) {
-		free(res);
-		return CLI_ERROR;
+		rc = CLI_ERROR;
+		goto done;
 	}
 	switch (fmt) {
 	case FMT_TEXT:
-		write_table(out.fp, res, nres, &r, norm, 0);
+		write_table(out.fp, res, nres, &r, norm, 0, &sh);
 		break;
 	case FMT_MARKDOWN:
-		write_table(out.fp, res, nres, &r, norm, 1);
+		write_table(out.fp, res, nres, &r, norm, 1, &sh);
 		break;
 	case FMT_JSON:
 		write_json(out.fp, res, nres, r.mo.convention);
@@ -517,6 +591,9 @@ run(int argc, char **argv)
 	}
 	if (cli_out_commit(&out) != 0)
 		rc = CLI_ERROR;
+done:
+	for (i = 0; i < nres; i++)
+		free(res[i].head);
 	free(res);
 	return rc;
 }

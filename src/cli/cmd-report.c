@@ -86,24 +86,24 @@ usage(FILE *fp)
 	    "are given, and the calib command behind each number.\n"
 	    "\n"
 	    "Report:\n"
-	    "  -o, --output FILE      the report (.html); required\n"
-	    "  -n, --names A,B,...    run names (default: file names without\n"
-	    "                         directory and extension)\n"
-	    "      --title TEXT       the report's heading\n"
-	    "      --bootstrap N      paired bootstrap replicates (default 1000;\n"
-	    "                         0 for no intervals)\n"
-	    "      --seed S           bootstrap seed (default 20191206)\n"
-	    "      --ci-level X       interval level (default 0.95)\n"
+	    "  -o, --output FILE     the report (.html); required\n"
+	    "  -n, --names A,B,...   run names (default: file names without\n"
+	    "                        directory and extension)\n"
+	    "      --title TEXT      the report's heading\n"
+	    "      --bootstrap N     paired bootstrap replicates (default 1000;\n"
+	    "                        0 for no intervals)\n"
+	    "      --seed S          bootstrap seed (default 20191206)\n"
+	    "      --ci-level X      interval level (default 0.95)\n"
 	    "\n"
 	    "Checks (as calib check; run on every file when given):\n"
 	    "      --max METRIC=VALUE, --min METRIC=VALUE, --rules FILE\n"
 	    "\n"
 	    "Figures:\n"
-	    "      --size WxH         size of each figure in pixels\n"
-	    "      --gnuplot PATH     gnuplot binary to run (default "
+	    "      --size WxH        size of each figure in pixels\n"
+	    "      --gnuplot PATH    gnuplot binary to run (default "
 	    CALIB_GNUPLOT ")\n"
 	    "%s"
-	    "  -h, --help             show this help\n"
+	    "  -h, --help            show this help\n"
 	    "\n%s\n%s"
 	    "\n"
 	    "Exit status: 0 success, 2 usage or input error, 3 report written\n"
@@ -609,6 +609,8 @@ run_check(const struct report *R, int i, const char *out, const char *err)
 	fflush(stderr);
 	pid = fork();
 	if (pid == 0) {
+		/* the parent's temporary files are not this process's */
+		cli_cleanup_child(-1);
 		if (dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
 			_exit(127);
 		execv("/proc/self/exe", (char *const *)argv);
@@ -634,6 +636,8 @@ write_checks(FILE *fp, const struct report *R)
 		return CLI_OK;
 	snprintf(out, sizeof(out), "%s/check.out", R->tmpdir);
 	snprintf(err, sizeof(err), "%s/check.err", R->tmpdir);
+	cli_cleanup_add(out, 0);
+	cli_cleanup_add(err, 0);
 	fputs("<h2 id=\"checks\">Checks</h2>\n", fp);
 	for (i = 0; i < R->nruns; i++) {
 		int st = run_check(R, i, out, err);
@@ -673,6 +677,8 @@ write_checks(FILE *fp, const struct report *R)
 	}
 	unlink(out);
 	unlink(err);
+	cli_cleanup_remove(out);
+	cli_cleanup_remove(err);
 	return rc;
 }
 
@@ -759,6 +765,7 @@ write_figure(FILE *fp, struct report *R, int i, const char *cmd,
 	po.keep = 0;    /* a private file; nothing to keep beside it */
 	R->nfig++;
 	snprintf(path, sizeof(path), "%s/fig%d.svg", R->tmpdir, R->nfig);
+	cli_cleanup_add(path, 0);
 	rc = cli_table_figure(cmd, script, R->files[i], path, NULL, &t, &po,
 	    0);
 	fprintf(fp, "<div class=\"fig\">\n");
@@ -771,6 +778,7 @@ write_figure(FILE *fp, struct report *R, int i, const char *cmd,
 		R->figures_missing = 1;
 	}
 	unlink(path);
+	cli_cleanup_remove(path);
 	fprintf(fp, "<div class=\"caption\">%s of ", what);
 	html(fp, R->name[i]);
 	fprintf(fp, ":<code class=\"cmd\">calib %s --ci-level %g", cmd,
@@ -889,6 +897,7 @@ report_free(struct report *R)
 	calib_bootstrap_release(&R->boot);
 	if (R->tmpdir != NULL) {
 		rmdir(R->tmpdir);
+		cli_cleanup_remove(R->tmpdir);
 		free(R->tmpdir);
 	}
 }
@@ -953,6 +962,8 @@ run(int argc, char **argv)
 		rc = CLI_ERROR;
 		goto done;
 	}
+	/* removed with what is in it if a signal ends the run */
+	cli_cleanup_add(R.tmpdir, 1);
 	rc = write_report(&R);
 done:
 	report_free(&R);

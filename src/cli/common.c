@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,9 +23,24 @@
 const char *cli_progname = "calib";
 int cli_mpi_rank = 0;
 int cli_mpi_size = 1;
+int cli_quiet;
+int cli_progress_forced;
+struct cli_problem cli_last_problem;
 
 static void vmessage(const char *kind, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/* Record a message with no location as the last problem (cut to fit). */
+static void
+set_problem(const char *msg)
+{
+	size_t n = strlen(msg);
+
+	memset(&cli_last_problem, 0, sizeof(cli_last_problem));
+	if (n >= sizeof(cli_last_problem.message))
+		n = sizeof(cli_last_problem.message) - 1;
+	memcpy(cli_last_problem.message, msg, n);
+}
 
 static void
 vmessage(const char *kind, const char *fmt, va_list ap)
@@ -36,6 +53,8 @@ vmessage(const char *kind, const char *fmt, va_list ap)
 	fprintf(stderr, "%s: %s", cli_progname, kind);
 	cli_put_text(stderr, buf);
 	fputc('\n', stderr);
+	if (kind[0] == '\0')
+		set_problem(buf);
 }
 
 void
@@ -53,6 +72,8 @@ cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (cli_quiet)
+		return;
 	va_start(ap, fmt);
 	vmessage("warning: ", fmt, ap);
 	va_end(ap);
@@ -83,6 +104,15 @@ cli_lib_error(const calib_error *err)
 	else
 		cli_error("%s", err->message[0] ? err->message :
 		    calib_strerror(err->status));
+	/* Keep the location apart, for reports that have fields for it. */
+	snprintf(cli_last_problem.file, sizeof(cli_last_problem.file), "%s",
+	    err->file);
+	cli_last_problem.line = err->line;
+	cli_last_problem.column = err->column;
+	snprintf(cli_last_problem.message, sizeof(cli_last_problem.message),
+	    "%s%s%s%s", err->message[0] ? err->message :
+	    calib_strerror(err->status), err->column_name[0] ? " (column '" :
+	    "", err->column_name, err->column_name[0] ? "')" : "");
 }
 
 int
@@ -99,6 +129,7 @@ cli_usage_error(const char *cmd, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	cli_put_text(stderr, buf);
+	set_problem(buf);
 	if (cmd != NULL)
 		fprintf(stderr, "\nTry '%s %s --help' for more information.\n",
 		    cli_progname, cmd);
@@ -172,57 +203,72 @@ cli_parse_seed(const char *cmd, const char *arg, unsigned long *out)
 	return 0;
 }
 
-const char cli_read_help[] =
-"Reading prediction files:\n"
-"  --label-col NAME      column holding the true labels (default label)\n"
-"  --weight-col NAME     column holding sample weights (default weight;\n"
-"                        the column is optional)\n"
-"  --score-col NAME      the single score column of a binary file\n"
-"                        (default: p, prob or logit)\n"
-"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';',\n"
-"                        '|', or space (runs of blanks, as np.savetxt\n"
-"                        writes; default: detected from the header)\n"
-"  --logits, --probs     what the score columns hold, overriding the\n"
-"                        header prefixes logit_ / p_ / prob_\n"
-"  --sum-tol X           probability rows must sum to 1 within X\n"
-"                        (default 1e-4)\n"
-"  --renormalize         divide rows outside --sum-tol by their sum\n"
+#define READ_HELP_COLUMNS \
+"  --label-col NAME      column holding the true labels (default label)\n" \
+"  --weight-col NAME     column holding sample weights (default weight;\n" \
+"                        the column is optional)\n" \
+"  --score-col NAME      the single score column of a binary file\n" \
+"                        (default: p, prob or logit)\n" \
+"  --delimiter C         field delimiter: ',', tab (\\t or 'tab'), ';',\n" \
+"                        '|', or space (runs of blanks, as np.savetxt\n" \
+"                        writes; default: detected from the header)\n" \
+"  --logits, --probs     what the score columns hold, overriding the\n" \
+"                        header prefixes logit_ / p_ / prob_\n" \
+"  --sum-tol X           probability rows must sum to 1 within X\n" \
+"                        (default 1e-4)\n" \
+"  --renormalize         divide rows outside --sum-tol by their sum\n" \
 "                        instead of rejecting them (the count is reported)\n"
-"  --temperature T       divide logits by T before the softmax (ln p for\n"
-"                        probability files)\n"
-"  --calibrate MODEL     apply the recalibration map in MODEL (written by\n"
+#define READ_HELP_TRANSFORM \
+"  --temperature T       divide logits by T before the softmax (ln p for\n" \
+"                        probability files)\n" \
+"  --calibrate MODEL     apply the recalibration map in MODEL (written by\n" \
 "                        'calib fit') to every row before measuring\n"
-"  --binary MEANING      for 2-class files: top-label (default; confidence\n"
-"                        max(p,1-p) against accuracy) or positive (p\n"
+#define READ_HELP_BINARY \
+"  --binary MEANING      for 2-class files: top-label (default; confidence\n" \
+"                        max(p,1-p) against accuracy) or positive (p\n" \
 "                        against the fraction of positives)\n"
-"  --threads N           parsing threads (default: all CPUs); results are\n"
-"                        identical for any N\n"
-"  --labels FILE         true labels from FILE: a .npy array, one label\n"
-"                        per line, or a CSV file's --label-col column\n"
-"  --weights FILE        sample weights from FILE, read the same way\n"
-"  --scores-key NAME, --labels-key NAME, --weights-key NAME\n"
-"                        .npz members to read (default: logits or\n"
-"                        probs/probabilities/scores; labels, targets,\n"
-"                        y_true or y; weights or sample_weight)\n"
-"  --classes A,B,...     class names for a file that has none (NumPy\n"
-"                        files, numeric CSV headers)\n"
-"  --classes-file FILE   the same, one name per line\n"
-"  --positive NAME       binary file with one score column: the label\n"
-"                        whose probability the column holds\n"
-"  --ignore-label V      drop rows whose label is V (e.g. -100); the\n"
-"                        count is reported\n"
-"  --id-col NAME         CSV: keep column NAME as the row id (also\n"
-"                        --index-col; pandas' unnamed index column is\n"
-"                        recognised by itself)\n"
-"  --ignore-col NAME     CSV: drop columns named NAME (a glob such as\n"
-"                        'feat_*'; repeatable)\n"
-"  --confidence-col NAME, --correct-col NAME\n"
-"                        top-label-only files: the columns (or .npz\n"
-"                        members) holding the top label's confidence\n"
-"                        and whether it was right, 0/1 (default\n"
-"                        confidence, correct)\n"
-"  --max-record-bytes N  the longest header or row accepted (default 64M;\n"
-"                        suffixes K, M, G); a longer one is an error\n";
+#define READ_HELP_MISC \
+"  --threads N           parsing threads (default: all CPUs); results are\n" \
+"                        identical for any N\n" \
+"  --labels FILE         true labels from FILE: a .npy array, one label\n" \
+"                        per line, or a CSV file's --label-col column\n" \
+"  --weights FILE        sample weights from FILE, read the same way\n" \
+"  --scores-key NAME, --labels-key NAME, --weights-key NAME\n" \
+"                        .npz members to read (default: logits or\n" \
+"                        probs/probabilities/scores; labels, targets,\n" \
+"                        y_true or y; weights or sample_weight)\n" \
+"  --classes A,B,...     class names for a file that has none (NumPy\n" \
+"                        files, numeric CSV headers)\n" \
+"  --classes-file FILE   the same, one name per line\n" \
+"  --positive NAME       binary file with one score column: the label\n" \
+"                        whose probability the column holds\n" \
+"  --ignore-label V      drop rows whose label is V (e.g. -100); the\n" \
+"                        count is reported\n" \
+"  --id-col NAME         CSV: keep column NAME as the row id (also\n" \
+"                        --index-col; pandas' unnamed index column is\n" \
+"                        recognised by itself)\n" \
+"  --ignore-col NAME     CSV: drop columns named NAME (a glob such as\n" \
+"                        'feat_*'; repeatable)\n" \
+"  --confidence-col NAME, --correct-col NAME\n" \
+"                        top-label-only files: the columns (or .npz\n" \
+"                        members) holding the top label's confidence\n" \
+"                        and whether it was right, 0/1 (default\n" \
+"                        confidence, correct)\n" \
+"  --max-record-bytes N  the longest header or row accepted (default 64M;\n" \
+"                        suffixes K, M, G); a longer one is an error\n" \
+"  --quiet               no warnings and no progress on stderr\n" \
+"  --progress            show the progress of long steps even when stderr\n" \
+"                        is not a terminal (default: only on a terminal)\n"
+
+const char cli_read_help[] =
+"Reading prediction files:\n" READ_HELP_COLUMNS READ_HELP_TRANSFORM
+    READ_HELP_BINARY READ_HELP_MISC;
+
+/* fit: a map is fitted on the model's own outputs (--binary still says
+ * what its before/after ECE measures). */
+const char cli_read_help_fit[] =
+"Reading prediction files:\n" READ_HELP_COLUMNS READ_HELP_BINARY
+    READ_HELP_MISC;
 
 const char cli_metric_help[] =
 "Binning and metrics:\n"
@@ -463,6 +509,12 @@ int
 cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 {
 	switch (opt) {
+	case CLI_OPT_QUIET:
+		cli_quiet = 1;
+		return 1;
+	case CLI_OPT_PROGRESS:
+		cli_progress_forced = 1;
+		return 1;
 	case CLI_OPT_LABEL_COL:
 		r->ro.label_col = arg;
 		return 1;
@@ -708,7 +760,13 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		ro.keep |= CALIB_KEEP_PROBS;
 	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
 		ro.target = 1;
-	st = calib_read(path, &ro, &p, &err);
+	{
+		char what[600];
+		snprintf(what, sizeof(what), "reading %s", path);
+		cli_progress_begin(what);
+		st = calib_read(path, &ro, &p, &err);
+		cli_progress_end();
+	}
 	calib_model_free(model);
 	if (st != CALIB_OK) {
 		cli_lib_error(&err);
@@ -946,6 +1004,113 @@ cli_json_number(FILE *fp, double v)
 
 	cli_fmt_number(buf, sizeof(buf), v);
 	fputs(buf, fp);
+}
+
+/* ---- progress ------------------------------------------------------ */
+
+/*
+ * A long library call (a bootstrap, a resampled band, a fit, a big file)
+ * cannot report how far it is, so a second thread shows that it is still
+ * running: after 2 s, the elapsed time, redrawn every second on a terminal,
+ * or one line every 10 s with --progress when stderr is a pipe or a CI
+ * log.  Nothing is shown under --quiet, or on a non-terminal without
+ * --progress.
+ */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int running, stop, shown, tty;
+	char what[200];
+	struct timespec start;
+} prog = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void *
+progress_thread(void *arg)
+{
+	/* CALIB_PROGRESS_DELAY (seconds) lets the tests see it at once. */
+	const char *env = getenv("CALIB_PROGRESS_DELAY");
+	double next = 2;
+
+	(void)arg;
+	if (env != NULL && env[0] != '\0') {
+		char *end;
+		double d = strtod(env, &end);
+		if (*end == '\0' && d >= 0 && d <= 3600)
+			next = d;
+	}
+	pthread_mutex_lock(&prog.lock);
+	/* At least one look, so a zero delay always shows one line. */
+	for (;;) {
+		struct timespec until;
+		double el = since(&prog.start);
+		if (el >= next) {
+			if (prog.tty)
+				fprintf(stderr, "\r%s: %s ... %.0f s", cli_progname,
+				    prog.what, el);
+			else
+				fprintf(stderr, "%s: %s ... %.0f s\n",
+				    cli_progname, prog.what, el);
+			fflush(stderr);
+			prog.shown = 1;
+			next = el + (prog.tty ? 1 : 10);
+		}
+		if (prog.stop)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&prog.cond, &prog.lock, &until);
+	}
+	pthread_mutex_unlock(&prog.lock);
+	return NULL;
+}
+
+void
+cli_progress_begin(const char *what)
+{
+	int tty = isatty(STDERR_FILENO);
+
+	if (prog.running || cli_quiet || (!tty && !cli_progress_forced))
+		return;
+	snprintf(prog.what, sizeof(prog.what), "%s", what);
+	prog.tty = tty;
+	prog.stop = 0;
+	prog.shown = 0;
+	clock_gettime(CLOCK_MONOTONIC, &prog.start);
+	if (pthread_create(&prog.thread, NULL, progress_thread, NULL) == 0)
+		prog.running = 1;
+}
+
+void
+cli_progress_end(void)
+{
+	if (!prog.running)
+		return;
+	pthread_mutex_lock(&prog.lock);
+	prog.stop = 1;
+	pthread_cond_signal(&prog.cond);
+	pthread_mutex_unlock(&prog.lock);
+	pthread_join(prog.thread, NULL);
+	prog.running = 0;
+	if (prog.shown) {
+		fprintf(stderr, "%s%s: %s: done in %.1f s\n", prog.tty ? "\r\033[K" :
+		    "", cli_progname, prog.what, since(&prog.start));
+		fflush(stderr);
+	}
 }
 
 char *

@@ -195,6 +195,7 @@ cli_input_at(const char *path)
  * target's directory for rename to replace the target and not the link.
  * *via_proc is set when a link leads into /proc (as /dev/stdout and
  * /dev/fd/N do): such a name stands for an open file description.
+ * NULL with errno ENOMEM, or ELOOP for a loop of links.
  */
 static char *
 follow_links(const char *path, int *via_proc)
@@ -229,7 +230,9 @@ follow_links(const char *path, int *via_proc)
 		free(cur);
 		cur = next;
 	}
-	return cur; /* a loop: open() reports ELOOP on the original */
+	errno = cur == NULL ? ENOMEM : ELOOP;
+	free(cur);
+	return NULL;
 }
 
 static void
@@ -297,9 +300,10 @@ cli_out_open(struct cli_out *o, const char *path)
 		}
 		return open_direct(o, path, 0);
 	}
+	errno = ENOMEM;
 	target = follow_links(path, &via_proc);
 	if (target == NULL) {
-		cli_error("out of memory");
+		cli_error("cannot write '%s': %s", path, strerror(errno));
 		out_reset(o);
 		return -1;
 	}
@@ -481,29 +485,17 @@ cli_replaced_take(void)
 void
 cli_put_text(FILE *fp, const char *s)
 {
-	while (*s != '\0') {
-		unsigned char c = (unsigned char)*s;
-		size_t n = cli_utf8_len(s);
+	size_t len = strlen(s), need = calib_escape_text(NULL, 0, s, len);
+	char *buf = malloc(need + 1);
 
-		if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c < 0x20 || c == 0x7f || n == 0)
-			fprintf(fp, "\\x%02x", c);
-		else if (n == 2 && c == 0xc2 && (unsigned char)s[1] < 0xa0) {
-			/* C1 controls (U+0080-U+009F), CSI among them */
-			fprintf(fp, "\\u%04x", (unsigned char)s[1]);
-			s++;
-		} else {
-			fwrite(s, 1, n, fp);
-			s += n;
-			continue;
-		}
-		s++;
+	if (buf == NULL) {
+		/* no memory: nothing from the text rather than raw bytes */
+		fputs("?", fp);
+		return;
 	}
+	calib_escape_text(buf, need + 1, s, len);
+	fputs(buf, fp);
+	free(buf);
 }
 
 void
@@ -566,13 +558,8 @@ cli_shell_quote(const char *s)
 int
 cli_has_control(const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f || (c == 0xc2 &&
-		    (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] < 0xa0))
-			return 1;
-		if (c >= 0x80 && cli_utf8_len(s) == 0)
-			return 1;
-	}
-	return 0;
+	size_t len = strlen(s);
+
+	/* escaping only ever lengthens what it changes */
+	return calib_escape_text(NULL, 0, s, len) != len;
 }

@@ -61,7 +61,6 @@ const char cli_plot_help[] =
 "                        (pdfcairo) or .tex (cairolatex: FILE.tex with\n"
 "                        the text, set by LaTeX, and FILE.pdf with the\n"
 "                        graphics); required\n"
-"      --size WxH        size in pixels (points for PDF and .tex)\n"
 "      --title TEXT      title above the figure (default: the input\n"
 "                        file's name without extension; '' for none)\n"
 "      --gnuplot PATH    gnuplot binary to run (default " CALIB_GNUPLOT ")\n";

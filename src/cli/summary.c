@@ -103,8 +103,17 @@ cli_summarize_files(char *const *paths, int n, const struct cli_read *r)
 		return NULL;
 	}
 	memset(&err, 0, sizeof(err));
-	failed = cli_read_summaries(paths, n, &ro, &r->mo, &r->so, each,
-	    &err);
+	{
+		char what[600];
+		if (n == 1)
+			snprintf(what, sizeof(what), "reading %s", paths[0]);
+		else
+			snprintf(what, sizeof(what), "reading %d files", n);
+		cli_progress_begin(what);
+		failed = cli_read_summaries(paths, n, &ro, &r->mo, &r->so,
+		    each, &err);
+		cli_progress_end();
+	}
 	calib_model_free(model);
 	/* In file order, as one process reading them in turn would: each
 	 * file's warnings, then its merge, up to the first failure. */

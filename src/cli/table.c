@@ -12,27 +12,36 @@
 
 #include "cli.h"
 
-const char cli_table_help[] =
-"Bins, intervals and bands:\n"
-"  --bins M              number of bins (default 15)\n"
-"  --binning width|mass  equal-width bins ((m-1)/M, m/M] (default), or\n"
-"                        equal-mass bins of floor(n/M) or ceil(n/M) rows\n"
-"  --class K             one-vs-rest calibration of class K (an index\n"
-"                        0..K-1): p_K against [label = K], instead of the\n"
+#define BINS_HELP \
+"  --bins M              number of bins (default 15)\n" \
+"  --binning width|mass  equal-width bins ((m-1)/M, m/M] (default), or\n" \
+"                        equal-mass bins of floor(n/M) or ceil(n/M) rows\n" \
+"  --class K             one-vs-rest calibration of class K (an index\n" \
+"                        0..K-1): p_K against [label = K], instead of the\n" \
 "                        top-label confidence against correctness\n"
-"  --ci wilson|clopper-pearson\n"
-"                        interval for each bin's accuracy (default wilson)\n"
-"  --ci-level X          level of the interval and of the consistency band\n"
-"                        (default 0.95)\n"
-"  --band auto|exact|resample|none\n"
-"                        consistency band: the accuracies a calibrated\n"
-"                        model with the bin's confidences would show;\n"
-"                        exact (Poisson-binomial) or resampled outcomes;\n"
-"                        auto (default) is exact unless weights differ\n"
-"  --resamples R         draws for a resampled band (default 2000)\n"
-"  --seed S              seed of a resampled band (default 1): the same\n"
+#define INTERVALS_HELP \
+"  --ci wilson|clopper-pearson\n" \
+"                        interval for each bin's accuracy (default wilson)\n" \
+"  --ci-level X          level of the interval and of the consistency band\n" \
+"                        (default 0.95)\n" \
+"  --band auto|exact|resample|none\n" \
+"                        consistency band: the accuracies a calibrated\n" \
+"                        model with the bin's confidences would show;\n" \
+"                        exact (Poisson-binomial) or resampled outcomes;\n" \
+"                        auto (default) is exact unless weights differ\n" \
+"  --resamples R         draws for a resampled band (default 2000)\n" \
+"  --seed S              seed of a resampled band (default 1): the same\n" \
 "                        file and seed always give the same band\n"
-"\n" CLI_CONVENTION_HELP;
+
+const char cli_table_help[] =
+"Bins, intervals and bands:\n" BINS_HELP INTERVALS_HELP "\n"
+    CLI_CONVENTION_HELP;
+
+/* hist draws no interval or band; they only reach its --table file. */
+const char cli_table_help_hist[] =
+"Bins:\n" BINS_HELP
+"\nIntervals and bands (only in the --table file):\n" INTERVALS_HELP "\n"
+    CLI_CONVENTION_HELP;
 
 void
 cli_table_init(struct cli_table *t)
@@ -171,6 +180,7 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 {
 	calib_preds *p;
 	calib_error err;
+	calib_status st;
 
 	*pp = NULL;
 	if (t->cls_name != NULL && class_by_name(cmd, path, t) != CLI_OK)
@@ -188,7 +198,6 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 #endif
 	if (mpi || cli_is_summary(path)) {
 		calib_summary *s;
-		calib_status st;
 		if (t->o.binning != CALIB_BIN_WIDTH)
 			t->r.mo.binning = t->o.binning;
 		t->r.mo.bins = t->o.bins;
@@ -224,7 +233,10 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 	if (p == NULL)
 		return CLI_ERROR;
 	t->o.convention = t->r.mo.convention;
-	if (calib_reliability_compute(p, &t->o, rel, &err) != CALIB_OK) {
+	cli_progress_begin("intervals and bands");
+	st = calib_reliability_compute(p, &t->o, rel, &err);
+	cli_progress_end();
+	if (st != CALIB_OK) {
 		cli_lib_error(&err);
 		calib_preds_free(p);
 		return CLI_ERROR;

@@ -90,82 +90,91 @@ utf8_len(const unsigned char *s, size_t len)
 }
 
 /*
- * Escape, in place, control bytes and bytes that are not UTF-8 as \xNN
- * (text already escaped is left alone: it is plain ASCII).  The result is
- * cut at a character boundary to fit size.
+ * The one escaping rule for text that came from a file (see calib.h):
+ * ci_error_set(), ci_quote_text() and the command's messages all use it.
  */
+size_t
+calib_escape_text(char *dst, size_t size, const char *src, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)src;
+	size_t i = 0, o = 0, full = 0;
+	int fits = size > 0;
+
+	while (i < len) {
+		unsigned char ch = u[i];
+		size_t n = ch >= 0x80 ? utf8_len(u + i, len - i) : 1;
+		char esc[12];
+		const char *piece;
+		size_t pl;
+
+		if (ch < 0x20 || ch == 0x7f || n == 0) {
+			snprintf(esc, sizeof(esc), "\\x%02x", ch);
+			piece = esc;
+			pl = 4;
+			n = 1;
+		} else if (n == 2 && ch == 0xc2 && u[i + 1] < 0xa0) {
+			/* C1 controls: U+009B is a CSI to many terminals */
+			snprintf(esc, sizeof(esc), "\\u%04x", u[i + 1]);
+			piece = esc;
+			pl = 6;
+		} else if (n == 3 && ch == 0xef && u[i + 1] == 0xbb &&
+		    u[i + 2] == 0xbf) {
+			/* a byte-order mark is invisible on a terminal */
+			piece = "<U+FEFF>";
+			pl = 8;
+		} else {
+			piece = (const char *)u + i;
+			pl = n;
+		}
+		if (fits && o + pl < size) {
+			memcpy(dst + o, piece, pl);
+			o += pl;
+		} else {
+			fits = 0;
+		}
+		full += pl;
+		i += n;
+	}
+	if (size > 0)
+		dst[o] = '\0';
+	return full;
+}
+
+/* Escape s in place (see calib_escape_text), cut to fit size. */
 void
 ci_escape_text(char *s, size_t size)
 {
 	char tmp[1024];
-	const unsigned char *u = (const unsigned char *)s;
-	size_t len = strnlen(s, size), i = 0, o = 0;
 
 	if (size == 0)
 		return;
-	while (i < len) {
-		unsigned char ch = u[i];
-		size_t n = ch >= 0x80 ? utf8_len(u + i, len - i) : 1;
-		if (ch < 0x20 || ch == 0x7f || n == 0) {
-			if (o + 5 > sizeof(tmp) - 1)
-				break;
-			o += (size_t)snprintf(tmp + o, sizeof(tmp) - o,
-			    "\\x%02x", ch);
-			i++;
-		} else {
-			if (o + n > sizeof(tmp) - 1)
-				break;
-			memcpy(tmp + o, u + i, n);
-			o += n;
-			i += n;
-		}
-	}
-	if (o >= size) {
-		/* Cut back to the start of a character. */
-		o = size - 1;
-		while (o > 0 && ((unsigned char)tmp[o] & 0xc0) == 0x80)
-			o--;
-	}
-	memcpy(s, tmp, o);
-	s[o] = '\0';
+	calib_escape_text(tmp, sizeof(tmp) < size ? sizeof(tmp) : size, s,
+	    strnlen(s, size));
+	memcpy(s, tmp, strlen(tmp) + 1);
 }
 
 /*
- * Copy a field into dst for an error message, shortened and with control
- * bytes and bytes that are not UTF-8 escaped as \xNN, so a binary or
- * enormous field cannot garble the terminal.
+ * Copy a field into dst for an error message: at most its first 40 bytes
+ * (whole characters), escaped, with "..." when cut, so a binary or
+ * enormous field cannot garble the terminal or the message.
  */
 void
 ci_quote_text(char *dst, size_t size, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t o = 0, i;
 	const size_t max_shown = 40;
+	size_t n = len, o;
 
 	if (size == 0)
 		return;
-	for (i = 0; i < len && i < max_shown && o + 5 < size;) {
-		unsigned char ch = u[i];
-		size_t n = ch >= 0x80 ? utf8_len(u + i, len - i) : 1;
-		if (ch < 0x20 || ch == 0x7f || n == 0) {
-			o += (size_t)snprintf(dst + o, size - o, "\\x%02x", ch);
-			i++;
-		} else if (n == 3 && u[i] == 0xef && u[i + 1] == 0xbb &&
-		    u[i + 2] == 0xbf && o + 9 < size) {
-			/* a byte-order mark is invisible on a terminal */
-			o += (size_t)snprintf(dst + o, size - o, "<U+FEFF>");
-			i += 3;
-		} else if (o + n + 1 < size) {
-			memcpy(dst + o, u + i, n);
-			o += n;
-			i += n;
-		} else {
-			break;
-		}
+	if (n > max_shown) {
+		n = max_shown;
+		/* back to the start of a character */
+		while (n > 0 && (u[n] & 0xc0) == 0x80)
+			n--;
 	}
-	if (i < len && o + 4 < size) {
-		memcpy(dst + o, "...", 3);
-		o += 3;
-	}
-	dst[o] = '\0';
+	calib_escape_text(dst, size > 4 ? size - 3 : size, s, n);
+	o = strlen(dst);
+	if (n < len && o + 4 <= size)
+		memcpy(dst + o, "...", 4);
 }

@@ -51,6 +51,10 @@ ci_num_status ci_parse_number(const char *s, size_t len, double *v);
  * unless it is "0", < 10^9). */
 int ci_parse_index(const char *s, size_t len, long *v);
 
+/* reader.c: the checks calib_read() applies to its options */
+calib_status ci_read_options_check(const calib_read_options *o,
+    calib_error *err);
+
 /* row.c: the arithmetic shared by the file reader and calib_preds_from_arrays */
 
 /* Column roles of a prediction file. */
@@ -262,6 +266,8 @@ calib_status ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
     const uint32_t *mult, double *out);
 
 /* metrics.c: calib_metrics_compute(), optionally from cached cells */
+void ci_metrics_mask(calib_metrics *m, calib_metric_set want,
+    calib_metric_set have);
 calib_status ci_metrics_compute(const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult,
     const ci_cells *cells, calib_metrics *out);

@@ -392,6 +392,26 @@ calib_metric_default_set(void)
 	return s;
 }
 
+/*
+ * Keep the metrics of want that are also in have, NaN for the rest, and
+ * record them in m->computed: for callers that fill calib_metrics
+ * themselves (calib_accum), so a selection means the same there.
+ */
+void
+ci_metrics_mask(calib_metrics *m, calib_metric_set want,
+    calib_metric_set have)
+{
+	int i;
+
+	m->computed = 0;
+	for (i = 0; i < NMETRICS; i++) {
+		if ((want & have) >> i & 1)
+			m->computed |= (calib_metric_set)1 << i;
+		else
+			*(double *)(void *)((char *)m + table[i].offset) = NAN;
+	}
+}
+
 calib_metric_set
 calib_metric_all_set(void)
 {

@@ -61,6 +61,7 @@ typedef struct rd_ctx {
 	int *class_col;    /* class index -> 0-based column */
 	int id_col;        /* 0-based column of the row id, or -1 */
 	int deferred;      /* labels from another file: rows kept raw */
+	int keep_ids;      /* CALIB_KEEP_IDS with an id column */
 	int keep_probs, keep_logits, cw_bins;
 	size_t max_record;
 	/* calib_summarize(): rows go into per-thread exact sums only */
@@ -108,6 +109,10 @@ typedef struct rd_block {
 	size_t sum_fail;
 	double sum_maxdev, sum_first;
 	unsigned long sum_line;
+	/* CALIB_KEEP_IDS: the kept rows' ids, NUL-separated */
+	char *ids;
+	size_t ids_len, ids_cap;
+	size_t *id_off, id_rows;
 	/* --positive: the other label, as first seen in the block */
 	char other[128];
 	size_t other_len;
@@ -683,6 +688,74 @@ squeeze_blanks(rd_block *B)
 	B->len = squeeze_text(B->buf, B->len);
 }
 
+/*
+ * The id field of the record starting at s, without its quotes (a doubled
+ * quote inside stays doubled).  Found again from the text: only errors
+ * and CALIB_KEEP_IDS need it, so the parsers never carry it.
+ */
+static int
+id_field(const rd_ctx *C, const char *s, const char *e, const char **fa,
+    const char **fb)
+{
+	const char *a = s;
+	int field = 0, inq = 0;
+
+	for (; s < e; s++) {
+		if (*s == '"')
+			inq = !inq;
+		else if (!inq && (*s == C->delim || *s == '\n' || *s == '\r')) {
+			if (field == C->id_col)
+				break;
+			if (*s != C->delim)
+				return -1;
+			field++;
+			a = s + 1;
+		}
+	}
+	if (field != C->id_col)
+		return -1;
+	if (s > a + 1 && *a == '"' && s[-1] == '"') {
+		a++;
+		s--;
+	}
+	*fa = a;
+	*fb = s;
+	return 0;
+}
+
+/* Append the id of the record at [s, e) for the row just kept. */
+static int
+keep_id(const rd_ctx *C, rd_block *B, const char *s, const char *e)
+{
+	const char *a = s, *b = s;
+	size_t n;
+
+	if (id_field(C, s, e, &a, &b) != 0)
+		a = b = s;
+	n = (size_t)(b - a);
+	if (B->ids_len + n + 1 > B->ids_cap) {
+		size_t nc = B->ids_cap ? B->ids_cap * 2 : 4096;
+		while (nc < B->ids_len + n + 1)
+			nc *= 2;
+		if (ci_grow((void **)&B->ids, nc, 1) != 0)
+			return -1;
+		B->ids_cap = nc;
+	}
+	if (B->r.n > B->id_rows) {
+		size_t nr = B->id_rows ? B->id_rows * 2 : 1024;
+		while (nr < B->r.n)
+			nr *= 2;
+		if (ci_grow((void **)&B->id_off, nr, sizeof(size_t)) != 0)
+			return -1;
+		B->id_rows = nr;
+	}
+	B->id_off[B->r.n - 1] = B->ids_len;
+	memcpy(B->ids + B->ids_len, a, n);
+	B->ids[B->ids_len + n] = '\0';
+	B->ids_len += n + 1;
+	return 0;
+}
+
 static void
 parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 {
@@ -693,6 +766,7 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 	int32_t label = 0;
 
 	B->r.n = 0;
+	B->ids_len = 0;
 	B->tied = B->renorm = B->zero = B->dropped = 0;
 	B->sum_fail = 0;
 	B->sum_maxdev = 0;
@@ -746,8 +820,17 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 			    &label, &weight))
 				break;
 		}
-		if (!emit_row(C, S, B, line, S->x, label, weight))
-			break;
+		{
+			size_t kept = B->r.n;
+			if (!emit_row(C, S, B, line, S->x, label, weight))
+				break;
+			if (C->keep_ids && B->r.n > kept &&
+			    keep_id(C, B, s, e) != 0) {
+				block_fail(B, CALIB_E_NOMEM, line, -1,
+				    "out of memory");
+				break;
+			}
+		}
 		line += span;
 		s = next;
 	}
@@ -1232,20 +1315,20 @@ typedef struct rd_totals {
 	char other[128];
 	size_t other_len;
 	int other_set;
+	/* CALIB_KEEP_IDS: every kept row's id */
+	char *ids;
+	size_t ids_len, ids_cap;
+	size_t *id_off, id_rows;
 } rd_totals;
 
-/*
- * " (row id 'x')" for the record on line `line` of block B when the file
- * has an id column, else "".  Found again from the text: errors are rare,
- * so the rows never carry their ids.
- */
+/* " (row id 'x')" for the record on line `line` of block B when the file
+ * has an id column, else "". */
 static void
 row_id(const rd_ctx *C, const rd_block *B, unsigned long line, char *out,
     size_t size)
 {
-	const char *s = B->buf, *e = B->buf + B->len, *a = NULL;
+	const char *s = B->buf, *e = B->buf + B->len, *a, *b;
 	unsigned long l = 0;
-	int field = 0, inq = 0;
 	char shown[64];
 
 	out[0] = '\0';
@@ -1258,25 +1341,9 @@ row_id(const rd_ctx *C, const rd_block *B, unsigned long line, char *out,
 		s = nl + 1;
 		l++;
 	}
-	for (a = s; s < e; s++) {
-		if (*s == '"')
-			inq = !inq;
-		else if (!inq && (*s == C->delim || *s == '\n' || *s == '\r')) {
-			if (field == C->id_col)
-				break;
-			if (*s != C->delim)
-				return;
-			field++;
-			a = s + 1;
-		}
-	}
-	if (field != C->id_col)
+	if (id_field(C, s, e, &a, &b) != 0)
 		return;
-	if (s > a + 1 && *a == '"' && s[-1] == '"') {
-		a++;
-		s--;
-	}
-	ci_quote_text(shown, sizeof(shown), a, (size_t)(s - a));
+	ci_quote_text(shown, sizeof(shown), a, (size_t)(b - a));
 	snprintf(out, size, " (row id '%s')", shown);
 }
 
@@ -1376,6 +1443,32 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 	if (C->keep_logits)
 		memcpy(all->logits + at * (size_t)k, B->r.logits,
 		    n * (size_t)k * sizeof(double));
+	if (C->keep_ids) {
+		size_t i;
+		if (tot->ids_len + B->ids_len > tot->ids_cap) {
+			size_t nc = tot->ids_cap ? tot->ids_cap : 1u << 16;
+			while (nc < tot->ids_len + B->ids_len)
+				nc *= 2;
+			if (ci_grow((void **)&tot->ids, nc, 1) != 0)
+				return ci_error_set(err, CALIB_E_NOMEM, C->file,
+				    0, 0, NULL, "out of memory");
+			tot->ids_cap = nc;
+		}
+		if (at + n > tot->id_rows) {
+			size_t nr = tot->id_rows ? tot->id_rows : 1024;
+			while (nr < at + n)
+				nr *= 2;
+			if (ci_grow((void **)&tot->id_off, nr,
+			    sizeof(size_t)) != 0)
+				return ci_error_set(err, CALIB_E_NOMEM, C->file,
+				    0, 0, NULL, "out of memory");
+			tot->id_rows = nr;
+		}
+		memcpy(tot->ids + tot->ids_len, B->ids, B->ids_len);
+		for (i = 0; i < n; i++)
+			tot->id_off[at + i] = tot->ids_len + B->id_off[i];
+		tot->ids_len += B->ids_len;
+	}
 	all->n += n;
 counts:
 	P->tied_rows += B->tied;
@@ -1657,6 +1750,8 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		C.rep = rep;
 	}
 	header_lines = lines_done;
+	C.keep_ids = (opt->keep & CALIB_KEEP_IDS) != 0 && C.id_col >= 0 &&
+	    !C.deferred;
 	if ((C.summary ? C.cw_bins : opt->classwise_bins) > 0 &&
 	    (st = ci_classwise_budget(C.L.k, C.summary ? C.cw_bins :
 	    opt->classwise_bins, shown, err)) != CALIB_OK)
@@ -1853,6 +1948,21 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	}
 	P->dropped_rows = tot.dropped;
 	st = ci_preds_finish(&C.L, opt, shown, &all, P, err);
+	if (st == CALIB_OK && C.keep_ids) {
+		P->id_name = ci_strdup(C.col_names[C.id_col]);
+		if (P->id_name == NULL)
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
+			    NULL, "out of memory");
+		P->id_text = tot.ids;
+		P->id_off = tot.id_off;
+		tot.ids = NULL;
+		tot.id_off = NULL;
+		if (P->id_text == NULL && st == CALIB_OK) {
+			/* Every id empty and no row: cannot happen (n > 0),
+			 * but keep the pointers valid. */
+			P->id_text = calloc(1, 1);
+		}
+	}
 	if (st == CALIB_OK && C.L.top_only)
 		ci_preds_top_only(P);
 	if (st == CALIB_OK && C.id_col == 0 && C.col_names[0][0] == '\0')
@@ -1862,6 +1972,8 @@ done:
 	if (blocks != NULL)
 		for (i = 0; i < nslots; i++) {
 			free(blocks[i].buf);
+			free(blocks[i].ids);
+			free(blocks[i].id_off);
 			ci_rows_free(&blocks[i].r);
 		}
 	free(blocks);
@@ -1873,6 +1985,8 @@ done:
 	free(S);
 	scratch_free(&H);
 	free(carry);
+	free(tot.ids);
+	free(tot.id_off);
 	ci_rows_free(&all);
 	ctx_release(&C);
 	if (rep != NULL) {

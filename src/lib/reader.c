@@ -92,6 +92,12 @@ check_options(const calib_read_options *o, calib_error *err)
 	return CALIB_OK;
 }
 
+calib_status
+ci_read_options_check(const calib_read_options *o, calib_error *err)
+{
+	return check_options(o, err);
+}
+
 /* ---- the result --------------------------------------------------- */
 
 static void
@@ -123,6 +129,9 @@ calib_preds_free(calib_preds *p)
 			free(p->class_names[i]);
 	free(p->class_names);
 	free(p->source);
+	free(p->id_name);
+	free(p->id_text);
+	free(p->id_off);
 	free(p);
 }
 
