@@ -390,6 +390,7 @@ typedef struct calib_bin {
 	double weight;      /* summed weight W_m */
 	double sum_score;   /* sum of w_i s_i over the bin */
 	double sum_outcome; /* sum of w_i o_i over the bin */
+	double sum_w2;      /* sum of w_i^2 over the bin (Kish n_eff) */
 } calib_bin;
 
 /*
@@ -670,6 +671,209 @@ double calib_mean_score(const calib_preds *p, const uint32_t *mult);
 double calib_mean_outcome(const calib_preds *p, const uint32_t *mult);
 
 /*
+ * Underconfidence error, the mirror of calib_oe() (Wang, Feng & Zhang,
+ * "Rethinking calibration of deep neural networks: do not be afraid of
+ * overconfidence", NeurIPS 2021):
+ *     UCE = sum_m (W_m / W) (1 - conf(B_m)) max(acc(B_m) - conf(B_m), 0)
+ * over the non-empty bins of b.  0 when no bin is underconfident.
+ */
+double calib_uce(const calib_bins *b);
+
+/*
+ * Top-label Brier score: the Brier score of the binary problem the binned
+ * metrics look at,
+ *     mean_w (s_i - o_i)^2,
+ * which for top-label calibration is (c_i - [yhat_i = y_i])^2 averaged:
+ * scikit-learn's brier_score_loss(correct, confidence).  For one-vs-rest
+ * class k it is the binary Brier score (p_ik - [y_i = k])^2.
+ */
+double calib_brier_top_label(const calib_preds *p, const uint32_t *mult);
+
+/*
+ * Smooth ECE, Blasiok & Nakkiran, "Smooth ECE: principled reliability
+ * diagrams via kernel smoothing", ICLR 2024, Def. 7 and the fixed point of
+ * Sec. 4:
+ *     smECE_sigma = (1/W) int_0^1 | sum_i w_i (s_i - o_i) K_sigma(t, s_i) | dt
+ * with the reflected Gaussian kernel
+ *     K_sigma(t, s) = sum_{k in Z} [phi_sigma(t - s - 2k) + phi_sigma(t + s - 2k)],
+ * phi_sigma the N(0, sigma^2) density: the law of pi(s + sigma Z), where pi
+ * folds the line onto [0, 1] by reflection at every integer, so each row's
+ * kernel has mass exactly 1 on [0, 1] however close s is to 0 or 1.
+ * smECE_sigma does not increase with sigma, so sigma* with
+ * smECE_sigma* = sigma* is unique; smECE = smECE_sigma*.  No bins.
+ *
+ * sigma > 0 (at most 1) computes smECE_sigma at that width; sigma = 0
+ * finds sigma* by regula falsi (Illinois) within a bracket, to 1e-12.
+ * The integral is exact to about 1e-12 relative: the kernel sum is
+ * evaluated from Taylor moments of the rows about centres at most sigma/8
+ * away (14 terms) and |.| is integrated by 16-point Gauss-Legendre on
+ * panels of width sigma/2, split at every sign change of the integrand.
+ * *sigma_used receives the width used.  With no error at all (every s_i =
+ * o_i) the value is 0 and sigma* is 0.  Either output pointer may be NULL.
+ */
+calib_status calib_smece(const calib_preds *p, double sigma,
+    const uint32_t *mult, double *value, double *sigma_used);
+
+/*
+ * The smoothed reliability curve of the same paper, at the points
+ * t_j = j / (points - 1), j = 0..points-1, with the kernel width of
+ * calib_smece() (sigma = 0: the fixed point):
+ *     acc(t)     = sum_i w_i o_i K(t, s_i) / sum_i w_i K(t, s_i)
+ *     conf(t)    = sum_i w_i s_i K(t, s_i) / sum_i w_i K(t, s_i)
+ *     density(t) = sum_i w_i K(t, s_i) / W
+ * so smECE_sigma = int_0^1 |conf(t) - acc(t)| density(t) dt.  acc and conf
+ * are NaN where the density underflows to 0.
+ */
+typedef struct calib_smooth_curve {
+	int points;
+	double sigma, smece;
+	double *t, *acc, *conf, *density;
+} calib_smooth_curve;
+
+calib_status calib_smooth_curve_compute(const calib_preds *p, double sigma,
+    int points, calib_smooth_curve *out);
+void calib_smooth_curve_release(calib_smooth_curve *c);
+
+/*
+ * Debiased l2 calibration error, Kumar, Liang & Ma, "Verified uncertainty
+ * calibration", NeurIPS 2019, Sec. 5 (the estimator of their
+ * uncertainty-calibration package, p = 2, debias = True):
+ *     D = sum_b (W_b / W) [ (acc_b - conf_b)^2 - acc_b (1 - acc_b) / (n_b - 1) ]
+ *     debiased_l2 = sqrt(max(0, D))
+ * on m equal-mass bins of the scores as calib_bins_compute() forms them
+ * (whatever binning the other metrics use); bins with n_b < 2 contribute 0.
+ * n_b is the bin's Kish effective size W_b^2 / sum w_i^2, which is its row
+ * count when the rows are unweighted.  acc_b (1 - acc_b) / (n_b - 1) is the
+ * unbiased estimate of the variance of acc_b, whose square the plug-in
+ * (acc_b - conf_b)^2 overstates by exactly that variance.
+ */
+calib_status calib_debiased_l2(const calib_preds *p, int m,
+    const uint32_t *mult, double *out);
+
+/*
+ * The classwise ("marginal") variant, the default "calibration error" of
+ * uncertainty-calibration:
+ *     sqrt( (1/K) sum_k max(0, D_k) )
+ * with D_k the bracket above for the scores p_ik against [y_i = k], over
+ * all rows, on m equal-mass bins per class.  Needs CALIB_KEEP_PROBS
+ * (CALIB_E_ARG otherwise).
+ */
+calib_status calib_classwise_debiased_l2(const calib_preds *p, int m,
+    const uint32_t *mult, double *out);
+
+/*
+ * Adaptive and thresholded adaptive calibration error, Nixon, Dusenberry,
+ * Zhang, Jerfel & Tran, "Measuring calibration in deep learning", CVPR
+ * Workshops 2019, Sec. 4:
+ *     ACE = (1 / (K R)) sum_k sum_r |acc(r, k) - conf(r, k)|
+ * where, for each class k, the scores p_ik of all rows are cut into R
+ * equal-mass ranges (calib_bins_compute()'s equal-mass rule: ties never
+ * split, so a class may have fewer ranges) and acc(r, k), conf(r, k) are
+ * the weighted means of [y_i = k] and p_ik in range r.  The mean is
+ * unweighted over classes and ranges: over every (class, range) pair that
+ * exists.  TACE is the same after dropping, per class, the predictions
+ * p_ik <= threshold before the ranges are formed (the paper's epsilon;
+ * 1e-3 by default); a class with no prediction above it has no ranges.
+ * (netcal's "ACE" is a different quantity: the unweighted mean gap over
+ * equal-width bins.)  Needs CALIB_KEEP_PROBS.  threshold < 0 gives ACE.
+ */
+calib_status calib_ace(const calib_preds *p, int ranges, double threshold,
+    const uint32_t *mult, double *out);
+
+/*
+ * CORP decomposition of the Brier score, Dimitriadis, Gneiting & Jordan,
+ * "Stable reliability diagrams for probabilistic classifiers", PNAS 118,
+ * 2021 (CORP: consistent, optimally binned, reproducible, PAV-based):
+ * the binary problem of the binned metrics (s_i against o_i: top-label, or
+ * the positive class) has Brier score
+ *     BS = mean_w (s_i - o_i)^2 = MCB - DSC + UNC
+ * with shat_i the pool-adjacent-violators (isotonic) regression of o on s
+ * (rows with equal scores pooled first), obar = mean_w o_i and
+ *     MCB = BS - mean_w (shat_i - o_i)^2    miscalibration, >= 0
+ *     DSC = UNC - mean_w (shat_i - o_i)^2   discrimination, >= 0
+ *     UNC = obar (1 - obar)                 uncertainty
+ * No bins: the PAV blocks are the bins, chosen by the data.  With curve
+ * non-zero the blocks are kept: block b covers the scores [lo[b], hi[b]]
+ * (its first and last), holds count[b] rows of summed weight weight[b],
+ * and cep[b] is its conditional event probability, the recalibrated
+ * value: the CORP reliability diagram is the step function s -> cep.
+ * Release with calib_corp_release().
+ */
+typedef struct calib_corp {
+	double mcb, dsc, unc, brier;
+	size_t blocks;
+	double *lo, *hi, *cep, *weight;
+	size_t *count;
+} calib_corp;
+
+calib_status calib_corp_compute(const calib_preds *p, const uint32_t *mult,
+    int curve, calib_corp *out);
+void calib_corp_release(calib_corp *c);
+
+/*
+ * A calibration test: is the binned ECE larger than chance would make it
+ * for a calibrated model with these very scores?  Consistency resampling
+ * (Broecker & Smith, "Increasing the reliability of reliability
+ * diagrams", Weather and Forecasting 22, 2007; Vaicenavicius et al.,
+ * "Evaluating model calibration in classification", AISTATS 2019, Sec. 4):
+ * keep every score s_i and its bin (bins as calib_bins_compute() forms
+ * them on the observed data), draw outcomes O_i ~ Bernoulli(s_i)
+ * independently, R = resamples times, and recompute the ECE.  The p-value
+ * is (1 + #{replicates with ECE* >= observed ECE}) / (R + 1), which is
+ * valid (never below its level under calibration) for every R.  Random
+ * numbers come from gsl_rng_mt19937 seeded with seed: the same input and
+ * seed give the same p-value.  A row with multiplicity c draws c
+ * outcomes.  With weights every outcome is drawn as [U < s_i], rows in
+ * file order.  Without, only each bin's number of successes matters, and
+ * it is drawn exactly (the same distribution) by thinning, in time
+ * proportional to the bin's rows times its score range s_hi - s_lo: every
+ * row is a candidate with probability s_hi, a candidate is marked with
+ * probability q = 1 - s_lo/s_hi, and a marked row fails with probability
+ * (1 - s_i/s_hi)/q, so row i succeeds with probability s_i.  A small
+ * p-value says the miscalibration is more than resampling noise.
+ */
+calib_status calib_calibration_test(const calib_preds *p, int bins,
+    calib_binning binning, int resamples, unsigned long seed,
+    const uint32_t *mult, double *p_value);
+
+/*
+ * ECE-sweep, Roelofs, Cain, Shlens & Mozer, "Mitigating bias in
+ * calibration error estimation", AISTATS 2022, Sec. 4: the ECE (l1, as
+ * calib_ece()) on equal-mass bins (calib_bins_compute()'s rule) with the
+ * largest bin count b for which the bin accuracies are monotone, found by
+ * the paper's first-failure rule: b = 1, 2, ... is tried in turn and the
+ * sweep stops at the first b whose accuracies decrease somewhere (by more
+ * than 1e-12, so equal accuracies summed in another order do not count);
+ * the answer is b - 1 (at most 10000, and at most the number of distinct
+ * scores).  *bins receives the number of bins of that table.
+ */
+calib_status calib_ece_sweep(const calib_preds *p, const uint32_t *mult,
+    double *ece, int *bins);
+
+/*
+ * Squared kernel calibration error, Widmann, Lindsten & Zachariah,
+ * "Calibration tests in multi-class classification: a unifying framework",
+ * NeurIPS 2019, the unbiased linear-time estimator (eq. 9 with blocks of
+ * two):
+ *     SKCE_ul = (1/m) sum_{i=1..m} h(2i-1, 2i),   m = floor(n/2),
+ *     h(i, j) = k(p_i, p_j) (e_{y_i} - p_i) . (e_{y_j} - p_j),
+ * with the matrix-valued kernel k(p, q) I_K: the Gaussian kernel on the
+ * probability simplex, k(p, q) = exp(-|p - q|^2 / (2 nu^2)), times the
+ * white (identity) kernel on the classes.  It uses the whole probability
+ * vector whatever the target, and needs CALIB_KEEP_PROBS.  Rows are paired
+ * in file order (a resampled row with multiplicity c appears c times in a
+ * row); with weights a pair has weight w_i w_j and the mean is weighted.
+ * bandwidth nu > 0, or 0 for the median heuristic: the median of
+ * |p_{2i-1} - p_{2i}| over the pairs.  *p_value is the asymptotic test of
+ * the same paper: under calibration E h = 0 and sqrt(m) SKCE_ul / sd(h) is
+ * asymptotically standard normal, so p = 1 - Phi(SKCE_ul / se) (one-sided:
+ * miscalibration makes SKCE positive), se^2 the weighted variance of h
+ * over m_eff - 1, m_eff = (sum w)^2 / sum w^2.
+ */
+calib_status calib_skce(const calib_preds *p, double bandwidth,
+    const uint32_t *mult, double *skce, double *p_value);
+
+/*
  * The metric table.  Every metric calib knows is one entry of a table the
  * library owns: its name (also its JSON key, CSV column and the name
  * calib check and --metrics take), a label for prose, its unit, which
@@ -691,7 +895,8 @@ typedef enum calib_metric_unit {
 	                          * compare shows it in percentage points */
 	CALIB_UNIT_NATS,         /* a log loss or an entropy */
 	CALIB_UNIT_SCORE,        /* a proper score on its own scale (Brier) */
-	CALIB_UNIT_COUNT         /* a number of bins */
+	CALIB_UNIT_COUNT,        /* a number of bins */
+	CALIB_UNIT_P_VALUE       /* a p-value */
 } calib_metric_unit;
 
 /* What a metric needs from the rows. */
@@ -750,6 +955,14 @@ typedef struct calib_metric_options {
 	calib_metric_set select; /* which metrics to compute; default
 	                          * calib_metric_default_set().  0 means the
 	                          * default set too. */
+	double smece_sigma;    /* smooth ECE kernel width; default 0: the
+	                        * fixed point (see calib_smece()) */
+	double tace_threshold; /* TACE: predictions above this count,
+	                        * default 1e-3 (see calib_ace()) */
+	int test_resamples;    /* calibration_p_value: R, default 1000 */
+	unsigned long test_seed; /* and its seed, default 1 */
+	double skce_bandwidth; /* SKCE kernel width; default 0: the median
+	                        * heuristic (see calib_skce()) */
 	/* Binning and arithmetic choices (see "Conventions"); NULL (default)
 	 * means calib's.  Only read during the call. */
 	const struct calib_convention *convention;
@@ -774,6 +987,16 @@ typedef struct calib_metrics {
 	double brier;
 	double brier_per_class;  /* brier / K */
 	double entropy;
+	double uce;              /* calib_uce() */
+	double brier_top_label;  /* calib_brier_top_label() */
+	double smece, smece_sigma; /* calib_smece() */
+	double debiased_l2;      /* calib_debiased_l2() */
+	double classwise_debiased_l2;
+	double ace, tace;        /* calib_ace() */
+	double corp_mcb, corp_dsc, corp_unc; /* calib_corp_compute() */
+	double calibration_p_value; /* calib_calibration_test() */
+	double ece_sweep, ece_sweep_bins; /* calib_ece_sweep() */
+	double skce, skce_p_value; /* calib_skce() */
 } calib_metrics;
 
 /*
@@ -909,6 +1132,13 @@ typedef struct calib_bootstrap_options {
 	calib_bootstrap_method method; /* default CALIB_BOOTSTRAP_MULTINOMIAL */
 	uint64_t first_row;      /* Poisson: global position of row 0,
 	                          * default 0 */
+	/* Worker threads: 0 (default) uses the online CPUs, at most 8.
+	 * Results are bit-identical for every thread count. */
+	int threads;
+	/* Called, when not NULL, from the calling thread after each batch of
+	 * replicates with the number done so far and the total. */
+	void (*progress)(void *ctx, int done, int total);
+	void *progress_ctx;
 } calib_bootstrap_options;
 
 /*
@@ -959,7 +1189,11 @@ typedef struct calib_bootstrap {
  * same resample (as a multiplicity vector, see calib_bins_compute()), so
  * differences between runs keep their pairing.  The draws come from one
  * gsl_rng_mt19937 stream seeded with o->seed: the same inputs and seed give
- * the same replicates.  Every run must pass calib_preds_check_paired()
+ * the same replicates, whatever o->threads is.  Only the metrics
+ * o->metric.select asks for are computed; what the rows share between
+ * replicates (equal-width bin indices, the rows sorted by score and, per
+ * class, by p_ik) is computed once, so an equal-mass replicate costs a
+ * linear pass, not a sort.  Every run must pass calib_preds_check_paired()
  * against runs[0].  Classwise ECE needs CALIB_KEEP_PROBS in each run;
  * without it the replicates hold NaN there.  Release with
  * calib_bootstrap_release().

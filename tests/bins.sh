@@ -253,4 +253,32 @@ check_status 2 "no file"
 run help bins
 check_contains "$T/out" "Usage: calib bins" "help bins"
 
+# --- --smooth: the smoothed reliability curve of the smooth ECE
+run bins --smooth --points 5 -f csv "$DATA/multiclass.csv"
+check_status 0 "bins --smooth"
+[ "$(head -n 1 "$T/out")" = "t,acc,conf,density" ] && [ "$(wc -l <"$T/out")" -eq 6 ]
+ok $? "csv: t, acc, conf, density at 5 points"
+run metrics --metrics smece -f json "$DATA/multiclass.csv"
+sm=$(json_num "$T/out" smece)
+run bins --smooth -f json "$DATA/multiclass.csv"
+near "$(json_num "$T/out" smece)" "$sm" 0 "the curve's smece is the metric's"
+run bins --smooth --smece-sigma 0.1 "$DATA/multiclass.csv"
+check_contains "$T/out" "sigma 0.1" "a fixed sigma is used and said"
+run bins --smooth --smece-sigma 2 "$DATA/multiclass.csv"
+check_status 2 "sigma above 1 refused"
+
+# --- --corp: the PAV blocks and the decomposition
+run bins --corp -f json "$DATA/binary.csv"
+check_status 0 "bins --corp"
+b=$(json_num "$T/out" brier); m=$(json_num "$T/out" mcb); d=$(json_num "$T/out" dsc); u=$(json_num "$T/out" unc)
+near "$(awk -v m="$m" -v d="$d" -v u="$u" 'BEGIN { printf "%.17g", m - d + u }')" "$b" 1e-15 "Brier = MCB - DSC + UNC"
+run metrics --metrics brier_top_label,corp_mcb -f json "$DATA/binary.csv"
+near "$(json_num "$T/out" brier_top_label)" "$b" 1e-15 "CORP's Brier is the top-label Brier"
+near "$(json_num "$T/out" corp_mcb)" "$m" 0 "the metric is the table's MCB"
+run bins --corp -f csv "$DATA/binary.csv"
+[ "$(head -n 1 "$T/out")" = "lo,hi,count,weight,cep" ]
+ok $? "csv columns of the CORP table"
+run bins --corp --smooth "$DATA/binary.csv"
+check_status 2 "one curve at a time"
+
 done_testing

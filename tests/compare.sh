@@ -194,6 +194,22 @@ check_contains "$T/out" "overconfident" "the side line still there"
 run check --metrics ece --max nll=5 "$H"
 check_status 0 "check computes what its assertions name"
 
+# --- the new estimators in compare and check
+run compare --bootstrap 100 --metrics smece,debiased_l2,ace,corp_mcb "$H" "$S5"
+check_status 0 "compare with the new estimators"
+check_contains "$T/out" "  smooth ECE: " "a verdict for smooth ECE"
+check_contains "$T/out" "  ACE: " "a verdict for ACE"
+grep -q "smooth ECE: .* \[" "$T/out"
+ok $? "with a paired interval"
+run compare -f json --bootstrap 50 --metrics smece,tace "$H" "$S5"
+check_contains "$T/out" '"smece":{"difference":' "JSON comparison of smece"
+run check --max smece=1 --max tace=1 --min calibration_p_value=0 --test-resamples 50 "$H"
+check_status 0 "check on new metrics"
+run check --min calibration_p_value=0.5 --test-resamples 50 "$H"
+check_status 1 "a miscalibrated run fails the calibration test"
+check_contains "$T/out" "calibration_p_value" "the failing test named"
+run check --bootstrap 50 --max smece=0.001 "$H"
+check_status 1 "smece bound on a bootstrap interval"
 # --- --reference and --all-pairs
 S5=$D/fashion-mnist-ls0.05.csv
 S10=$D/fashion-mnist-ls0.10.csv

@@ -220,6 +220,12 @@ run apply "$T/dup-class.txt" "$DATA/val-logits.csv"
 check_status 2 "a model with a class named twice"
 check_contains "$T/err" "dup-class.txt:8: class 'a' a second time (expected 3 different class names)" \
     "... is refused at the repeat's line"
+# (found by fuzz-model) a count the text cannot hold allocates nothing
+printf 'calib-model 1\nmethod histogram\nclasses 2\nclass 0\nclass 1\nbinning mass\nsteps 333333337\nstep 0.5 1 0.5\n' >"$T/steps.txt"
+run apply "$T/steps.txt" "$DATA/binary.csv"
+check_status 2 "a model announcing 333333337 steps in a few bytes"
+check_contains "$T/err" "steps.txt:7: 333333337 steps announced, but the rest of the file has room for at most 2" \
+    "... is refused before any allocation"
 
 # --- 10. rules files: trailing text, long specs, NUL bytes, bare CRs
 printf 'min accuracy=0.5 9\n' >"$T/r1.txt"

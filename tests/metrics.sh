@@ -13,8 +13,8 @@ near "$(json_num "$T/out" oe)" 0.13125 1e-15 "OE = .13125"
 near "$(json_num "$T/out" classwise_ece)" 0.3 1e-15 "classwise ECE = .3"
 near "$(json_num "$T/out" brier)" 0.607 1e-15 "Brier = 3.035/5"
 near "$(json_num "$T/out" accuracy)" 0.6 1e-15 "accuracy = 3/5"
-keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | tr '\n' ' ')
-[ "$keys" = "file n classes bins binning convention accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
+keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_0-9]*\)":.*/\1/p' | tr '\n' ' ')
+[ "$keys" = "file n classes bins binning convention accuracy mean_confidence overconfidence ece mce rmsce classwise_ece oe nll brier brier_per_class entropy uce brier_top_label smece smece_sigma debiased_l2 version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
 ok $? "JSON has exactly the documented keys in order"
 [ "$(wc -l <"$T/out")" -eq 1 ]
 ok $? "one JSON line per file"
@@ -80,7 +80,7 @@ near "$(json_num "$T/out" ece)" 0.33333333333333333 1e-15 "tiny temperature: ECE
 # --- formats
 run metrics --bins 5 -f csv "$DATA/multiclass.csv" "$DATA/binary.csv"
 check_status 0 "csv format"
-[ "$(head -1 "$T/out")" = "file,n,classes,bins,binning,accuracy,mean_confidence,overconfidence,ece,mce,rmsce,classwise_ece,oe,nll,brier,brier_per_class,entropy,version,target,binary,temperature,calibrated,nll_clip,sum_tol,renormalized_rows,dropped_rows,scores,format" ]
+[ "$(head -1 "$T/out")" = "file,n,classes,bins,binning,accuracy,mean_confidence,overconfidence,ece,mce,rmsce,classwise_ece,oe,nll,brier,brier_per_class,entropy,uce,brier_top_label,smece,smece_sigma,debiased_l2,version,target,binary,temperature,calibrated,nll_clip,sum_tol,renormalized_rows,dropped_rows,scores,format" ]
 ok $? "csv header"
 [ "$(wc -l <"$T/out")" -eq 3 ]
 ok $? "csv: header and one row per file"
@@ -191,7 +191,7 @@ check_contains "$T/err" "no prediction file given" "missing file explained"
 # --- --metrics: only the metrics asked for, in table order
 run metrics --bins 5 --metrics nll,ece -f json "$DATA/multiclass.csv"
 check_status 0 "--metrics nll,ece"
-keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | tr '\n' ' ')
+keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_0-9]*\)":.*/\1/p' | tr '\n' ' ')
 [ "$keys" = "file n classes bins binning convention ece nll version target binary temperature calibrated nll_clip sum_tol renormalized_rows dropped_rows scores format " ]
 ok $? "JSON holds only the metrics asked for, in table order"
 near "$(json_num "$T/out" ece)" 0.22 1e-15 "selected ECE = 1.1/5"
@@ -207,13 +207,56 @@ check_contains "$T/err" "unknown metric 'bogus'" "unknown metric named"
 run metrics --metrics all -f json "$DATA/multiclass.csv"
 check_status 0 "--metrics all"
 n=$("$CALIB" metrics --list | grep -vc '^#')
-keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_]*\)":.*/\1/p' | wc -l)
+keys=$(tr ',' '\n' <"$T/out" | sed -n 's/^{*"\([a-z_0-9]*\)":.*/\1/p' | wc -l)
 [ "$keys" -eq $((n + 7 + 10)) ]
 ok $? "--metrics all reports every metric of --list ($n)"
 run metrics --list
 check_status 0 "--list"
 check_contains "$T/out" "classwise_ece" "--list names the metrics"
 
+# --- --bootstrap: an interval for every metric, in every format
+run metrics --bootstrap 200 --seed 3 -f json "$DATA/multiclass.csv"
+check_status 0 "metrics --bootstrap"
+for k in ece nll smece debiased_l2; do
+	lo=$(json_num "$T/out" ${k}_lo); hi=$(json_num "$T/out" ${k}_hi)
+	awk -v a="$lo" -v b="$hi" 'BEGIN { exit !(a != "" && b != "" && a + 0 <= b + 0) }'
+	ok $? "JSON has ${k}_lo <= ${k}_hi ($lo, $hi)"
+done
+cp "$T/out" "$T/boot1"
+run metrics --bootstrap 200 --seed 3 --threads 1 -f json "$DATA/multiclass.csv"
+cmp -s "$T/out" "$T/boot1"
+ok $? "the same seed gives the same intervals with one thread"
+run metrics --bootstrap 200 --seed 4 -f json "$DATA/multiclass.csv"
+! cmp -s "$T/out" "$T/boot1"
+ok $? "another seed, other intervals"
+run metrics --bootstrap 100 -f csv --metrics ece,nll "$DATA/multiclass.csv"
+[ "$(head -n 1 "$T/out")" = "file,n,classes,bins,binning,ece,ece_lo,ece_hi,nll,nll_lo,nll_hi,version,target,binary,temperature,calibrated,nll_clip,sum_tol,renormalized_rows,dropped_rows,scores,format" ]
+ok $? "csv: NAME, NAME_lo, NAME_hi"
+run metrics --bootstrap 100 --metrics ece "$DATA/multiclass.csv"
+grep -Eq '^ece +[0-9.]+ \[[0-9.]+, [0-9.]+\]' "$T/out"
+ok $? "text: value [lo, hi]"
+run metrics --bootstrap 100 --metrics ece -f markdown "$DATA/multiclass.csv"
+grep -Eq '^\| ece \| [0-9.]+ \[[0-9.]+, [0-9.]+\]' "$T/out"
+ok $? "markdown: value [lo, hi]"
+# A bin whose accuracy equals its confidence exactly (ECE 0): on resamples
+# the accuracy moves and the binned ECE can only grow, so the point lies
+# below its own interval - the footnote says why.
+awk 'BEGIN { print "label,p_0,p_1"; for (i = 0; i < 1000; i++) {
+	if (i % 2) { p = "0.55,0.45"; y = (i % 20 < 11) ? 0 : 1 }
+	else { p = "0.35,0.65"; y = (i % 20 < 13) ? 1 : 0 }
+	print y "," p } }' >"$T/exact.csv"
+run metrics --bins 1 --metrics ece,overconfidence -f json "$T/exact.csv"
+near "$(json_num "$T/out" ece)" 0 1e-12 "fixture: ECE 0 in one bin"
+run metrics --bins 1 --bootstrap 200 --metrics ece,overconfidence "$T/exact.csv"
+check_contains "$T/out" "lies outside its own bootstrap interval" "footnote for a point outside its interval"
+grep -Eq '^ece .*\]\*' "$T/out"
+ok $? "the point is starred"
+! grep -Eq '^overconfidence .*\]\*' "$T/out"
+ok $? "an unbiased mean is not starred"
+run metrics --bins 1 --bootstrap 200 --metrics ece -f json "$T/exact.csv"
+check_contains "$T/out" '"outside_interval":["ece"]' "JSON lists it"
+run metrics --bootstrap -1 "$DATA/multiclass.csv"
+check_status 2 "negative --bootstrap refused"
 # --- headings, --digits, --percent (text and markdown only)
 M3=$top_srcdir/tests/data/multiclass.csv
 run metrics "$M3"

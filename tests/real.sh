@@ -46,4 +46,12 @@ for f in "$SHARED"/*.csv "$SHARED"/*.csv.gz; do
 	ok $? "$(basename "$f") reads"
 done
 
+# Smooth ECE (Blasiok & Nakkiran 2024) on the same logits: 0.0549 in the
+# issue; here the residual never changes sign at sigma*, so smECE equals
+# mean confidence - accuracy exactly.
+run metrics -f json --metrics smece,smece_sigma,overconfidence "$D"
+near "$(json_num "$T/out" smece)" 0.0549 5e-5 "smooth ECE 0.0549"
+near "$(json_num "$T/out" smece)" "$(json_num "$T/out" overconfidence)" 1e-12 "smooth ECE = mean confidence - accuracy here"
+near "$(json_num "$T/out" smece_sigma)" "$(json_num "$T/out" smece)" 1e-9 "at the fixed point"
+
 done_testing

@@ -141,11 +141,15 @@ test_weights(void)
 	q = make(6, 3, Ad, yd, NULL, &o);
 	a = metrics(p, 5, CALIB_BIN_WIDTH, 0);
 	b = metrics(q, 5, CALIB_BIN_WIDTH, 0);
+	ok(a.computed == calib_metric_default_set(), "the default set");
 	near(a.ece, 1.0 / 6, 1e-15, "weighted ECE = 1/6");
 	near(a.accuracy, 4.0 / 6, 1e-15, "weighted accuracy = 4/6");
 	for (i = 0; i < calib_metric_count(); i++) {
 		const calib_metric_info *mi = calib_metric_info_get(i);
-		if (!(a.computed >> i & 1))
+		/* equal-mass bins are cut by row counts, so for them a
+		 * weight is not a repeated row */
+		if (!(a.computed >> i & 1) || strstr(mi->name, "debiased") ||
+		    strstr(mi->name, "ace"))
 			continue;
 		near(calib_metrics_value(&a, i), calib_metrics_value(&b, i),
 		    1e-14, "weight 2 == repeated row: %s", mi->name);

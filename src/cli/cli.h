@@ -138,6 +138,10 @@ enum {
 	CLI_OPT_CONV_NLL_CLIP,  /* no option: --nll-clip stays the metric's */
 	CLI_OPT_NLL_RENORM,
 	CLI_OPT_BRIER,
+	CLI_OPT_SMECE_SIGMA,
+	CLI_OPT_TACE_THRESHOLD,
+	CLI_OPT_TEST_RESAMPLES,
+	CLI_OPT_TEST_SEED,
 	CLI_OPT_CMD_BASE = 1100 /* first code free for a subcommand */
 };
 
@@ -189,6 +193,10 @@ enum {
 	{ "binning", required_argument, NULL, CLI_OPT_BINNING }, \
 	{ "nll-clip", required_argument, NULL, CLI_OPT_NLL_CLIP }, \
 	{ "metrics", required_argument, NULL, CLI_OPT_METRICS }, \
+	{ "smece-sigma", required_argument, NULL, CLI_OPT_SMECE_SIGMA }, \
+	{ "tace-threshold", required_argument, NULL, CLI_OPT_TACE_THRESHOLD }, \
+	{ "test-resamples", required_argument, NULL, CLI_OPT_TEST_RESAMPLES }, \
+	{ "test-seed", required_argument, NULL, CLI_OPT_TEST_SEED }, \
 	CLI_CONVENTION_LONGOPTS
 
 /* Help text for the shared options, for each subcommand's --help. */
@@ -327,6 +335,24 @@ int cli_summary_write(const calib_summary *s, const char *path);
 /* A calib_preds without rows describing s, for the table writers.
  * Release with calib_preds_free(); NULL when out of memory. */
 calib_preds *cli_summary_shell(const calib_summary *s);
+
+/*
+ * Progress of a long resampling on stderr: only when stderr is a terminal,
+ * not --quiet, and the work has run for more than 2 seconds.  Pass
+ * cli_boot_progress as calib_bootstrap_options.progress with a struct
+ * cli_boot_progress as its context; cli_boot_progress_end() clears the
+ * line.
+ */
+struct cli_boot_progress {
+	const char *what;      /* "bootstrap" */
+	int quiet;
+	double start;          /* monotonic seconds */
+	int shown;
+};
+void cli_boot_progress_init(struct cli_boot_progress *pg, const char *what, int quiet);
+void cli_boot_progress(void *ctx, int done, int total);
+void cli_boot_progress_end(struct cli_boot_progress *pg);
+
 /* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
 unsigned cli_metric_keep(calib_metric_set set);
 /*
@@ -518,6 +544,27 @@ void cli_table_write(FILE *fp, int fmt, const char *file,
 /* Write it atomically to path ("-" or NULL: stdout); CLI_OK or CLI_ERROR. */
 int cli_table_save(const char *path, int fmt, const char *file,
     const calib_preds *p, const calib_reliability *rel);
+
+/*
+ * A curve in place of the bins (calib bins --smooth, --corp): named
+ * columns of doubles, a few named whole-table numbers, and comment lines
+ * for the text format.  Written in the same four formats as the table.
+ */
+struct cli_curve {
+	const char *kind;            /* "smooth", "corp" */
+	int ncols;
+	const char *colname[8];
+	const double *col[8];
+	size_t rows;
+	int nvals;
+	const char *valname[8];
+	double val[8];
+	const char *note[4];         /* text-format comment lines, or NULL */
+};
+void cli_curve_write(FILE *fp, int fmt, const char *file,
+    const calib_preds *p, const struct cli_curve *c);
+int cli_curve_save(const char *path, int fmt, const char *file,
+    const calib_preds *p, const struct cli_curve *c);
 
 /* ---- figures with gnuplot (plot.c) ---------------------------------- */
 

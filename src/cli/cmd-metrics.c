@@ -12,7 +12,8 @@
 
 enum { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_TSV, FMT_MARKDOWN };
 enum { NORM_ALL, NORM_L1, NORM_L2, NORM_MAX };
-enum { OPT_NORM = CLI_OPT_CMD_BASE, OPT_LIST, OPT_DIGITS, OPT_PERCENT };
+enum { OPT_NORM = CLI_OPT_CMD_BASE, OPT_LIST, OPT_DIGITS, OPT_PERCENT,
+    OPT_BOOTSTRAP, OPT_CI_LEVEL, OPT_SEED, OPT_QUIET };
 
 /* How text and markdown show numbers. */
 struct shown {
@@ -29,7 +30,34 @@ struct result {
 	size_t zero_prob_rows;
 	struct cli_settings set;
 	int top_only;
+	/* --bootstrap: percentile interval per metric id, NaN without */
+	double lo[64], hi[64];
 };
+
+/* The --bootstrap settings; boot == 0 without intervals. */
+struct boot {
+	int n;
+	double level;
+	unsigned long seed;
+	int quiet;
+};
+
+/* A point estimate outside its own interval: the plug-in bias of a
+ * binned metric shows on resamples. */
+static int
+outside(const struct result *r, int j)
+{
+	double v = calib_metrics_value(&r->m, j);
+
+	return !isnan(r->lo[j]) && !isnan(r->hi[j]) && !isnan(v) &&
+	    (v < r->lo[j] || v > r->hi[j]);
+}
+
+static const char footnote[] =
+    "* the estimate lies outside its own bootstrap interval: on resamples "
+    "(which repeat rows) the metric is biased,\n  as binned plug-in "
+    "estimators are; the interval is still the spread of the estimator, "
+    "not a range for the true value\n";
 
 static void
 usage(FILE *fp)
@@ -52,6 +80,10 @@ usage(FILE *fp)
 	    "      --percent         fractions (accuracy, ECE, ...) as percentages\n"
 	    "                        in text and markdown\n"
 	    "  -o, --output FILE     write to FILE (atomically) instead of stdout\n"
+	    "      --bootstrap N     percentile intervals from N bootstrap\n"
+	    "                        resamples of the rows (default 0: none)\n"
+	    "      --ci-level X      interval level (default 0.95)\n"
+	    "      --seed S          bootstrap seed (default 20191206)\n"
 	    "      --list            list every metric (name, unit, direction,\n"
 	    "                        what it needs, definition) and exit\n"
 	    "  -h, --help            show this help\n"
@@ -142,21 +174,58 @@ shown(const char *name, int norm)
 	return 1;
 }
 
+/* A short number for a table cell with an interval. */
+static void
+short_num(char *buf, size_t size, double v)
+{
+	if (isnan(v))
+		snprintf(buf, size, "n/a");
+	else if (isinf(v))
+		snprintf(buf, size, "%s", v > 0 ? "inf" : "-inf");
+	else if (v != 0 && (fabs(v) < 1e-3 || fabs(v) >= 1e5))
+		snprintf(buf, size, "%.3g", v);
+	else
+		snprintf(buf, size, "%.4f", v);
+}
+
+/* "0.0550 [0.0504, 0.0596]", starred when the point is outside. */
+static void
+interval(char *buf, size_t size, const struct result *r, int j)
+{
+	char a[24], b[24], c[24];
+
+	short_num(a, sizeof(a), calib_metrics_value(&r->m, j));
+	if (isnan(r->lo[j]) || isnan(r->hi[j])) {
+		snprintf(buf, size, "%s", a);
+		return;
+	}
+	short_num(b, sizeof(b), r->lo[j]);
+	short_num(c, sizeof(c), r->hi[j]);
+	snprintf(buf, size, "%s [%s, %s]%s", a, b, c, outside(r, j) ? "*" :
+	    "");
+}
+
 static void
 write_table(FILE *fp, const struct result *res, int nres,
-    const struct cli_read *r, int norm, int markdown, const struct shown *sh)
+    const struct cli_read *r, int norm, int markdown, const struct shown *sh,
+    const struct boot *bt)
 {
-	const int label_w = 16;
+	int label_w = 16;
 	char buf[256];
-	int i, j, *w;
+	int i, j, *w, star = 0;
 
+	/* the label column fits the longest name shown */
+	for (j = 0; j < calib_metric_count(); j++)
+		if ((res[0].m.computed >> j & 1) &&
+		    (int)strlen(calib_metric_info_get(j)->name) > label_w)
+			label_w = (int)strlen(calib_metric_info_get(j)->name);
 	w = calloc((size_t)nres, sizeof(int));
 	if (w == NULL)
 		return;
 	for (i = 0; i < nres; i++) {
 		w[i] = (int)strlen(res[i].head);
-		if (w[i] < 16)
-			w[i] = 16;
+		if (w[i] < (bt->n ? 26 : 16))
+			w[i] = bt->n ? 26 : 16;
 	}
 	if (!markdown) {
 		if (!calib_convention_is_default(r->mo.convention)) {
@@ -173,6 +242,10 @@ write_table(FILE *fp, const struct result *res, int nres,
 			fprintf(fp, "temperature %g", r->ro.temperature);
 		fprintf(fp, ", NLL %s\n", r->mo.nll_clip > 0 ? "clipped" :
 		    "unclipped");
+		if (bt->n)
+			fprintf(fp, "# [lo, hi]: %g %% bootstrap percentile "
+			    "intervals, %d replicates, seed %lu\n",
+			    100 * bt->level, bt->n, bt->seed);
 		fprintf(fp, "%-*s", label_w, "");
 		for (i = 0; i < nres; i++)
 			fprintf(fp, "  %*s", w[i], res[i].head);
@@ -232,9 +305,14 @@ write_table(FILE *fp, const struct result *res, int nres,
 			continue;
 		ROW_BEGIN(name);
 		for (i = 0; i < nres; i++) {
-			num(buf, sizeof(buf), calib_metrics_value(&res[i].m, j),
-			    sh, sh->percent && calib_metric_info_get(j)->unit ==
-			    CALIB_UNIT_FRACTION);
+			if (bt->n) {
+				interval(buf, sizeof(buf), &res[i], j);
+				star |= outside(&res[i], j);
+			} else
+				num(buf, sizeof(buf),
+				    calib_metrics_value(&res[i].m, j), sh,
+				    sh->percent && calib_metric_info_get(j)->unit ==
+				    CALIB_UNIT_FRACTION);
 			/* Not computable from a top-label-only file. */
 			if (res[i].top_only &&
 			    isnan(calib_metrics_value(&res[i].m, j)))
@@ -245,12 +323,14 @@ write_table(FILE *fp, const struct result *res, int nres,
 	}
 #undef ROW_BEGIN
 #undef CELL
+	if (star)
+		fprintf(fp, "\n%s", footnote);
 	free(w);
 }
 
 static void
 write_json(FILE *fp, const struct result *res, int nres,
-    const calib_convention *conv)
+    const calib_convention *conv, const struct boot *bt)
 {
 	char buf[64];
 	int i, j;
@@ -270,6 +350,29 @@ write_json(FILE *fp, const struct result *res, int nres,
 			    calib_metrics_value(m, j));
 			fprintf(fp, ",\"%s\":%s",
 			    calib_metric_info_get(j)->name, buf);
+			if (bt->n) {
+				cli_fmt_number(buf, sizeof(buf), res[i].lo[j]);
+				fprintf(fp, ",\"%s_lo\":%s",
+				    calib_metric_info_get(j)->name, buf);
+				cli_fmt_number(buf, sizeof(buf), res[i].hi[j]);
+				fprintf(fp, ",\"%s_hi\":%s",
+				    calib_metric_info_get(j)->name, buf);
+			}
+		}
+		if (bt->n) {
+			int first = 1;
+			fprintf(fp, ",\"bootstrap\":%d,\"seed\":%lu,"
+			    "\"ci_level\":", bt->n, bt->seed);
+			cli_json_number(fp, bt->level);
+			fputs(",\"outside_interval\":[", fp);
+			for (j = 0; j < calib_metric_count(); j++)
+				if ((m->computed >> j & 1) &&
+				    outside(&res[i], j)) {
+					fprintf(fp, "%s\"%s\"", first ? "" : ",",
+					    calib_metric_info_get(j)->name);
+					first = 0;
+				}
+			fputc(']', fp);
 		}
 		fprintf(fp, ",\"version\":\"%s\"", PACKAGE_VERSION);
 		cli_settings_json(fp, &res[i].set, 0);
@@ -296,7 +399,19 @@ write_field(FILE *fp, const char *s, char delim)
 }
 
 static void
-write_delimited(FILE *fp, const struct result *res, int nres, char delim)
+delimited_number(char *buf, size_t size, double v)
+{
+	if (isinf(v))
+		snprintf(buf, size, "%s", v > 0 ? "inf" : "-inf");
+	else if (isnan(v))
+		buf[0] = '\0';
+	else
+		cli_fmt_number(buf, size, v);
+}
+
+static void
+write_delimited(FILE *fp, const struct result *res, int nres, char delim,
+    const struct boot *bt)
 {
 	char buf[64];
 	int i, j;
@@ -304,9 +419,13 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 	fprintf(fp, "file%cn%cclasses%cbins%cbinning", delim, delim, delim,
 	    delim);
 	for (j = 0; j < calib_metric_count(); j++)
-		if (res[0].m.computed >> j & 1)
-			fprintf(fp, "%c%s", delim,
-			    calib_metric_info_get(j)->name);
+		if (res[0].m.computed >> j & 1) {
+			const char *nm = calib_metric_info_get(j)->name;
+			fprintf(fp, "%c%s", delim, nm);
+			if (bt->n)
+				fprintf(fp, "%c%s_lo%c%s_hi", delim, nm, delim,
+				    nm);
+		}
 	fprintf(fp, "%cversion", delim);
 	cli_settings_header(fp, delim);
 	fputc('\n', fp);
@@ -327,6 +446,12 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 			else
 				cli_fmt_number(buf, sizeof(buf), v);
 			fprintf(fp, "%c%s", delim, buf);
+			if (bt->n) {
+				delimited_number(buf, sizeof(buf), res[i].lo[j]);
+				fprintf(fp, "%c%s", delim, buf);
+				delimited_number(buf, sizeof(buf), res[i].hi[j]);
+				fprintf(fp, "%c%s", delim, buf);
+			}
 		}
 		fprintf(fp, "%c%s", delim, PACKAGE_VERSION);
 		cli_settings_fields(fp, &res[i].set, delim);
@@ -334,12 +459,56 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim)
 	}
 }
 
+/* The metrics of one file, with their intervals when --bootstrap asks. */
+static int
+compute(const calib_preds *p, const struct cli_read *r, const struct boot *bt,
+    struct result *res)
+{
+	calib_bootstrap_options bo;
+	calib_bootstrap bs;
+	struct cli_boot_progress pg;
+	calib_error err;
+	int j;
+
+	for (j = 0; j < 64; j++)
+		res->lo[j] = res->hi[j] = NAN;
+	if (bt->n == 0) {
+		if (calib_metrics_compute(p, &r->mo, NULL, &res->m) !=
+		    CALIB_OK) {
+			cli_error("%s: out of memory", p->source);
+			return CLI_ERROR;
+		}
+		return CLI_OK;
+	}
+	calib_bootstrap_options_init(&bo);
+	bo.replicates = bt->n;
+	bo.seed = bt->seed;
+	bo.metric = r->mo;
+	bo.threads = r->ro.threads;
+	cli_boot_progress_init(&pg, p->source, bt->quiet);
+	bo.progress = cli_boot_progress;
+	bo.progress_ctx = &pg;
+	if (calib_bootstrap_paired(&p, 1, &bo, &bs, &err) != CALIB_OK) {
+		cli_boot_progress_end(&pg);
+		cli_lib_error(&err);
+		return CLI_ERROR;
+	}
+	cli_boot_progress_end(&pg);
+	res->m = bs.point[0];
+	for (j = 0; j < calib_metric_count() && j < 64; j++)
+		if (res->m.computed >> j & 1)
+			calib_bootstrap_interval(&bs, calib_metric_info_get(j)->name,
+			    0, -1, bt->level, &res->lo[j], &res->hi[j]);
+	calib_bootstrap_release(&bs);
+	return CLI_OK;
+}
+
 /* The library's metric table, one metric a line. */
 static void
 list_metrics(FILE *fp)
 {
 	static const char *const unit[] = { "fraction", "nats", "score",
-	    "count" };
+	    "count", "p-value" };
 	static const char *const dir[] = { "lower", "higher", "signed",
 	    "-" };
 	static const char *const data[] = { "sums", "sorted", "rows" };
@@ -378,13 +547,26 @@ warn_infinite(const char *source, const struct result *res, int fmt)
  */
 static int
 from_summary(const char *path, struct cli_read *r, struct result *res,
-    int first, int fmt)
+    int first, int fmt, int boot)
 {
 	calib_summary *s;
 	calib_summary_info in;
+	calib_metric_options mo;
 	calib_error err;
 	int summary = cli_is_summary(path);
 
+	/* --bootstrap resamples rows: the files are read into memory, and a
+	 * summary, which keeps no rows, is refused. */
+	if (boot > 0) {
+		if (!summary)
+			return -1;
+		cli_error("%s: a summary keeps no rows to resample for "
+		    "--bootstrap; use --bootstrap 0, calib check "
+		    "--bootstrap-method poisson on a summary made by calib "
+		    "summarize --bootstrap N, or run on the prediction files",
+		    path);
+		return CLI_ERROR;
+	}
 	if (!summary && (!calib_metric_set_merges(r->mo.select,
 	    r->mo.binning) || !calib_convention_is_default(r->mo.convention)))
 		return -1;
@@ -405,7 +587,31 @@ from_summary(const char *path, struct cli_read *r, struct result *res,
 		calib_summary_free(s);
 		return rc;
 	}
-	if (calib_summary_metrics(s, &r->mo, &res->m, &err) != CALIB_OK) {
+	mo = r->mo;
+	if (summary && !r->metrics_set) {
+		/* The default selection holds metrics that need the rows; a
+		 * summary gives the others, and says which it leaves out. */
+		char left[512];
+		size_t len = 0;
+		int j;
+		left[0] = '\0';
+		for (j = 0; j < calib_metric_count() && j < 64; j++) {
+			const calib_metric_info *mi = calib_metric_info_get(j);
+			if (!(mo.select >> j & 1) ||
+			    mi->data == CALIB_DATA_SUMS)
+				continue;
+			mo.select &= ~((calib_metric_set)1 << j);
+			if (len < sizeof(left))
+				len += (size_t)snprintf(left + len,
+				    sizeof(left) - len, "%s%s", len ? ", " : "",
+				    mi->name);
+		}
+		if (first && left[0] != '\0')
+			cli_warn("%s: a summary keeps sums only; leaving out %s "
+			    "(run on the prediction files for them)", path,
+			    left);
+	}
+	if (calib_summary_metrics(s, &mo, &res->m, &err) != CALIB_OK) {
 		cli_lib_error(&err);
 		calib_summary_free(s);
 		return CLI_ERROR;
@@ -439,6 +645,9 @@ run(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "norm", required_argument, NULL, OPT_NORM },
 		{ "list", no_argument, NULL, OPT_LIST },
+		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
+		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "digits", required_argument, NULL, OPT_DIGITS },
 		{ "percent", no_argument, NULL, OPT_PERCENT },
 		{ "help", no_argument, NULL, 'h' },
@@ -452,6 +661,7 @@ run(int argc, char **argv)
 	const char *output = NULL;
 	struct shown sh = { 8, 0 };
 	int fmt = FMT_TEXT, norm = NORM_ALL, opt, i, nres, rc = CLI_OK;
+	struct boot bt = { 0, 0.95, 20191206, 0 };
 
 	cli_read_init(&r);
 	while ((opt = getopt_long(argc, argv, "f:o:h", options, NULL)) != -1) {
@@ -482,6 +692,24 @@ run(int argc, char **argv)
 		case OPT_LIST:
 			list_metrics(stdout);
 			return CLI_OK;
+		case OPT_BOOTSTRAP:
+			if (cli_parse_int("metrics", "bootstrap", optarg, 0,
+			    1000000, &bt.n) != 0)
+				return CLI_ERROR;
+			break;
+		case OPT_CI_LEVEL:
+			if (cli_parse_double("metrics", "ci-level", optarg,
+			    &bt.level) != 0)
+				return CLI_ERROR;
+			if (!(bt.level > 0 && bt.level < 1))
+				return cli_usage_error("metrics", "--ci-level: "
+				    "'%s' is not strictly between 0 and 1",
+				    optarg);
+			break;
+		case OPT_SEED:
+			if (cli_parse_seed("metrics", optarg, &bt.seed) != 0)
+				return CLI_ERROR;
+			break;
 		case OPT_DIGITS:
 			if (cli_parse_int("metrics", "digits", optarg, 1, 17,
 			    &sh.digits) != 0)
@@ -524,7 +752,7 @@ run(int argc, char **argv)
 	for (i = 0; i < nres; i++) {
 		const char *path = argv[optind + i];
 		calib_preds *p;
-		int st = from_summary(path, &r, &res[i], i == 0, fmt);
+		int st = from_summary(path, &r, &res[i], i == 0, fmt, bt.n);
 		if (st == CLI_ERROR) {
 			free(res);
 			return CLI_ERROR;
@@ -542,7 +770,12 @@ run(int argc, char **argv)
 			return CLI_ERROR;
 		}
 #endif
-		p = cli_read_preds(path, &r, 0);
+		/* classwise ECE on resamples needs the matrix (without
+		 * resampling the reader's bin sums do) */
+		p = cli_read_preds(path, &r, cli_metric_keep(r.mo.select) |
+		    (bt.n > 0 && (r.mo.select >>
+		    calib_metric_lookup("classwise_ece") & 1) ?
+		    CALIB_KEEP_PROBS : 0));
 		if (p == NULL) {
 			free(res);
 			return CLI_ERROR;
@@ -552,9 +785,7 @@ run(int argc, char **argv)
 		res[i].zero_prob_rows = p->zero_prob_rows;
 		cli_settings_get(&res[i].set, p, r.mo.nll_clip);
 		res[i].top_only = p->top_only;
-		if (calib_metrics_compute(p, &r.mo, NULL, &res[i].m) !=
-		    CALIB_OK) {
-			cli_error("%s: out of memory", p->source);
+		if (compute(p, &r, &bt, &res[i]) != CLI_OK) {
 			calib_preds_free(p);
 			free(res);
 			return CLI_ERROR;
@@ -574,19 +805,19 @@ run(int argc, char **argv)
 	}
 	switch (fmt) {
 	case FMT_TEXT:
-		write_table(out.fp, res, nres, &r, norm, 0, &sh);
+		write_table(out.fp, res, nres, &r, norm, 0, &sh, &bt);
 		break;
 	case FMT_MARKDOWN:
-		write_table(out.fp, res, nres, &r, norm, 1, &sh);
+		write_table(out.fp, res, nres, &r, norm, 1, &sh, &bt);
 		break;
 	case FMT_JSON:
-		write_json(out.fp, res, nres, r.mo.convention);
+		write_json(out.fp, res, nres, r.mo.convention, &bt);
 		break;
 	case FMT_CSV:
-		write_delimited(out.fp, res, nres, ',');
+		write_delimited(out.fp, res, nres, ',', &bt);
 		break;
 	case FMT_TSV:
-		write_delimited(out.fp, res, nres, '\t');
+		write_delimited(out.fp, res, nres, '\t', &bt);
 		break;
 	}
 	if (cli_out_commit(&out) != 0)

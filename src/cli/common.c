@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include "cli.h"
 
 const char *cli_progname = "calib";
@@ -280,8 +282,55 @@ const char cli_metric_help[] =
 "                        (default: unclipped)\n"
 "  --metrics LIST        compute only these metrics (comma-separated\n"
 "                        names), 'all' for every one, 'default' for the\n"
-"                        usual set; the names are listed in calib(1)\n"
+"                        usual set (the metric table in calib(1) and the\n"
+"                        README name them)\n"
+"  --smece-sigma S       smooth ECE at kernel width S in (0, 1] instead of\n"
+"                        the fixed point sigma = smECE\n"
+"  --tace-threshold X    TACE keeps the predictions above X (default 1e-3)\n"
+"  --test-resamples R    calibration_p_value: outcome redraws (default 1000)\n"
+"  --test-seed S         and their seed (default 1)\n"
 "\n" CLI_CONVENTION_HELP;
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void
+cli_boot_progress_init(struct cli_boot_progress *pg, const char *what,
+    int quiet)
+{
+	pg->what = what;
+	pg->quiet = quiet || cli_quiet || (!isatty(STDERR_FILENO) &&
+	    !cli_progress_forced);
+	pg->start = now_seconds();
+	pg->shown = 0;
+}
+
+void
+cli_boot_progress(void *ctx, int done, int total)
+{
+	struct cli_boot_progress *pg = ctx;
+
+	if (pg->quiet || (!pg->shown && now_seconds() - pg->start < 2))
+		return;
+	fprintf(stderr, "\r%s: %s: %d of %d replicates", cli_progname,
+	    pg->what, done, total);
+	fflush(stderr);
+	pg->shown = 1;
+}
+
+void
+cli_boot_progress_end(struct cli_boot_progress *pg)
+{
+	if (pg->shown)
+		fprintf(stderr, "\r\033[K");
+	pg->shown = 0;
+}
 
 unsigned
 cli_metric_keep(calib_metric_set set)
@@ -720,6 +769,29 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		r->metrics_set = 1;
 		return 1;
 	}
+	case CLI_OPT_SMECE_SIGMA:
+		if (cli_parse_double(cmd, "smece-sigma", arg,
+		    &r->mo.smece_sigma) != 0)
+			return -1;
+		if (!(r->mo.smece_sigma > 0 && r->mo.smece_sigma <= 1)) {
+			cli_usage_error(cmd, "--smece-sigma must be in (0, 1]");
+			return -1;
+		}
+		return 1;
+	case CLI_OPT_TEST_RESAMPLES:
+		return cli_parse_int(cmd, "test-resamples", arg, 1, 100000000,
+		    &r->mo.test_resamples) == 0 ? 1 : -1;
+	case CLI_OPT_TEST_SEED:
+		return cli_parse_seed(cmd, arg, &r->mo.test_seed) == 0 ? 1 : -1;
+	case CLI_OPT_TACE_THRESHOLD:
+		if (cli_parse_double(cmd, "tace-threshold", arg,
+		    &r->mo.tace_threshold) != 0)
+			return -1;
+		if (!(r->mo.tace_threshold >= 0 && r->mo.tace_threshold < 1)) {
+			cli_usage_error(cmd, "--tace-threshold must be in [0, 1)");
+			return -1;
+		}
+		return 1;
 	}
 	return 0;
 }

@@ -574,6 +574,89 @@ cli_table_save(const char *path, int fmt, const char *file,
 	return cli_out_commit(&out) == 0 ? CLI_OK : CLI_ERROR;
 }
 
+/* ---- curves: the smoothed and the CORP reliability curves ---------- */
+
+void
+cli_curve_write(FILE *fp, int fmt, const char *file, const calib_preds *p,
+    const struct cli_curve *c)
+{
+	char tbuf[160], buf[40];
+	size_t r;
+	int j;
+
+	if (fmt == CLI_TABLE_JSON) {
+		fputs("{\"file\":", fp);
+		cli_json_string(fp, file);
+		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"target\":", p->n, p->k);
+		cli_json_string(fp, cli_table_target(p, tbuf, sizeof(tbuf)));
+		fprintf(fp, ",\"curve\":\"%s\"", c->kind);
+		for (j = 0; j < c->nvals; j++)
+			json_num(fp, c->valname[j], c->val[j]);
+		fputs(",\"table\":[", fp);
+		for (r = 0; r < c->rows; r++) {
+			fputs(r ? ",{" : "{", fp);
+			for (j = 0; j < c->ncols; j++) {
+				cli_fmt_number(buf, sizeof(buf), c->col[j][r]);
+				fprintf(fp, "%s\"%s\":%s", j ? "," : "",
+				    c->colname[j], buf);
+			}
+			fputc('}', fp);
+		}
+		fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+		return;
+	}
+	if (fmt == CLI_TABLE_CSV || fmt == CLI_TABLE_TSV) {
+		char sep = fmt == CLI_TABLE_CSV ? ',' : '\t';
+		for (j = 0; j < c->ncols; j++)
+			fprintf(fp, "%s%s", j ? (sep == ',' ? "," : "\t") : "",
+			    c->colname[j]);
+		fputc('\n', fp);
+		for (r = 0; r < c->rows; r++) {
+			for (j = 0; j < c->ncols; j++) {
+				if (j)
+					fputc(sep, fp);
+				if (!isnan(c->col[j][r])) {
+					cli_fmt_number(buf, sizeof(buf),
+					    c->col[j][r]);
+					fputs(buf, fp);
+				}
+			}
+			fputc('\n', fp);
+		}
+		return;
+	}
+	fprintf(fp, "# %s: %zu rows, %d classes, %s\n", file, p->n, p->k,
+	    cli_table_target(p, tbuf, sizeof(tbuf)));
+	for (j = 0; j < 4; j++)
+		if (c->note[j] != NULL)
+			fprintf(fp, "# %s\n", c->note[j]);
+	for (j = 0; j < c->ncols; j++)
+		fprintf(fp, "%s%10s", j ? " " : "", c->colname[j]);
+	fputc('\n', fp);
+	for (r = 0; r < c->rows; r++) {
+		for (j = 0; j < c->ncols; j++) {
+			if (isnan(c->col[j][r]))
+				fprintf(fp, "%s%10s", j ? " " : "", "-");
+			else
+				fprintf(fp, "%s%10.6f", j ? " " : "",
+				    c->col[j][r]);
+		}
+		fputc('\n', fp);
+	}
+}
+
+int
+cli_curve_save(const char *path, int fmt, const char *file,
+    const calib_preds *p, const struct cli_curve *c)
+{
+	struct cli_out out;
+
+	if (cli_out_open(&out, path) != 0)
+		return CLI_ERROR;
+	cli_curve_write(out.fp, fmt, file, p, c);
+	return cli_out_commit(&out) == 0 ? CLI_OK : CLI_ERROR;
+}
+
 /* ---- figures drawn from the table --------------------------------- */
 
 int

@@ -96,6 +96,30 @@ calib_accum_free(calib_accum *a)
 	free(a);
 }
 
+/* The metrics result_width() gives from running sums. */
+static const char *const accum_sums[] = { "accuracy", "mean_confidence",
+    "overconfidence", "ece", "mce", "rmsce", "classwise_ece", "oe", "nll",
+    "brier", "brier_per_class", "entropy" };
+
+/*
+ * Does the selection ask only for what the sums give?  Any other metric
+ * (smooth ECE, the equal-mass and resampling estimators) needs the rows,
+ * so they are kept, and the result is calib_metrics_compute()'s.
+ */
+static int
+accum_sums_suffice(calib_metric_set want)
+{
+	calib_metric_set have = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(accum_sums) / sizeof(accum_sums[0]); i++) {
+		int id = calib_metric_lookup(accum_sums[i]);
+		if (id >= 0)
+			have |= (calib_metric_set)1 << id;
+	}
+	return (want & ~have) == 0;
+}
+
 calib_status
 calib_accum_create(int k, const calib_read_options *ro,
     const calib_metric_options *mo, calib_accum **out, calib_error *err)
@@ -162,7 +186,9 @@ calib_accum_create(int k, const calib_read_options *ro,
 	}
 	a->keep_rows = a->mo.binning == CALIB_BIN_MASS ||
 	    (a->mo.convention != NULL &&
-	    !calib_convention_is_default(a->mo.convention));
+	    !calib_convention_is_default(a->mo.convention)) ||
+	    !accum_sums_suffice(a->mo.select ? a->mo.select :
+	    calib_metric_default_set());
 	if (!a->keep_rows) {
 		a->bin = calloc((size_t)a->mo.bins, sizeof(*a->bin));
 		if (a->bin == NULL ||
@@ -523,6 +549,19 @@ calib_accum_result(const calib_accum *a, calib_metrics *out,
 		view.brier = a->rows.brier;
 		view.entropy = a->rows.entropy;
 		view.probs = a->rows.probs;
+		{
+			/* exact, as the reader's, so classwise ECE divides
+			 * by the same W */
+			ci_xsum W;
+			size_t i;
+			ci_xsum_init(&W);
+			if (view.weight != NULL)
+				for (i = 0; i < view.n; i++)
+					ci_xsum_add(&W, view.weight[i]);
+			else
+				ci_xsum_add(&W, (double)view.n);
+			view.total_weight = ci_xsum_round(&W);
+		}
 		st = calib_metrics_compute(&view, &a->mo, NULL, out);
 	}
 	if (st != CALIB_OK)

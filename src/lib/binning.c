@@ -37,6 +37,7 @@ order_cmp(const void *a, const void *b)
 /* Per-bin compensated accumulators while binning. */
 typedef struct bin_acc {
 	ci_sum w, s, o;
+	double w2;
 	size_t count;
 } bin_acc;
 
@@ -49,6 +50,7 @@ acc_add(bin_acc *a, double s, uint8_t o, double w, uint32_t mult)
 	ci_sum_add(&a->s, wm * s);
 	if (o)
 		ci_sum_add(&a->o, wm);
+	a->w2 += wm * w;
 	a->count += mult;
 }
 
@@ -59,6 +61,7 @@ acc_store(const bin_acc *a, calib_bin *b)
 	b->weight = ci_sum_get(&a->w);
 	b->sum_score = ci_sum_get(&a->s);
 	b->sum_outcome = ci_sum_get(&a->o);
+	b->sum_w2 = a->w2;
 }
 
 /*
@@ -68,7 +71,7 @@ acc_store(const bin_acc *a, calib_bin *b)
 calib_status
 ci_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
     const double *weight, const uint32_t *mult, int m, calib_binning binning,
-    const uint32_t *idx, calib_bins *out)
+    const uint32_t *idx, const size_t *order, calib_bins *out)
 {
 	size_t i, total = 0;
 	ci_sum W = { 0, 0 };
@@ -121,13 +124,25 @@ ci_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 			calib_bins_release(out);
 			return CALIB_E_NOMEM;
 		}
-		for (i = 0; i < n; i++)
-			if (!mult || mult[i]) {
-				ord[pos].s = score[i];
-				ord[pos].i = i;
-				pos++;
+		if (order != NULL) {
+			/* sorted once by the caller: keep its order */
+			for (i = 0; i < n; i++) {
+				size_t r = order[i];
+				if (!mult || mult[r]) {
+					ord[pos].s = score[r];
+					ord[pos].i = r;
+					pos++;
+				}
 			}
-		qsort(ord, cnt, sizeof(*ord), order_cmp);
+		} else {
+			for (i = 0; i < n; i++)
+				if (!mult || mult[i]) {
+					ord[pos].s = score[i];
+					ord[pos].i = i;
+					pos++;
+				}
+			qsort(ord, cnt, sizeof(*ord), order_cmp);
+		}
 		for (i = 0; i < cnt; i++)
 			total += mult ? mult[ord[i].i] : 1;
 		/* Cut targets floor(j * total / M); a target at 0 would make an
@@ -196,7 +211,7 @@ calib_bins_compute(const calib_preds *p, int m, calib_binning binning,
 		return st;
 	}
 	return ci_bin_arrays(p->n, p->score, p->outcome, p->weight, mult, m,
-	    binning, NULL, out);
+	    binning, NULL, NULL, out);
 }
 
 calib_status
@@ -204,7 +219,7 @@ ci_bins_cached(const calib_preds *p, const ci_cells *cells,
     const uint32_t *mult, calib_bins *out)
 {
 	return ci_bin_arrays(p->n, p->score, p->outcome, p->weight, mult,
-	    cells->m, CALIB_BIN_WIDTH, cells->top, out);
+	    cells->m, CALIB_BIN_WIDTH, cells->top, NULL, out);
 }
 
 int
@@ -539,7 +554,7 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 				hit[i] = p->label[i] == c;
 			}
 			st = ci_bin_arrays(p->n, col, hit, p->weight, mult, m,
-			    binning, NULL, &b);
+			    binning, NULL, NULL, &b);
 			if (st != CALIB_OK) {
 				free(col);
 				free(hit);

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <gsl/gsl_rng.h>
 
 #include "internal.h"
@@ -126,6 +129,77 @@ poisson_replicates(const calib_preds *const *runs, int nruns,
 	return st;
 }
 
+/*
+ * The replicates run in batches: the main thread draws every resample of a
+ * batch from the one generator, in order, then the workers evaluate them,
+ * replicate j always by the same rule into rep[j], so the results do not
+ * depend on the number of threads.  What the rows share between
+ * replicates - equal-width bin indices, the rows sorted by score, per
+ * class - is computed once, before the first batch, and only read after.
+ */
+typedef struct boot_job {
+	const calib_preds *const *runs;
+	int nruns;
+	const calib_bootstrap_options *o;
+	calib_bootstrap *out;
+	ci_eval *ev;             /* nthreads x nruns */
+	int nthreads;
+	uint32_t *mult;          /* batch x n */
+	size_t n;
+	int first, count;        /* replicates of this batch */
+	calib_status st;
+} boot_job;
+
+typedef struct boot_worker {
+	boot_job *job;
+	int t;
+	calib_status st;
+} boot_worker;
+
+static void *
+boot_main(void *arg)
+{
+	boot_worker *w = arg;
+	boot_job *J = w->job;
+	int b, r;
+
+	w->st = CALIB_OK;
+	for (b = w->t; b < J->count; b += J->nthreads) {
+		const uint32_t *mult = J->mult + (size_t)b * J->n;
+		int j = J->first + b;
+		for (r = 0; r < J->nruns; r++) {
+			ci_eval *e = &J->ev[(size_t)w->t * (size_t)J->nruns +
+			    (size_t)r];
+			calib_metrics *m = &J->out->rep[(size_t)r *
+			    (size_t)J->o->replicates + (size_t)j];
+			calib_status st;
+			ci_eval_reset(e, mult);
+			if ((st = ci_eval_metrics(e, m)) != CALIB_OK) {
+				w->st = st;
+				return NULL;
+			}
+		}
+	}
+	return NULL;
+}
+
+static int
+boot_threads(int asked, int replicates)
+{
+	long n = asked;
+
+	if (n <= 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n < 1)
+			n = 1;
+	}
+	if (n > 8)
+		n = 8;
+	if (n > replicates)
+		n = replicates;
+	return n < 1 ? 1 : (int)n;
+}
+
 calib_status
 calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
     const calib_bootstrap_options *o, calib_bootstrap *out, calib_error *err)
@@ -133,9 +207,10 @@ calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
 	gsl_rng *rng = NULL;
 	uint32_t *mult = NULL;
 	ci_cells *cells = NULL;
+	ci_eval *ev = NULL;
 	calib_status st = CALIB_OK;
-	size_t n, i;
-	int r, j;
+	size_t n, i, batch = 1;
+	int r, j, t, nthreads = 1, nev = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (runs == NULL || nruns < 1 || o == NULL || o->replicates < 0)
@@ -151,10 +226,21 @@ calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
 	out->point = calloc((size_t)nruns, sizeof(*out->point));
 	out->rep = calloc((size_t)nruns * (size_t)(o->replicates ? o->replicates : 1),
 	    sizeof(*out->rep));
-	mult = malloc((n ? n : 1) * sizeof(*mult));
+	if (o->replicates > 0) {
+		nthreads = boot_threads(o->threads, o->replicates);
+		/* a batch of resamples in memory: at most about 64 MB of
+		 * counts, and at least one per thread */
+		batch = (size_t)16 * 1024 * 1024 / (n ? n : 1);
+		if (batch > 256)
+			batch = 256;
+		if (batch < (size_t)nthreads)
+			batch = (size_t)nthreads;
+		mult = malloc((n ? n : 1) * batch * sizeof(*mult));
+	}
+	ev = calloc((size_t)nthreads * (size_t)nruns, sizeof(*ev));
 	rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (out->point == NULL || out->rep == NULL || mult == NULL ||
-	    rng == NULL) {
+	if (out->point == NULL || out->rep == NULL ||
+	    (o->replicates > 0 && mult == NULL) || rng == NULL || ev == NULL) {
 		st = ci_error_set(err, CALIB_E_NOMEM, NULL, 0, 0, NULL,
 		    "out of memory");
 		goto done;
@@ -178,36 +264,93 @@ calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
 				goto done;
 			}
 	}
-	for (r = 0; r < nruns; r++)
-		if ((st = calib_metrics_compute(runs[r], &o->metric, NULL,
-		    &out->point[r])) != CALIB_OK) {
+	/* Thread 0's evaluations compute the point estimates and, with
+	 * keep_orders, the sorted rows every other evaluation borrows. */
+	for (t = 0; t < nthreads; t++)
+		for (r = 0; r < nruns; r++) {
+			ci_eval *e = &ev[(size_t)t * (size_t)nruns + (size_t)r];
+			ci_eval_init(e, runs[r], &o->metric, NULL,
+			    cells ? &cells[r] : NULL);
+			e->keep_orders = o->replicates > 0;
+			nev++;
+		}
+	for (r = 0; r < nruns; r++) {
+		ci_eval *e0 = &ev[r];
+		if ((st = ci_eval_metrics(e0, &out->point[r])) != CALIB_OK) {
 			ci_error_set(err, st, runs[r]->source, 0, 0, NULL, "%s",
 			    calib_strerror(st));
 			goto done;
 		}
+		for (t = 1; t < nthreads; t++)
+			if ((st = ci_eval_borrow(&ev[(size_t)t *
+			    (size_t)nruns + (size_t)r], e0)) != CALIB_OK) {
+				ci_error_set(err, st, NULL, 0, 0, NULL,
+				    "out of memory");
+				goto done;
+			}
+	}
+	/* Poisson counts come from the counter-based generator, not from the
+	 * batches of multinomial draws below. */
 	if (o->method == CALIB_BOOTSTRAP_POISSON) {
 		st = poisson_replicates(runs, nruns, o, out, err);
 		goto done;
 	}
-	for (j = 0; j < o->replicates; j++) {
-		memset(mult, 0, n * sizeof(*mult));
+	for (j = 0; j < o->replicates; j += (int)batch) {
+		boot_job J;
+		boot_worker W[8];
+		pthread_t tid[8];
+		int cnt = o->replicates - j < (int)batch ? o->replicates - j :
+		    (int)batch, b, started = 0;
+
+		memset(mult, 0, n * (size_t)cnt * sizeof(*mult));
 		/* n draws with replacement, as counts per row: the same
 		 * resample for every run keeps the pairing. */
-		for (i = 0; i < n; i++)
-			mult[gsl_rng_uniform_int(rng, n)]++;
-		for (r = 0; r < nruns; r++) {
-			calib_metrics *m = &out->rep[(size_t)r *
-			    (size_t)o->replicates + (size_t)j];
-			if ((st = ci_metrics_compute(runs[r], &o->metric,
-			    mult, cells ? &cells[r] : NULL, m)) != CALIB_OK) {
-				ci_error_set(err, st, runs[r]->source, 0, 0,
-				    NULL, "%s", calib_strerror(st));
+		for (b = 0; b < cnt; b++) {
+			uint32_t *m = mult + (size_t)b * n;
+			for (i = 0; i < n; i++)
+				m[gsl_rng_uniform_int(rng, n)]++;
+		}
+		J.runs = runs;
+		J.nruns = nruns;
+		J.o = o;
+		J.out = out;
+		J.ev = ev;
+		J.nthreads = nthreads;
+		J.mult = mult;
+		J.n = n;
+		J.first = j;
+		J.count = cnt;
+		for (t = 0; t < nthreads; t++) {
+			W[t].job = &J;
+			W[t].t = t;
+			W[t].st = CALIB_OK;
+		}
+		for (t = 1; t < nthreads; t++) {
+			if (pthread_create(&tid[t], NULL, boot_main, &W[t]) != 0)
+				break;
+			started = t;
+		}
+		/* threads that could not start: this one does their share */
+		boot_main(&W[0]);
+		for (t = started + 1; t < nthreads; t++)
+			boot_main(&W[t]);
+		for (t = 1; t <= started; t++)
+			pthread_join(tid[t], NULL);
+		for (t = 0; t < nthreads; t++)
+			if (W[t].st != CALIB_OK) {
+				st = W[t].st;
+				ci_error_set(err, st, NULL, 0, 0, NULL, "%s",
+				    calib_strerror(st));
 				goto done;
 			}
-		}
+		if (o->progress != NULL)
+			o->progress(o->progress_ctx, j + cnt, o->replicates);
 	}
 
 done:
+	for (t = 0; t < nev; t++)
+		ci_eval_release(&ev[t]);
+	free(ev);
 	if (cells != NULL)
 		for (r = 0; r < nruns; r++)
 			ci_cells_free(&cells[r]);

@@ -676,7 +676,7 @@ ci_conv_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 		for (i = 0; i < n; i++)
 			ps[i] = prep(c, score[i]);
 		st = ci_bin_arrays(n, ps, outcome, weight, mult, m, binning,
-		    NULL, out);
+		    NULL, NULL, out);
 		if (st == CALIB_OK && row_bin != NULL)
 			for (i = 0; i < n; i++) {
 				int l = 0, h = out->m - 1;

@@ -166,10 +166,13 @@ calib_status ci_model_check_classes(const calib_model *m, int k,
 /* binning.c */
 
 /* The routine behind calib_bins_compute(), on plain arrays; idx, when not
- * NULL, holds precomputed equal-width bin indices (ci_cells). */
+ * NULL, holds precomputed equal-width bin indices (ci_cells); order, when
+ * not NULL, the rows sorted by (score, index) for equal-mass bins, so a
+ * resample need not sort again. */
 calib_status ci_bin_arrays(size_t n, const double *score,
     const uint8_t *outcome, const double *weight, const uint32_t *mult,
-    int m, calib_binning binning, const uint32_t *idx, calib_bins *out);
+    int m, calib_binning binning, const uint32_t *idx, const size_t *order,
+    calib_bins *out);
 
 /*
  * calib_bin_index(), inlined into the hot loops.  ceil(s * M) decides the
@@ -272,6 +275,62 @@ calib_status ci_metrics_compute(const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult,
     const ci_cells *cells, calib_metrics *out);
 
+/* smooth.c */
+/* Rows sorted by (score, index); NULL when out of memory. */
+size_t *ci_score_order(size_t n, const double *s);
+/* The same, and the scores in that order into sorted (n values, or NULL);
+ * sorted may not be s. */
+size_t *ci_score_order_values(size_t n, const double *s, double *sorted);
+calib_status ci_smece(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, double sigma,
+    double hint, double *value, double *sigma_used);
+
+/* estimators.c */
+/* Per-class sorted rows (order: K blocks of n, or NULL) and scratch
+ * columns for the classwise estimators. */
+typedef struct ci_class_orders {
+	int k;
+	size_t n;
+	size_t *order;
+	int own_order;           /* 0: borrowed from another evaluation */
+	/* with order: class k's scores and outcomes in its sorted order,
+	 * contiguous (K blocks of n), so a resample reads them in a stream */
+	double *scol;
+	uint8_t *shit;
+	double *col;
+	uint8_t *hit;
+} ci_class_orders;
+
+int ci_class_orders_build(const calib_preds *p, int with_order,
+    ci_class_orders *c);
+void ci_class_orders_free(ci_class_orders *c);
+double ci_debiased_sum(const calib_bins *b);
+calib_status ci_debiased_l2(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, int m,
+    double *out);
+calib_status ci_classwise_debiased(const calib_preds *p, ci_class_orders *c,
+    const uint32_t *mult, int m, double *out);
+calib_status ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
+    const uint32_t *mult, int m, double *out);
+calib_status ci_ace(const calib_preds *p, ci_class_orders *c,
+    const uint32_t *mult, int ranges, double threshold, double *out);
+
+calib_status ci_corp(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, int curve,
+    calib_corp *out);
+
+calib_status ci_calibration_test(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, int m,
+    calib_binning binning, int resamples, unsigned long seed, double *out);
+
+/* ECE-sweep looks at b = 1 .. this many bins at most. */
+#define CI_SWEEP_MAX 10000
+calib_status ci_ece_sweep(size_t n, const double *s, const uint8_t *o,
+    const double *w, const uint32_t *mult, const size_t *order, double *ece,
+    double *bins);
+calib_status ci_skce(const calib_preds *p, const uint32_t *mult,
+    double bandwidth, double *skce, double *p_value);
+
 /* The weighted row means every unbinned metric is one of. */
 typedef struct ci_row_means {
 	double accuracy, score, outcome, nll, brier, entropy;
@@ -298,12 +357,33 @@ typedef struct ci_eval {
 	calib_bins bins;
 	int have_means;
 	ci_row_means means;
+	int have_smece;
+	double smece, smece_sigma;
+	int have_sweep;
+	double sweep, sweep_bins;
+	int have_skce;
+	double skce, skce_p;
+	int have_corp;
+	calib_corp corp;
+	double smece_hint;       /* where to look for the fixed point (0:
+	                          * no idea); kept across replicates */
+	/* Sorted rows, kept across the replicates of a bootstrap: set by the
+	 * caller (shared, not freed) or built on first use (owned). */
+	size_t *order;
+	int own_order;
+	ci_class_orders *cls;
+	int own_cls;
+	int keep_orders;         /* sort even what one evaluation would not:
+	                          * the orders will be reused */
 } ci_eval;
 
 void ci_eval_init(ci_eval *e, const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult,
     const ci_cells *cells);
 void ci_eval_release(ci_eval *e);
+void ci_eval_reset(ci_eval *e, const uint32_t *mult);
+/* Let e read the sorted rows src has built (src must outlive e). */
+calib_status ci_eval_borrow(ci_eval *e, const ci_eval *src);
 /* Fill *out with the metrics e->o->select asks for. */
 calib_status ci_eval_metrics(ci_eval *e, calib_metrics *out);
 

@@ -21,6 +21,11 @@ calib_metric_options_init(calib_metric_options *o)
 	o->binning = CALIB_BIN_WIDTH;
 	o->nll_clip = 0;
 	o->select = calib_metric_default_set();
+	o->smece_sigma = 0;
+	o->tace_threshold = 1e-3;
+	o->test_resamples = 1000;
+	o->test_seed = 1;
+	o->skce_bandwidth = 0;
 }
 
 /*
@@ -172,6 +177,16 @@ ci_eval_release(ci_eval *e)
 		free(e->own_acc);
 	}
 	e->own_acc = NULL;
+	if (e->own_order)
+		free(e->order);
+	e->order = NULL;
+	e->own_order = 0;
+	if (e->own_cls) {
+		ci_class_orders_free(e->cls);
+		free(e->cls);
+	}
+	e->cls = NULL;
+	e->own_cls = 0;
 }
 
 /* The exact sums when every row counts once and the bins are equal-width;
@@ -198,6 +213,85 @@ eval_acc(ci_eval *e, calib_status *st)
 	return e->acc;
 }
 
+/* Forget the values of the last rows, keep what the rows share (the
+ * sorted orders): the next replicate of a bootstrap. */
+void
+ci_eval_reset(ci_eval *e, const uint32_t *mult)
+{
+	if (e->have_bins)
+		calib_bins_release(&e->bins);
+	e->have_bins = 0;
+	e->have_means = 0;
+	e->have_smece = 0;
+	e->have_corp = 0;
+	e->have_sweep = 0;
+	e->have_skce = 0;
+	/* exact sums of all rows are not those of a resample */
+	if (e->own_acc != NULL) {
+		ci_acc_free(e->own_acc);
+		free(e->own_acc);
+		e->own_acc = NULL;
+		e->acc = NULL;
+	}
+	e->mult = mult;
+}
+
+calib_status
+ci_eval_borrow(ci_eval *e, const ci_eval *src)
+{
+	e->order = src->order;
+	e->own_order = 0;
+	e->smece_hint = src->smece_hint;
+	if (src->cls != NULL && e->cls == NULL) {
+		e->cls = calloc(1, sizeof(*e->cls));
+		if (e->cls == NULL || ci_class_orders_build(e->p, 0,
+		    e->cls) != 0) {
+			free(e->cls);
+			e->cls = NULL;
+			return CALIB_E_NOMEM;
+		}
+		e->own_cls = 1;
+		e->cls->order = src->cls->order;
+		e->cls->scol = src->cls->scol;
+		e->cls->shit = src->cls->shit;
+		e->cls->own_order = 0;
+	}
+	return CALIB_OK;
+}
+
+static calib_status
+eval_order(ci_eval *e, const size_t **order)
+{
+	if (e->order == NULL) {
+		e->order = ci_score_order(e->p->n, e->p->score);
+		if (e->order == NULL)
+			return CALIB_E_NOMEM;
+		e->own_order = 1;
+	}
+	*order = e->order;
+	return CALIB_OK;
+}
+
+/* Per-class columns; sorted only when they will be reused. */
+static calib_status
+eval_cls(ci_eval *e, ci_class_orders **c)
+{
+	if (e->cls == NULL) {
+		e->cls = calloc(1, sizeof(*e->cls));
+		if (e->cls == NULL)
+			return CALIB_E_NOMEM;
+		e->own_cls = 1;
+		if (ci_class_orders_build(e->p, e->keep_orders, e->cls) != 0) {
+			free(e->cls);
+			e->cls = NULL;
+			e->own_cls = 0;
+			return CALIB_E_NOMEM;
+		}
+	}
+	*c = e->cls;
+	return CALIB_OK;
+}
+
 static calib_status
 eval_bins(ci_eval *e, const calib_bins **b)
 {
@@ -205,6 +299,7 @@ eval_bins(ci_eval *e, const calib_bins **b)
 
 	if (!e->have_bins) {
 		const ci_acc *a = NULL;
+		const size_t *order = NULL;
 		if (e->cells != NULL && e->cells->conv != NULL)
 			st = ci_conv_bins_cached(e->p, e->cells, e->mult,
 			    &e->bins);
@@ -214,10 +309,15 @@ eval_bins(ci_eval *e, const calib_bins **b)
 			    e->o->binning, e->o->convention, NULL, &e->bins);
 		else if ((a = eval_acc(e, &st)) != NULL)
 			st = ci_acc_bins(a, &e->bins);
-		else if (st == CALIB_OK)
+		else if (st == CALIB_OK) {
+			if (e->o->binning == CALIB_BIN_MASS && e->keep_orders &&
+			    (st = eval_order(e, &order)) != CALIB_OK)
+				return st;
 			st = e->cells ? ci_bins_cached(e->p, e->cells, e->mult,
-			    &e->bins) : calib_bins_compute(e->p, e->o->bins,
-			    e->o->binning, e->mult, &e->bins);
+			    &e->bins) : ci_bin_arrays(e->p->n, e->p->score,
+			    e->p->outcome, e->p->weight, e->mult, e->o->bins,
+			    e->o->binning, NULL, order, &e->bins);
+		}
 		if (st != CALIB_OK)
 			return st;
 		e->have_bins = 1;
@@ -261,6 +361,7 @@ BINNED(m_ece, calib_ece)
 BINNED(m_mce, calib_mce)
 BINNED(m_rmsce, calib_rmsce)
 BINNED(m_oe, calib_oe)
+BINNED(m_uce, calib_uce)
 #undef BINNED
 
 #define MEAN(fn, expr) \
@@ -286,6 +387,209 @@ MEAN(m_entropy, r->entropy)
 #undef MEAN
 
 static calib_status
+m_brier_top_label(ci_eval *e, double *v)
+{
+	calib_status st;
+	const ci_acc *a = eval_acc(e, &st);
+
+	if (st != CALIB_OK)
+		return st;
+	if (a != NULL) {
+		/* exact sums: a summary and the one pass agree to the bit */
+		double W = ci_xsum_round(&a->W);
+		*v = W > 0 ? ci_xsum_round(&a->btl) / W : NAN;
+		return CALIB_OK;
+	}
+	*v = calib_brier_top_label(e->p, e->mult);
+	return CALIB_OK;
+}
+
+static calib_status
+eval_smece(ci_eval *e)
+{
+	const size_t *order;
+	calib_status st;
+
+	if (e->have_smece)
+		return CALIB_OK;
+	if ((st = eval_order(e, &order)) != CALIB_OK)
+		return st;
+	st = ci_smece(e->p->n, e->p->score, e->p->outcome, e->p->weight,
+	    e->mult, order, e->o->smece_sigma, e->smece_hint, &e->smece,
+	    &e->smece_sigma);
+	/* a resample's fixed point is near this one: start there */
+	if (st == CALIB_OK && e->smece_hint == 0 && e->smece_sigma > 0)
+		e->smece_hint = e->smece_sigma;
+	if (st == CALIB_OK)
+		e->have_smece = 1;
+	return st;
+}
+
+static calib_status
+m_smece(ci_eval *e, double *v)
+{
+	calib_status st = eval_smece(e);
+
+	*v = e->smece;
+	return st;
+}
+
+static calib_status
+m_smece_sigma(ci_eval *e, double *v)
+{
+	calib_status st = eval_smece(e);
+
+	*v = e->smece_sigma;
+	return st;
+}
+
+static calib_status
+m_debiased_l2(ci_eval *e, double *v)
+{
+	const size_t *order;
+	calib_status st = eval_order(e, &order);
+
+	if (st != CALIB_OK)
+		return st;
+	return ci_debiased_l2(e->p->n, e->p->score, e->p->outcome,
+	    e->p->weight, e->mult, order, e->o->bins, v);
+}
+
+static calib_status
+eval_corp(ci_eval *e)
+{
+	const size_t *order;
+	calib_status st;
+
+	if (e->have_corp)
+		return CALIB_OK;
+	if ((st = eval_order(e, &order)) != CALIB_OK)
+		return st;
+	st = ci_corp(e->p->n, e->p->score, e->p->outcome, e->p->weight,
+	    e->mult, order, 0, &e->corp);
+	if (st == CALIB_OK)
+		e->have_corp = 1;
+	return st;
+}
+
+#define CORP(fn, field) \
+	static calib_status \
+	fn(ci_eval *e, double *v) \
+	{ \
+		calib_status st = eval_corp(e); \
+		*v = e->corp.field; \
+		return st; \
+	}
+CORP(m_corp_mcb, mcb)
+CORP(m_corp_dsc, dsc)
+CORP(m_corp_unc, unc)
+#undef CORP
+
+static calib_status
+m_calibration_p_value(ci_eval *e, double *v)
+{
+	const size_t *order = NULL;
+	calib_status st;
+
+	if ((st = eval_order(e, &order)) != CALIB_OK)
+		return st;
+	return ci_calibration_test(e->p->n, e->p->score, e->p->outcome,
+	    e->p->weight, e->mult, order, e->o->bins, e->o->binning,
+	    e->o->test_resamples, e->o->test_seed, v);
+}
+
+static calib_status
+eval_sweep(ci_eval *e)
+{
+	const size_t *order;
+	calib_status st;
+
+	if (e->have_sweep)
+		return CALIB_OK;
+	if ((st = eval_order(e, &order)) != CALIB_OK)
+		return st;
+	st = ci_ece_sweep(e->p->n, e->p->score, e->p->outcome, e->p->weight,
+	    e->mult, order, &e->sweep, &e->sweep_bins);
+	if (st == CALIB_OK)
+		e->have_sweep = 1;
+	return st;
+}
+
+static calib_status
+m_ece_sweep(ci_eval *e, double *v)
+{
+	calib_status st = eval_sweep(e);
+
+	*v = e->sweep;
+	return st;
+}
+
+static calib_status
+m_ece_sweep_bins(ci_eval *e, double *v)
+{
+	calib_status st = eval_sweep(e);
+
+	*v = e->sweep_bins;
+	return st;
+}
+
+static calib_status
+eval_skce(ci_eval *e)
+{
+	calib_status st;
+
+	if (e->have_skce)
+		return CALIB_OK;
+	e->skce = e->skce_p = NAN;
+	if (e->p->probs == NULL)
+		return CALIB_OK;
+	st = ci_skce(e->p, e->mult, e->o->skce_bandwidth, &e->skce,
+	    &e->skce_p);
+	if (st == CALIB_OK)
+		e->have_skce = 1;
+	return st;
+}
+
+static calib_status
+m_skce(ci_eval *e, double *v)
+{
+	calib_status st = eval_skce(e);
+
+	*v = e->skce;
+	return st;
+}
+
+static calib_status
+m_skce_p_value(ci_eval *e, double *v)
+{
+	calib_status st = eval_skce(e);
+
+	*v = e->skce_p;
+	return st;
+}
+
+/* The classwise estimators need the matrix; without it they are NaN. */
+#define CLASSWISE(fn, call) \
+	static calib_status \
+	fn(ci_eval *e, double *v) \
+	{ \
+		ci_class_orders *c; \
+		calib_status st; \
+		*v = NAN; \
+		if (e->p->probs == NULL) \
+			return CALIB_OK; \
+		if ((st = eval_cls(e, &c)) != CALIB_OK) \
+			return st; \
+		return call; \
+	}
+CLASSWISE(m_classwise_debiased_l2, ci_classwise_debiased(e->p, c, e->mult,
+    e->o->bins, v))
+CLASSWISE(m_ace, ci_ace(e->p, c, e->mult, e->o->bins, -1, v))
+CLASSWISE(m_tace, ci_ace(e->p, c, e->mult, e->o->bins, e->o->tace_threshold,
+    v))
+#undef CLASSWISE
+
+static calib_status
 m_classwise_ece(ci_eval *e, double *v)
 {
 	calib_status st;
@@ -299,6 +603,14 @@ m_classwise_ece(ci_eval *e, double *v)
 		return ci_conv_classwise_cached(e->p, e->cells, e->mult, v);
 	if (!calib_convention_is_default(e->o->convention))
 		return ci_conv_classwise(e->p, e->o, e->mult, v);
+	if (e->o->binning == CALIB_BIN_MASS && e->p->probs != NULL) {
+		/* equal-mass: per class, from rows sorted once */
+		ci_class_orders *c;
+		if ((st = eval_cls(e, &c)) != CALIB_OK)
+			return st;
+		return ci_classwise_ece_mass(e->p, c, e->mult, e->o->bins, v);
+	}
+
 	/* All rows: calib_classwise_ece() sums exactly. */
 	st = e->cells && e->cells->cls && e->mult != NULL ?
 	    ci_classwise_cached(e->p, e->cells, e->mult, v) :
@@ -318,6 +630,7 @@ typedef struct ci_metric {
 #define FR CALIB_UNIT_FRACTION
 #define LO CALIB_DIR_LOWER
 #define SUMS CALIB_DATA_SUMS
+#define SORTED CALIB_DATA_SORTED
 
 /* In report order.  The one list of metrics. */
 static const ci_metric table[] = {
@@ -347,11 +660,62 @@ static const ci_metric table[] = {
 	    0, 1, "brier / K" }, F(brier_per_class), m_brier_per_class },
 	{ { "entropy", "mean entropy", CALIB_UNIT_NATS, CALIB_DIR_NONE, SUMS,
 	    0, 1, "mean_w -sum_k p_k ln p_k" }, F(entropy), m_entropy },
+	{ { "uce", "UCE", FR, LO, SUMS, 0, 1,
+	    "sum_m (W_m/W) (1 - conf_m) max(acc_m - conf_m, 0)" }, F(uce),
+	    m_uce },
+	{ { "brier_top_label", "top-label Brier", CALIB_UNIT_SCORE, LO, SUMS,
+	    0, 1, "mean_w (s - o)^2" }, F(brier_top_label),
+	    m_brier_top_label },
+	{ { "smece", "smooth ECE", FR, LO, SORTED, 0, 1,
+	    "(1/W) int |sum w (s - o) K_sigma(t, s)| dt at the fixed point "
+	    "sigma = smECE" }, F(smece), m_smece },
+	{ { "smece_sigma", "smooth ECE kernel width", FR, CALIB_DIR_NONE,
+	    SORTED, 0, 1, "the sigma smece used" }, F(smece_sigma),
+	    m_smece_sigma },
+	{ { "debiased_l2", "debiased l2 CE", FR, LO, SORTED, 0, 1,
+	    "sqrt(max(0, sum_b (W_b/W) [(acc_b - conf_b)^2 - "
+	    "acc_b(1-acc_b)/(n_b-1)])), equal-mass bins" }, F(debiased_l2),
+	    m_debiased_l2 },
+	{ { "classwise_debiased_l2", "classwise debiased l2 CE", FR, LO,
+	    SORTED, 1, 0, "sqrt((1/K) sum_k max(0, D_k)), equal-mass bins per "
+	    "class" }, F(classwise_debiased_l2), m_classwise_debiased_l2 },
+	{ { "ace", "ACE", FR, LO, SORTED, 1, 0,
+	    "mean over classes and equal-mass ranges of |acc - conf|" },
+	    F(ace), m_ace },
+	{ { "tace", "TACE", FR, LO, SORTED, 1, 0,
+	    "ACE over the predictions above --tace-threshold" }, F(tace),
+	    m_tace },
+	{ { "corp_mcb", "CORP miscalibration", CALIB_UNIT_SCORE, LO, SORTED,
+	    0, 0, "Brier(s) - Brier(PAV(s)) of the top-label problem" },
+	    F(corp_mcb), m_corp_mcb },
+	{ { "corp_dsc", "CORP discrimination", CALIB_UNIT_SCORE,
+	    CALIB_DIR_HIGHER, SORTED, 0, 0,
+	    "Brier(mean o) - Brier(PAV(s))" }, F(corp_dsc), m_corp_dsc },
+	{ { "corp_unc", "CORP uncertainty", CALIB_UNIT_SCORE, CALIB_DIR_NONE,
+	    SORTED, 0, 0, "mean o (1 - mean o)" }, F(corp_unc), m_corp_unc },
+	{ { "calibration_p_value", "calibration test p-value",
+	    CALIB_UNIT_P_VALUE, CALIB_DIR_HIGHER, CALIB_DATA_ROWS, 0, 0,
+	    "(1 + #{ECE* >= ECE}) / (R + 1), outcomes redrawn ~ Bernoulli(s)" },
+	    F(calibration_p_value), m_calibration_p_value },
+	{ { "ece_sweep", "ECE-sweep", FR, LO, SORTED, 0, 0,
+	    "ECE on the most equal-mass bins with monotone accuracies "
+	    "(first failure)" }, F(ece_sweep), m_ece_sweep },
+	{ { "ece_sweep_bins", "ECE-sweep bins", CALIB_UNIT_COUNT,
+	    CALIB_DIR_NONE, SORTED, 0, 0, "the bins ece_sweep used" },
+	    F(ece_sweep_bins), m_ece_sweep_bins },
+	{ { "skce", "SKCE", CALIB_UNIT_SCORE, LO, CALIB_DATA_ROWS, 1, 0,
+	    "unbiased linear-time squared kernel calibration error, "
+	    "Gaussian x white kernel" }, F(skce), m_skce },
+	{ { "skce_p_value", "SKCE test p-value", CALIB_UNIT_P_VALUE,
+	    CALIB_DIR_HIGHER, CALIB_DATA_ROWS, 1, 0,
+	    "1 - Phi(SKCE / se), asymptotic" }, F(skce_p_value),
+	    m_skce_p_value },
 };
 #undef F
 #undef FR
 #undef LO
 #undef SUMS
+#undef SORTED
 
 #define NMETRICS ((int)(sizeof(table) / sizeof(table[0])))
 
@@ -569,7 +933,10 @@ ci_eval_metrics(ci_eval *e, calib_metrics *out)
 	calib_status st;
 	int i;
 
-	if (o->bins < 1 || !(o->nll_clip >= 0 && o->nll_clip < 0.5))
+	if (o->bins < 1 || !(o->nll_clip >= 0 && o->nll_clip < 0.5) ||
+	    !(o->smece_sigma >= 0 && o->smece_sigma <= 1) ||
+	    !(o->tace_threshold >= 0 && o->tace_threshold < 1) ||
+	    o->test_resamples < 1 || !(o->skce_bandwidth >= 0))
 		return CALIB_E_ARG;
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < NMETRICS; i++)

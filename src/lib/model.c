@@ -396,6 +396,12 @@ parse_steps(parser *P, calib_model *M, int edges)
 	if ((st = one_count(P, 1, edges ? CI_MAX_STEPS : CI_MAX_BINS, &n)) !=
 	    CALIB_OK)
 		return st;
+	/* Memory follows the text, not a count it claims: each of the n
+	 * lines takes at least "bin 1 1 1" (9 bytes) and a newline. */
+	if ((unsigned long)n > (unsigned long)(P->end - P->s) / 10 + 1)
+		return fail(P, "%ld %s announced, but the rest of the file "
+		    "has room for at most %lu", n, edges ? "steps" : "bins",
+		    (unsigned long)(P->end - P->s) / 10 + 1);
 	if (ci_model_alloc_steps(M, (int)n, edges) != 0)
 		return ci_error_set(P->err, CALIB_E_NOMEM, P->src, P->line, 0,
 		    NULL, "out of memory");
@@ -551,6 +557,11 @@ parse_model(parser *P, calib_model **out)
 	    k != 2)
 		return fail(P, "%s calibration has 2 classes, not %ld",
 		    calib_method_name(method), k);
+	/* each class needs a "class X" line (8 bytes with its newline) */
+	if ((unsigned long)k > (unsigned long)(P->end - P->s) / 8 + 1)
+		return fail(P, "%ld classes announced, but the rest of the file "
+		    "has room for at most %lu", k,
+		    (unsigned long)(P->end - P->s) / 8 + 1);
 	M = ci_model_new(method, (int)k, NULL);
 	if (M == NULL || (M->source = strdup(P->src)) == NULL) {
 		calib_model_free(M);

@@ -1105,6 +1105,29 @@ typedef struct build_job {
 	atomic_int next;
 } build_job;
 
+/* Row i's first nx scores as doubles: the common native float32/float64
+ * layouts without ci_view_get()'s per-element dispatch (same values). */
+static void
+load_row(const ci_view *v, size_t i, int nx, double *x)
+{
+	const unsigned char *p = v->data + i * v->rs;
+	int j;
+
+	if (!v->swap && v->type == CI_F32) {
+		for (j = 0; j < nx; j++) {
+			float f;
+			memcpy(&f, p + (size_t)j * v->cs, sizeof(f));
+			x[j] = f;
+		}
+	} else if (!v->swap && v->type == CI_F64) {
+		for (j = 0; j < nx; j++)
+			memcpy(&x[j], p + (size_t)j * v->cs, sizeof(x[j]));
+	} else {
+		for (j = 0; j < nx; j++)
+			x[j] = ci_view_get(v, i, (size_t)j);
+	}
+}
+
 /* Rows of one chunk, written compactly from all->[c->start]. */
 static void
 build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
@@ -1145,8 +1168,8 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 		}
 		if (L->top_only)
 			x[1] = ci_view_get(t->correct, i, 0);
+		load_row(&t->scores, i, nx, x);
 		for (j = 0; j < nx; j++) {
-			x[j] = ci_view_get(&t->scores, i, (size_t)j);
 			if (isfinite(x[j])) {
 				finite = 1;
 				continue;

@@ -866,7 +866,7 @@ fit_histogram(const calib_preds *p, int bins, calib_binning binning,
 	} else {
 		calib_bins b;
 		st = ci_bin_arrays(p->n, s, o, p->weight, NULL, bins,
-		    CALIB_BIN_MASS, NULL, &b);
+		    CALIB_BIN_MASS, NULL, NULL, &b);
 		if (st != CALIB_OK || ci_model_alloc_steps(M, b.m, 1) != 0) {
 			calib_bins_release(&b);
 			st = ci_error_set(err, CALIB_E_NOMEM, p->source, 0, 0,

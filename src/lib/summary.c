@@ -186,6 +186,7 @@ ci_acc_init(ci_acc *a, int bins, double nll_clip)
 	ci_xsum_init(&a->nll);
 	ci_xsum_init(&a->brier);
 	ci_xsum_init(&a->entropy);
+	ci_xsum_init(&a->btl);
 	/* Clipping p_y into [eps, 1 - eps] is clipping -ln p_y into
 	 * [-ln(1 - eps), -ln eps]. */
 	a->nll_hi = nll_clip > 0 ? -log(nll_clip) : INFINITY;
@@ -223,6 +224,7 @@ ci_acc_merge(ci_acc *dst, const ci_acc *src)
 	ci_xsum_merge(&dst->nll, &src->nll);
 	ci_xsum_merge(&dst->brier, &src->brier);
 	ci_xsum_merge(&dst->entropy, &src->entropy);
+	ci_xsum_merge(&dst->btl, &src->btl);
 }
 
 void
@@ -798,6 +800,7 @@ calib_summary_encode(const calib_summary *s, unsigned char **buf,
 	wb_x(&b, &s->acc.nll);
 	wb_x(&b, &s->acc.brier);
 	wb_x(&b, &s->acc.entropy);
+	wb_x(&b, &s->acc.btl);
 	for (j = 0; j < t->bins; j++) {
 		wb_x(&b, &s->acc.bw[j]);
 		wb_x(&b, &s->acc.bs[j]);
@@ -828,6 +831,7 @@ calib_summary_encode(const calib_summary *s, unsigned char **buf,
 		wb_x(&b, &a->nll);
 		wb_x(&b, &a->brier);
 		wb_x(&b, &a->entropy);
+		wb_x(&b, &a->btl);
 		for (j = 0; j < t->bins; j++) {
 			wb_x(&b, &a->bw[j]);
 			wb_x(&b, &a->bs[j]);
@@ -1063,6 +1067,7 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 	rb_x(&r, &s->acc.nll, "NLL sum");
 	rb_x(&r, &s->acc.brier, "Brier sum");
 	rb_x(&r, &s->acc.entropy, "entropy sum");
+	rb_x(&r, &s->acc.btl, "top-label Brier sum");
 	for (j = 0; j < s->set.bins && !r.bad; j++) {
 		rb_x(&r, &s->acc.bw[j], "bin weight");
 		rb_x(&r, &s->acc.bs[j], "bin score sum");
@@ -1114,6 +1119,7 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 		rb_x(&r, &a->nll, "replicate NLL sum");
 		rb_x(&r, &a->brier, "replicate Brier sum");
 		rb_x(&r, &a->entropy, "replicate entropy sum");
+		rb_x(&r, &a->btl, "replicate top-label Brier sum");
 		for (j = 0; j < s->set.bins && !r.bad; j++) {
 			rb_x(&r, &a->bw[j], "replicate bin weight");
 			rb_x(&r, &a->bs[j], "replicate bin score sum");

@@ -45,6 +45,7 @@ typedef struct ci_acc {
 	uint64_t nan_terms;       /* rows without NLL, Brier and entropy
 	                           * terms (top-label-only files) */
 	ci_xsum W, acc, score, outcome, nll, brier, entropy;
+	ci_xsum btl;              /* w (s - o)^2: the top-label Brier */
 	double nll_lo, nll_hi;    /* the clip, as bounds on -ln p_y */
 } ci_acc;
 
@@ -76,6 +77,8 @@ ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
 	if (outcome)
 		ci_xsum_add(&a->outcome, w);
 	ci_xsum_add(&a->W, w);
+	v = s - (outcome ? 1.0 : 0.0);
+	ci_xsum_add(&a->btl, w * v * v);
 	if (isnan(nll) || isnan(brier) || isnan(entropy)) {
 		a->nan_terms++;
 		return;
@@ -122,6 +125,8 @@ ci_acc_row_mult(ci_acc *a, double s, int outcome, int correct, double w,
 	if (outcome)
 		ci_xsum_add(&a->outcome, wm);
 	ci_xsum_add(&a->W, wm);
+	v = s - (outcome ? 1.0 : 0.0);
+	ci_xsum_add(&a->btl, wm * v * v);
 	if (isnan(nll) || isnan(brier) || isnan(entropy)) {
 		a->nan_terms++;
 		return;
