@@ -76,6 +76,8 @@ usage(FILE *fp)
 	    "Usage: %s check [OPTIONS] FILE\n"
 	    "\n"
 	    "Assert bounds on the calibration metrics of FILE, for CI pipelines.\n"
+	    "FILE may be a summary from calib summarize (metrics that merge;\n"
+	    "intervals by --bootstrap-method poisson).\n"
 	    "\n"
 	    "Assertions (repeatable; METRIC is any name calib metrics reports):\n"
 	    "      --max METRIC=VALUE        the metric is at most VALUE\n"
