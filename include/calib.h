@@ -1010,6 +1010,14 @@ typedef struct calib_metrics {
 calib_status calib_metrics_compute(const calib_preds *p,
     const calib_metric_options *o, const uint32_t *mult, calib_metrics *out);
 
+/*
+ * 1 when every metric of select (0: the default set) can be computed from
+ * sums - its data is CALIB_DATA_SUMS - and binning is CALIB_BIN_WIDTH:
+ * then calib_summarize() and summaries of shards give it (see "Mergeable
+ * summaries").
+ */
+int calib_metric_set_merges(calib_metric_set select, calib_binning binning);
+
 /* The value of metric id in m (NaN when id is out of range). */
 double calib_metrics_value(const calib_metrics *m, int id);
 
@@ -1109,12 +1117,21 @@ void calib_accum_free(calib_accum *a);
 calib_status calib_preds_check_paired(const calib_preds *a,
     const calib_preds *b, calib_error *err);
 
+/* How calib_bootstrap_paired() resamples. */
+typedef enum calib_bootstrap_method {
+	CALIB_BOOTSTRAP_MULTINOMIAL = 0, /* n draws with replacement */
+	CALIB_BOOTSTRAP_POISSON          /* independent Poisson(1) counts */
+} calib_bootstrap_method;
+
 /* Options for calib_bootstrap_paired(); start from
  * calib_bootstrap_options_init(). */
 typedef struct calib_bootstrap_options {
 	int replicates;          /* B, default 1000 */
-	unsigned long seed;      /* gsl_rng_mt19937 seed, default 20191206 */
+	unsigned long seed;      /* default 20191206 */
 	calib_metric_options metric;
+	calib_bootstrap_method method; /* default CALIB_BOOTSTRAP_MULTINOMIAL */
+	uint64_t first_row;      /* Poisson: global position of row 0,
+	                          * default 0 */
 	/* Worker threads: 0 (default) uses the online CPUs, at most 8.
 	 * Results are bit-identical for every thread count. */
 	int threads;
@@ -1123,6 +1140,18 @@ typedef struct calib_bootstrap_options {
 	void (*progress)(void *ctx, int done, int total);
 	void *progress_ctx;
 } calib_bootstrap_options;
+
+/*
+ * The Poisson bootstrap's count for the row at global position row (0 for
+ * the first data row of the concatenated input) in replicate rep: a
+ * Poisson(1) variate by inversion of its distribution function, from one
+ * uniform of a counter-based generator keyed by (seed, row, rep) - the
+ * SplitMix64 finaliser (Steele, Lea & Flood, "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014) applied to the three
+ * keys in turn, so any row's count can be drawn on any machine without
+ * drawing the others.
+ */
+uint32_t calib_poisson_count(unsigned long seed, uint64_t row, uint32_t rep);
 
 void calib_bootstrap_options_init(calib_bootstrap_options *o);
 
@@ -1139,6 +1168,21 @@ typedef struct calib_bootstrap {
 } calib_bootstrap;
 
 /*
+ * CALIB_BOOTSTRAP_POISSON (Hanley & MacGibbon, "Creating non-parametric
+ * bootstrap samples using Poisson frequencies", Computer Methods and
+ * Programs in Biomedicine 83, 2006; Chamandy, Muralidharan, Najmi & Naik,
+ * "Estimating uncertainty for massive data streams", Google, 2012): row i
+ * counts calib_poisson_count(seed, first_row + i, j) times in replicate
+ * j, independently of every other row, so a replicate's sums are sums
+ * over rows and merge across shards; the metrics of a replicate come from
+ * exact sums (as summaries keep them), so summaries of shards give the
+ * same intervals as one pass over the same rows in the same order.  Unlike
+ * the multinomial bootstrap, a replicate's size varies (Poisson with mean
+ * n): for the large n this is meant for the intervals agree, for small n
+ * they are slightly wider.  Equal-width bins only (CALIB_E_ARG
+ * otherwise); classwise ECE has no Poisson replicates (NaN, so no
+ * interval).
+ *
  * Paired nonparametric bootstrap over rows (Efron & Tibshirani, "An
  * introduction to the bootstrap", 1993, ch. 6): each replicate draws n row
  * indices uniformly with replacement, once, and evaluates every run on that
@@ -1381,6 +1425,170 @@ calib_status calib_reliability_compute(const calib_preds *p,
 /* Release a table filled by calib_reliability_compute(); accepts a zeroed
  * one. */
 void calib_reliability_release(calib_reliability *r);
+
+/* ------------------------------------------------------------------ */
+/* Mergeable summaries                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A summary holds everything the sum-based metrics and the equal-width
+ * reliability table need, as exact sums: per bin the count, sum w_i,
+ * sum w_i s_i, sum w_i o_i and sum w_i^2; over all rows sum w_i, the
+ * weighted sums of [yhat_i = y_i], s_i, o_i, the (clipped) NLL term, the
+ * Brier term and the entropy; per class and bin the classwise sums; the
+ * row, tie, renormalisation and zero-probability counts; and the settings
+ * it was made with (classes and their names, target, score kind, weight
+ * column, temperature, model, sum tolerance, renormalisation, bins, NLL
+ * clip).
+ *
+ * Each sum is kept exactly (a long fixed-point accumulator, see
+ * src/lib/exactsum.h) and rounded to a double once, when a metric is read.
+ * So summaries of any split of the rows, merged in any order, give the
+ * same doubles as one pass over all rows - and as calib_read() followed by
+ * calib_metrics_compute(), whatever the thread count.
+ *
+ * Only what is a sum merges: equal-mass bins, consistency bands, the
+ * bootstrap's percentile intervals and recalibration fits need the rows
+ * and are refused on summaries (CALIB_E_ARG, naming the alternative).
+ *
+ * The byte format (version 1: big-endian, CRC-32 checked) is documented in
+ * docs/calsum.md.
+ */
+typedef struct calib_summary calib_summary;
+
+/* The first 8 bytes of every summary file. */
+#define CALIB_SUMMARY_MAGIC "\x89" "CALSUM\n"
+#define CALIB_SUMMARY_VERSION 1
+
+/*
+ * Read the prediction file at path ("-": standard input) as calib_read()
+ * would, validating every row the same way, but keep no row: only the
+ * summary for mo's bins (mo->binning must be CALIB_BIN_WIDTH) and NLL clip
+ * is built, so memory does not grow with the number of rows.  ro->keep is
+ * ignored.  On success *out owns the summary; release with
+ * calib_summary_free().
+ */
+calib_status calib_summarize(const char *path, const calib_read_options *ro,
+    const calib_metric_options *mo, calib_summary **out, calib_error *err);
+
+/* Poisson bootstrap replicates a summary keeps (see
+ * CALIB_BOOTSTRAP_POISSON); start from calib_summary_options_init(). */
+typedef struct calib_summary_options {
+	int replicates;      /* 0 (default): none; at most 100000 */
+	unsigned long seed;  /* default 20191206 */
+	uint64_t first_row;  /* global position of the file's first data row
+	                      * in the concatenation of every shard, default
+	                      * 0: each row's replicate counts depend on it */
+} calib_summary_options;
+
+void calib_summary_options_init(calib_summary_options *o);
+
+/*
+ * calib_summarize() that also keeps so->replicates Poisson bootstrap
+ * replicates of the top-label and unbinned sums (so NULL: none).  The
+ * replicate counts of a row depend on its global position, so they are
+ * added in file order, after parsing: the cost grows with rows times
+ * replicates.  Replicates and seed are settings: merging needs them
+ * equal.
+ */
+calib_status calib_summarize_ext(const char *path,
+    const calib_read_options *ro, const calib_metric_options *mo,
+    const calib_summary_options *so, calib_summary **out, calib_error *err);
+
+/*
+ * The Poisson bootstrap of summaries of paired runs (the same rows in the
+ * same positions, each summary with the same replicates and seed): the
+ * point and replicate metrics calib_bootstrap_paired() gives with
+ * CALIB_BOOTSTRAP_POISSON on the rows, to the bit.  o's bins and clip must
+ * be the summaries'.  Release with calib_bootstrap_release().
+ */
+calib_status calib_summary_bootstrap(const calib_summary *const *runs,
+    int nruns, const calib_metric_options *o, calib_bootstrap *out,
+    calib_error *err);
+
+/*
+ * Add src into dst.  Both must have been made with the same settings; on a
+ * difference returns CALIB_E_MISMATCH with err->message naming the
+ * setting and both values, err->file naming src.
+ */
+calib_status calib_summary_merge(calib_summary *dst, const calib_summary *src,
+    calib_error *err);
+
+/* A copy of s (NULL when out of memory). */
+calib_summary *calib_summary_dup(const calib_summary *s);
+
+/* Serialise s; *buf (release with free()) receives *len bytes. */
+calib_status calib_summary_encode(const calib_summary *s, unsigned char **buf,
+    size_t *len, calib_error *err);
+
+/*
+ * Parse len bytes of a summary file; source names it in messages.  Every
+ * field is checked: magic, version, length, checksum, ranges, and that
+ * nothing follows the end.  A truncated, corrupt or newer file gives
+ * CALIB_E_FORMAT with a message saying which.
+ */
+calib_status calib_summary_decode(const unsigned char *buf, size_t len,
+    const char *source, calib_summary **out, calib_error *err);
+
+/* Read and decode the summary file at path ("-": standard input). */
+calib_status calib_summary_load(const char *path, calib_summary **out,
+    calib_error *err);
+
+/* 1 when the file at path begins with CALIB_SUMMARY_MAGIC, 0 when it does
+ * not or cannot be read ("-" is never sniffed: it gives 0). */
+int calib_summary_sniff(const char *path);
+
+void calib_summary_free(calib_summary *s);
+
+/* Name the summary's source (used in merge messages), e.g. the file a part
+ * read through a pipe came from.  CALIB_E_NOMEM or CALIB_OK. */
+calib_status calib_summary_set_source(calib_summary *s, const char *source);
+
+/* What a summary holds, for reports.  Strings belong to the summary. */
+typedef struct calib_summary_info {
+	const char *source;
+	uint64_t n;
+	int k;
+	char *const *class_names;
+	int target;             /* CALIB_TARGET_TOP or a class */
+	calib_score_kind kind;
+	int single_column;
+	int has_weight;
+	double temperature;
+	int calibrated;
+	int bins;
+	double nll_clip;
+	uint64_t tied_rows, renormalized_rows, zero_prob_rows;
+	double total_weight;
+	int replicates;         /* Poisson bootstrap replicates kept (0: none) */
+	unsigned long seed;     /* their seed */
+	double sum_tol;
+	uint64_t dropped_rows;  /* rows dropped by ignore_label */
+	int top_only;           /* top-label-only input (k = 0) */
+	const char *format;     /* "csv", "npy", "npz", or "mixed" */
+	int index_column;       /* read from a CSV whose unnamed first column
+	                         * was taken as the row id (not stored) */
+} calib_summary_info;
+
+void calib_summary_get_info(const calib_summary *s, calib_summary_info *out);
+
+/*
+ * The metrics of a summary: the same values calib_metrics_compute() gives
+ * on all its rows with o (o->bins, binning and nll_clip must be the
+ * summary's: CALIB_E_MISMATCH otherwise, naming the setting).
+ */
+calib_status calib_summary_metrics(const calib_summary *s,
+    const calib_metric_options *o, calib_metrics *out, calib_error *err);
+
+/*
+ * The reliability table of a summary, as calib_reliability_compute() gives
+ * it on the rows: o->bins must be the summary's and o->binning width;
+ * o->band must be CALIB_BAND_NONE (a band needs every score of a bin:
+ * CALIB_E_ARG otherwise, saying so).
+ */
+calib_status calib_summary_reliability(const calib_summary *s,
+    const calib_reliability_options *o, calib_reliability *out,
+    calib_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Recalibration                                                       */

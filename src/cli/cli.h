@@ -35,11 +35,21 @@ extern const struct cli_cmd cli_cmd_diagram;
 extern const struct cli_cmd cli_cmd_hist;
 extern const struct cli_cmd cli_cmd_fit;
 extern const struct cli_cmd cli_cmd_apply;
+extern const struct cli_cmd cli_cmd_summarize;
+extern const struct cli_cmd cli_cmd_merge;
 extern const struct cli_cmd cli_cmd_report;
 extern const struct cli_cmd cli_cmd_explain;
 
 /* Program name for messages ("calib"). */
 extern const char *cli_progname;
+/* calib-mpi: this process's rank and the number of ranks (0 and 1 in
+ * calib).  Every rank runs the same commands on the same arguments; only
+ * rank 0 writes output. */
+extern int cli_mpi_rank, cli_mpi_size;
+#ifdef CALIB_MPI
+void cli_mpi_init(int *argc, char ***argv);
+void cli_mpi_finish(void);
+#endif
 
 /* Messages: "calib: ..." on stderr, git style (lower case, no full stop).
  * cli_warn() prints nothing under --quiet (cli_quiet). */
@@ -240,6 +250,23 @@ struct cli_read {
 	 * after parsing. */
 	calib_convention conv;
 	const char *conv_hand[16];
+	/* CLI_GIVEN_* bits: options given on the command line, which a
+	 * summary's own settings must then match. */
+	unsigned given;
+	/* Poisson bootstrap replicates a summary keeps (summarize
+	 * --bootstrap; check on files in calib-mpi). */
+	calib_summary_options so;
+};
+
+enum {
+	CLI_GIVEN_BINS = 0x1,
+	CLI_GIVEN_BINNING = 0x2,
+	CLI_GIVEN_NLL_CLIP = 0x4,
+	CLI_GIVEN_TEMPERATURE = 0x8,
+	CLI_GIVEN_CALIBRATE = 0x10,
+	CLI_GIVEN_SUM_TOL = 0x20,
+	CLI_GIVEN_RENORMALIZE = 0x40,
+	CLI_GIVEN_KIND = 0x80
 };
 
 void cli_read_init(struct cli_read *r);
@@ -258,6 +285,56 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
  */
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
+/* The reader's warnings and notes about p, read with ro (ties,
+ * renormalised and dropped rows, top-label-only input, an index column). */
+void cli_read_notes(const calib_preds *p, const calib_read_options *ro);
+
+/* ---- summaries (summary.c) ------------------------------------------ */
+
+/*
+ * Summaries of n prediction files, one per file, read with ro and mo:
+ * calib_summarize() on each in turn, or in calib-mpi the files and byte
+ * ranges of large files spread over the ranks and gathered, so every rank
+ * gets every summary.  Returns -1 when all succeeded, else the index of the
+ * first file that failed, with err filled (on rank 0 in calib-mpi); out[i]
+ * is NULL from there on.
+ */
+int cli_read_summaries(char *const *paths, int n,
+    const calib_read_options *ro, const calib_metric_options *mo,
+    const calib_summary_options *so, calib_summary **out, calib_error *err);
+/* "multinomial" or "poisson" into *m; -1 after a usage error. */
+int cli_parse_boot_method(const char *cmd, const char *arg,
+    calib_bootstrap_method *m);
+
+/* 1 when path is a summary file (by its first bytes); "-" never is. */
+int cli_is_summary(const char *path);
+/*
+ * Summarize one prediction file with the shared options (the streaming
+ * read: no row is kept), printing the reader's warnings.  NULL after
+ * printing the error.
+ */
+calib_summary *cli_summarize(const char *path, const struct cli_read *r);
+/* The same for several files, merged in order into one summary, as
+ * calib summarize does (a mismatch names both files). */
+calib_summary *cli_summarize_files(char *const *paths, int n,
+    const struct cli_read *r);
+/*
+ * Load a summary for cmd and reconcile r with it: options not given take
+ * the summary's values (bins, NLL clip, target), options given must match
+ * it.  target_given: the command chose a target (--class).  Prints its
+ * warnings like cli_read_preds().  NULL after printing why.
+ */
+calib_summary *cli_load_summary(const char *cmd, const char *path,
+    struct cli_read *r, int target_given);
+/* A summary's rows must hold a positive weight before any metric is read
+ * from it, as a file's must; 0 or -1 after printing why. */
+int cli_summary_check_rows(const calib_summary *s);
+/* Write s to path ("-" or NULL: standard output, refused on a terminal)
+ * atomically; CLI_OK or CLI_ERROR after printing why. */
+int cli_summary_write(const calib_summary *s, const char *path);
+/* A calib_preds without rows describing s, for the table writers.
+ * Release with calib_preds_free(); NULL when out of memory. */
+calib_preds *cli_summary_shell(const calib_summary *s);
 
 /*
  * Progress of a long resampling on stderr: only when stderr is a terminal,

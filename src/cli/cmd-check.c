@@ -29,6 +29,7 @@ enum {
 	OPT_CI_LEVEL,
 	OPT_SEED,
 	OPT_STRICT,
+	OPT_BOOT_METHOD,
 	OPT_SUMMARY,
 	OPT_GITHUB_SUMMARY,
 	OPT_OUT_FIRST /* OPT_OUT_FIRST + FMT_x: --text FILE, --tap FILE ... */
@@ -52,6 +53,7 @@ struct check {
 	const char *file;
 	const char *baseline;
 	int boot_n;
+	calib_bootstrap_method method; /* --bootstrap-method */
 	double level;
 	unsigned long seed;
 	int strict;
@@ -74,6 +76,8 @@ usage(FILE *fp)
 	    "Usage: %s check [OPTIONS] FILE\n"
 	    "\n"
 	    "Assert bounds on the calibration metrics of FILE, for CI pipelines.\n"
+	    "FILE may be a summary from calib summarize (metrics that merge;\n"
+	    "intervals by --bootstrap-method poisson).\n"
 	    "\n"
 	    "Assertions (repeatable; METRIC is any name calib metrics reports):\n"
 	    "      --max METRIC=VALUE        the metric is at most VALUE\n"
@@ -90,6 +94,10 @@ usage(FILE *fp)
 	    "                                point estimate decides)\n"
 	    "      --ci-level X              interval level (default 0.95)\n"
 	    "      --seed S                  bootstrap seed (default 20191206)\n"
+	    "      --bootstrap-method M      multinomial (default: n draws with\n"
+	    "                                replacement) or poisson (Poisson(1)\n"
+	    "                                counts per row; merges, so it works\n"
+	    "                                on summaries made with --bootstrap)\n"
 	    "      --strict                  with --bootstrap: fail when any part\n"
 	    "                                of the interval violates the bound\n"
 	    "                                (default: only when all of it does)\n"
@@ -325,9 +333,11 @@ static void
 mode_text(const struct check *K, char *buf, size_t size)
 {
 	if (K->boot_n > 0)
-		snprintf(buf, size, "%g %% bootstrap intervals, %d replicates, "
-		    "seed %lu; an assertion fails when %s of its interval "
-		    "violates the bound", 100 * K->level, K->boot_n, K->seed,
+		snprintf(buf, size, "%g %% %sbootstrap intervals, %d "
+		    "replicates, seed %lu; an assertion fails when %s of its "
+		    "interval violates the bound", 100 * K->level,
+		    K->method == CALIB_BOOTSTRAP_POISSON ? "Poisson " : "",
+		    K->boot_n, K->seed,
 		    K->strict ? "any part" : "all");
 	else
 		snprintf(buf, size, "point estimates");
@@ -721,6 +731,110 @@ report(FILE *fp, const struct check *K, int fmt)
 
 /* ---- evaluation -------------------------------------------------- */
 
+/* A file as a summary: loaded when it is one, else read as a stream (in
+ * calib-mpi, over the ranks).  NULL after printing why. */
+static calib_summary *
+get_summary(struct check *K, const char *path, int first)
+{
+	calib_summary *s;
+
+	if (cli_is_summary(path)) {
+		s = cli_load_summary("check", path, &K->r, 0);
+		if (s != NULL && first)
+			K->r.given |= CLI_GIVEN_BINS | CLI_GIVEN_NLL_CLIP |
+			    CLI_GIVEN_TEMPERATURE;
+	} else {
+		s = cli_summarize(path, &K->r);
+	}
+	if (s != NULL && cli_summary_check_rows(s) != 0) {
+		calib_summary_free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+/*
+ * check on summaries: the rows are gone, so only what merges: point
+ * values, and with --bootstrap-method poisson the replicates the
+ * summaries kept (calib summarize --bootstrap N).  The row-by-row pairing
+ * check is impossible; a baseline must have the same number of rows and
+ * the same replicates.
+ */
+static int
+evaluate_summaries(struct check *K)
+{
+	const calib_summary *runs[2];
+	calib_summary *cur = NULL, *old = NULL;
+	calib_bootstrap bs;
+	calib_error err;
+	int i, nruns = 0, now, rc = CLI_ERROR;
+
+	memset(&bs, 0, sizeof(bs));
+	if (K->boot_n > 0 && K->method != CALIB_BOOTSTRAP_POISSON) {
+		cli_error("check: --bootstrap on a summary needs the Poisson "
+		    "bootstrap (multinomial resamples do not merge): use "
+		    "--bootstrap-method poisson with a summary made by "
+		    "'calib summarize --bootstrap N', --bootstrap 0, or run "
+		    "on the prediction files");
+		return CLI_ERROR;
+	}
+	if (K->r.mo.binning != CALIB_BIN_WIDTH) {
+		cli_error("check: equal-mass bins do not merge: a summary "
+		    "keeps sums for equal-width bins only (use --binning "
+		    "width)");
+		return CLI_ERROR;
+	}
+	K->r.so.replicates = K->boot_n;
+	K->r.so.seed = K->seed;
+	if ((cur = get_summary(K, K->file, 1)) == NULL)
+		goto done;
+	if (K->baseline != NULL) {
+		if ((old = get_summary(K, K->baseline, 0)) == NULL)
+			goto done;
+		runs[nruns++] = old;
+	}
+	now = nruns;
+	runs[nruns++] = cur;
+	for (i = 0; i < nruns; i++) {
+		calib_summary_info in;
+		calib_summary_get_info(runs[i], &in);
+		if (in.replicates != K->boot_n || (K->boot_n > 0 &&
+		    in.seed != K->seed)) {
+			cli_error("check: %s keeps %d bootstrap replicates with "
+			    "seed %lu, but --bootstrap %d --seed %lu was asked "
+			    "for (summarize again with those)", in.source,
+			    in.replicates, in.seed, K->boot_n, K->seed);
+			goto done;
+		}
+	}
+	if (calib_summary_bootstrap(runs, nruns, &K->r.mo, &bs, &err) !=
+	    CALIB_OK) {
+		cli_lib_error(&err);
+		goto done;
+	}
+	for (i = 0; i < K->nitems; i++) {
+		struct item *it = &K->items[i];
+		int rel = it->a.kind >= CALIB_ASSERT_MAX_INCREASE;
+		it->now = get(&bs.point[now], it->a.metric);
+		it->before = old ? get(&bs.point[0], it->a.metric) : NAN;
+		it->value = rel ? it->now - it->before : it->now;
+		it->lo = it->hi = NAN;
+		if (K->boot_n > 0)
+			calib_bootstrap_interval(&bs, it->a.metric, now,
+			    rel ? 0 : -1, K->level, &it->lo, &it->hi);
+		it->pass = calib_assertion_holds(&it->a, it->value, it->lo,
+		    it->hi, K->strict);
+		K->failed += !it->pass;
+		describe(K, it);
+	}
+	rc = CLI_OK;
+done:
+	calib_bootstrap_release(&bs);
+	calib_summary_free(cur);
+	calib_summary_free(old);
+	return rc;
+}
+
 static int
 evaluate(struct check *K)
 {
@@ -739,6 +853,13 @@ evaluate(struct check *K)
 	K->r.mo.select = want;
 	keep = K->boot_n > 0 ? CALIB_KEEP_PROBS : cli_metric_keep(want);
 	memset(&bs, 0, sizeof(bs));
+	if (cli_is_summary(K->file) ||
+	    (K->baseline != NULL && cli_is_summary(K->baseline)))
+		return evaluate_summaries(K);
+#ifdef CALIB_MPI
+	/* The rows are spread over the ranks: point values from sums. */
+	return evaluate_summaries(K);
+#endif
 	cur = cli_read_preds(K->file, &K->r, keep);
 	if (cur == NULL)
 		return CLI_ERROR;
@@ -754,6 +875,7 @@ evaluate(struct check *K)
 	calib_bootstrap_options_init(&bo);
 	bo.replicates = K->boot_n;
 	bo.seed = K->seed;
+	bo.method = K->method;
 	bo.metric = K->r.mo;
 	{
 		const calib_preds *runs[2];
@@ -886,6 +1008,7 @@ run(int argc, char **argv)
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "baseline", required_argument, NULL, OPT_BASELINE },
 		{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		{ "bootstrap-method", required_argument, NULL, OPT_BOOT_METHOD },
 		{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "strict", no_argument, NULL, OPT_STRICT },
@@ -938,6 +1061,10 @@ run(int argc, char **argv)
 			break;
 		case OPT_BASELINE:
 			K.baseline = optarg;
+			break;
+		case OPT_BOOT_METHOD:
+			if (cli_parse_boot_method("check", optarg, &K.method) != 0)
+				goto usage_fail;
 			break;
 		case OPT_BOOTSTRAP:
 			if (cli_parse_int("check", "bootstrap", optarg, 0,

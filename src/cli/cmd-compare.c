@@ -27,6 +27,7 @@ enum {
 	OPT_FIGURES,
 	OPT_CALIBRATE_ON,
 	OPT_CALIBRATE_METHOD,
+	OPT_BOOT_METHOD,
 	OPT_REFERENCE,
 	OPT_ALL_PAIRS,
 	OPT_DIGITS,
@@ -77,6 +78,7 @@ struct ctx {
 	struct group *groups;
 	int ngroups;
 	int boot_n;
+	calib_bootstrap_method boot_method; /* --bootstrap-method */
 	unsigned long seed;
 	double level;
 	double *eps;           /* per run, NaN when not given */
@@ -143,6 +145,8 @@ usage(FILE *fp)
 	    "      --bootstrap N      paired bootstrap replicates (default 1000;\n"
 	    "                         0 for no intervals)\n"
 	    "      --seed S           bootstrap seed (default 20191206)\n"
+	    "      --bootstrap-method M  multinomial (default) or poisson\n"
+	    "                         (Poisson(1) counts per row: mergeable)\n"
 	    "      --ci-level X       interval level (default 0.95)\n"
 	    "      --reference NAME   compare every run (or group) with NAME\n"
 	    "                         (default: the first)\n"
@@ -410,8 +414,9 @@ write_text_plain(FILE *fp, const struct ctx *C)
 	    C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning ==
 	    CALIB_BIN_WIDTH ? "equal-width" : "equal-mass");
 	if (C->have_boot)
-		fprintf(fp, "paired bootstrap, %d replicates, seed %lu, %g %% "
-		    "intervals\n", C->boot_n, C->seed, 100 * C->level);
+		fprintf(fp, "paired %sbootstrap, %d replicates, seed %lu, %g %% "
+		    "intervals\n", C->boot_method == CALIB_BOOTSTRAP_POISSON ?
+		    "Poisson " : "", C->boot_n, C->seed, 100 * C->level);
 	else
 		fprintf(fp, "no bootstrap\n");
 	fprintf(fp, "%-*s", lw, "");
@@ -1395,6 +1400,7 @@ static const struct option options[] = {
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "bootstrap-method", required_argument, NULL, OPT_BOOT_METHOD },
 	{ "ci-level", required_argument, NULL, OPT_CI_LEVEL },
 	{ "epsilon", required_argument, NULL, OPT_EPSILON },
 	{ "figures", required_argument, NULL, OPT_FIGURES },
@@ -1438,6 +1444,9 @@ parse_option(struct ctx *C, struct args *A, int opt)
 	case OPT_SEED:
 		return cli_parse_seed("compare", optarg, &C->seed) != 0 ?
 		    CLI_ERROR : CLI_OK;
+	case OPT_BOOT_METHOD:
+		return cli_parse_boot_method("compare", optarg,
+		    &C->boot_method) != 0 ? CLI_ERROR : CLI_OK;
 	case OPT_CI_LEVEL:
 		if (cli_parse_double("compare", "ci-level", optarg,
 		    &C->level) != 0 || !(C->level > 0 && C->level < 1)) {
@@ -1670,6 +1679,7 @@ compute_paired(struct ctx *C)
 	calib_bootstrap_options_init(&bo);
 	bo.replicates = C->boot_n;
 	bo.seed = C->seed;
+	bo.method = C->boot_method;
 	bo.metric = C->r.mo;
 	cli_progress_begin("bootstrap");
 	st = calib_bootstrap_paired(ps, C->nruns, &bo, &C->boot, &err);

@@ -66,7 +66,9 @@ usage(FILE *fp)
 	    "Usage: %s metrics [OPTIONS] FILE...\n"
 	    "\n"
 	    "Compute the calibration metrics of each prediction file (CSV with a\n"
-	    "header; gzip is detected; '-' reads standard input).\n"
+	    "header; gzip is detected; '-' reads standard input).  FILE may be a\n"
+	    "summary from calib summarize: the default metrics that need the\n"
+	    "rows are then left out, with a warning naming them.\n"
 	    "\n"
 	    "Output:\n"
 	    "  -f, --format FMT      text (default: one column per file), json\n"
@@ -525,6 +527,118 @@ list_metrics(FILE *fp)
 	}
 }
 
+static void
+warn_infinite(const char *source, const struct result *res, int fmt)
+{
+	if (isinf(res->m.nll))
+		cli_warn("%s: NLL is infinite: %zu row%s probability 0 "
+		    "to the true class%s (--nll-clip EPS bounds it)", source,
+		    res->zero_prob_rows, res->zero_prob_rows == 1 ?
+		    " gives" : "s give", fmt == FMT_JSON ?
+		    "; written as null" : "");
+}
+
+/*
+ * The metrics of a summary file, or of a prediction file read as a stream
+ * into a summary when every selected metric merges (its data is sums and
+ * the bins are equal-width): memory then stays the same whatever the
+ * number of rows, and the digits are those of the in-memory path (both use
+ * the exact sums).  Returns CLI_OK, CLI_ERROR, or -1 when the file must be
+ * read into memory instead (a metric that needs the rows, or a file with
+ * no rows or no weight, whose error the reader words).
+ */
+static int
+from_summary(const char *path, struct cli_read *r, struct result *res,
+    int first, int fmt, int boot)
+{
+	calib_summary *s;
+	calib_summary_info in;
+	calib_metric_options mo;
+	calib_error err;
+	int summary = cli_is_summary(path);
+
+	/* --bootstrap resamples rows: the files are read into memory, and a
+	 * summary, which keeps no rows, is refused. */
+	if (boot > 0) {
+		if (!summary)
+			return -1;
+		cli_error("%s: a summary keeps no rows to resample for "
+		    "--bootstrap; use --bootstrap 0, calib check "
+		    "--bootstrap-method poisson on a summary made by calib "
+		    "summarize --bootstrap N, or run on the prediction files",
+		    path);
+		return CLI_ERROR;
+	}
+	if (!summary && (!calib_metric_set_merges(r->mo.select,
+	    r->mo.binning) || !calib_convention_is_default(r->mo.convention)))
+		return -1;
+	if (summary) {
+		s = cli_load_summary("metrics", path, r, 0);
+		/* Every column of the report uses the same settings. */
+		if (first)
+			r->given |= CLI_GIVEN_BINS | CLI_GIVEN_NLL_CLIP |
+			    CLI_GIVEN_TEMPERATURE;
+	} else {
+		s = cli_summarize(path, r);
+	}
+	if (s == NULL)
+		return CLI_ERROR;
+	calib_summary_get_info(s, &in);
+	if (in.n == 0 || !(in.total_weight > 0) || isinf(in.total_weight)) {
+		int rc = summary ? (cli_summary_check_rows(s), CLI_ERROR) : -1;
+		calib_summary_free(s);
+		return rc;
+	}
+	mo = r->mo;
+	if (summary && !r->metrics_set) {
+		/* The default selection holds metrics that need the rows; a
+		 * summary gives the others, and says which it leaves out. */
+		char left[512];
+		size_t len = 0;
+		int j;
+		left[0] = '\0';
+		for (j = 0; j < calib_metric_count() && j < 64; j++) {
+			const calib_metric_info *mi = calib_metric_info_get(j);
+			if (!(mo.select >> j & 1) ||
+			    mi->data == CALIB_DATA_SUMS)
+				continue;
+			mo.select &= ~((calib_metric_set)1 << j);
+			if (len < sizeof(left))
+				len += (size_t)snprintf(left + len,
+				    sizeof(left) - len, "%s%s", len ? ", " : "",
+				    mi->name);
+		}
+		if (first && left[0] != '\0')
+			cli_warn("%s: a summary keeps sums only; leaving out %s "
+			    "(run on the prediction files for them)", path,
+			    left);
+	}
+	if (calib_summary_metrics(s, &mo, &res->m, &err) != CALIB_OK) {
+		cli_lib_error(&err);
+		calib_summary_free(s);
+		return CLI_ERROR;
+	}
+	if (in.target == CALIB_TARGET_TOP)
+		res->target = in.k == 2 ? "binary top-label" : "top-label";
+	else
+		res->target = "binary positive";
+	res->zero_prob_rows = (size_t)in.zero_prob_rows;
+	res->top_only = in.top_only;
+	{
+		calib_preds *shell = cli_summary_shell(s);
+		if (shell == NULL) {
+			cli_error("out of memory");
+			calib_summary_free(s);
+			return CLI_ERROR;
+		}
+		cli_settings_get(&res->set, shell, r->mo.nll_clip);
+		calib_preds_free(shell);
+	}
+	warn_infinite(in.source, res, fmt);
+	calib_summary_free(s);
+	return CLI_OK;
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -638,17 +752,37 @@ run(int argc, char **argv)
 		return CLI_ERROR;
 	}
 	for (i = 0; i < nres; i++) {
+		const char *path = argv[optind + i];
+		calib_preds *p;
+		int st = from_summary(path, &r, &res[i], i == 0, fmt, bt.n);
+		if (st == CLI_ERROR) {
+			free(res);
+			return CLI_ERROR;
+		}
+		if (st == CLI_OK) {
+			res[i].file = path;
+			continue;
+		}
+#ifdef CALIB_MPI
+		if (r.mo.binning != CALIB_BIN_WIDTH) {
+			cli_error("%s: equal-mass bins need every row in one "
+			    "process and do not merge; use calib, or --binning "
+			    "width", path);
+			free(res);
+			return CLI_ERROR;
+		}
+#endif
 		/* classwise ECE on resamples needs the matrix (without
 		 * resampling the reader's bin sums do) */
-		calib_preds *p = cli_read_preds(argv[optind + i], &r,
-		    cli_metric_keep(r.mo.select) | (bt.n > 0 &&
-		    (r.mo.select >> calib_metric_lookup("classwise_ece") & 1) ?
+		p = cli_read_preds(path, &r, cli_metric_keep(r.mo.select) |
+		    (bt.n > 0 && (r.mo.select >>
+		    calib_metric_lookup("classwise_ece") & 1) ?
 		    CALIB_KEEP_PROBS : 0));
 		if (p == NULL) {
 			free(res);
 			return CLI_ERROR;
 		}
-		res[i].file = argv[optind + i];
+		res[i].file = path;
 		res[i].target = short_target(p);
 		res[i].zero_prob_rows = p->zero_prob_rows;
 		cli_settings_get(&res[i].set, p, r.mo.nll_clip);
@@ -658,12 +792,7 @@ run(int argc, char **argv)
 			free(res);
 			return CLI_ERROR;
 		}
-		if (isinf(res[i].m.nll))
-			cli_warn("%s: NLL is infinite: %zu row%s probability 0 "
-			    "to the true class%s (--nll-clip EPS bounds it)",
-			    p->source, p->zero_prob_rows,
-			    p->zero_prob_rows == 1 ? " gives" : "s give",
-			    fmt == FMT_JSON ? "; written as null" : "");
+		warn_infinite(p->source, &res[i], fmt);
 		calib_preds_free(p);
 	}
 

@@ -23,6 +23,8 @@
 #include "cli.h"
 
 const char *cli_progname = "calib";
+int cli_mpi_rank = 0;
+int cli_mpi_size = 1;
 int cli_quiet;
 int cli_progress_forced;
 struct cli_problem cli_last_problem;
@@ -485,6 +487,7 @@ cli_read_init(struct cli_read *r)
 	calib_read_options_init(&r->ro);
 	calib_metric_options_init(&r->mo);
 	r->binary = CLI_BINARY_TOP;
+	calib_summary_options_init(&r->so);
 	calib_convention_init(&r->conv);
 }
 
@@ -536,6 +539,22 @@ convention_option(const char *cmd, int opt, const char *arg,
 }
 
 int
+cli_parse_boot_method(const char *cmd, const char *arg,
+    calib_bootstrap_method *m)
+{
+	if (strcmp(arg, "multinomial") == 0)
+		*m = CALIB_BOOTSTRAP_MULTINOMIAL;
+	else if (strcmp(arg, "poisson") == 0)
+		*m = CALIB_BOOTSTRAP_POISSON;
+	else {
+		cli_usage_error(cmd, "--bootstrap-method: '%s' is not "
+		    "multinomial or poisson", arg);
+		return -1;
+	}
+	return 0;
+}
+
+int
 cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 {
 	switch (opt) {
@@ -570,12 +589,15 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		return 1;
 	case CLI_OPT_LOGITS:
+		r->given |= CLI_GIVEN_KIND;
 		r->ro.kind = CALIB_SCORES_LOGITS;
 		return 1;
 	case CLI_OPT_PROBS:
+		r->given |= CLI_GIVEN_KIND;
 		r->ro.kind = CALIB_SCORES_PROBS;
 		return 1;
 	case CLI_OPT_SUM_TOL:
+		r->given |= CLI_GIVEN_SUM_TOL;
 		if (cli_parse_double(cmd, "sum-tol", arg, &r->ro.sum_tol) != 0)
 			return -1;
 		if (r->ro.sum_tol < 0) {
@@ -584,9 +606,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		return 1;
 	case CLI_OPT_RENORMALIZE:
+		r->given |= CLI_GIVEN_RENORMALIZE;
 		r->ro.renormalize = 1;
 		return 1;
 	case CLI_OPT_TEMPERATURE:
+		r->given |= CLI_GIVEN_TEMPERATURE;
 		if (cli_parse_double(cmd, "temperature", arg,
 		    &r->ro.temperature) != 0)
 			return -1;
@@ -596,6 +620,7 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		}
 		return 1;
 	case CLI_OPT_CALIBRATE:
+		r->given |= CLI_GIVEN_CALIBRATE;
 		r->calibrate = arg;
 		return 1;
 	case CLI_OPT_BINARY:
@@ -700,9 +725,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		return 1;
 	}
 	case CLI_OPT_BINS:
+		r->given |= CLI_GIVEN_BINS;
 		return cli_parse_int(cmd, "bins", arg, 1, 1000000,
 		    &r->mo.bins) == 0 ? 1 : -1;
 	case CLI_OPT_BINNING:
+		r->given |= CLI_GIVEN_BINNING;
 		if (strcmp(arg, "width") == 0)
 			r->mo.binning = CALIB_BIN_WIDTH;
 		else if (strcmp(arg, "mass") == 0)
@@ -724,6 +751,7 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 	case CLI_OPT_BRIER:
 		return convention_option(cmd, opt, arg, r);
 	case CLI_OPT_NLL_CLIP:
+		r->given |= CLI_GIVEN_NLL_CLIP;
 		if (cli_parse_double(cmd, "nll-clip", arg, &r->mo.nll_clip) != 0)
 			return -1;
 		if (!(r->mo.nll_clip >= 0 && r->mo.nll_clip < 0.5)) {
@@ -822,6 +850,22 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		calib_preds_free(p);
 		return NULL;
 	}
+	if (p->top_only && (keep & CALIB_KEEP_LOGITS)) {
+		cli_error("%s: holds only the top label's confidence and "
+		    "correctness ('%s', '%s'); this needs the whole score "
+		    "vector", p->source, ro.confidence_col, ro.correct_col);
+		calib_preds_free(p);
+		return NULL;
+	}
+	cli_read_notes(p, &ro);
+	return p;
+}
+
+void
+cli_read_notes(const calib_preds *p, const calib_read_options *rop)
+{
+	calib_read_options ro = *rop;
+
 	if (p->tied_rows > 0)
 		cli_warn("%s: %zu row%s a maximum score shared by several "
 		    "classes; the lowest class index was taken as the "
@@ -834,13 +878,6 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		    " did" : "s did", ro.sum_tol, p->renormalized_rows == 1 ?
 		    "was" : "were", p->renormalized_rows == 1 ? "its" :
 		    "their");
-	if (p->top_only && (keep & CALIB_KEEP_LOGITS)) {
-		cli_error("%s: holds only the top label's confidence and "
-		    "correctness ('%s', '%s'); this needs the whole score "
-		    "vector", p->source, ro.confidence_col, ro.correct_col);
-		calib_preds_free(p);
-		return NULL;
-	}
 	/* Notes are said once per run, however often a file is read. */
 	if (p->top_only && !said_top_only++)
 		fprintf(stderr, "%s: note: %s holds only the top label's "
@@ -856,7 +893,6 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 		cli_warn("%s: %zu row%s label %ld dropped (--ignore-label)",
 		    p->source, p->dropped_rows, p->dropped_rows == 1 ?
 		    " with" : "s with", ro.ignore_label);
-	return p;
 }
 
 /* The choices of c set by hand after its preset. */

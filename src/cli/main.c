@@ -24,6 +24,8 @@ static const struct cli_cmd *const commands[] = {
 	&cli_cmd_explain,
 	&cli_cmd_fit,
 	&cli_cmd_apply,
+	&cli_cmd_summarize,
+	&cli_cmd_merge,
 	&cli_cmd_help,
 	NULL
 };
@@ -94,8 +96,35 @@ static const struct cli_cmd cli_cmd_help = {
 	.summary = "show help for calib or for one command",
 };
 
+#ifdef CALIB_MPI
+/* calib-mpi runs the commands whose reading is shared out. */
+static int
+mpi_command(const struct cli_cmd *c)
+{
+	return c == &cli_cmd_metrics || c == &cli_cmd_bins ||
+	    c == &cli_cmd_check || c == &cli_cmd_summarize;
+}
+
+static int calib_main(int argc, char **argv);
+
 int
 main(int argc, char **argv)
+{
+	int rc;
+
+	cli_progname = "calib-mpi";
+	cli_mpi_init(&argc, &argv);
+	rc = calib_main(argc, argv);
+	cli_mpi_finish();
+	return rc;
+}
+
+static int
+calib_main(int argc, char **argv)
+#else
+int
+main(int argc, char **argv)
+#endif
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -132,6 +161,13 @@ main(int argc, char **argv)
 		    argv[optind], cli_progname);
 		return CLI_ERROR;
 	}
+#ifdef CALIB_MPI
+	if (!mpi_command(c)) {
+		cli_error("calib-mpi runs metrics, bins, check and summarize; "
+		    "use calib for '%s'", c->name);
+		return CLI_ERROR;
+	}
+#endif
 	argc -= optind;
 	argv += optind;
 	/* Reset getopt for the subcommand's own parse. */

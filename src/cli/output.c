@@ -270,7 +270,8 @@ cli_out_open(struct cli_out *o, const char *path)
 	size_t n;
 
 	memset(o, 0, sizeof(*o));
-	if (path == NULL || strcmp(path, "-") == 0) {
+	/* calib-mpi: only rank 0 writes; the others' stdout is /dev/null. */
+	if (path == NULL || strcmp(path, "-") == 0 || cli_mpi_rank != 0) {
 		o->fp = stdout;
 		return 0;
 	}

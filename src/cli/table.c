@@ -107,9 +107,11 @@ cli_table_option(const char *cmd, int opt, const char *arg,
 		t->cls = -1;
 		return 1;
 	case CLI_OPT_BINS:
+		t->r.given |= CLI_GIVEN_BINS;
 		return cli_parse_int(cmd, "bins", arg, 1, 1000000,
 		    &t->o.bins) == 0 ? 1 : -1;
 	case CLI_OPT_BINNING:
+		t->r.given |= CLI_GIVEN_BINNING;
 		if (strcmp(arg, "width") == 0)
 			t->o.binning = CALIB_BIN_WIDTH;
 		else if (strcmp(arg, "mass") == 0)
@@ -122,6 +124,15 @@ cli_table_option(const char *cmd, int opt, const char *arg,
 		return 1;
 	}
 	return cli_read_option(cmd, opt, arg, &t->r);
+}
+
+static calib_status
+oom_error(calib_error *err)
+{
+	memset(err, 0, sizeof(*err));
+	err->status = CALIB_E_NOMEM;
+	snprintf(err->message, sizeof(err->message), "out of memory");
+	return CALIB_E_NOMEM;
 }
 
 /* --class NAME: the index of the class so named, from --classes or the
@@ -180,6 +191,43 @@ cli_table_compute(const char *cmd, const char *path, struct cli_table *t,
 			    "positive both choose what is calibrated; give "
 			    "one of them");
 		t->r.ro.target = t->cls;
+	}
+	int mpi = 0;
+#ifdef CALIB_MPI
+	mpi = 1; /* the rows are spread over the ranks: sums only */
+#endif
+	if (mpi || cli_is_summary(path)) {
+		calib_summary *s;
+		if (t->o.binning != CALIB_BIN_WIDTH)
+			t->r.mo.binning = t->o.binning;
+		t->r.mo.bins = t->o.bins;
+		if (cli_is_summary(path))
+			s = cli_load_summary(cmd, path, &t->r, t->cls >= 0);
+		else if (t->o.binning != CALIB_BIN_WIDTH) {
+			cli_error("%s: equal-mass bins need every row in one "
+			    "process and do not merge; use calib", path);
+			return CLI_ERROR;
+		} else
+			s = cli_summarize(path, &t->r);
+		if (s == NULL)
+			return CLI_ERROR;
+		t->o.bins = t->r.mo.bins;
+		if (cli_summary_check_rows(s) != 0) {
+			calib_summary_free(s);
+			return CLI_ERROR;
+		}
+		st = calib_summary_reliability(s, &t->o, rel, &err);
+		if (st == CALIB_OK && (p = cli_summary_shell(s)) == NULL) {
+			calib_reliability_release(rel);
+			st = oom_error(&err);
+		}
+		calib_summary_free(s);
+		if (st != CALIB_OK) {
+			cli_lib_error(&err);
+			return CLI_ERROR;
+		}
+		*pp = p;
+		return CLI_OK;
 	}
 	p = cli_read_preds(path, &t->r, 0);
 	if (p == NULL)

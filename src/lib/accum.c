@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "summary.h"
 
 /* One bin's compensated sums, as ci_bin_arrays() keeps them. */
 typedef struct acc_bin {
@@ -51,6 +52,10 @@ struct calib_accum {
 	/* equal-width: running sums */
 	acc_bin *bin;
 	calib_classwise_acc cw;
+	/* Exact classwise cells and total weight, as calib_read() and
+	 * summaries keep them, so the classwise ECE is the same doubles. */
+	ci_cwx cwx;
+	ci_xsum Wx;
 	ci_sum W;               /* sum of all weights, zero ones included */
 	ci_sum acc, sc, oc, nl, br, en, den; /* as row_means_compute() */
 	int inf;                /* an infinite clipped NLL term was seen */
@@ -82,6 +87,7 @@ calib_accum_free(calib_accum *a)
 	free(R->pred);
 	free(a->bin);
 	ci_classwise_free(&a->cw);
+	ci_cwx_free(&a->cwx);
 	ci_layout_release(&a->L);
 	free(a->brow);
 	free(a->bprobs);
@@ -186,8 +192,10 @@ calib_accum_create(int k, const calib_read_options *ro,
 	if (!a->keep_rows) {
 		a->bin = calloc((size_t)a->mo.bins, sizeof(*a->bin));
 		if (a->bin == NULL ||
-		    ci_classwise_alloc(&a->cw, k, a->mo.bins) != 0)
+		    ci_classwise_alloc(&a->cw, k, a->mo.bins) != 0 ||
+		    ci_cwx_init(&a->cwx, k, a->mo.bins) != 0)
 			goto nomem;
+		ci_xsum_init(&a->Wx);
 	}
 	*out = a;
 	return CALIB_OK;
@@ -312,8 +320,8 @@ commit_width(calib_accum *a, size_t n)
 		if (r->outcome)
 			ci_sum_add(&b->o, w);
 		b->count++;
-		ci_classwise_add(&a->cw, a->k, a->bprobs + i * (size_t)a->k,
-		    r->label, w);
+		ci_cwx_add(&a->cwx, a->bprobs + i * (size_t)a->k, r->label, w);
+		ci_xsum_add(&a->Wx, w);
 		ci_sum_add(&a->W, w);
 		/* the row means skip zero weights */
 		if (w == 0)
@@ -473,12 +481,21 @@ result_width(const calib_accum *a, calib_metrics *m)
 	memset(&view, 0, sizeof(view));
 	view.k = a->k;
 	view.n = a->n;
-	view.classwise = a->cw;
-	view.total_weight = ci_sum_get(&a->W);
-	if (!(view.total_weight > 0) ||
-	    calib_classwise_ece(&view, M, CALIB_BIN_WIDTH, NULL,
-	    &m->classwise_ece) != CALIB_OK)
-		m->classwise_ece = NAN;
+	{
+		calib_classwise_acc cwr;
+		if (ci_classwise_alloc(&cwr, a->k, a->mo.bins) != 0) {
+			m->classwise_ece = NAN;
+		} else {
+			ci_cwx_round(&a->cwx, &cwr);
+			view.classwise = cwr;
+			view.total_weight = ci_xsum_round(&a->Wx);
+			if (!(view.total_weight > 0) ||
+			    calib_classwise_ece(&view, M, CALIB_BIN_WIDTH,
+			    NULL, &m->classwise_ece) != CALIB_OK)
+				m->classwise_ece = NAN;
+			ci_classwise_free(&cwr);
+		}
+	}
 	/* The selection, among the metrics the sums above give. */
 	{
 		static const char *const sums[] = { "accuracy",
@@ -532,6 +549,19 @@ calib_accum_result(const calib_accum *a, calib_metrics *out,
 		view.brier = a->rows.brier;
 		view.entropy = a->rows.entropy;
 		view.probs = a->rows.probs;
+		{
+			/* exact, as the reader's, so classwise ECE divides
+			 * by the same W */
+			ci_xsum W;
+			size_t i;
+			ci_xsum_init(&W);
+			if (view.weight != NULL)
+				for (i = 0; i < view.n; i++)
+					ci_xsum_add(&W, view.weight[i]);
+			else
+				ci_xsum_add(&W, (double)view.n);
+			view.total_weight = ci_xsum_round(&W);
+		}
 		st = calib_metrics_compute(&view, &a->mo, NULL, out);
 	}
 	if (st != CALIB_OK)

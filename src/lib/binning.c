@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "summary.h"
 
 int
 calib_bin_index(double s, int m)
@@ -197,6 +198,18 @@ calib_bins_compute(const calib_preds *p, int m, calib_binning binning,
 {
 	if (p == NULL || out == NULL)
 		return CALIB_E_ARG;
+	if (binning == CALIB_BIN_WIDTH && mult == NULL && m >= 1) {
+		/* Exact sums, so the table is the one any summary of these
+		 * rows gives. */
+		ci_acc a;
+		calib_status st;
+		if (ci_acc_init(&a, m, 0) != 0)
+			return CALIB_E_NOMEM;
+		ci_acc_add_preds(&a, p);
+		st = ci_acc_bins(&a, out);
+		ci_acc_free(&a);
+		return st;
+	}
 	return ci_bin_arrays(p->n, p->score, p->outcome, p->weight, mult, m,
 	    binning, NULL, NULL, out);
 }
@@ -246,9 +259,8 @@ ci_cells_free(ci_cells *cells)
 	memset(cells, 0, sizeof(*cells));
 }
 
-/* (1/K) sum_k ECE_k from per-class bin sums over total weight W. */
-static double
-classwise_mean(const calib_classwise_acc *a, int k, double W)
+double
+ci_classwise_mean(const calib_classwise_acc *a, int k, double W)
 {
 	ci_sum total = { 0, 0 };
 	size_t off;
@@ -293,7 +305,7 @@ ci_classwise_cached(const calib_preds *p, const ci_cells *cells,
 		a.sum_outcome[cell[p->label[i]]] += w;
 		ci_sum_add(&W, w);
 	}
-	*out = classwise_mean(&a, k, ci_sum_get(&W));
+	*out = ci_classwise_mean(&a, k, ci_sum_get(&W));
 	ci_classwise_free(&a);
 	return CALIB_OK;
 }
@@ -490,7 +502,18 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 		if (binning != CALIB_BIN_WIDTH || mult != NULL ||
 		    p->classwise.bins != m)
 			return CALIB_E_ARG;
-		*out = classwise_mean(&p->classwise, p->k, p->total_weight);
+		*out = ci_classwise_mean(&p->classwise, p->k, p->total_weight);
+		return CALIB_OK;
+	} else if (binning == CALIB_BIN_WIDTH && mult == NULL) {
+		calib_classwise_acc a;
+		if (ci_classwise_alloc(&a, p->k, m) != 0)
+			return CALIB_E_NOMEM;
+		if (ci_classwise_exact(p, &a) != 0) {
+			ci_classwise_free(&a);
+			return CALIB_E_NOMEM;
+		}
+		*out = ci_classwise_mean(&a, p->k, p->total_weight);
+		ci_classwise_free(&a);
 		return CALIB_OK;
 	} else if (binning == CALIB_BIN_WIDTH) {
 		/* One row-major pass over the matrix. */
@@ -511,7 +534,7 @@ calib_classwise_ece(const calib_preds *p, int m, calib_binning binning,
 			    p->label[i], w);
 			ci_sum_add(&W, w);
 		}
-		*out = classwise_mean(&a, p->k, ci_sum_get(&W));
+		*out = ci_classwise_mean(&a, p->k, ci_sum_get(&W));
 		ci_classwise_free(&a);
 		return CALIB_OK;
 	} else {

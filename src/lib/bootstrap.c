@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "internal.h"
+#include "summary.h"
 
 void
 calib_bootstrap_options_init(calib_bootstrap_options *o)
@@ -71,6 +72,61 @@ calib_bootstrap_release(calib_bootstrap *b)
 	free(b->point);
 	free(b->rep);
 	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Poisson replicates: row i counts calib_poisson_count(seed, first_row + i,
+ * j) times; each replicate's metrics come from exact sums through the
+ * evaluation summaries use, so summaries of shards give the same values.
+ */
+static calib_status
+poisson_replicates(const calib_preds *const *runs, int nruns,
+    const calib_bootstrap_options *o, calib_bootstrap *out, calib_error *err)
+{
+	const int B = o->replicates;
+	uint32_t *cnt;
+	size_t n = runs[0]->n, i;
+	calib_status st = CALIB_OK;
+	int r, j;
+
+	if (o->metric.binning != CALIB_BIN_WIDTH)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "the Poisson bootstrap sums over equal-width bins only "
+		    "(use --binning width, or the multinomial bootstrap)");
+	if ((cnt = malloc((n ? n : 1) * sizeof(*cnt))) == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, NULL, 0, 0, NULL,
+		    "out of memory");
+	for (j = 0; j < B && st == CALIB_OK; j++) {
+		/* One draw per row and replicate, shared by every run: the
+		 * pairing. */
+		for (i = 0; i < n; i++)
+			cnt[i] = calib_poisson_count(o->seed, o->first_row + i,
+			    (uint32_t)j);
+		for (r = 0; r < nruns && st == CALIB_OK; r++) {
+			const calib_preds *p = runs[r];
+			ci_acc a;
+			if (ci_acc_init(&a, o->metric.bins,
+			    o->metric.nll_clip) != 0) {
+				st = ci_error_set(err, CALIB_E_NOMEM, NULL, 0,
+				    0, NULL, "out of memory");
+				break;
+			}
+			for (i = 0; i < n; i++)
+				if (cnt[i] > 0)
+					ci_acc_row_mult(&a, p->score[i],
+					    p->outcome[i], p->pred[i] ==
+					    p->label[i], p->weight ?
+					    p->weight[i] : 1.0, cnt[i],
+					    p->nll[i], p->brier[i],
+					    p->entropy[i]);
+			st = ci_summary_eval(&a, p->k, NULL, &o->metric,
+			    &out->rep[(size_t)r * (size_t)B + (size_t)j],
+			    p->source, err);
+			ci_acc_free(&a);
+		}
+	}
+	free(cnt);
+	return st;
 }
 
 /*
@@ -232,6 +288,12 @@ calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
 				    "out of memory");
 				goto done;
 			}
+	}
+	/* Poisson counts come from the counter-based generator, not from the
+	 * batches of multinomial draws below. */
+	if (o->method == CALIB_BOOTSTRAP_POISSON) {
+		st = poisson_replicates(runs, nruns, o, out, err);
+		goto done;
 	}
 	for (j = 0; j < o->replicates; j += (int)batch) {
 		boot_job J;

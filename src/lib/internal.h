@@ -340,11 +340,19 @@ typedef struct ci_row_means {
  * One evaluation of a metric selection on one (resampled) set of rows:
  * what several metrics share is computed on first use and kept here.
  */
+struct ci_acc;
 typedef struct ci_eval {
-	const calib_preds *p;
+	const calib_preds *p;    /* NULL when evaluating a summary */
 	const calib_metric_options *o;
 	const uint32_t *mult;
 	const ci_cells *cells;   /* NULL, or cached equal-width cells */
+	int k;                   /* classes */
+	/* All rows, equal-width bins: the exact sums (summary.h), built from
+	 * p on first use or given by a summary, so one pass and merged
+	 * shards agree to the bit. */
+	const struct ci_acc *acc;
+	struct ci_acc *own_acc;
+	const calib_classwise_acc *cw; /* a summary's rounded cells */
 	int have_bins;
 	calib_bins bins;
 	int have_means;
@@ -394,10 +402,17 @@ calib_status ci_classwise_budget(int k, int bins, const char *file,
 void ci_classwise_free(calib_classwise_acc *acc);
 void ci_classwise_merge(calib_classwise_acc *dst, const calib_classwise_acc *src,
     int k);
+/* (1/K) sum_k ECE_k of rounded classwise sums over total weight W. */
+double ci_classwise_mean(const calib_classwise_acc *a, int k, double W);
 double ci_ece_terms(const double *weight, const double *sum_score,
     const double *sum_outcome, int m, double total);
 
 /* reliability.c */
+
+/* The interval of one bin of a table (w2: the bin's sum of squared
+ * weights, NaN for an unweighted file); NaN for an empty bin. */
+calib_status ci_bin_uncertainty(const calib_bin *bin, double w2,
+    const calib_reliability_options *o, calib_bin_uncertainty *u);
 
 /*
  * Poisson-binomial probabilities of the number of successes among n

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "summary.h"
 
 void
 calib_metric_options_init(calib_metric_options *o)
@@ -156,6 +157,7 @@ ci_eval_init(ci_eval *e, const calib_preds *p, const calib_metric_options *o,
 	e->p = p;
 	e->o = o;
 	e->mult = mult;
+	e->k = p ? p->k : 0;
 	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
 	    cells->m != o->bins || cells->conv !=
 	    (calib_convention_is_default(o->convention) ? NULL :
@@ -170,6 +172,11 @@ ci_eval_release(ci_eval *e)
 	if (e->have_bins)
 		calib_bins_release(&e->bins);
 	e->have_bins = 0;
+	if (e->own_acc != NULL) {
+		ci_acc_free(e->own_acc);
+		free(e->own_acc);
+	}
+	e->own_acc = NULL;
 	if (e->own_order)
 		free(e->order);
 	e->order = NULL;
@@ -180,6 +187,30 @@ ci_eval_release(ci_eval *e)
 	}
 	e->cls = NULL;
 	e->own_cls = 0;
+}
+
+/* The exact sums when every row counts once and the bins are equal-width;
+ * NULL otherwise (a bootstrap resample, equal-mass bins) or when out of
+ * memory (*st says which). */
+static const ci_acc *
+eval_acc(ci_eval *e, calib_status *st)
+{
+	*st = CALIB_OK;
+	if (e->acc != NULL || e->mult != NULL ||
+	    e->o->binning != CALIB_BIN_WIDTH || e->p == NULL ||
+	    !calib_convention_is_default(e->o->convention))
+		return e->acc;
+	e->own_acc = malloc(sizeof(*e->own_acc));
+	if (e->own_acc == NULL ||
+	    ci_acc_init(e->own_acc, e->o->bins, e->o->nll_clip) != 0) {
+		free(e->own_acc);
+		e->own_acc = NULL;
+		*st = CALIB_E_NOMEM;
+		return NULL;
+	}
+	ci_acc_add_preds(e->own_acc, e->p);
+	e->acc = e->own_acc;
+	return e->acc;
 }
 
 /* Forget the values of the last rows, keep what the rows share (the
@@ -195,6 +226,13 @@ ci_eval_reset(ci_eval *e, const uint32_t *mult)
 	e->have_corp = 0;
 	e->have_sweep = 0;
 	e->have_skce = 0;
+	/* exact sums of all rows are not those of a resample */
+	if (e->own_acc != NULL) {
+		ci_acc_free(e->own_acc);
+		free(e->own_acc);
+		e->own_acc = NULL;
+		e->acc = NULL;
+	}
 	e->mult = mult;
 }
 
@@ -260,6 +298,7 @@ eval_bins(ci_eval *e, const calib_bins **b)
 	calib_status st;
 
 	if (!e->have_bins) {
+		const ci_acc *a = NULL;
 		const size_t *order = NULL;
 		if (e->cells != NULL && e->cells->conv != NULL)
 			st = ci_conv_bins_cached(e->p, e->cells, e->mult,
@@ -268,7 +307,9 @@ eval_bins(ci_eval *e, const calib_bins **b)
 			st = ci_conv_bin_arrays(e->p->n, e->p->score,
 			    e->p->outcome, e->p->weight, e->mult, e->o->bins,
 			    e->o->binning, e->o->convention, NULL, &e->bins);
-		else {
+		else if ((a = eval_acc(e, &st)) != NULL)
+			st = ci_acc_bins(a, &e->bins);
+		else if (st == CALIB_OK) {
 			if (e->o->binning == CALIB_BIN_MASS && e->keep_orders &&
 			    (st = eval_order(e, &order)) != CALIB_OK)
 				return st;
@@ -289,7 +330,17 @@ static const row_means *
 eval_means(ci_eval *e)
 {
 	if (!e->have_means) {
-		row_means_compute(e->p, e->mult, e->o->nll_clip, &e->means);
+		calib_status st;
+		const ci_acc *a = eval_acc(e, &st);
+		if (a != NULL)
+			ci_acc_means(a, &e->means);
+		else if (st == CALIB_OK)
+			row_means_compute(e->p, e->mult, e->o->nll_clip,
+			    &e->means);
+		else /* out of memory: every mean unknown */
+			e->means.accuracy = e->means.score = e->means.outcome =
+			    e->means.nll = e->means.brier = e->means.entropy =
+			    NAN;
 		e->have_means = 1;
 	}
 	return &e->means;
@@ -331,13 +382,24 @@ MEAN(m_nll, e->o->convention != NULL && (e->o->convention->nll_clip > 0 ||
     r->nll)
 MEAN(m_brier, e->o->convention != NULL && e->o->convention->brier ==
     CALIB_BRIER_BINARY ? ci_conv_brier(e->p, e->mult, r->brier) : r->brier)
-MEAN(m_brier_per_class, r->brier / e->p->k)
+MEAN(m_brier_per_class, r->brier / e->k)
 MEAN(m_entropy, r->entropy)
 #undef MEAN
 
 static calib_status
 m_brier_top_label(ci_eval *e, double *v)
 {
+	calib_status st;
+	const ci_acc *a = eval_acc(e, &st);
+
+	if (st != CALIB_OK)
+		return st;
+	if (a != NULL) {
+		/* exact sums: a summary and the one pass agree to the bit */
+		double W = ci_xsum_round(&a->W);
+		*v = W > 0 ? ci_xsum_round(&a->btl) / W : NAN;
+		return CALIB_OK;
+	}
 	*v = calib_brier_top_label(e->p, e->mult);
 	return CALIB_OK;
 }
@@ -532,6 +594,11 @@ m_classwise_ece(ci_eval *e, double *v)
 {
 	calib_status st;
 
+	if (e->p == NULL) { /* a summary: its cells and total weight */
+		*v = e->cw ? ci_classwise_mean(e->cw, e->k,
+		    ci_xsum_round(&e->acc->W)) : NAN;
+		return CALIB_OK;
+	}
 	if (e->cells != NULL && e->cells->conv != NULL && e->cells->cls)
 		return ci_conv_classwise_cached(e->p, e->cells, e->mult, v);
 	if (!calib_convention_is_default(e->o->convention))
@@ -544,9 +611,10 @@ m_classwise_ece(ci_eval *e, double *v)
 		return ci_classwise_ece_mass(e->p, c, e->mult, e->o->bins, v);
 	}
 
-	st = e->cells && e->cells->cls ? ci_classwise_cached(e->p, e->cells,
-	    e->mult, v) : calib_classwise_ece(e->p, e->o->bins, e->o->binning,
-	    e->mult, v);
+	/* All rows: calib_classwise_ece() sums exactly. */
+	st = e->cells && e->cells->cls && e->mult != NULL ?
+	    ci_classwise_cached(e->p, e->cells, e->mult, v) :
+	    calib_classwise_ece(e->p, e->o->bins, e->o->binning, e->mult, v);
 	/* Without the matrix or the reader's sums it is simply not
 	 * available: NaN, not an error. */
 	return st == CALIB_E_NOMEM ? st : CALIB_OK;
@@ -790,6 +858,49 @@ calib_metrics_get(const calib_metrics *m, const char *name, double *value)
 	return CALIB_OK;
 }
 
+int
+calib_metric_set_merges(calib_metric_set select, calib_binning binning)
+{
+	calib_metric_set want = select ? select : calib_metric_default_set();
+	int i;
+
+	if (binning != CALIB_BIN_WIDTH)
+		return 0;
+	for (i = 0; i < NMETRICS; i++)
+		if ((want >> i & 1) && table[i].info.data != CALIB_DATA_SUMS)
+			return 0;
+	return 1;
+}
+
+calib_status
+ci_summary_eval(const ci_acc *a, int k, const calib_classwise_acc *cw,
+    const calib_metric_options *o, calib_metrics *out, const char *source,
+    calib_error *err)
+{
+	calib_metric_set want = o->select ? o->select :
+	    calib_metric_default_set();
+	ci_eval e;
+	calib_status st;
+	int i;
+
+	for (i = 0; i < NMETRICS; i++)
+		if ((want >> i & 1) && table[i].info.data != CALIB_DATA_SUMS)
+			return ci_error_set(err, CALIB_E_ARG, source, 0, 0,
+			    NULL, "%s needs the rows, and a summary keeps sums "
+			    "only: run on the prediction files",
+			    table[i].info.name);
+	ci_eval_init(&e, NULL, o, NULL, NULL);
+	e.k = k;
+	e.acc = a;
+	e.cw = cw;
+	st = ci_eval_metrics(&e, out);
+	ci_eval_release(&e);
+	if (st != CALIB_OK)
+		return ci_error_set(err, st, source, 0, 0, NULL, "%s",
+		    calib_strerror(st));
+	return CALIB_OK;
+}
+
 calib_status
 calib_metrics_compute(const calib_preds *p, const calib_metric_options *o,
     const uint32_t *mult, calib_metrics *out)
@@ -834,7 +945,7 @@ ci_eval_metrics(ci_eval *e, calib_metrics *out)
 	if ((st = eval_bins(e, &b)) != CALIB_OK)
 		return st;
 	out->n = b->n;
-	out->classes = e->p->k;
+	out->classes = e->k;
 	out->bins = b->m;
 	out->binning = o->binning;
 	for (i = 0; i < NMETRICS; i++) {

@@ -33,6 +33,7 @@
 #include "internal.h"
 #include "fastnum.h"
 #include "reader.h"
+#include "summary.h"
 
 /* Target block size: 1 MiB, or what configure --with-block-size says
  * (small blocks put block boundaries everywhere in small test files). */
@@ -63,6 +64,16 @@ typedef struct rd_ctx {
 	int keep_ids;      /* CALIB_KEEP_IDS with an id column */
 	int keep_probs, keep_logits, cw_bins;
 	size_t max_record;
+	/* calib_summarize(): rows go into per-thread exact sums only */
+	int summary;
+	/* Poisson bootstrap replicates of a summary: rows are kept per
+	 * block, and their replicate counts, which depend on the row's
+	 * global position, are added in file order by merge_block(). */
+	int reps;
+	unsigned long seed;
+	uint64_t first_row;
+	uint64_t *rows_done;
+	ci_acc *rep;
 } rd_ctx;
 
 /* Labels that are no class index: a row dropped by --ignore-label, and
@@ -80,6 +91,11 @@ typedef struct rd_scratch {
 	size_t *fsize;
 	int nfields, fieldcap, nrecords;
 	int oom;
+	/* Exact sums are order-free, so each thread keeps its own whatever
+	 * blocks it parsed: classwise cells, and in summary mode the
+	 * top-label sums. */
+	ci_cwx cwx;
+	ci_acc acc;
 } rd_scratch;
 
 typedef struct rd_block {
@@ -222,6 +238,8 @@ scratch_free(rd_scratch *S)
 	free(S->fbuf);
 	free(S->foff);
 	free(S->fsize);
+	ci_cwx_free(&S->cwx);
+	ci_acc_free(&S->acc);
 	memset(S, 0, sizeof(*S));
 }
 
@@ -524,8 +542,8 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		B->dropped++;
 		return 1;
 	}
-	if (ci_rows_reserve(r, r->n + 1, k, C->L.has_weight, C->keep_probs ||
-	    C->cw_bins > 0, C->keep_logits) != 0) {
+	if (ci_rows_reserve(r, r->n + 1, k, C->L.has_weight || C->reps > 0,
+	    C->keep_probs, C->keep_logits) != 0) {
 		block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
 		return 0;
 	}
@@ -539,10 +557,9 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		r->n++;
 		return 1;
 	}
-	/* with classwise sums the block keeps its rows' probabilities for
-	 * merge_block() to add, in file order, to the one table */
-	probs = C->keep_probs || C->cw_bins > 0 ? r->probs + r->n * (size_t)k :
-	    S->probs;
+	/* Classwise sums go into the thread's exact cells (emit below), so
+	 * the probabilities are kept only when asked for. */
+	probs = C->keep_probs ? r->probs + r->n * (size_t)k : S->probs;
 	logits = C->keep_logits ? r->logits + r->n * (size_t)k : NULL;
 	if (ci_row_finish(&C->L, C->o, x, label, weight, &row, probs, logits,
 	    S->work, &pb) != 0) {
@@ -562,19 +579,43 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		    pb.cls < 0 ? -1 : C->class_col[pb.cls], "%s", pb.message);
 		return 0;
 	}
-	r->score[r->n] = row.score;
-	r->outcome[r->n] = row.outcome;
-	r->label[r->n] = row.label;
-	r->pred[r->n] = row.pred;
-	if (C->L.has_weight)
-		r->weight[r->n] = weight;
-	r->nll[r->n] = row.nll;
-	r->brier[r->n] = row.brier;
-	r->entropy[r->n] = row.entropy;
-	r->n++;
+	if (C->summary) {
+		ci_acc_row(&S->acc, row.score, row.outcome,
+		    row.pred == row.label, weight, row.nll, row.brier,
+		    row.entropy);
+		if (C->reps > 0) {
+			r->score[r->n] = row.score;
+			r->outcome[r->n] = row.outcome;
+			r->label[r->n] = row.label;
+			r->pred[r->n] = row.pred;
+			r->weight[r->n] = weight;
+			r->nll[r->n] = row.nll;
+			r->brier[r->n] = row.brier;
+			r->entropy[r->n] = row.entropy;
+			r->n++;
+		}
+	} else {
+		r->score[r->n] = row.score;
+		r->outcome[r->n] = row.outcome;
+		r->label[r->n] = row.label;
+		r->pred[r->n] = row.pred;
+		if (C->L.has_weight)
+			r->weight[r->n] = weight;
+		r->nll[r->n] = row.nll;
+		r->brier[r->n] = row.brier;
+		r->entropy[r->n] = row.entropy;
+		r->n++;
+	}
 	B->tied += (size_t)row.tied;
 	B->renorm += (size_t)row.renormalized;
 	B->zero += row.zero_prob && weight > 0;
+	if (C->cw_bins > 0) {
+		ci_cwx_add(&S->cwx, probs, label, weight);
+		if (S->cwx.oom) {
+			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
+			return 0;
+		}
+	}
 	return 1;
 }
 
@@ -1366,6 +1407,19 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 		    first_line + B->err_line, col < 0 ? 0 : (unsigned)col + 1,
 		    col < 0 ? NULL : C->col_names[col], "%s%s", B->err_msg, id);
 	}
+	if (C->summary) {
+		/* Rows are kept only for their replicate counts, which need
+		 * the global position: blocks arrive here in file order. */
+		size_t i;
+		for (i = 0; i < n; i++)
+			ci_acc_row_replicates(C->rep, C->reps, C->seed,
+			    C->first_row + *C->rows_done + i, B->r.score[i],
+			    B->r.outcome[i], B->r.pred[i] == B->r.label[i],
+			    B->r.weight[i], B->r.nll[i], B->r.brier[i],
+			    B->r.entropy[i]);
+		*C->rows_done += n;
+		goto counts;
+	}
 	if (n == 0)
 		/* Every row dropped or failing the sum check: nothing to
 		 * copy (and no arrays to copy from). */
@@ -1386,17 +1440,6 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 	if (C->keep_probs)
 		memcpy(all->probs + at * (size_t)k, B->r.probs,
 		    n * (size_t)k * sizeof(double));
-	if (C->cw_bins > 0) {
-		/* Row by row in file order, as calib_classwise_ece() adds
-		 * them from the kept matrix: the same doubles whatever the
-		 * blocks and threads, and one table whatever the thread
-		 * count. */
-		size_t i;
-		for (i = 0; i < n; i++)
-			ci_classwise_add(&P->classwise, k, B->r.probs + i *
-			    (size_t)k, B->r.label[i], C->L.has_weight ?
-			    B->r.weight[i] : 1.0);
-	}
 	if (C->keep_logits)
 		memcpy(all->logits + at * (size_t)k, B->r.logits,
 		    n * (size_t)k * sizeof(double));
@@ -1595,8 +1638,12 @@ read_header(rd_ctx *C, ci_input *in, rd_scratch *S, char **carry,
 calib_status
 ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
     char *head, size_t head_len, size_t head_cap, calib_preds *P,
-    calib_error *err)
+    const calib_metric_options *smo, const calib_summary_options *so,
+    calib_summary **sout, calib_error *err)
 {
+	uint64_t rows_done = 0;
+	ci_acc *rep = NULL;
+	int nrep = 0;
 	rd_ctx C;
 	rd_scratch *S = NULL, H;
 	rd_block *blocks = NULL;
@@ -1671,20 +1718,55 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		C.keep_logits = 0;
 		C.cw_bins = 0;
 	}
+	if (sout != NULL) {
+		if (C.deferred) {
+			st = ci_error_set(err, CALIB_E_ARG, shown, 0, 0, NULL,
+			    "labels or weights from another file cannot be "
+			    "summarized as a stream");
+			goto done;
+		}
+		C.summary = 1;
+		C.keep_probs = C.keep_logits = 0;
+		C.cw_bins = C.L.top_only ? 0 : smo->bins;
+		C.reps = so != NULL ? so->replicates : 0;
+		C.seed = so != NULL ? so->seed : 0;
+		C.first_row = so != NULL ? so->first_row : 0;
+		C.rows_done = &rows_done;
+		if (C.reps > 0) {
+			rep = calloc((size_t)C.reps, sizeof(*rep));
+			if (rep == NULL) {
+				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
+				    0, NULL, "out of memory");
+				goto done;
+			}
+			for (nrep = 0; nrep < C.reps; nrep++)
+				if (ci_acc_init(&rep[nrep], smo->bins,
+				    smo->nll_clip) != 0) {
+					st = ci_error_set(err, CALIB_E_NOMEM,
+					    shown, 0, 0, NULL, "out of memory");
+					goto done;
+				}
+		}
+		C.rep = rep;
+	}
 	header_lines = lines_done;
 	C.keep_ids = (opt->keep & CALIB_KEEP_IDS) != 0 && C.id_col >= 0 &&
 	    !C.deferred;
-	if (opt->classwise_bins > 0 && (st = ci_classwise_budget(C.L.k,
+	if ((C.summary ? C.cw_bins : opt->classwise_bins) > 0 &&
+	    (st = ci_classwise_budget(C.L.k, C.summary ? C.cw_bins :
 	    opt->classwise_bins, shown, err)) != CALIB_OK)
 		goto done;
 	for (i = 0; i < T; i++)
-		if (scratch_init(&S[i], C.L.k) != 0) {
+		if (scratch_init(&S[i], C.L.k) != 0 || (C.cw_bins > 0 &&
+		    ci_cwx_init(&S[i].cwx, C.L.k, C.cw_bins) != 0) ||
+		    (C.summary && ci_acc_init(&S[i].acc, smo->bins,
+		    smo->nll_clip) != 0)) {
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 			    "out of memory");
 			goto done;
 		}
-	if (C.cw_bins > 0 && ci_classwise_alloc(&P->classwise, C.L.k,
-	    C.cw_bins) != 0) {
+	if (!C.summary && C.cw_bins > 0 && ci_classwise_alloc(&P->classwise,
+	    C.L.k, C.cw_bins) != 0) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 		    "out of memory");
 		goto done;
@@ -1750,13 +1832,26 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		st = sum_report(&C, &tot, err);
 		goto done;
 	}
-	if (all.n == 0 && tot.dropped > 0) {
+	/* Exact sums: merging the threads' cells in any order gives the
+	 * same values. */
+	for (i = 1; i < T && C.cw_bins > 0; i++)
+		if (ci_cwx_merge(&S[0].cwx, &S[i].cwx) != 0) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+	if (!C.summary && C.cw_bins > 0)
+		ci_cwx_round(&S[0].cwx, &P->classwise);
+	if (C.summary) {
+		/* A shard may be empty or weigh nothing: only the merged
+		 * whole has to hold rows (the metrics check). */
+	} else if (all.n == 0 && tot.dropped > 0) {
 		st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
 		    "no rows left after dropping %zu with label %ld "
 		    "(--ignore-label)", tot.dropped, opt->ignore_label);
 		goto done;
 	}
-	if (all.n == 0) {
+	if (all.n == 0 && !C.summary) {
 		st = ci_error_set(err, CALIB_E_FORMAT, shown, lines_done + 1, 0,
 		    NULL, "no data rows after the header (expected one row "
 		    "per example)");
@@ -1778,6 +1873,35 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		}
 		free(C.L.class_names[0]);
 		C.L.class_names[0] = nm;
+	}
+	if (C.summary) {
+		calib_summary *sm;
+		ci_settings t;
+		ci_summary_settings(&t, &C.L, opt, smo, so);
+		if ((st = ci_summary_model(&t, opt, err)) != CALIB_OK)
+			goto done;
+		if ((sm = ci_summary_new(&t, shown)) == NULL) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		for (i = 0; i < T; i++)
+			ci_acc_merge(&sm->acc, &S[i].acc);
+		for (i = 0; i < C.reps; i++)
+			ci_acc_merge(&sm->rep[i], &rep[i]);
+		if (C.cw_bins > 0 && ci_cwx_merge(&sm->cw, &S[0].cwx) != 0) {
+			calib_summary_free(sm);
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		sm->tied = P->tied_rows;
+		sm->renormalized = P->renormalized_rows;
+		sm->zero_prob = P->zero_prob_rows;
+		sm->dropped = tot.dropped;
+		sm->index_column = C.id_col == 0 && C.col_names[0][0] == '\0';
+		*sout = sm;
+		goto done;
 	}
 	if (C.deferred) {
 		ci_table t;
@@ -1865,5 +1989,10 @@ done:
 	free(tot.id_off);
 	ci_rows_free(&all);
 	ctx_release(&C);
+	if (rep != NULL) {
+		for (i = 0; i < nrep; i++)
+			ci_acc_free(&rep[i]);
+		free(rep);
+	}
 	return st;
 }

@@ -26,6 +26,7 @@
 
 #include "internal.h"
 #include "reader.h"
+#include "summary.h"
 
 /* ---- options ------------------------------------------------------ */
 
@@ -217,8 +218,9 @@ ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
     ci_rows *all, calib_preds *P, calib_error *err)
 {
 	size_t i;
-	ci_sum W = { 0, 0 };
+	ci_xsum W;
 
+	ci_xsum_init(&W);
 	P->n = all->n;
 	P->k = L->k;
 	P->kind = L->kind;
@@ -240,12 +242,13 @@ ci_preds_finish(ci_layout *L, const calib_read_options *o, const char *file,
 	P->probs = all->probs;
 	P->logits = all->logits;
 	memset(all, 0, sizeof(*all));
+	/* Exact, as in a summary, so classwise ECE divides by the same W. */
 	if (P->weight != NULL)
 		for (i = 0; i < P->n; i++)
-			ci_sum_add(&W, P->weight[i]);
+			ci_xsum_add(&W, P->weight[i]);
 	else
-		W.s = (double)P->n;
-	P->total_weight = ci_sum_get(&W);
+		ci_xsum_add(&W, (double)P->n);
+	P->total_weight = ci_xsum_round(&W);
 	if (isinf(P->total_weight))
 		return ci_error_set(err, CALIB_E_FORMAT, file, 0, 0,
 		    o->weight_col, "the weights add up to more than the largest "
@@ -634,9 +637,16 @@ open_and_pick(const char *path, const char *shown, ci_input *in, char **head,
 	return CALIB_OK;
 }
 
-calib_status
-calib_read(const char *path, const calib_read_options *opt,
-    calib_preds **out, calib_error *err)
+/*
+ * The reader behind calib_read() (sout NULL: rows kept in *out) and
+ * calib_summarize_ext() (out NULL: the summary in *sout).  A plain CSV file
+ * is summarized as a stream, keeping no rows; other formats (and labels
+ * from another file) are read whole and summarized from memory.
+ */
+static calib_status
+read_any(const char *path, const calib_read_options *opt,
+    const calib_metric_options *mo, const calib_summary_options *so,
+    calib_preds **out, calib_summary **sout, calib_error *err)
 {
 	calib_read_options defaults;
 	ci_input in;
@@ -650,7 +660,9 @@ calib_read(const char *path, const calib_read_options *opt,
 
 	if (out != NULL)
 		*out = NULL;
-	if (path == NULL || out == NULL)
+	if (sout != NULL)
+		*sout = NULL;
+	if (path == NULL || (out == NULL && sout == NULL))
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "no file given");
 	if (opt == NULL) {
@@ -676,8 +688,13 @@ calib_read(const char *path, const calib_read_options *opt,
 	switch (fmt) {
 	case CI_FORMAT_CSV:
 		P->format = "csv";
-		st = ci_read_csv(&in, shown, opt, head, head_len, CI_HEAD, P,
-		    err);
+		if (sout != NULL && opt->labels_path == NULL &&
+		    opt->weights_path == NULL)
+			st = ci_read_csv(&in, shown, opt, head, head_len,
+			    CI_HEAD, P, mo, so, sout, err);
+		else
+			st = ci_read_csv(&in, shown, opt, head, head_len,
+			    CI_HEAD, P, NULL, NULL, NULL, err);
 		head = NULL;
 		break;
 	case CI_FORMAT_NPY:
@@ -695,16 +712,78 @@ calib_read(const char *path, const calib_read_options *opt,
 		break;
 	}
 
+	if (st == CALIB_OK && sout != NULL && *sout == NULL)
+		st = ci_summary_from_preds(P, opt, mo, so, sout, err);
+
 done:
 	ci_input_close(&in);
 	free(head);
 	ci_blob_free(&blob);
-	if (st != CALIB_OK) {
+	if (st != CALIB_OK || out == NULL) {
 		calib_preds_free(P);
 		return st;
 	}
 	*out = P;
 	return CALIB_OK;
+}
+
+calib_status
+calib_read(const char *path, const calib_read_options *opt,
+    calib_preds **out, calib_error *err)
+{
+	if (out == NULL)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "no result to fill");
+	return read_any(path, opt, NULL, NULL, out, NULL, err);
+}
+
+calib_status
+calib_summarize(const char *path, const calib_read_options *ro,
+    const calib_metric_options *mo, calib_summary **out, calib_error *err)
+{
+	return calib_summarize_ext(path, ro, mo, NULL, out, err);
+}
+
+calib_status
+calib_summarize_ext(const char *path, const calib_read_options *ro,
+    const calib_metric_options *mo, const calib_summary_options *so,
+    calib_summary **out, calib_error *err)
+{
+	calib_metric_options mdef;
+	calib_read_options rdef, o;
+
+	if (out == NULL)
+		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
+		    "no result to fill");
+	*out = NULL;
+	if (mo == NULL) {
+		calib_metric_options_init(&mdef);
+		mo = &mdef;
+	}
+	if (ro == NULL) {
+		calib_read_options_init(&rdef);
+		ro = &rdef;
+	}
+	if (mo->binning != CALIB_BIN_WIDTH)
+		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
+		    "equal-mass bins do not merge: a summary keeps sums for "
+		    "equal-width bins only (use --binning width)");
+	if (!calib_convention_is_default(mo->convention))
+		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
+		    "a summary keeps the sums of calib's own convention only "
+		    "(drop --convention and its choices, or run on the "
+		    "prediction files)");
+	if (mo->bins < 1 || mo->bins > 1000000 ||
+	    !(mo->nll_clip >= 0 && mo->nll_clip < 0.5))
+		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
+		    "bins must be 1..1000000 and the NLL clip in [0, 0.5)");
+	if (so != NULL && (so->replicates < 0 || so->replicates > 100000))
+		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
+		    "bootstrap replicates must be 0..100000");
+	/* Formats read whole are summarized from the matrix. */
+	o = *ro;
+	o.keep |= CALIB_KEEP_PROBS;
+	return read_any(path, &o, mo, so, NULL, out, err);
 }
 
 /* ---- labels and weights from another file -------------------------- */
@@ -1009,7 +1088,7 @@ typedef struct build_chunk {
 	size_t sum_fail;         /* rows failing the sum check */
 	double sum_maxdev, sum_first;
 	size_t sum_row;
-	calib_classwise_acc cw;
+	ci_cwx cwx;              /* exact: summed over every use */
 	calib_status st;
 	calib_error err;
 } build_chunk;
@@ -1068,12 +1147,6 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 	c->sum_fail = 0;
 	c->sum_maxdev = 0;
 	c->st = CALIB_OK;
-	if (c->cw.bins > 0) {
-		size_t cells = (size_t)k * (size_t)c->cw.bins;
-		memset(c->cw.weight, 0, cells * sizeof(double));
-		memset(c->cw.sum_score, 0, cells * sizeof(double));
-		memset(c->cw.sum_outcome, 0, cells * sizeof(double));
-	}
 	for (i = c->start; i < c->end; i++) {
 		const unsigned long line = t->first_line + i + 1;
 		const size_t at = c->start + c->kept;
@@ -1151,8 +1224,8 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 		c->tied += (size_t)row.tied;
 		c->renorm += (size_t)row.renormalized;
 		c->zero += row.zero_prob && w > 0;
-		if (c->cw.bins > 0 && !L->top_only)
-			ci_classwise_add(&c->cw, k, pr, label, w);
+		if (c->cwx.bins > 0 && !L->top_only)
+			ci_cwx_add(&c->cwx, pr, label, w);
 	}
 }
 
@@ -1279,8 +1352,7 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 			goto done;
 		}
 		for (i = 0; i < slots; i++)
-			if (ci_classwise_alloc(&J.chunk[i].cw, k,
-			    J.cw_bins) != 0) {
+			if (ci_cwx_init(&J.chunk[i].cwx, k, J.cw_bins) != 0) {
 				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
 				    0, NULL, "out of memory");
 				goto done;
@@ -1340,11 +1412,22 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 			P->tied_rows += c->tied;
 			P->renormalized_rows += c->renorm;
 			P->zero_prob_rows += c->zero;
-			if (J.cw_bins > 0)
-				ci_classwise_merge(&P->classwise, &c->cw, k);
 		}
 		if (partial)
 			break;
+	}
+	/* Exact sums: the chunks' cells merge the same in any order. */
+	if (J.cw_bins > 0) {
+		for (i = 1; i < slots; i++)
+			if (ci_cwx_merge(&J.chunk[0].cwx, &J.chunk[i].cwx) !=
+			    0)
+				break;
+		if (J.chunk[0].cwx.oom) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		ci_cwx_round(&J.chunk[0].cwx, &P->classwise);
 	}
 	if (sum_fail > 0) {
 		st = ci_error_set(err, CALIB_E_FORMAT, shown,
@@ -1371,7 +1454,7 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 done:
 	if (J.chunk != NULL)
 		for (i = 0; i < slots; i++)
-			ci_classwise_free(&J.chunk[i].cw);
+			ci_cwx_free(&J.chunk[i].cwx);
 	free(J.chunk);
 	ci_rows_free(&all);
 	return st;

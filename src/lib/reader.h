@@ -77,13 +77,17 @@ calib_status ci_input_read(ci_input *in, char *buf, size_t want,
 void ci_input_close(ci_input *in);
 
 /*
- * reader-csv.c: read a CSV file into P (whose source is set).  The first
+ * reader-csv.c: read a CSV file into P (whose source is set), or, when
+ * sout is not NULL, only into the exact sums of a summary for smo's bins
+ * and clip (*sout; P then only collects the counts and is discarded).  The first
  * head_len bytes of the input, already read to pick the format, are in
  * head (malloc'd, head_cap bytes); the reader takes them over.
  */
 calib_status ci_read_csv(ci_input *in, const char *shown,
     const calib_read_options *o, char *head, size_t head_len,
-    size_t head_cap, calib_preds *P, calib_error *err);
+    size_t head_cap, calib_preds *P, const calib_metric_options *smo,
+    const calib_summary_options *so, calib_summary **sout,
+    calib_error *err);
 
 /* ---- arrays: NumPy files and memory -------------------------------- */
 

@@ -13,6 +13,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "internal.h"
+#include "exactsum.h"
 
 /* Tail probabilities below this are dropped by the Poisson-binomial
  * recursion (see calib.h for the error bound). */
@@ -323,13 +324,43 @@ row_bin(const calib_bins *t, double s)
 	return l;
 }
 
+/*
+ * The interval of one non-empty bin: x = acc(B_m) n_eff successes out of
+ * the Kish effective size n_eff = W_m^2 / sum w_i^2 (w2, NaN for an
+ * unweighted file, where n_eff is the count and x the correct rows).
+ * Shared with summaries, whose w2 is the same exact sum rounded once.
+ */
+calib_status
+ci_bin_uncertainty(const calib_bin *bin, double w2,
+    const calib_reliability_options *o, calib_bin_uncertainty *u)
+{
+	double x, n_eff;
+
+	u->n_eff = u->acc_lo = u->acc_hi = NAN;
+	if (!(bin->weight > 0))
+		return CALIB_OK;
+	if (isnan(w2)) {
+		n_eff = bin->weight;
+		x = bin->sum_outcome;
+	} else {
+		n_eff = bin->weight * bin->weight / w2;
+		x = bin->sum_outcome * (bin->weight / w2);
+		if (x > n_eff)
+			x = n_eff;
+	}
+	u->n_eff = n_eff;
+	return calib_bin_interval(x, n_eff, o->level, o->interval,
+	    &u->acc_lo, &u->acc_hi);
+}
+
 calib_status
 calib_reliability_compute(const calib_preds *p,
     const calib_reliability_options *o, calib_reliability *out,
     calib_error *err)
 {
 	size_t *start = NULL, *fill = NULL, i;
-	double *s = NULL, *w = NULL, *w2 = NULL;
+	double *s = NULL, *w = NULL;
+	ci_xsum *w2 = NULL;
 	int32_t *rowbin = NULL;
 	calib_band band;
 	calib_status st;
@@ -404,12 +435,14 @@ calib_reliability_compute(const calib_preds *p,
 	fill = calloc((size_t)m + 1, sizeof(*fill));
 	s = malloc((p->n ? p->n : 1) * sizeof(*s));
 	w = p->weight ? malloc((p->n ? p->n : 1) * sizeof(*w)) : NULL;
-	w2 = calloc((size_t)(m ? m : 1), sizeof(*w2));
+	w2 = malloc((size_t)(m ? m : 1) * sizeof(*w2));
 	if (out->u == NULL || start == NULL || fill == NULL || s == NULL ||
 	    (p->weight != NULL && w == NULL) || w2 == NULL) {
 		st = CALIB_E_NOMEM;
 		goto fail;
 	}
+	for (j = 0; j < m; j++)
+		ci_xsum_init(&w2[j]);
 	for (i = 0; i < p->n; i++)
 		start[(rowbin ? rowbin[i] : row_bin(&out->table,
 		    p->score[i])) + 1]++;
@@ -422,7 +455,7 @@ calib_reliability_compute(const calib_preds *p,
 		s[fill[b]] = p->score[i];
 		if (w != NULL) {
 			w[fill[b]] = p->weight[i];
-			w2[b] += p->weight[i] * p->weight[i];
+			ci_xsum_add(&w2[b], p->weight[i] * p->weight[i]);
 		}
 		fill[b]++;
 	}
@@ -431,7 +464,6 @@ calib_reliability_compute(const calib_preds *p,
 		const calib_bin *bin = &out->table.bin[j];
 		calib_bin_uncertainty *u = &out->u[j];
 		size_t cnt = start[j + 1] - start[j];
-		double x, n_eff;
 
 		u->n_eff = u->acc_lo = u->acc_hi = NAN;
 		u->band_lo = u->band_hi = NAN;
@@ -443,22 +475,12 @@ calib_reliability_compute(const calib_preds *p,
 		}
 		if (!(bin->weight > 0))
 			continue;
-		if (w == NULL) {
-			n_eff = bin->weight;
-			x = bin->sum_outcome;
-		} else {
-			n_eff = bin->weight * bin->weight / w2[j];
-			x = bin->sum_outcome * (bin->weight / w2[j]);
-			if (x > n_eff)
-				x = n_eff;
-		}
-		u->n_eff = n_eff;
-		st = calib_bin_interval(x, n_eff, o->level, o->interval,
-		    &u->acc_lo, &u->acc_hi);
+		st = ci_bin_uncertainty(bin, w ? ci_xsum_round(&w2[j]) : NAN, o,
+		    u);
 		if (st != CALIB_OK) {
 			ci_error_set(err, st, src, 0, 0, NULL, "bin %d: no "
-			    "interval for %g successes in %g trials", j + 1,
-			    x, n_eff);
+			    "interval for its frequency in %g trials", j + 1,
+			    u->n_eff);
 			goto fail;
 		}
 		st = calib_consistency_band(cnt, s + start[j],
