@@ -941,7 +941,8 @@ calib_metric_set calib_metric_all_set(void);
 
 /*
  * Parse a selection: "all", "default", or a comma-separated list of names
- * (blanks around them are ignored), into *set.  CALIB_E_ARG for an unknown
+ * (blanks around them are ignored; "default" in the list adds the default
+ * set), into *set.  CALIB_E_ARG for an unknown
  * name or an empty list, with a message listing the valid names.
  */
 calib_status calib_metric_select(const char *list, calib_metric_set *set,

@@ -80,7 +80,7 @@ cmds() {
 	sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&amp;/\&/g'
 }
 cmds "$R" >"$T/cmds"
-[ "$(grep -c '^calib metrics -f json --bootstrap 200 --seed' "$T/cmds")" -eq 1 ] &&
+[ "$(grep -c '^calib metrics -f json .*--bootstrap 200 --seed' "$T/cmds")" -eq 1 ] &&
 ! grep -q -- '1e300' "$T/cmds" &&
 [ "$(grep -c '^calib diagram' "$T/cmds")" -eq 3 ] &&
 [ "$(grep -c '^calib hist' "$T/cmds")" -eq 3 ] &&

@@ -484,6 +484,12 @@ write_metrics(FILE *fp, const struct report *R)
 		    "<code>NAME_hi</code>; each run's interval depends on "
 		    "its own rows only)", fp);
 	fputs(":</p>\n<code class=\"cmd\">calib metrics -f json", fp);
+	if (!R->r.metrics_set) {
+		fputs(" --metrics default", fp);
+		for (j = 0; j < NM; j++)
+			if (!INFO(j)->is_default)
+				fprintf(fp, ",%s", INFO(j)->name);
+	}
 	if (R->have_boot)
 		fprintf(fp, " --bootstrap %d --seed %lu --ci-level %g",
 		    R->boot_n, R->seed, R->level);
@@ -924,6 +930,13 @@ run(int argc, char **argv)
 		    "end in .html", R.output);
 	if (optind >= argc)
 		return cli_usage_error(CMD, "no prediction file given");
+	/* A report is read whole anyway, so it shows the smooth ECE, which
+	 * the default set leaves out for its cost, unless --metrics says
+	 * otherwise. */
+	if (!R.r.metrics_set)
+		R.r.mo.select |= (calib_metric_set)1 <<
+		    calib_metric_lookup("smece") | (calib_metric_set)1 <<
+		    calib_metric_lookup("smece_sigma");
 	NM = 0;
 	for (li = 0; li < calib_metric_count() && NM < 64; li++)
 		if (R.r.mo.select >> li & 1)

@@ -666,13 +666,13 @@ static const ci_metric table[] = {
 	{ { "brier_top_label", "top-label Brier", CALIB_UNIT_SCORE, LO, SUMS,
 	    0, 1, "mean_w (s - o)^2" }, F(brier_top_label),
 	    m_brier_top_label },
-	{ { "smece", "smooth ECE", FR, LO, SORTED, 0, 1,
+	{ { "smece", "smooth ECE", FR, LO, SORTED, 0, 0,
 	    "(1/W) int |sum w (s - o) K_sigma(t, s)| dt at the fixed point "
 	    "sigma = smECE" }, F(smece), m_smece },
 	{ { "smece_sigma", "smooth ECE kernel width", FR, CALIB_DIR_NONE,
-	    SORTED, 0, 1, "the sigma smece used" }, F(smece_sigma),
+	    SORTED, 0, 0, "the sigma smece used" }, F(smece_sigma),
 	    m_smece_sigma },
-	{ { "debiased_l2", "debiased l2 CE", FR, LO, SORTED, 0, 1,
+	{ { "debiased_l2", "debiased l2 CE", FR, LO, SORTED, 0, 0,
 	    "sqrt(max(0, sum_b (W_b/W) [(acc_b - conf_b)^2 - "
 	    "acc_b(1-acc_b)/(n_b-1)])), equal-mass bins" }, F(debiased_l2),
 	    m_debiased_l2 },
@@ -817,9 +817,14 @@ calib_metric_select(const char *list, calib_metric_set *set,
 			if (strlen(table[i].info.name) == len &&
 			    strncmp(table[i].info.name, s, len) == 0)
 				break;
-		if (i == NMETRICS)
+		/* "default" inside a list adds the default set, so a few
+		 * costly metrics can be asked for on top of it. */
+		if (i == NMETRICS && len == 7 && strncmp(s, "default", 7) == 0)
+			*set |= calib_metric_default_set();
+		else if (i == NMETRICS)
 			break;
-		*set |= (calib_metric_set)1 << i;
+		else
+			*set |= (calib_metric_set)1 << i;
 		if (*e == '\0')
 			return CALIB_OK;
 		s = e + 1;
