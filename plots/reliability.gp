@@ -41,6 +41,11 @@
 #   binning     e.g. '15 equal-width bins', shown under the numbers
 #   logcount    1: log scale for the count panel
 #   xlabel, ylabel  axis labels ('Confidence', 'Accuracy')
+#   smoothfile  the smoothed reliability curve (calib bins --smooth -f csv:
+#               t, acc, conf, density), drawn as a thick solid line;
+#               smece, smece_sigma its smooth ECE and kernel width
+#   corpfile    the CORP curve (calib bins --corp -f csv: lo, hi, count,
+#               weight, cep), drawn as a dashed step line
 #   barlabel, confword  what the bars and the ticks are, for the key
 #               ('accuracy', 'confidence'; for one class against the rest
 #               e.g. 'frequency of class cat', 'probability')
@@ -74,6 +79,15 @@ if (!exists("ylabel")) ylabel = 'Accuracy'
 if (!exists("barlabel")) barlabel = 'accuracy'
 if (!exists("confword")) confword = 'confidence'
 if (intervals == 0) band = ''
+# The curves are plot terms looped over 1:smooth and 1:corp: without a
+# curve the loop is empty and draws nothing (gnuplot still wants a file
+# name there, so the bin table stands in; it is never read).
+smooth = exists("smoothfile")
+corp = exists("corpfile")
+if (!smooth) smoothfile = datafile
+if (!corp) corpfile = datafile
+if (!exists("smece")) smece = NaN
+if (!exists("smece_sigma")) smece_sigma = NaN
 bars = style eq 'bars'
 
 set datafile separator comma
@@ -117,6 +131,8 @@ c_barline = '#0072B2'
 c_over = '#D55E00'
 c_under = '#7A1F5C'
 c_band = '#C4C4C4'
+c_smooth = '#000000'
+c_corp = '#009E73'
 
 tex = term eq 'cairolatex'
 fontsize = exists("fontsize_given") ? fontsize_given : \
@@ -155,8 +171,11 @@ L = fontsize * 1.6
 fy(pixels) = pixels / height
 y_title = 1 - fy(1.0 * L)
 y_sub = title ne '' ? 1 - fy(2.1 * L) : 1 - fy(1.0 * L)
-y_top = y_sub - fy(1.0 * L)
-keyrows = bars ? 4 : 3
+# a third header line for the smooth curve's numbers (the key entry
+# stays short: two key columns must fit the figure's width)
+y_curves = y_sub - fy(1.0 * L)
+y_top = y_sub - fy((smooth ? 2.0 : 1.0) * L)
+keyrows = (bars ? 4 : 3) + ((smooth + corp) > 0 ? 1 : 0)
 y_bottom = fy((legend ? keyrows * 1.1 * L + 0.5 * L : 0.4 * L) + 2.4 * L)
 gap = fy(0.6 * L)
 y_split = counts ? y_bottom + (y_top - y_bottom - gap) * 0.3 : y_bottom - gap
@@ -176,6 +195,10 @@ SP = tex ? '\quad ' : '   '
 subtitle = sprintf("ECE %s%sMCE %s%sOE %s%sn = %d", pct(ece), SP, pct(mce), SP, pct(oe), SP, int(n))
 if (binning ne '') subtitle = subtitle . SP . "(" . binning . ")"
 set label 101 subtitle at screen 0.5, screen y_sub center noenhanced
+if (smooth) {
+	curves = sprintf("smooth ECE %s (kernel width sigma = %.3g)", pct(smece), smece_sigma)
+	set label 102 curves at screen 0.5, screen y_curves center noenhanced
+}
 set lmargin at screen x_left
 set rmargin at screen x_right
 
@@ -249,7 +272,13 @@ plot \
         with points pt 7 ps psize + 0.25 lc rgb (bars ? 'white' : 'black') notitle, \
     datafile using (xat(column("lo"), column("hi"), column("conf"))):(column("acc")) \
         with points pt 7 ps psize lc rgb (bars ? 'black' : c_barline) \
-        title (bars ? '' : barlabel . ' at mean ' . confword) noenhanced
+        title (bars ? '' : barlabel . ' at mean ' . confword) noenhanced, \
+    for [i = 1:smooth] smoothfile using 1:(column(2)) \
+        with lines lw 3.5 lc rgb c_smooth title (smooth ? 'smooth reliability curve (smECE)' : ''), \
+    for [i = 1:corp] corpfile using 1:(column(5)) \
+        with steps dt (8, 4) lw 2.5 lc rgb c_corp title (corp ? 'CORP (PAV) reliability curve' : ''), \
+    for [i = 1:corp] corpfile using 1:(column(5)):(column(2) - column(1)):(0) \
+        with vectors nohead dt (8, 4) lw 2.5 lc rgb c_corp notitle
 
 # ---- lower panel: rows per bin -----------------------------------------
 if (counts) {

@@ -403,6 +403,64 @@ else
 	skip "--per-class drawn" "no gnuplot"
 fi
 
+# --- diagram --smooth / --corp: the curves of calib bins --smooth / --corp
+rm -f "$T/log/"*
+run diagram --smooth --corp --bins 5 --gnuplot "$T/bin/fakeall" -o "$T/sc.png" "$MC"
+check_status 0 "diagram --smooth --corp with a fake gnuplot"
+grep -qx "smoothfile = 'smoothfile.csv'" "$T/log/vars.gp" &&
+grep -qx "corpfile = 'corpfile.csv'" "$T/log/vars.gp"
+ok $? "the curves' data files reach the script as quoted literals"
+run bins -f csv --smooth "$MC"
+cmp -s "$T/out" "$T/log/smoothfile.csv"
+ok $? "the smooth curve's data is calib bins --smooth -f csv, byte for byte"
+run bins -f csv --corp "$MC"
+cmp -s "$T/out" "$T/log/corpfile.csv"
+ok $? "the CORP curve's data is calib bins --corp -f csv, byte for byte"
+cut -d, -f1-12 "$T/log/datafile.csv" >"$T/sc-bins.csv"
+run bins --bins 5 -f csv "$MC"
+cut -d, -f1-12 "$T/out" | cmp -s - "$T/sc-bins.csv"
+ok $? "the bin table is unchanged by the curves"
+run bins -f json --smooth "$MC"
+sm=$(sed 's/.*"smece":\([^,]*\),.*/\1/' "$T/out")
+sg=$(sed 's/.*"sigma":\([^,]*\),.*/\1/' "$T/out")
+v=$(sed -n 's/^smece = //p' "$T/log/vars.gp")
+w=$(sed -n 's/^smece_sigma = //p' "$T/log/vars.gp")
+awk -v a="$sm" -v b="$v" -v c="$sg" -v d="$w" 'BEGIN { exit !(a > 0 && c > 0 &&
+    (a - b)^2 <= 1e-24 * a^2 && (c - d)^2 <= 1e-24 * c^2) }'
+ok $? "smece and smece_sigma in vars.gp are calib bins --smooth's ($sm, $sg)"
+rm -f "$T/log/"*
+run diagram --class 1 --corp --gnuplot "$T/bin/fakeall" -o "$T/sc.png" "$MC"
+run bins -f csv --corp --class 1 "$MC"
+cmp -s "$T/out" "$T/log/corpfile.csv" && [ ! -e "$T/log/smoothfile.csv" ] &&
+! grep -q "^smoothfile\|^smece" "$T/log/vars.gp"
+ok $? "--class 1 --corp: calib bins --corp --class 1's data, no smooth curve"
+rm -f "$T/log/"*
+run diagram --gnuplot "$T/bin/fakeall" -o "$T/sc.png" "$MC"
+[ ! -e "$T/log/smoothfile.csv" ] && [ ! -e "$T/log/corpfile.csv" ] &&
+! grep -q "^smoothfile\|^corpfile" "$T/log/vars.gp"
+ok $? "without --smooth or --corp no curve reaches the script"
+run hist --smooth -o "$T/sc.png" "$MC"
+check_status 2 "hist --smooth refused"
+run hist --corp -o "$T/sc.png" "$MC"
+check_status 2 "hist --corp refused"
+run diagram --per-class --smooth -o "$T/sc.png" "$MC"
+check_status 2 "--per-class with --smooth refused"
+if [ "$have_gnuplot" = 1 ]; then
+	run diagram --smooth --corp -o "$T/sc.png" "$MC"
+	check_status 0 "--smooth --corp drawn"
+	is_png "$T/sc.png" && [ "$(png_size "$T/sc.png")" = "640 760" ]
+	ok $? "the figure is 640 x 760"
+	run diagram --smooth --corp --binning mass -o "$T/sc.svg" "$MC"
+	is_svg "$T/sc.svg" 640 760
+	ok $? "an SVG of 640 x 760"
+	has "$T/sc.svg" "smooth reliability curve (smECE)" "the key names the smooth curve"
+	has "$T/sc.svg" "CORP (PAV) reliability curve" "the key names the CORP curve"
+	has "$T/sc.svg" "smooth ECE $(awk -v a="$sm" 'BEGIN { printf "%.2f", 100 * a }')%" \
+	    "the smooth ECE is printed above the diagram"
+else
+	skip "--smooth --corp drawn" "no gnuplot"
+fi
+
 # CALIB_PLOTS_DIR is searched first.
 mkdir "$T/myplots"
 printf "print 'my own script'\nset terminal term size 100,100\nplot x\n" >"$T/myplots/histogram.gp"

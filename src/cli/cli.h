@@ -565,6 +565,18 @@ void cli_curve_write(FILE *fp, int fmt, const char *file,
     const calib_preds *p, const struct cli_curve *c);
 int cli_curve_save(const char *path, int fmt, const char *file,
     const calib_preds *p, const struct cli_curve *c);
+/*
+ * calib bins --smooth and --corp, and the data of calib diagram's
+ * --smooth and --corp: compute the curve of p and write it to fp, or when
+ * fp is NULL save it to path (NULL: standard output).  The smooth curve's
+ * smooth ECE and kernel width come back in *smece_out, *sigma_out when not
+ * NULL.  CLI_OK or CLI_ERROR (message printed).
+ */
+int cli_smooth_curve_emit(FILE *fp, const char *path, int fmt,
+    const char *file, const calib_preds *p, double sigma, int points,
+    double *smece_out, double *sigma_out);
+int cli_corp_curve_emit(FILE *fp, const char *path, int fmt,
+    const char *file, const calib_preds *p);
 
 /* ---- figures with gnuplot (plot.c) ---------------------------------- */
 
@@ -622,6 +634,8 @@ struct cli_plot_opts {
 	double fontscale;    /* --fontscale, default 1 */
 	int keep;            /* 1 (default): without gnuplot, keep the data
 	                      * and a script next to the figure */
+	int smooth, corp;    /* calib diagram --smooth, --corp: draw the
+	                      * curve of calib bins --smooth/--corp too */
 };
 
 #define CLI_PLOT_LONGOPTS \

@@ -44,15 +44,13 @@ usage(FILE *fp)
 	    cli_progname, cli_table_help, cli_read_help);
 }
 
-/* --smooth: the curve instead of the bins. */
+/* --smooth, --corp: a curve instead of the bins (table.c writes both,
+ * so that calib diagram's data file is this table). */
 static int
 curve_table(const char *path, struct cli_table *t, const char *output,
-    int fmt, int points, double sigma)
+    int fmt, int corp, int points, double sigma)
 {
-	struct cli_curve c;
-	calib_smooth_curve sc;
 	calib_preds *p;
-	char note[200];
 	int rc;
 
 	if (t->cls >= 0)
@@ -60,100 +58,9 @@ curve_table(const char *path, struct cli_table *t, const char *output,
 	p = cli_read_preds(path, &t->r, 0);
 	if (p == NULL)
 		return CLI_ERROR;
-	if (calib_smooth_curve_compute(p, sigma, points, &sc) != CALIB_OK) {
-		cli_error("%s: out of memory", path);
-		calib_preds_free(p);
-		return CLI_ERROR;
-	}
-	memset(&c, 0, sizeof(c));
-	c.kind = "smooth";
-	c.ncols = 4;
-	c.colname[0] = "t";
-	c.colname[1] = "acc";
-	c.colname[2] = "conf";
-	c.colname[3] = "density";
-	c.col[0] = sc.t;
-	c.col[1] = sc.acc;
-	c.col[2] = sc.conf;
-	c.col[3] = sc.density;
-	c.rows = (size_t)sc.points;
-	c.nvals = 2;
-	c.valname[0] = "smece";
-	c.val[0] = sc.smece;
-	c.valname[1] = "sigma";
-	c.val[1] = sc.sigma;
-	snprintf(note, sizeof(note), "smoothed reliability curve: smooth ECE "
-	    "%.8g, reflected Gaussian kernel, sigma %.8g%s", sc.smece,
-	    sc.sigma, sigma > 0 ? "" : " (the fixed point)");
-	c.note[0] = note;
-	c.note[1] = "acc, conf: kernel-weighted means of outcome and score "
-	    "at t; density: kernel density of the scores";
-	rc = cli_curve_save(output, fmt, path, p, &c);
-	calib_smooth_curve_release(&sc);
-	calib_preds_free(p);
-	return rc;
-}
-
-/* --corp: the PAV blocks instead of the bins. */
-static int
-corp_table(const char *path, struct cli_table *t, const char *output,
-    int fmt)
-{
-	struct cli_curve c;
-	calib_corp corp;
-	calib_preds *p;
-	double *count = NULL;
-	char note[300];
-	size_t b;
-	int rc;
-
-	if (t->cls >= 0)
-		t->r.ro.target = t->cls;
-	p = cli_read_preds(path, &t->r, 0);
-	if (p == NULL)
-		return CLI_ERROR;
-	if (calib_corp_compute(p, NULL, 1, &corp) != CALIB_OK ||
-	    (count = malloc((corp.blocks ? corp.blocks : 1) *
-	    sizeof(double))) == NULL) {
-		cli_error("%s: out of memory", path);
-		calib_corp_release(&corp);
-		calib_preds_free(p);
-		return CLI_ERROR;
-	}
-	for (b = 0; b < corp.blocks; b++)
-		count[b] = (double)corp.count[b];
-	memset(&c, 0, sizeof(c));
-	c.kind = "corp";
-	c.ncols = 5;
-	c.colname[0] = "lo";
-	c.colname[1] = "hi";
-	c.colname[2] = "count";
-	c.colname[3] = "weight";
-	c.colname[4] = "cep";
-	c.col[0] = corp.lo;
-	c.col[1] = corp.hi;
-	c.col[2] = count;
-	c.col[3] = corp.weight;
-	c.col[4] = corp.cep;
-	c.rows = corp.blocks;
-	c.nvals = 4;
-	c.valname[0] = "brier";
-	c.val[0] = corp.brier;
-	c.valname[1] = "mcb";
-	c.val[1] = corp.mcb;
-	c.valname[2] = "dsc";
-	c.val[2] = corp.dsc;
-	c.valname[3] = "unc";
-	c.val[3] = corp.unc;
-	snprintf(note, sizeof(note), "CORP reliability curve: %zu PAV blocks; "
-	    "Brier %.8g = MCB %.8g - DSC %.8g + UNC %.8g", corp.blocks,
-	    corp.brier, corp.mcb, corp.dsc, corp.unc);
-	c.note[0] = note;
-	c.note[1] = "lo, hi: first and last score of the block; cep: its "
-	    "recalibrated value (isotonic regression)";
-	rc = cli_curve_save(output, fmt, path, p, &c);
-	free(count);
-	calib_corp_release(&corp);
+	rc = corp ? cli_corp_curve_emit(NULL, output, fmt, path, p) :
+	    cli_smooth_curve_emit(NULL, output, fmt, path, p, sigma, points,
+	    NULL, NULL);
 	calib_preds_free(p);
 	return rc;
 }
@@ -232,11 +139,9 @@ run(int argc, char **argv)
 		return cli_usage_error("bins", "one prediction file at a time "
 		    "('%s' is extra)", argv[optind + 1]);
 
-	if (curve == OPT_CORP)
-		return corp_table(argv[optind], &t, output, fmt);
 	if (curve)
-		return curve_table(argv[optind], &t, output, fmt, points,
-		    sigma);
+		return curve_table(argv[optind], &t, output, fmt,
+		    curve == OPT_CORP, points, sigma);
 	rc = cli_table_compute("bins", argv[optind], &t, &p, &rel);
 	if (rc != CLI_OK)
 		return rc;

@@ -657,6 +657,119 @@ cli_curve_save(const char *path, int fmt, const char *file,
 	return cli_out_commit(&out) == 0 ? CLI_OK : CLI_ERROR;
 }
 
+/* The curve to fp when it is not NULL, else saved to path (NULL: stdout). */
+static int
+curve_emit(FILE *fp, const char *path, int fmt, const char *file,
+    const calib_preds *p, const struct cli_curve *c)
+{
+	if (fp != NULL) {
+		cli_curve_write(fp, fmt, file, p, c);
+		return CLI_OK;
+	}
+	return cli_curve_save(path, fmt, file, p, c);
+}
+
+int
+cli_smooth_curve_emit(FILE *fp, const char *path, int fmt, const char *file,
+    const calib_preds *p, double sigma, int points, double *smece_out,
+    double *sigma_out)
+{
+	struct cli_curve c;
+	calib_smooth_curve sc;
+	char note[200];
+	int rc;
+
+	if (calib_smooth_curve_compute(p, sigma, points, &sc) != CALIB_OK) {
+		cli_error("%s: out of memory", file);
+		return CLI_ERROR;
+	}
+	memset(&c, 0, sizeof(c));
+	c.kind = "smooth";
+	c.ncols = 4;
+	c.colname[0] = "t";
+	c.colname[1] = "acc";
+	c.colname[2] = "conf";
+	c.colname[3] = "density";
+	c.col[0] = sc.t;
+	c.col[1] = sc.acc;
+	c.col[2] = sc.conf;
+	c.col[3] = sc.density;
+	c.rows = (size_t)sc.points;
+	c.nvals = 2;
+	c.valname[0] = "smece";
+	c.val[0] = sc.smece;
+	c.valname[1] = "sigma";
+	c.val[1] = sc.sigma;
+	snprintf(note, sizeof(note), "smoothed reliability curve: smooth ECE "
+	    "%.8g, reflected Gaussian kernel, sigma %.8g%s", sc.smece,
+	    sc.sigma, sigma > 0 ? "" : " (the fixed point)");
+	c.note[0] = note;
+	c.note[1] = "acc, conf: kernel-weighted means of outcome and score "
+	    "at t; density: kernel density of the scores";
+	rc = curve_emit(fp, path, fmt, file, p, &c);
+	if (smece_out != NULL)
+		*smece_out = sc.smece;
+	if (sigma_out != NULL)
+		*sigma_out = sc.sigma;
+	calib_smooth_curve_release(&sc);
+	return rc;
+}
+
+int
+cli_corp_curve_emit(FILE *fp, const char *path, int fmt, const char *file,
+    const calib_preds *p)
+{
+	struct cli_curve c;
+	calib_corp corp;
+	double *count = NULL;
+	char note[300];
+	size_t b;
+	int rc;
+
+	if (calib_corp_compute(p, NULL, 1, &corp) != CALIB_OK ||
+	    (count = malloc((corp.blocks ? corp.blocks : 1) *
+	    sizeof(double))) == NULL) {
+		cli_error("%s: out of memory", file);
+		calib_corp_release(&corp);
+		return CLI_ERROR;
+	}
+	for (b = 0; b < corp.blocks; b++)
+		count[b] = (double)corp.count[b];
+	memset(&c, 0, sizeof(c));
+	c.kind = "corp";
+	c.ncols = 5;
+	c.colname[0] = "lo";
+	c.colname[1] = "hi";
+	c.colname[2] = "count";
+	c.colname[3] = "weight";
+	c.colname[4] = "cep";
+	c.col[0] = corp.lo;
+	c.col[1] = corp.hi;
+	c.col[2] = count;
+	c.col[3] = corp.weight;
+	c.col[4] = corp.cep;
+	c.rows = corp.blocks;
+	c.nvals = 4;
+	c.valname[0] = "brier";
+	c.val[0] = corp.brier;
+	c.valname[1] = "mcb";
+	c.val[1] = corp.mcb;
+	c.valname[2] = "dsc";
+	c.val[2] = corp.dsc;
+	c.valname[3] = "unc";
+	c.val[3] = corp.unc;
+	snprintf(note, sizeof(note), "CORP reliability curve: %zu PAV blocks; "
+	    "Brier %.8g = MCB %.8g - DSC %.8g + UNC %.8g", corp.blocks,
+	    corp.brier, corp.mcb, corp.dsc, corp.unc);
+	c.note[0] = note;
+	c.note[1] = "lo, hi: first and last score of the block; cep: its "
+	    "recalibrated value (isotonic regression)";
+	rc = curve_emit(fp, path, fmt, file, p, &c);
+	free(count);
+	calib_corp_release(&corp);
+	return rc;
+}
+
 /* ---- figures drawn from the table --------------------------------- */
 
 int
@@ -698,6 +811,23 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 	fp = cli_plot_data(pl, "datafile", "bins");
 	if (fp != NULL)
 		cli_table_write(fp, CLI_TABLE_CSV, input, p, &rel);
+	/* The curves' data files are calib bins --smooth / --corp -f csv, byte
+	 * for byte (same function, same defaults). */
+	if (po->smooth) {
+		double smece = 0, sigma = 0;
+		fp = cli_plot_data(pl, "smoothfile", "smooth");
+		if (fp == NULL || cli_smooth_curve_emit(fp, NULL, CLI_TABLE_CSV,
+		    input, p, 0, 201, &smece, &sigma) != CLI_OK)
+			goto drop;
+		cli_plot_set_number(pl, "smece", smece);
+		cli_plot_set_number(pl, "smece_sigma", sigma);
+	}
+	if (po->corp) {
+		fp = cli_plot_data(pl, "corpfile", "corp");
+		if (fp == NULL || cli_corp_curve_emit(fp, NULL, CLI_TABLE_CSV,
+		    input, p) != CLI_OK)
+			goto drop;
+	}
 
 	cli_table_summary(&rel, &s);
 	base = cli_file_stem(input);
@@ -746,6 +876,7 @@ cli_table_figure(const char *cmd, const char *script, const char *input,
 		cli_plot_set_string(pl, "confword", "probability");
 	}
 	rc = cli_plot_render(pl, po);
+drop:
 	cli_plot_free(pl);
 done:
 	calib_reliability_release(&rel);
@@ -926,7 +1057,8 @@ done:
 	return rc;
 }
 
-enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT, OPT_PER_CLASS };
+enum { OPT_TABLE = CLI_OPT_CMD_BASE, OPT_LOG_COUNT, OPT_PER_CLASS,
+	OPT_SMOOTH, OPT_CORP };
 
 int
 cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
@@ -937,6 +1069,8 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 		{ "table", required_argument, NULL, OPT_TABLE },
 		{ "log-count", no_argument, NULL, OPT_LOG_COUNT },
 		{ "per-class", no_argument, NULL, OPT_PER_CLASS },
+		{ "smooth", no_argument, NULL, OPT_SMOOTH },
+		{ "corp", no_argument, NULL, OPT_CORP },
 		{ "help", no_argument, NULL, 'h' },
 		CLI_PLOT_LONGOPTS,
 		CLI_READ_LONGOPTS,
@@ -968,6 +1102,12 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 		case OPT_PER_CLASS:
 			per_class = 1;
 			break;
+		case OPT_SMOOTH:
+			po.smooth = 1;
+			break;
+		case OPT_CORP:
+			po.corp = 1;
+			break;
 		case '?':
 			return cli_usage_error(cmd, "invalid option");
 		default:
@@ -987,6 +1127,14 @@ cli_figure_command(int argc, char **argv, const char *cmd, const char *script,
 		return cli_usage_error(cmd, "%s applies to reliability "
 		    "diagrams, not to the histogram", po.style ? "--style" :
 		    !po.counts ? "--no-counts" : "--no-intervals");
+	if ((po.smooth || po.corp) && strcmp(script, "reliability.gp") != 0)
+		return cli_usage_error(cmd, "%s draws a reliability curve on "
+		    "the reliability diagram (calib diagram)", po.smooth ?
+		    "--smooth" : "--corp");
+	if ((po.smooth || po.corp) && per_class)
+		return cli_usage_error(cmd, "%s and --per-class: the curves "
+		    "are drawn on the one diagram, not per class", po.smooth ?
+		    "--smooth" : "--corp");
 	if (optind >= argc)
 		return cli_usage_error(cmd, "no prediction file given");
 	if (argc - optind > 1)
