@@ -53,49 +53,6 @@ int ci_acc_init(ci_acc *a, int bins, double nll_clip);
 void ci_acc_free(ci_acc *a);
 void ci_acc_merge(ci_acc *dst, const ci_acc *src);
 
-/* The terms of one row: the same arithmetic as calib_bins_compute() and
- * the unbinned means, so every path sums the same doubles. */
-static inline void
-ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
-    double nll, double brier, double entropy)
-{
-	int b = ci_bin_index(s, a->bins);
-	double v;
-
-	a->n++;
-	a->count[b]++;
-	ci_xsum_add(&a->bw[b], w);
-	ci_xsum_add(&a->bs[b], w * s);
-	if (outcome)
-		ci_xsum_add(&a->bo[b], w);
-	ci_xsum_add(&a->bw2[b], w * w);
-	if (w == 0)
-		return;
-	if (correct)
-		ci_xsum_add(&a->acc, w);
-	ci_xsum_add(&a->score, w * s);
-	if (outcome)
-		ci_xsum_add(&a->outcome, w);
-	ci_xsum_add(&a->W, w);
-	v = s - (outcome ? 1.0 : 0.0);
-	ci_xsum_add(&a->btl, w * v * v);
-	if (isnan(nll) || isnan(brier) || isnan(entropy)) {
-		a->nan_terms++;
-		return;
-	}
-	v = nll;
-	if (v > a->nll_hi)
-		v = a->nll_hi;
-	if (v < a->nll_lo)
-		v = a->nll_lo;
-	if (isinf(v))
-		a->nll_inf++;
-	else
-		ci_xsum_add(&a->nll, w * v);
-	ci_xsum_add(&a->brier, w * brier);
-	ci_xsum_add(&a->entropy, w * entropy);
-}
-
 /* Add every row of p (mult 1). */
 void ci_acc_add_preds(ci_acc *a, const calib_preds *p);
 /* The classwise sums of p's probability matrix, exact then rounded into
@@ -142,6 +99,16 @@ ci_acc_row_mult(ci_acc *a, double s, int outcome, int correct, double w,
 		ci_xsum_add(&a->nll, wm * v);
 	ci_xsum_add(&a->brier, wm * brier);
 	ci_xsum_add(&a->entropy, wm * entropy);
+}
+
+/* The terms of one row: the same arithmetic as calib_bins_compute() and
+ * the unbinned means, so every path sums the same doubles (w * 1 is w
+ * exactly, so this is the multiplicity-1 case bit for bit). */
+static inline void
+ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
+    double nll, double brier, double entropy)
+{
+	ci_acc_row_mult(a, s, outcome, correct, w, 1, nll, brier, entropy);
 }
 
 /* Every replicate's sums for one row at global position row. */
