@@ -17,15 +17,10 @@ calib_bin_index(double s, int m)
 	return ci_bin_index(s, m);
 }
 
-typedef struct order_item {
-	double s;
-	size_t i;
-} order_item;
-
-static int
-order_cmp(const void *a, const void *b)
+int
+ci_order_cmp(const void *a, const void *b)
 {
-	const order_item *x = a, *y = b;
+	const ci_order_item *x = a, *y = b;
 
 	if (x->s < y->s)
 		return -1;
@@ -110,7 +105,7 @@ ci_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 		free(acc);
 		out->m = m;
 	} else {
-		order_item *ord;
+		ci_order_item *ord;
 		size_t cnt = 0, t_next, pos = 0, cum = 0;
 		int j = 1, nb = 0;
 		bin_acc cur;
@@ -141,7 +136,7 @@ ci_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 					ord[pos].i = i;
 					pos++;
 				}
-			qsort(ord, cnt, sizeof(*ord), order_cmp);
+			qsort(ord, cnt, sizeof(*ord), ci_order_cmp);
 		}
 		for (i = 0; i < cnt; i++)
 			total += mult ? mult[ord[i].i] : 1;

@@ -363,22 +363,7 @@ calib_convention_edge(const calib_convention *c, int j, int m)
 
 /* ---- tables ----------------------------------------------------------- */
 
-typedef struct entry {
-	double s;
-	size_t i;
-} entry;
-
-static int
-entry_cmp(const void *a, const void *b)
-{
-	const entry *x = a, *y = b;
-
-	if (x->s < y->s)
-		return -1;
-	if (x->s > y->s)
-		return 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
+typedef ci_order_item entry;
 
 /*
  * numpy.percentile(sorted, q100) with the default linear method as numpy
@@ -714,7 +699,7 @@ ci_conv_bin_arrays(size_t n, const double *score, const uint8_t *outcome,
 				e[pos].i = i;
 				pos++;
 			}
-		qsort(e, cnt, sizeof(*e), entry_cmp);
+		qsort(e, cnt, sizeof(*e), ci_order_cmp);
 		st = mass_layout(c, e, cnt, m, eb, &lo, &hi, &nb);
 		if (st == CALIB_OK) {
 			acc = calloc((size_t)(nb ? nb : 1), sizeof(*acc));

@@ -165,6 +165,14 @@ calib_status ci_model_check_classes(const calib_model *m, int k,
 
 /* binning.c */
 
+/* A score and its row, sorted by ci_order_cmp(): by score, then by row, so
+ * qsort() gives the stable order every equal-mass layout starts from. */
+typedef struct ci_order_item {
+	double s;
+	size_t i;
+} ci_order_item;
+int ci_order_cmp(const void *a, const void *b);
+
 /* The routine behind calib_bins_compute(), on plain arrays; idx, when not
  * NULL, holds precomputed equal-width bin indices (ci_cells); order, when
  * not NULL, the rows sorted by (score, index) for equal-mass bins, so a
