@@ -163,6 +163,12 @@ int ci_model_alloc_steps(calib_model *m, int nsteps, int with_edges);
 calib_status ci_model_check_classes(const calib_model *m, int k,
     char *const *names, const char *file, calib_error *err);
 
+/* readall.c: the whole file at path ("-": standard input) into *out
+ * (malloc'd, *outlen bytes), refused past max bytes; what names the kind
+ * of file in that message. */
+calib_status ci_read_all(const char *path, size_t max, const char *what,
+    char **out, size_t *outlen, calib_error *err);
+
 /* binning.c */
 
 /* A score and its row, sorted by ci_order_cmp(): by score, then by row, so

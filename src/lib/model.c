@@ -16,6 +16,9 @@
 #include "internal.h"
 
 #define CI_MODEL_VERSION 1
+/* Model files are read whole; past this size they are refused (1 GiB holds
+ * tens of millions of isotonic steps). */
+#define CI_MODEL_MAX_FILE ((size_t)1 << 30)
 #define CI_MAX_BINS 1000000
 /* Isotonic steps are bounded by the validation rows only; the bound here
  * just keeps a corrupt count from asking for absurd memory. */
@@ -722,10 +725,8 @@ calib_model_parse(const char *text, size_t len, const char *source,
 calib_status
 calib_model_load(const char *path, calib_model **out, calib_error *err)
 {
-	const char *shown;
-	FILE *fp;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	char *buf;
+	size_t len;
 	calib_status st;
 
 	if (out != NULL)
@@ -733,44 +734,16 @@ calib_model_load(const char *path, calib_model **out, calib_error *err)
 	if (path == NULL || out == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "no model file given");
-	shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (fp == NULL)
-		return ci_error_set(err, CALIB_E_IO, shown, 0, 0, NULL,
-		    "cannot open: %s", strerror(errno));
-	for (;;) {
-		size_t got;
-		if (cap - len < 4096) {
-			size_t nc = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, nc);
-			if (nb == NULL) {
-				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
-				    0, NULL, "out of memory");
-				goto done;
-			}
-			buf = nb;
-			cap = nc;
-		}
-		got = fread(buf + len, 1, cap - len, fp);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		st = ci_error_set(err, CALIB_E_IO, shown, 0, 0, NULL,
-		    "cannot read: %s", strerror(errno));
-		goto done;
-	}
-	if (len == 0) {
-		st = ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
-		    "empty file (expected a calib model, starting "
-		    "'calib-model %d')", CI_MODEL_VERSION);
-		goto done;
-	}
-	st = calib_model_parse(buf, len, shown, out, err);
-done:
-	if (fp != stdin)
-		fclose(fp);
+	if ((st = ci_read_all(path, CI_MODEL_MAX_FILE, "model file", &buf,
+	    &len, err)) != CALIB_OK)
+		return st;
+	if (len == 0)
+		st = ci_error_set(err, CALIB_E_FORMAT, strcmp(path, "-") == 0 ?
+		    "<stdin>" : path, 0, 0, NULL, "empty file (expected a "
+		    "calib model, starting 'calib-model %d')", CI_MODEL_VERSION);
+	else
+		st = calib_model_parse(buf, len, strcmp(path, "-") == 0 ?
+		    "<stdin>" : path, out, err);
 	free(buf);
 	return st;
 }

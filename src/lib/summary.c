@@ -1147,10 +1147,8 @@ bad:
 calib_status
 calib_summary_load(const char *path, calib_summary **out, calib_error *err)
 {
-	const char *shown;
-	unsigned char *buf = NULL;
-	size_t len = 0, cap = 0;
-	FILE *fp;
+	char *buf;
+	size_t len;
 	calib_status st;
 
 	if (out != NULL)
@@ -1158,45 +1156,11 @@ calib_summary_load(const char *path, calib_summary **out, calib_error *err)
 	if (path == NULL || out == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "no file given");
-	shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	fp = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	if (fp == NULL)
-		return ci_error_set(err, CALIB_E_IO, shown, 0, 0, NULL,
-		    "cannot open: %s", strerror(errno));
-	for (;;) {
-		size_t got;
-		if (cap - len < 65536) {
-			size_t nc = cap ? cap * 2 : 65536;
-			unsigned char *q;
-			if (nc > SUM_MAX_FILE) {
-				st = ci_error_set(err, CALIB_E_FORMAT, shown, 0,
-				    0, NULL, "summary larger than %llu bytes",
-				    (unsigned long long)SUM_MAX_FILE);
-				goto done;
-			}
-			if ((q = realloc(buf, nc)) == NULL) {
-				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
-				    0, NULL, "out of memory");
-				goto done;
-			}
-			buf = q;
-			cap = nc;
-		}
-		got = fread(buf + len, 1, cap - len, fp);
-		len += got;
-		if (got == 0) {
-			if (ferror(fp)) {
-				st = ci_error_set(err, CALIB_E_IO, shown, 0, 0,
-				    NULL, "read error: %s", strerror(errno));
-				goto done;
-			}
-			break;
-		}
-	}
-	st = calib_summary_decode(buf, len, shown, out, err);
-done:
-	if (fp != stdin)
-		fclose(fp);
+	if ((st = ci_read_all(path, (size_t)SUM_MAX_FILE, "summary", &buf,
+	    &len, err)) != CALIB_OK)
+		return st;
+	st = calib_summary_decode((const unsigned char *)buf, len,
+	    strcmp(path, "-") == 0 ? "<stdin>" : path, out, err);
 	free(buf);
 	return st;
 }
