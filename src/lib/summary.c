@@ -66,18 +66,27 @@ cell_get(ci_cwx *c, size_t i)
 void
 ci_cwx_add(ci_cwx *c, const double *probs, int32_t label, double w)
 {
-	const int m = c->bins;
+	const int m = c->bins, K = c->k;
+	ci_cwcell **row = c->cell, *x;
 	int k;
 
-	for (k = 0; k < c->k; k++) {
-		ci_cwcell *x = cell_get(c, (size_t)k * (size_t)m +
-		    (size_t)ci_bin_index(probs[k], m));
-		if (x == NULL)
+	/* The cells exist after the first rows: look them up inline, and
+	 * keep the label's outcome out of the loop. */
+	for (k = 0; k < K; k++, row += m) {
+		double p = probs[k];
+		if ((x = row[ci_bin_index(p, m)]) == NULL &&
+		    (x = cell_get(c, (size_t)(row - c->cell) +
+		    (size_t)ci_bin_index(p, m))) == NULL)
 			return;
 		ci_xsum_add(&x->w, w);
-		ci_xsum_add(&x->s, w * probs[k]);
-		if (k == label)
-			ci_xsum_add(&x->o, w);
+		ci_xsum_add(&x->s, w * p);
+	}
+	if (label >= 0 && label < K) {
+		size_t i = (size_t)label * (size_t)m +
+		    (size_t)ci_bin_index(probs[label], m);
+		if ((x = c->cell[i]) == NULL && (x = cell_get(c, i)) == NULL)
+			return;
+		ci_xsum_add(&x->o, w);
 	}
 }
 
