@@ -136,6 +136,13 @@ ci_xsum_add(ci_xsum *a, double x)
 		ci_xsum_normalize(a);
 }
 
+/* Add exactly 1 (what ci_xsum_add(a, 1.0) does, without the test). */
+static inline void
+ci_xsum_add_one(ci_xsum *a)
+{
+	a->ones++;
+}
+
 /* dst += src, exactly. */
 void ci_xsum_merge(ci_xsum *dst, const ci_xsum *src);
 

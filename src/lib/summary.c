@@ -72,14 +72,27 @@ ci_cwx_add(ci_cwx *c, const double *probs, int32_t label, double w)
 
 	/* The cells exist after the first rows: look them up inline, and
 	 * keep the label's outcome out of the loop. */
-	for (k = 0; k < K; k++, row += m) {
-		double p = probs[k];
-		if ((x = row[ci_bin_index(p, m)]) == NULL &&
-		    (x = cell_get(c, (size_t)(row - c->cell) +
-		    (size_t)ci_bin_index(p, m))) == NULL)
-			return;
-		ci_xsum_add(&x->w, w);
-		ci_xsum_add(&x->s, w * p);
+	if (w == 1.0) {
+		/* Unweighted rows (w p is p): most files. */
+		for (k = 0; k < K; k++, row += m) {
+			double p = probs[k];
+			if ((x = row[ci_bin_index(p, m)]) == NULL &&
+			    (x = cell_get(c, (size_t)(row - c->cell) +
+			    (size_t)ci_bin_index(p, m))) == NULL)
+				return;
+			ci_xsum_add_one(&x->w);
+			ci_xsum_add(&x->s, p);
+		}
+	} else {
+		for (k = 0; k < K; k++, row += m) {
+			double p = probs[k];
+			if ((x = row[ci_bin_index(p, m)]) == NULL &&
+			    (x = cell_get(c, (size_t)(row - c->cell) +
+			    (size_t)ci_bin_index(p, m))) == NULL)
+				return;
+			ci_xsum_add(&x->w, w);
+			ci_xsum_add(&x->s, w * p);
+		}
 	}
 	if (label >= 0 && label < K) {
 		size_t i = (size_t)label * (size_t)m +
