@@ -53,16 +53,18 @@ __extension__ typedef __int128 ci_xsum_i128;
 #define CI_XSUM_BURST 1023
 
 typedef struct ci_xsum {
+	/* What nearly every addition touches comes first, in one cache
+	 * line; the digits are rarely touched between propagations. */
 #ifdef CI_XSUM_FAST
 	ci_xsum_i128 small; /* |x| in [2^-11, 1), in units of 2^-63 */
 	ci_xsum_i128 big;   /* |x| in [1, 2^11), in units of 2^-52 */
 #endif
-	int64_t d[CI_XSUM_DIGITS];
 	/* Additions of exactly 1 (every weight of an unweighted file, every
 	 * count-like sum) are only counted, and folded into the digits when
 	 * carries are propagated: that halves the cost of a typical row. */
 	uint64_t ones;
 	int32_t left; /* additions allowed before the next propagation */
+	int64_t d[CI_XSUM_DIGITS];
 } ci_xsum;
 
 static inline void

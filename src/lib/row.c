@@ -170,6 +170,62 @@ ci_divide_logits(double *z, int k, double T)
 		z[i] = (z[i] - m) / T;
 }
 
+/*
+ * The common row, probabilities used as given (no temperature, no model)
+ * that pass the range and sum checks with the margin explained below: the
+ * same operations in the same order as the general path, without its
+ * copies and tests.  Returns -1, having written nothing, for any other
+ * row: the general path then finishes it or says what is wrong.
+ */
+static int
+row_as_given(int k, const calib_read_options *o, const double *x,
+    int32_t label, double weight, ci_row *r, double *probs, double *logits)
+{
+	double plain = 0, ent = 0, brier = 0, lp, lpy = -INFINITY, d;
+	int i, pred, tied;
+
+	for (i = 0; i < k; i++) {
+		if (!(x[i] >= 0 && x[i] <= 1))
+			return -1;
+		plain += x[i];
+	}
+	if (!(fabs(plain - 1) + 4.0 * k * DBL_EPSILON * plain <= o->sum_tol))
+		return -1;
+	pred = argmax(x, k, &tied);
+	for (i = 0; i < k; i++) {
+		lp = log(x[i]);
+		if (i == label)
+			lpy = lp;
+		if (x[i] > 0)
+			ent -= x[i] * lp;
+		d = x[i] - (i == label ? 1.0 : 0.0);
+		brier += d * d;
+	}
+	if (logits != NULL)
+		for (i = 0; i < k; i++)
+			logits[i] = log(x[i]);
+	if (probs != NULL)
+		for (i = 0; i < k; i++)
+			probs[i] = x[i];
+	r->label = label;
+	r->pred = pred;
+	r->weight = weight;
+	r->tied = tied;
+	r->renormalized = 0;
+	r->nll = x[label] > 0 ? -lpy : INFINITY;
+	r->zero_prob = isinf(r->nll);
+	r->brier = brier;
+	r->entropy = ent > 0 ? ent : 0;
+	if (o->target == CALIB_TARGET_TOP) {
+		r->score = x[pred];
+		r->outcome = pred == label;
+	} else {
+		r->score = x[o->target];
+		r->outcome = label == o->target;
+	}
+	return 0;
+}
+
 int
 ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
     int32_t label, double weight, ci_row *r, double *probs, double *logits,
@@ -182,8 +238,12 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	double nll, ent, d, brier = 0;
 	int i, pred, tied, from_probs, as_given = 0;
 
-	memset(r, 0, sizeof(*r));
 	pb->sum = NAN;
+	if (!L->top_only && !L->single_column &&
+	    L->kind == CALIB_SCORES_PROBS && T == 1 && M == NULL &&
+	    row_as_given(k, o, x, label, weight, r, probs, logits) == 0)
+		return 0;
+	memset(r, 0, sizeof(*r));
 	if (L->top_only) {
 		/* Only the top label's confidence and correctness: the
 		 * per-row terms of the full vector do not exist. */
