@@ -145,6 +145,23 @@ ci_xsum_add_one(ci_xsum *a)
 	a->ones++;
 }
 
+/* Add n ones exactly. */
+static inline void
+ci_xsum_add_count(ci_xsum *a, uint64_t n)
+{
+	a->ones += n;
+}
+
+#ifdef CI_XSUM_FAST
+/* Add v 2^-63 exactly, for |v| < 2^100: what the small lane sums. */
+static inline void
+ci_xsum_add_small(ci_xsum *a, ci_xsum_i128 v)
+{
+	a->small += v;
+	ci_xsum_normalize(a);
+}
+#endif
+
 /* dst += src, exactly. */
 void ci_xsum_merge(ci_xsum *dst, const ci_xsum *src);
 

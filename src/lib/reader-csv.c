@@ -1756,7 +1756,7 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	    (st = ci_classwise_budget(C.L.k, C.summary ? C.cw_bins :
 	    opt->classwise_bins, shown, err)) != CALIB_OK)
 		goto done;
-	for (i = 0; i < T; i++)
+	for (i = 0; i < T; i++) {
 		if (scratch_init(&S[i], C.L.k) != 0 || (C.cw_bins > 0 &&
 		    ci_cwx_init(&S[i].cwx, C.L.k, C.cw_bins) != 0) ||
 		    (C.summary && ci_acc_init(&S[i].acc, smo->bins,
@@ -1765,6 +1765,9 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 			    "out of memory");
 			goto done;
 		}
+		if (C.cw_bins > 0)
+			ci_cwx_stage(&S[i].cwx);
+	}
 	if (!C.summary && C.cw_bins > 0 && ci_classwise_alloc(&P->classwise,
 	    C.L.k, C.cw_bins) != 0) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,

@@ -1326,6 +1326,13 @@ build_summary(const char *shown, build_job *J, int slots, const ci_layout *L,
 	for (i = 0; i < slots; i++)
 		ci_acc_merge(&s->acc, &J->chunk[i].acc);
 	if (J->cw_bins > 0) {
+		/* The summary's cells are read directly (encoding). */
+		ci_cwx_unstage(&J->chunk[0].cwx);
+		if (J->chunk[0].cwx.oom) {
+			calib_summary_free(s);
+			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
+			    NULL, "out of memory");
+		}
 		ci_cwx_free(&s->cw);
 		s->cw = J->chunk[0].cwx;
 		memset(&J->chunk[0].cwx, 0, sizeof(J->chunk[0].cwx));
@@ -1440,12 +1447,14 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 			    "out of memory");
 			goto done;
 		}
-		for (i = 0; i < slots; i++)
+		for (i = 0; i < slots; i++) {
 			if (ci_cwx_init(&J.chunk[i].cwx, k, J.cw_bins) != 0) {
 				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
 				    0, NULL, "out of memory");
 				goto done;
 			}
+			ci_cwx_stage(&J.chunk[i].cwx);
+		}
 	}
 	/* The row count is known: no growth, no slack. */
 	if (!J.summary && ci_rows_reserve(&all, n, k, L->has_weight,
