@@ -332,7 +332,8 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 			p = fe;
 		} else {
 			double v;
-			const char *stop = ci_scan_number(p, e, &v);
+			/* *e is '\n', '\r' or the block's terminator */
+			const char *stop = ci_scan_number_nt(p, e, &v);
 			if (stop == NULL || (stop != e && *stop != delim)) {
 				/* Long or unusual but possibly valid: convert
 				 * this field alone with strtod. */
@@ -776,6 +777,10 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 		squeeze_blanks(B);
 		end = B->buf + B->len;
 	}
+	/* The byte after the data exists (fill_block()) and is no longer
+	 * needed (what followed the cut is carried over): a terminator there
+	 * lets fast_row() scan numbers without testing the line end. */
+	B->buf[B->len] = '\0';
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
@@ -1256,9 +1261,11 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 
 	B->len = 0;
 	B->overflow = 0;
-	if (B->cap < *carry_len + CI_CHUNK) {
-		size_t nc = B->cap ? B->cap : CI_BLOCK + CI_CHUNK;
-		while (nc < *carry_len + CI_CHUNK)
+	/* One byte more than the data, always: parse_block() puts a
+	 * terminator after the last line there. */
+	if (B->cap < *carry_len + CI_CHUNK + 1) {
+		size_t nc = B->cap ? B->cap : CI_BLOCK + CI_CHUNK + 1;
+		while (nc < *carry_len + CI_CHUNK + 1)
 			nc *= 2;
 		if (ci_grow((void **)&B->buf, nc, 1))
 			return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0,
@@ -1280,7 +1287,7 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 		}
 		if (in->eof)
 			break;
-		if (B->cap - B->len < CI_CHUNK) {
+		if (B->cap - B->len < CI_CHUNK + 1) {
 			if (ci_grow((void **)&B->buf, B->cap * 2, 1))
 				return ci_error_set(err, CALIB_E_NOMEM, C->file,
 				    0, 0, NULL, "out of memory");

@@ -179,10 +179,11 @@ ci_divide_logits(double *z, int k, double T)
  */
 static int
 row_as_given(int k, const calib_read_options *o, const double *x,
-    int32_t label, double weight, ci_row *r, double *probs, double *logits)
+    int32_t label, double weight, ci_row *r, double *probs, double *logits,
+    double *lp)
 {
-	double plain = 0, ent = 0, brier = 0, lp, lpy = -INFINITY, d;
-	int i, pred, tied;
+	double plain = 0, ent = 0, brier = 0, bv, d;
+	int i, pred = 0, tied = 0;
 
 	for (i = 0; i < k; i++) {
 		if (!(x[i] >= 0 && x[i] <= 1))
@@ -191,19 +192,29 @@ row_as_given(int k, const calib_read_options *o, const double *x,
 	}
 	if (!(fabs(plain - 1) + 4.0 * k * DBL_EPSILON * plain <= o->sum_tol))
 		return -1;
-	pred = argmax(x, k, &tied);
+	/* argmax(), without branches: which class is larger is as good as
+	 * random, and a mispredicted branch costs more than the selects. */
+	bv = x[0];
+	for (i = 1; i < k; i++) {
+		double v = x[i];
+		int gt = v > bv;
+		tied = gt ? 0 : (tied | (v == bv));
+		pred = gt ? i : pred;
+		bv = gt ? v : bv;
+	}
+	/* The logs first, independent of one another, then the sums in the
+	 * general path's order. */
+	for (i = 0; i < k; i++)
+		lp[i] = log(x[i]);
 	for (i = 0; i < k; i++) {
-		lp = log(x[i]);
-		if (i == label)
-			lpy = lp;
 		if (x[i] > 0)
-			ent -= x[i] * lp;
+			ent -= x[i] * lp[i];
 		d = x[i] - (i == label ? 1.0 : 0.0);
 		brier += d * d;
 	}
 	if (logits != NULL)
 		for (i = 0; i < k; i++)
-			logits[i] = log(x[i]);
+			logits[i] = lp[i];
 	if (probs != NULL)
 		for (i = 0; i < k; i++)
 			probs[i] = x[i];
@@ -212,7 +223,7 @@ row_as_given(int k, const calib_read_options *o, const double *x,
 	r->weight = weight;
 	r->tied = tied;
 	r->renormalized = 0;
-	r->nll = x[label] > 0 ? -lpy : INFINITY;
+	r->nll = x[label] > 0 ? -lp[label] : INFINITY;
 	r->zero_prob = isinf(r->nll);
 	r->brier = brier;
 	r->entropy = ent > 0 ? ent : 0;
@@ -241,7 +252,7 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	pb->sum = NAN;
 	if (!L->top_only && !L->single_column &&
 	    L->kind == CALIB_SCORES_PROBS && T == 1 && M == NULL &&
-	    row_as_given(k, o, x, label, weight, r, probs, logits) == 0)
+	    row_as_given(k, o, x, label, weight, r, probs, logits, work) == 0)
 		return 0;
 	memset(r, 0, sizeof(*r));
 	if (L->top_only) {
