@@ -36,28 +36,31 @@ ci_scan_number_in(const char *p, const char *e, double *v, const int bounded)
 		neg = *p == '-';
 		p++;
 	}
-	for (; (!bounded || p < e) && (unsigned)(*p - '0') < 10; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		any = 1;
-		if (m == 0 && d == 0)
-			continue;
-		if (nd == 19)
-			return NULL;
-		m = m * 10 + d;
-		nd++;
-	}
-	if ((!bounded || p < e) && *p == '.') {
-		for (p++; (!bounded || p < e) && (unsigned)(*p - '0') < 10; p++) {
-			unsigned d = (unsigned)(*p - '0');
-			any = 1;
-			exp10--;
-			if (m == 0 && d == 0)
-				continue;
+	/* nd counts the digits from the first nonzero one (leading zeros
+	 * leave m at 0 and are not counted); with nd == 19 another digit
+	 * could overflow m, so the text goes to the slow path.  While m is 0,
+	 * nd is 0, so the test needs no m == 0 case. */
+	{
+		const char *ds = p;
+		for (; (!bounded || p < e) && (unsigned)(*p - '0') < 10; p++) {
 			if (nd == 19)
 				return NULL;
-			m = m * 10 + d;
-			nd++;
+			m = m * 10 + (unsigned)(*p - '0');
+			nd += m != 0;
 		}
+		any = p > ds;
+	}
+	if ((!bounded || p < e) && *p == '.') {
+		const char *fs = ++p;
+		for (; (!bounded || p < e) && (unsigned)(*p - '0') < 10; p++) {
+			if (nd == 19)
+				return NULL;
+			m = m * 10 + (unsigned)(*p - '0');
+			nd += m != 0;
+		}
+		/* every fraction digit scales by 1/10 */
+		exp10 = -(int)(p - fs);
+		any |= p > fs;
 	}
 	if (!any)
 		return NULL;
