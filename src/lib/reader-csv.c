@@ -324,7 +324,16 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 				    fe[-1] == ' ' || fe[-1] == '\t' ||
 				    memchr(p, '"', (size_t)(fe - p)) != NULL)
 					return 0;
-				idx = csv_label(C, p, (size_t)(fe - p));
+				/* a one-digit class index, as most files
+				 * write it: what csv_label() gives, without
+				 * its calls */
+				if (fe - p == 1 && C->L.integer_labels &&
+				    C->o->positive == NULL &&
+				    (unsigned)(*p - '0') < 10 &&
+				    *p - '0' < C->L.k)
+					idx = *p - '0';
+				else
+					idx = csv_label(C, p, (size_t)(fe - p));
 				if (idx < 0 && idx != CI_LABEL_DROP)
 					return 0;
 				*label = idx;
