@@ -552,8 +552,11 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		B->dropped++;
 		return 1;
 	}
-	if (ci_rows_reserve(r, r->n + 1, k, C->L.has_weight || C->reps > 0,
-	    C->keep_probs, C->keep_logits) != 0) {
+	/* A summary without replicates keeps no rows (nor probabilities:
+	 * keep_probs and keep_logits are off). */
+	if ((!C->summary || C->reps > 0) && ci_rows_reserve(r, r->n + 1, k,
+	    C->L.has_weight || C->reps > 0, C->keep_probs, C->keep_logits) !=
+	    0) {
 		block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
 		return 0;
 	}
