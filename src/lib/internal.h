@@ -84,6 +84,10 @@ typedef struct ci_row {
 	double weight;
 	double nll, brier, entropy;
 	int tied, renormalized, zero_prob;
+	/* The row's k probabilities: probs when given, else x itself (used
+	 * as given) or the work area; valid until either changes.  NULL for
+	 * a top-label-only row. */
+	const double *p;
 } ci_row;
 
 /* Problem found while finishing a row: which score column (0-based class,
@@ -101,7 +105,8 @@ void ci_layout_release(ci_layout *L);
 /*
  * Turn the raw scores x[0..k) (single_column: x[0] only) of one row into
  * probabilities and the per-row terms.  probs and logits receive k values
- * when not NULL.  Returns 0, or -1 with *pb filled.
+ * when not NULL (r->p points at the probabilities either way).  Returns 0,
+ * or -1 with *pb filled.
  */
 int ci_row_finish(const ci_layout *L, const calib_read_options *o,
     double *x, int32_t label, double weight, ci_row *r, double *probs,

@@ -570,9 +570,9 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		r->n++;
 		return 1;
 	}
-	/* Classwise sums go into the thread's exact cells (emit below), so
-	 * the probabilities are kept only when asked for. */
-	probs = C->keep_probs ? r->probs + r->n * (size_t)k : S->probs;
+	/* Classwise sums go into the thread's exact cells (emit below, from
+	 * row.p), so the probabilities are kept only when asked for. */
+	probs = C->keep_probs ? r->probs + r->n * (size_t)k : NULL;
 	logits = C->keep_logits ? r->logits + r->n * (size_t)k : NULL;
 	if (ci_row_finish(&C->L, C->o, x, label, weight, &row, probs, logits,
 	    S->work, &pb) != 0) {
@@ -623,7 +623,7 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 	B->renorm += (size_t)row.renormalized;
 	B->zero += row.zero_prob && weight > 0;
 	if (C->cw_bins > 0) {
-		ci_cwx_add(&S->cwx, probs, label, weight);
+		ci_cwx_add(&S->cwx, row.p, label, weight);
 		if (S->cwx.oom) {
 			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
 			return 0;

@@ -1145,8 +1145,7 @@ load_row(const ci_view *v, size_t i, int nx, double *x)
 
 /* Rows of one chunk, written compactly from all->[c->start]. */
 static void
-build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
-    double *probs)
+build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work)
 {
 	const ci_table *t = J->t;
 	const ci_layout *L = J->L;
@@ -1168,7 +1167,7 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 		ci_row row;
 		ci_row_problem pb;
 		double w = t->weights ? ci_view_get(t->weights, i, 0) : 1.0;
-		double *pr = all->probs ? all->probs + at * (size_t)k : probs;
+		double *pr = all->probs ? all->probs + at * (size_t)k : NULL;
 		double *lg = all->logits ? all->logits + at * (size_t)k : NULL;
 		int label, finite = 0;
 
@@ -1246,7 +1245,7 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 		c->renorm += (size_t)row.renormalized;
 		c->zero += row.zero_prob && w > 0;
 		if (c->cwx.bins > 0 && !L->top_only)
-			ci_cwx_add(&c->cwx, pr, label, w);
+			ci_cwx_add(&c->cwx, row.p, label, w);
 	}
 }
 
@@ -1257,20 +1256,18 @@ build_worker(void *arg)
 	const int k = J->L->k;
 	double *x = malloc((size_t)(k + 2) * sizeof(double));
 	double *work = malloc((size_t)(2 * k + 4) * sizeof(double));
-	double *probs = malloc((size_t)(k + 2) * sizeof(double));
 	int i;
 
 	while ((i = atomic_fetch_add(&J->next, 1)) < J->nchunks) {
 		build_chunk *c = &J->chunk[i];
-		if (x == NULL || work == NULL || probs == NULL)
+		if (x == NULL || work == NULL)
 			c->st = ci_error_set(&c->err, CALIB_E_NOMEM, J->shown, 0,
 			    0, NULL, "out of memory");
 		else
-			build_chunk_rows(J, c, x, work, probs);
+			build_chunk_rows(J, c, x, work);
 	}
 	free(x);
 	free(work);
-	free(probs);
 	return NULL;
 }
 

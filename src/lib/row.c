@@ -185,23 +185,24 @@ row_as_given(int k, const calib_read_options *o, const double *x,
 	double plain = 0, ent = 0, brier = 0, bv, d;
 	int i, pred = 0, tied = 0;
 
-	for (i = 0; i < k; i++) {
-		if (!(x[i] >= 0 && x[i] <= 1))
-			return -1;
-		plain += x[i];
-	}
-	if (!(fabs(plain - 1) + 4.0 * k * DBL_EPSILON * plain <= o->sum_tol))
+	/* The range check, the plain sum and argmax() in one pass; argmax
+	 * without branches: which class is larger is as good as random, and
+	 * a mispredicted branch costs more than the selects. */
+	if (!(x[0] >= 0 && x[0] <= 1))
 		return -1;
-	/* argmax(), without branches: which class is larger is as good as
-	 * random, and a mispredicted branch costs more than the selects. */
-	bv = x[0];
+	plain = bv = x[0];
 	for (i = 1; i < k; i++) {
 		double v = x[i];
 		int gt = v > bv;
+		if (!(v >= 0 && v <= 1))
+			return -1;
+		plain += v;
 		tied = gt ? 0 : (tied | (v == bv));
 		pred = gt ? i : pred;
 		bv = gt ? v : bv;
 	}
+	if (!(fabs(plain - 1) + 4.0 * k * DBL_EPSILON * plain <= o->sum_tol))
+		return -1;
 	/* The logs first, independent of one another, then the sums in the
 	 * general path's order. */
 	for (i = 0; i < k; i++)
@@ -218,6 +219,7 @@ row_as_given(int k, const calib_read_options *o, const double *x,
 	if (probs != NULL)
 		for (i = 0; i < k; i++)
 			probs[i] = x[i];
+	r->p = probs != NULL ? probs : x;
 	r->label = label;
 	r->pred = pred;
 	r->weight = weight;
@@ -416,6 +418,7 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	}
 	if (probs != NULL)
 		memcpy(probs, p, (size_t)k * sizeof(*p));
+	r->p = probs != NULL ? probs : p;
 
 	r->label = label;
 	r->pred = pred;
