@@ -1,8 +1,9 @@
 /*
- * t-writers.c - the CLI's writers of machine-readable text, each against
+ * t-writers.c - the CLI's two writers of machine-readable text, each against
  * text written out by hand: the JSON writer (src/cli/json-writer.h) -
  * commas and nesting, empty containers, JSON Lines at the top level, the
- * pretty layout, the escaping of untrusted text and the number rule.
+ * pretty layout, the escaping of untrusted text and the number rule - and
+ * the CSV field writer, cli_csv_field().
  */
 #include "config.h"
 
@@ -229,6 +230,36 @@ numbers(void)
 	ok(all, "every number reads back with strtod as the same double");
 }
 
+static void
+csv(void)
+{
+	FILE *fp;
+
+	start(0);
+	fp = mem;
+	cli_csv_field(fp, "", "plain name.csv", ',');
+	fputc('|', fp);
+	cli_csv_field(fp, "p_", "cat", ',');
+	fputc('|', fp);
+	cli_csv_field(fp, "p_", "a,b", ',');
+	fputc('|', fp);
+	cli_csv_field(fp, "", "say \"hi\"", ',');
+	fputc('|', fp);
+	cli_csv_field(fp, "", "two\nlines\r", ',');
+	fputc('|', fp);
+	cli_csv_field(fp, "", "tab\there", ',');
+	fputc('|', fp);
+	cli_csv_field(fp, "", "tab\there", '\t');
+	fputc('|', fp);
+	cli_csv_field(fp, "", "a,b", '\t');
+	fputc('|', fp);
+	cli_csv_field(fp, "", "", ',');
+	is_str(done(), "plain name.csv|p_cat|\"p_a,b\"|\"say \"\"hi\"\"\"|"
+	    "\"two\nlines\r\"|tab\there|\"tab\there\"|a,b|",
+	    "CSV: quoted (prefix inside) only when the field holds the "
+	    "delimiter, a quote or a line end; quotes doubled");
+}
+
 int
 main(void)
 {
@@ -236,6 +267,7 @@ main(void)
 	pretty();
 	strings();
 	numbers();
+	csv();
 	free(text);
 	return done_testing();
 }

@@ -449,6 +449,10 @@ size_t cli_utf8_len(const char *s);
  * reported (and reset) by cli_out_commit() as a warning. */
 void cli_replaced_add(size_t n);
 size_t cli_replaced_take(void);
+/* The one CSV field writer: pre (a fixed prefix such as "p_", or "")
+ * then s, quoted (RFC 4180: the field in '"', each '"' doubled) when s
+ * holds delim, a double quote or a line end. */
+void cli_csv_field(FILE *fp, const char *pre, const char *s, char delim);
 /* s in single quotes for a POSIX shell (malloc'd; NULL if out of memory). */
 char *cli_shell_quote(const char *s);
 

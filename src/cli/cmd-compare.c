@@ -955,23 +955,6 @@ sweep_value(const struct ctx *C, const struct sweep_point *P, int id,
 	}
 }
 
-/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline. */
-static void
-csv_field(FILE *fp, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 /* ",v", with v empty when it is not finite. */
 static void
 put_number(FILE *fp, double v)
@@ -1013,7 +996,7 @@ write_sweep_table(FILE *fp, const struct ctx *C, const struct sweep_point *P,
 			put_number(fp, hi);
 		}
 		fputc(',', fp);
-		csv_field(fp, name);
+		cli_csv_field(fp, "", name, ',');
 		fputc('\n', fp);
 	}
 }

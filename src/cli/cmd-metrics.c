@@ -380,24 +380,6 @@ write_json(FILE *fp, const struct result *res, int nres,
 	}
 }
 
-/* CSV fields are quoted when they hold the delimiter, a quote or a newline. */
-static void
-write_field(FILE *fp, const char *s, char delim)
-{
-	if (strchr(s, delim) == NULL && strchr(s, '"') == NULL &&
-	    strchr(s, '\n') == NULL && strchr(s, '\r') == NULL) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 static void
 delimited_number(char *buf, size_t size, double v)
 {
@@ -431,7 +413,7 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim,
 	fputc('\n', fp);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
-		write_field(fp, res[i].file, delim);
+		cli_csv_field(fp, "", res[i].file, delim);
 		fprintf(fp, "%c%zu%c%d%c%d%c%s", delim, m->n, delim, m->classes,
 		    delim, m->bins, delim,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");

@@ -498,6 +498,23 @@ cli_put_text(FILE *fp, const char *s)
 	free(buf);
 }
 
+void
+cli_csv_field(FILE *fp, const char *pre, const char *s, char delim)
+{
+	if (strchr(s, delim) == NULL && strpbrk(s, "\"\r\n") == NULL) {
+		fprintf(fp, "%s%s", pre, s);
+		return;
+	}
+	fputc('"', fp);
+	fputs(pre, fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
 char *
 cli_shell_quote(const char *s)
 {
