@@ -100,8 +100,8 @@ nesting(void)
 			jw_array_end(w);
 		done();
 		ok(len == 2 * JW_MAX_DEPTH + 1 && text[0] == '[' &&
-		    text[JW_MAX_DEPTH - 1] == '[' && text[JW_MAX_DEPTH] == ']' &&
-		    text[2 * JW_MAX_DEPTH] == '\n',
+		    text[JW_MAX_DEPTH - 1] == '[' &&
+		    text[JW_MAX_DEPTH] == ']' && text[2 * JW_MAX_DEPTH] == '\n',
 		    "%d nested arrays, the most it takes", JW_MAX_DEPTH);
 	}
 }
@@ -159,9 +159,10 @@ strings(void)
 	    "\"\\u0001\\u001f\\u007f ~\",\"\",null]\n",
 	    "quote and backslash escaped, \\n \\t \\r by name, other controls "
 	    "and DEL as \\u00XX, '/' as is, NULL as null");
-	is_int((long long)cli_replaced_take(), 0, "valid text: nothing replaced");
+	is_int((long long)cli_replaced_take(), 0,
+	    "valid text: nothing replaced");
 
-	/* é (2 bytes), € (3), U+1F600 (4), U+10FFFF (the last) pass through */
+	/* é (2 bytes), € (3), U+1F600 (4), U+10FFFF (the last) pass as is */
 	w = start(0);
 	jw_string(w, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf");
 	is_str(done(), "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"
