@@ -12,7 +12,8 @@
 #define TOP (CI_XSUM_DIGITS - 1)
 
 #ifdef CI_XSUM_FAST
-/* Add v 2^(off - 1075) (|v| < 2^100) to the digits, 32 bits at a time. */
+/* Add v 2^(off - 1075) to the digits, 32 bits at a time: each digit gets
+ * less than 2^32, which the bound before propagation leaves room for. */
 static void
 fold(ci_xsum *a, ci_xsum_i128 v, int off)
 {
