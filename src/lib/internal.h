@@ -84,6 +84,10 @@ typedef struct ci_row {
 	double weight;
 	double nll, brier, entropy;
 	int tied, renormalized, zero_prob;
+	/* The row's k probabilities: probs when given, else x itself (used
+	 * as given) or the work area; valid until either changes.  NULL for
+	 * a top-label-only row. */
+	const double *p;
 } ci_row;
 
 /* Problem found while finishing a row: which score column (0-based class,
@@ -101,7 +105,8 @@ void ci_layout_release(ci_layout *L);
 /*
  * Turn the raw scores x[0..k) (single_column: x[0] only) of one row into
  * probabilities and the per-row terms.  probs and logits receive k values
- * when not NULL.  Returns 0, or -1 with *pb filled.
+ * when not NULL (r->p points at the probabilities either way).  Returns 0,
+ * or -1 with *pb filled.
  */
 int ci_row_finish(const ci_layout *L, const calib_read_options *o,
     double *x, int32_t label, double weight, ci_row *r, double *probs,
@@ -157,8 +162,8 @@ calib_status ci_bin_arrays(size_t n, const double *score,
 static inline int
 ci_bin_index(double s, int m)
 {
-	double M = (double)m, prod, err, f;
-	int b;
+	double M = (double)m, prod;
+	long t;
 
 	if (!(s > 0))
 		return 0;
@@ -167,21 +172,15 @@ ci_bin_index(double s, int m)
 	prod = s * M;
 	/* 0 < prod <= M: truncation is the floor (and, unlike floor() and
 	 * fma() on baseline x86-64, needs no library call). */
-	f = (double)(long)prod;
+	t = (long)prod;
 	/* Rounding is monotonic and integers up to M are representable, so a
-	 * non-integral rounded product has the same ceiling as the real one;
-	 * an integral one is exceeded exactly when the error is positive. */
-	if (prod > f) {
-		b = (int)f + 1;
-	} else {
-		err = fma(s, M, -prod);
-		b = (int)f + (err > 0);
-	}
-	if (b < 1)
-		b = 1;
-	if (b > m)
-		b = m;
-	return b - 1;
+	 * non-integral rounded product has the same ceiling, t + 1, as the
+	 * real one (and is below M: bin t); an integral one, t >= 1, is
+	 * exceeded exactly when the error is positive (bin t, else t - 1;
+	 * for prod = M the error is negative, as s < 1). */
+	if ((double)t != prod)
+		return (int)t;
+	return (int)t - (fma(s, M, -prod) <= 0);
 }
 
 /* convention.c */
