@@ -2,7 +2,9 @@
  * t-summary.c - the Poisson counts and the summary parser: counts are a
  * function of (seed, row, replicate) with the Poisson(1) law; a summary
  * survives encoding, and every truncation and every single-byte change of
- * one is refused cleanly (a small exhaustive fuzz, run under ASan in CI).
+ * one is refused cleanly (a small exhaustive fuzz, run under ASan in CI);
+ * a Poisson replicate holds exactly the sums of the resample it stands
+ * for, each row physically repeated its count times.
  */
 #include "config.h"
 
@@ -12,6 +14,144 @@
 
 #include "tap.h"
 #include "calib.h"
+#include "../src/lib/summary.h"
+
+/* 1 when the exact sums a and b are equal (normalised digits are
+ * canonical). */
+static int
+xsum_eq(const ci_xsum *a, const ci_xsum *b)
+{
+	ci_xsum x = *a, y = *b;
+
+	ci_xsum_normalize(&x);
+	ci_xsum_normalize(&y);
+	return memcmp(x.d, y.d, sizeof(x.d)) == 0;
+}
+
+/* Where the sums of a and b differ, or NULL when every one is equal. */
+static const char *
+acc_diff(const ci_acc *a, const ci_acc *b)
+{
+	int j;
+
+	if (a->bins != b->bins)
+		return "bins";
+	for (j = 0; j < a->bins; j++) {
+		if (a->count[j] != b->count[j])
+			return "bin count";
+		if (!xsum_eq(&a->bw[j], &b->bw[j]))
+			return "bin weight";
+		if (!xsum_eq(&a->bs[j], &b->bs[j]))
+			return "bin score sum";
+		if (!xsum_eq(&a->bo[j], &b->bo[j]))
+			return "bin outcome sum";
+		if (!xsum_eq(&a->bw2[j], &b->bw2[j]))
+			return "bin squared-weight sum";
+	}
+	if (a->n != b->n || a->nll_inf != b->nll_inf ||
+	    a->nan_terms != b->nan_terms)
+		return "row counts";
+	if (!xsum_eq(&a->W, &b->W) || !xsum_eq(&a->acc, &b->acc) ||
+	    !xsum_eq(&a->score, &b->score) ||
+	    !xsum_eq(&a->outcome, &b->outcome))
+		return "weight, accuracy, score or outcome sum";
+	if (!xsum_eq(&a->nll, &b->nll) || !xsum_eq(&a->brier, &b->brier) ||
+	    !xsum_eq(&a->entropy, &b->entropy) || !xsum_eq(&a->btl, &b->btl))
+		return "NLL, Brier, entropy or top-label Brier sum";
+	return NULL;
+}
+
+/*
+ * Summarize a file of weighted rows with replicates, then, for each
+ * replicate j, a file in which row i is written calib_poisson_count(seed,
+ * i, j) times: replicate j's sums must be that file's sums exactly.  The
+ * weights are not dyadic (w m s rounded once is not m copies of w s), and
+ * a count of 2 or more shows the squared weights: m copies add m w^2, not
+ * (w m)^2.  Rows with an infinite NLL count once per copy.
+ */
+static void
+replicates_are_resamples(void)
+{
+	enum { N = 300, R = 6 };
+	const unsigned long seed = 99;
+	const char *rows = "t-summary-rows.csv", *rep = "t-summary-rep.csv";
+	char line[N][96];
+	calib_read_options ro;
+	calib_metric_options mo;
+	calib_summary_options so;
+	calib_summary *s = NULL, *t = NULL;
+	calib_error err;
+	FILE *f;
+	int i, j, multi = 0, bad = 0;
+	const char *what = NULL;
+
+	for (i = 0; i < N; i++) {
+		/* three classes, weights 0.1 .. 2.9 and 0, some p_y = 0 */
+		int a = (i * 37) % 101, b = (i * 53) % (101 - a);
+		int y = (i * 7) % 3;
+		double w = i % 29 == 0 ? 0 : 0.1 * (i % 29);
+		if (i % 41 == 5) {
+			a = 0;
+			b = 0;
+			y = 0;
+		}
+		snprintf(line[i], sizeof(line[i]), "%d,%.17g,%.2f,%.2f,%.2f\n",
+		    y, w, a / 100.0, b / 100.0, (100 - a - b) / 100.0);
+	}
+	if ((f = fopen(rows, "w")) == NULL) {
+		ok(0, "cannot write %s", rows);
+		return;
+	}
+	fputs("label,weight,p_0,p_1,p_2\n", f);
+	for (i = 0; i < N; i++)
+		fputs(line[i], f);
+	fclose(f);
+
+	memset(&err, 0, sizeof(err));
+	calib_read_options_init(&ro);
+	calib_metric_options_init(&mo);
+	calib_summary_options_init(&so);
+	so.replicates = R;
+	so.seed = seed;
+	ok(calib_summarize_ext(rows, &ro, &mo, &so, &s, &err) == CALIB_OK,
+	    "summarize %d weighted rows with %d replicates: %s", N, R,
+	    err.message);
+	if (s == NULL)
+		return;
+	for (j = 0; j < R; j++) {
+		if ((f = fopen(rep, "w")) == NULL) {
+			ok(0, "cannot write %s", rep);
+			break;
+		}
+		fputs("label,weight,p_0,p_1,p_2\n", f);
+		for (i = 0; i < N; i++) {
+			uint32_t m = calib_poisson_count(seed, (uint64_t)i,
+			    (uint32_t)j), k;
+			multi += m >= 2;
+			for (k = 0; k < m; k++)
+				fputs(line[i], f);
+		}
+		fclose(f);
+		t = NULL;
+		if (calib_summarize_ext(rep, &ro, &mo, NULL, &t, &err) !=
+		    CALIB_OK) {
+			diag("replicate %d: %s", j, err.message);
+			bad++;
+			continue;
+		}
+		if ((what = acc_diff(&s->rep[j], &t->acc)) != NULL) {
+			diag("replicate %d: %s differs", j, what);
+			bad++;
+		}
+		calib_summary_free(t);
+	}
+	ok(bad == 0 && multi > 0, "each replicate's sums (squared weights "
+	    "included) are exactly those of its rows physically repeated "
+	    "(%d replicates, %d counts of 2 or more)", R, multi);
+	calib_summary_free(s);
+	remove(rows);
+	remove(rep);
+}
 
 int
 main(void)
@@ -55,6 +195,8 @@ main(void)
 		ok(same > 250 && same < 370, "other seeds give other counts "
 		    "(%d of 1000 equal, about 308 expected)", same);
 	}
+
+	replicates_are_resamples();
 
 	snprintf(path, sizeof(path), "%s/tests/data/weighted.csv",
 	    dir ? dir : ".");
