@@ -12,9 +12,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "tap.h"
 #include "calib.h"
 #include "../src/lib/summary.h"
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+/* A copy of the summary buf with its bins (which 0) or replicates
+ * (which 1) field set to v and the checksum made right again: a file
+ * that claims far more than its bytes hold. */
+static unsigned char *
+claim(const unsigned char *buf, size_t len, int which, uint32_t v)
+{
+	unsigned char *c = malloc(len);
+	size_t at = 20, k, i;
+
+	if (c == NULL)
+		return NULL;
+	memcpy(c, buf, len);
+	k = get32(c + at);
+	at += 4;
+	for (i = 0; i < k; i++)
+		at += 4 + get32(c + at);
+	/* target 4, five flags, model CRC 4, three doubles: then bins and
+	 * replicates (docs/calsum.md) */
+	at += 4 + 5 + 4 + 24 + (which ? 4 : 0);
+	put32(c + at, v);
+	put32(c + len - 4, (uint32_t)crc32(crc32(0L, Z_NULL, 0), c,
+	    (uInt)(len - 4)));
+	return c;
+}
 
 /* 1 when the exact sums a and b are equal (normalised digits are
  * canonical). */
@@ -244,6 +287,83 @@ main(void)
 	}
 	ok(bad_flip == 0 && accepted == 0, "every one-bit change (%zu) is "
 	    "refused with a message (%d accepted)", len * 8, accepted);
+
+	/* Found by fuzzing: a few hundred bytes claiming 100,000 replicates
+	 * of 1,000,000 bins made the decoder allocate them before finding
+	 * the file short. */
+	{
+		static const struct {
+			int which;
+			uint32_t v;
+		} lie[] = { { 1, 100000 }, { 0, 1000000 }, { 0, 200 } };
+		int bad = 0;
+		for (i = 0; i < sizeof(lie) / sizeof(lie[0]); i++) {
+			unsigned char *c = claim(buf, len, lie[i].which,
+			    lie[i].v);
+			d = NULL;
+			if (c == NULL || calib_summary_decode(c, len, "x", &d,
+			    &err) != CALIB_E_FORMAT || d != NULL ||
+			    strstr(err.message, "fewer bytes left than the "
+			    "bins and replicates need") == NULL) {
+				diag("claim %zu: %s", i, c ? err.message :
+				    "no memory");
+				bad++;
+			}
+			calib_summary_free(d);
+			free(c);
+		}
+		ok(bad == 0, "a summary claiming more bins or replicates than "
+		    "its bytes can hold is refused before they are allocated");
+		{
+			unsigned char *c = claim(buf, len, 1, 3);
+			ok(c != NULL && calib_summary_decode(c, len, "x", &d,
+			    &err) == CALIB_OK, "the same surgery keeping its "
+			    "values gives the summary back");
+			calib_summary_free(d);
+			free(c);
+		}
+	}
+
+	/* Found by reading the merge for the fuzz target's third check: a
+	 * merge whose counts pass 2^64 or whose sums pass the stored
+	 * form's top digit gave a summary that wrapped or could not be read
+	 * back.  Now refused, dst untouched. */
+	{
+		calib_summary *big = calib_summary_dup(s), *two = NULL;
+		unsigned char *e = NULL;
+		size_t elen = 0;
+		calib_status st;
+		uint64_t n0 = s->acc.n;
+		big->acc.n = UINT64_MAX - 1;
+		st = calib_summary_merge(big, s, &err);
+		ok(st == CALIB_E_NUMERIC && strstr(err.message, "row count") &&
+		    big->acc.n == UINT64_MAX - 1, "a merge past 2^64 rows is "
+		    "refused: %s", err.message);
+		big->acc.n = n0;
+		ci_xsum_normalize(&big->acc.W);
+		big->acc.W.d[CI_XSUM_DIGITS - 1] = CI_XSUM_TOP_LIMIT / 2;
+		ok(calib_summary_encode(big, &e, &elen, &err) == CALIB_OK &&
+		    calib_summary_decode(e, elen, "big", &two, &err) ==
+		    CALIB_OK, "a total weight of 2^1076 is stored and read");
+		st = two ? calib_summary_merge(two, two, &err) : CALIB_E_ARG;
+		ok(st == CALIB_E_NUMERIC && strstr(err.message,
+		    "sum over all rows") && strstr(err.message, "2^1077"),
+		    "merged with itself it would not be readable: refused: %s",
+		    err.message);
+		calib_summary_free(two);
+		free(e);
+		big->acc.W.d[CI_XSUM_DIGITS - 1] = CI_XSUM_TOP_LIMIT / 4;
+		two = calib_summary_dup(big);
+		e = NULL;
+		ok(two != NULL && calib_summary_merge(two, big, &err) ==
+		    CALIB_OK && calib_summary_encode(two, &e, &elen, &err) ==
+		    CALIB_OK && (calib_summary_free(two), two = NULL,
+		    calib_summary_decode(e, elen, "x", &two, &err)) == CALIB_OK,
+		    "2^1075 merged with itself is read back");
+		calib_summary_free(two);
+		calib_summary_free(big);
+		free(e);
+	}
 	free(buf);
 	calib_summary_free(s);
 	return done_testing();
