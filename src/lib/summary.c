@@ -1274,7 +1274,15 @@ calib_summary_bootstrap(const calib_summary *const *runs, int nruns,
 		    "need at least one summary");
 	reps = runs[0]->set.reps;
 	for (r = 1; r < nruns; r++)
-		if (runs[r]->set.reps != reps ||
+		if (runs[r]->acc.n != runs[0]->acc.n) /* worded as on rows */
+			return ci_error_set(err, CALIB_E_MISMATCH,
+			    runs[r]->source, 0, 0, NULL, "has %llu rows but "
+			    "'%s' has %llu (rows are paired by position, so "
+			    "both must hold the same test examples)",
+			    (unsigned long long)runs[r]->acc.n,
+			    runs[0]->source,
+			    (unsigned long long)runs[0]->acc.n);
+		else if (runs[r]->set.reps != reps ||
 		    runs[r]->set.seed != runs[0]->set.seed ||
 		    runs[r]->acc.n != runs[0]->acc.n)
 			return ci_error_set(err, CALIB_E_MISMATCH,
