@@ -257,6 +257,16 @@ ok $s "the same Poisson intervals from the merged shards as from one pass"
 [ $s -eq 0 ] || diag "$(diff "$T/a" "$T/b")"
 grep -q "Poisson bootstrap intervals, 100 replicates" "$T/b"
 ok $? "the report names the Poisson bootstrap"
+# Classwise ECE has no Poisson replicates (README: "A bootstrap that
+# merges"): the report says its point value decided, on rows and on
+# summaries alike.
+for f in "$T/wide.csv" "$T/pall.calsum"; do
+	run check --bootstrap 100 --seed 9 --bootstrap-method poisson \
+	    --max classwise_ece=0.5 --max ece=0.5 "$f"
+	grep -q "^PASS  classwise_ece [0-9.e-]* (no Poisson bootstrap interval: the point value decides) <= 0.5" "$T/out" &&
+	    grep -q "^PASS  ece [0-9.e-]* \[[0-9.e-]*, [0-9.e-]*\] <= 0.5" "$T/out"
+	ok $? "check --bootstrap-method poisson says classwise ECE has no interval: $(basename "$f")"
+done
 run check --bootstrap 50 --seed 9 --bootstrap-method poisson --max ece=0.5 "$T/pall.calsum"
 check_status 2 "a summary with other replicates is refused"
 check_contains "$T/err" "keeps 100 bootstrap replicates with seed 9, but --bootstrap 50 --seed 9 was asked for" "naming both"
