@@ -277,6 +277,15 @@ check_contains "$T/err" "bootstrap seed differs: 9 in" "naming the seed"
 run summarize --bootstrap-method multinomial --bootstrap 10 -o "$T/x.calsum" "$T/p0.csv"
 check_status 2 "summarize refuses the multinomial bootstrap"
 
+# A merge whose sums would leave the stored range (a total weight of
+# about 2^1077: a fuzzing find) is refused, nothing written.
+big="$top_srcdir/tests/fuzz/corpus/summary/crash-merge-beyond-top-digit.calsum"
+run merge -o "$T/big2.calsum" "$big" "$big"
+check_status 2 "merging sums beyond the format's range"
+check_contains "$T/err" "merging it would take a sum over all rows beyond what a summary holds (counts below 2^64, sums below 2^1077 in magnitude)" "naming what and the limits"
+[ ! -e "$T/big2.calsum" ]
+ok $? "... and writes nothing"
+
 # ---- diagram and hist draw from a summary ----------------------------
 for cmd in diagram hist; do
 	run "$cmd" --band none --gnuplot /bin/false -o "$T/f-$cmd.png" "$T/plain.csv"
