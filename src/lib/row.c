@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "recal-map.h"
 
 static uint64_t
 name_hash(const char *s, size_t len)
@@ -147,27 +148,6 @@ ci_softmax(const double *z, int k, double *p, int *top, int *tied)
 	if (tied != NULL)
 		*tied = tie;
 	return log(S);
-}
-
-void
-ci_divide_logits(double *z, int k, double T)
-{
-	double m = -INFINITY;
-	int i, shift = 0;
-
-	for (i = 0; i < k; i++) {
-		if (isfinite(z[i]) && !isfinite(z[i] / T))
-			shift = 1;
-		if (z[i] > m)
-			m = z[i];
-	}
-	if (!shift || !isfinite(m)) {
-		for (i = 0; i < k; i++)
-			z[i] /= T;
-		return;
-	}
-	for (i = 0; i < k; i++)
-		z[i] = (z[i] - m) / T;
 }
 
 int
