@@ -1510,7 +1510,10 @@ calib_status calib_summary_bootstrap(const calib_summary *const *runs,
 /*
  * Add src into dst.  Both must have been made with the same settings; on a
  * difference returns CALIB_E_MISMATCH with err->message naming the
- * setting and both values, err->file naming src.
+ * setting and both values, err->file naming src.  A merge that would take
+ * a count to 2^64 or more, or a sum beyond what the format stores (2^1077
+ * in magnitude, docs/calsum.md), returns CALIB_E_NUMERIC naming it; dst
+ * is then unchanged.
  */
 calib_status calib_summary_merge(calib_summary *dst, const calib_summary *src,
     calib_error *err);

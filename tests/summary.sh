@@ -257,6 +257,16 @@ ok $s "the same Poisson intervals from the merged shards as from one pass"
 [ $s -eq 0 ] || diag "$(diff "$T/a" "$T/b")"
 grep -q "Poisson bootstrap intervals, 100 replicates" "$T/b"
 ok $? "the report names the Poisson bootstrap"
+# Classwise ECE has no Poisson replicates (README: "A bootstrap that
+# merges"): the report says its point value decided, on rows and on
+# summaries alike.
+for f in "$T/wide.csv" "$T/pall.calsum"; do
+	run check --bootstrap 100 --seed 9 --bootstrap-method poisson \
+	    --max classwise_ece=0.5 --max ece=0.5 "$f"
+	grep -q "^PASS  classwise_ece [0-9.e-]* (no Poisson bootstrap interval: the point value decides) <= 0.5" "$T/out" &&
+	    grep -q "^PASS  ece [0-9.e-]* \[[0-9.e-]*, [0-9.e-]*\] <= 0.5" "$T/out"
+	ok $? "check --bootstrap-method poisson says classwise ECE has no interval: $(basename "$f")"
+done
 run check --bootstrap 50 --seed 9 --bootstrap-method poisson --max ece=0.5 "$T/pall.calsum"
 check_status 2 "a summary with other replicates is refused"
 check_contains "$T/err" "keeps 100 bootstrap replicates with seed 9, but --bootstrap 50 --seed 9 was asked for" "naming both"
@@ -266,6 +276,15 @@ check_status 2 "merging replicates of different seeds is refused"
 check_contains "$T/err" "bootstrap seed differs: 9 in" "naming the seed"
 run summarize --bootstrap-method multinomial --bootstrap 10 -o "$T/x.calsum" "$T/p0.csv"
 check_status 2 "summarize refuses the multinomial bootstrap"
+
+# A merge whose sums would leave the stored range (a total weight of
+# about 2^1077: a fuzzing find) is refused, nothing written.
+big="$top_srcdir/tests/fuzz/corpus/summary/crash-merge-beyond-top-digit.calsum"
+run merge -o "$T/big2.calsum" "$big" "$big"
+check_status 2 "merging sums beyond the format's range"
+check_contains "$T/err" "merging it would take a sum over all rows beyond what a summary holds (counts below 2^64, sums below 2^1077 in magnitude)" "naming what and the limits"
+[ ! -e "$T/big2.calsum" ]
+ok $? "... and writes nothing"
 
 # ---- diagram and hist draw from a summary ----------------------------
 for cmd in diagram hist; do

@@ -98,7 +98,8 @@ usage(FILE *fp)
 	    "      --bootstrap-method M      multinomial (default: n draws with\n"
 	    "                                replacement) or poisson (Poisson(1)\n"
 	    "                                counts per row; merges, so it works\n"
-	    "                                on summaries made with --bootstrap)\n"
+	    "                                on summaries made with --bootstrap;\n"
+	    "                                no interval for classwise_ece)\n"
 	    "      --strict                  with --bootstrap: fail when any part\n"
 	    "                                of the interval violates the bound\n"
 	    "                                (default: only when all of it does)\n"
@@ -288,6 +289,12 @@ describe(const struct check *K, struct item *it)
 	const char *op, *note;
 	int ci = !isnan(it->lo) && !isnan(it->hi);
 
+	/* Said, not left out: e.g. classwise ECE has no Poisson
+	 * replicates (see "A bootstrap that merges" in README.md). */
+	if (K->boot_n > 0 && !ci)
+		snprintf(iv, sizeof(iv), " (no %sbootstrap interval: the point "
+		    "value decides)", K->method == CALIB_BOOTSTRAP_POISSON ?
+		    "Poisson " : "");
 	switch (a->kind) {
 	case CALIB_ASSERT_MAX:
 	case CALIB_ASSERT_MIN:

@@ -15,6 +15,10 @@
  *  - The encoded summaries are gathered on every rank (MPI_Allgatherv) and
  *    merged in file and range order.  The sums are exact, so the result is
  *    the bytes calib gets from one pass.
+ *  - Poisson bootstrap replicates (summarize --bootstrap N, check
+ *    --bootstrap N --bootstrap-method poisson) need each row's global
+ *    position: a first pass counts every unit's rows, then the real pass
+ *    reads each unit from its first row's position (run_replicates()).
  *
  * A newline inside a quoted field would make a cut land inside a record,
  * so a range that meets a double quote marks its file, and that file is
@@ -198,12 +202,27 @@ out:
 	return NULL;
 }
 
-/* Read one unit; returns its state. */
+/* so (NULL: no replicates) with its rows starting at global position
+ * first. */
+static const calib_summary_options *
+at_row(const calib_summary_options *so, uint64_t first,
+    calib_summary_options *buf)
+{
+	if (so == NULL)
+		return NULL;
+	*buf = *so;
+	buf->first_row = first;
+	return buf;
+}
+
+/* Read one unit, its first row at global position first (replicates
+ * only); returns its state. */
 static int
 read_unit(const char *path, const struct unit *u,
     const calib_read_options *ro, const calib_metric_options *mo,
-    calib_summary **out)
+    const calib_summary_options *so, uint64_t first, calib_summary **out)
 {
+	calib_summary_options ob;
 	calib_error err;
 	struct feeder f;
 	pthread_t tid;
@@ -211,9 +230,10 @@ read_unit(const char *path, const struct unit *u,
 	int pfd[2], rc;
 
 	*out = NULL;
+	so = at_row(so, first, &ob);
 	if (u->whole)
-		return calib_summarize(path, ro, mo, out, &err) == CALIB_OK ?
-		    U_OK : U_FAIL;
+		return calib_summarize_ext(path, ro, mo, so, out, &err) ==
+		    CALIB_OK ? U_OK : U_FAIL;
 	if (pipe(pfd) != 0)
 		return U_FAIL;
 	f.path = path;
@@ -226,8 +246,8 @@ read_unit(const char *path, const struct unit *u,
 		return U_FAIL;
 	}
 	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", pfd[0]);
-	rc = calib_summarize(fdpath, ro, mo, out, &err) == CALIB_OK ? U_OK :
-	    U_FAIL;
+	rc = calib_summarize_ext(fdpath, ro, mo, so, out, &err) == CALIB_OK ?
+	    U_OK : U_FAIL;
 	close(pfd[0]);
 	pthread_join(tid, NULL);
 	if (f.quotes) {
@@ -260,62 +280,27 @@ get_u64(const unsigned char *p)
 	return v;
 }
 
-int
-cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
-    const calib_metric_options *mo, const calib_summary_options *so,
-    calib_summary **out, calib_error *err)
+/*
+ * Read the units (each rank its own), share them, and merge each file's
+ * units in order into out[f].  With so (replicates), unit i's first row
+ * is at global position ufirst[i] and file f's at ffirst[f]; ucount, when
+ * not NULL, receives each unit's row count (0 for a unit that failed or
+ * met a quote).  Returns the first file that failed, or -1.
+ */
+static int
+run_units(char *const *paths, int n, const struct unit *u, int nu,
+    const calib_read_options *ro, const calib_metric_options *mo,
+    const calib_summary_options *so, const uint64_t *ufirst,
+    const uint64_t *ffirst, uint64_t *ucount, calib_summary **out,
+    calib_error *err)
 {
-	struct unit *u = NULL;
-	long long *load = calloc((size_t)cli_mpi_size, sizeof(long long));
+	calib_summary_options ob;
 	unsigned char *mine = NULL, *all = NULL;
 	size_t mlen = 0;
 	int *state = NULL, *lens = NULL, *displs = NULL;
 	calib_summary **us = NULL;
-	int nu = 0, i, f, failed = -1, bad = 0, total;
+	int i, f, failed = -1, total;
 
-	for (i = 0; i < n; i++)
-		out[i] = NULL;
-	if (so->replicates > 0 && cli_mpi_size > 1) {
-		/* A row's replicate counts depend on its global position,
-		 * which a rank cannot know before the ranks before it have
-		 * counted their rows. */
-		free(load);
-		memset(err, 0, sizeof(*err));
-		err->status = CALIB_E_ARG;
-		snprintf(err->message, sizeof(err->message), "the Poisson "
-		    "bootstrap needs each row's global position: run "
-		    "'calib summarize --bootstrap N --first-row R' per shard "
-		    "and merge, or use one rank and one file");
-		return 0;
-	}
-	if (so->replicates > 0) { /* one rank: the files in turn */
-		calib_summary_options o = *so;
-		calib_summary_info in;
-		free(load);
-		for (i = 0; i < n; i++) {
-			if (calib_summarize_ext(paths[i], ro, mo, &o, &out[i],
-			    err) != CALIB_OK)
-				return i;
-			calib_summary_get_info(out[i], &in);
-			o.first_row += in.n;
-		}
-		return -1;
-	}
-	if (load == NULL)
-		bad = 1;
-	for (f = 0; f < n && !bad; f++)
-		if (plan_file(paths[f], f, &u, &nu, load) != 0)
-			bad = 1;
-	/* Every rank planned the same units from the same files. */
-	MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-	if (bad) {
-		free(u);
-		free(load);
-		memset(err, 0, sizeof(*err));
-		err->status = CALIB_E_NOMEM;
-		snprintf(err->message, sizeof(err->message), "out of memory");
-		return 0;
-	}
 	state = calloc((size_t)nu, sizeof(int));
 	us = calloc((size_t)nu, sizeof(*us));
 	lens = calloc((size_t)cli_mpi_size, sizeof(int));
@@ -333,7 +318,8 @@ cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
 		int stt;
 		if (u[i].owner != cli_mpi_rank)
 			continue;
-		stt = read_unit(paths[u[i].file], &u[i], ro, mo, &s);
+		stt = read_unit(paths[u[i].file], &u[i], ro, mo, so,
+		    so ? ufirst[i] : 0, &s);
 		if (stt == U_OK && calib_summary_encode(s, &enc, &elen, NULL) !=
 		    CALIB_OK)
 			stt = U_FAIL;
@@ -383,10 +369,20 @@ cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
 			at += 16 + (size_t)elen;
 		}
 	}
+	for (i = 0; ucount != NULL && i < nu; i++) {
+		calib_summary_info in;
+		ucount[i] = 0;
+		if (state[i] == U_OK && us[i] != NULL) {
+			calib_summary_get_info(us[i], &in);
+			ucount[i] = in.n;
+		}
+	}
 
 	/* Per file, in order: merge its units, or read it whole again. */
 	for (f = 0, i = 0; f < n && failed < 0; f++) {
 		int first = i, again = 0, fail = 0;
+		const calib_summary_options *sf = at_row(so, so ? ffirst[f] : 0,
+		    &ob);
 		for (; i < nu && u[i].file == f; i++) {
 			if (state[i] == U_QUOTES)
 				again = 1;
@@ -396,8 +392,8 @@ cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
 		if (fail) {
 			failed = f;
 			/* Word the error as calib does. */
-			if (cli_mpi_rank == 0 && calib_summarize(paths[f], ro,
-			    mo, &out[f], err) == CALIB_OK) {
+			if (cli_mpi_rank == 0 && calib_summarize_ext(paths[f],
+			    ro, mo, sf, &out[f], err) == CALIB_OK) {
 				calib_summary_free(out[f]);
 				out[f] = NULL;
 				memset(err, 0, sizeof(*err));
@@ -411,8 +407,8 @@ cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
 		}
 		if (again) {
 			/* Every rank reads it whole: no message to gather. */
-			if (calib_summarize(paths[f], ro, mo, &out[f], err) !=
-			    CALIB_OK)
+			if (calib_summarize_ext(paths[f], ro, mo, sf, &out[f],
+			    err) != CALIB_OK)
 				failed = f;
 			continue;
 		}
@@ -443,6 +439,110 @@ cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
 	free(displs);
 	free(all);
 	free(mine);
+	return failed;
+}
+
+/*
+ * The Poisson replicate counts of a row depend on its global position in
+ * the concatenation of the files, which no rank knows before the rows
+ * ahead of its pieces are counted.  So: a first pass without replicates
+ * (the reader's own row count, drops and all, and the same failures and
+ * quote fall-backs calib-mpi has without them), whose per-piece counts
+ * every rank receives with the pieces' summaries; each piece's first row
+ * is then the sum of the counts of the pieces before it in file and range
+ * order (an exclusive prefix sum; not an MPI_Exscan over ranks, because a
+ * rank's pieces are not contiguous in that order: every large file is cut
+ * over all ranks); then the real pass with replicates from those
+ * positions.  The rows cost two reads; the replicates, rows times
+ * replicates draws, only one.
+ */
+static int
+run_replicates(char *const *paths, int n, const struct unit *u, int nu,
+    const calib_read_options *ro, const calib_metric_options *mo,
+    const calib_summary_options *so, calib_summary **out, calib_error *err)
+{
+	uint64_t *ucount = calloc((size_t)nu + 1, sizeof(uint64_t));
+	uint64_t *ufirst = calloc((size_t)nu + 1, sizeof(uint64_t));
+	uint64_t *ffirst = calloc((size_t)n + 1, sizeof(uint64_t));
+	uint64_t row = so->first_row;
+	int failed, f, i;
+
+	if (ucount == NULL || ufirst == NULL || ffirst == NULL) {
+		fprintf(stderr, "%s: out of memory\n", cli_progname);
+		MPI_Abort(MPI_COMM_WORLD, CLI_ERROR);
+	}
+	failed = run_units(paths, n, u, nu, ro, mo, NULL, NULL, NULL, ucount,
+	    out, err);
+	if (failed < 0) {
+		for (f = 0, i = 0; f < n; f++) {
+			calib_summary_info in;
+			uint64_t at = row;
+			ffirst[f] = row;
+			for (; i < nu && u[i].file == f; i++) {
+				ufirst[i] = at;
+				at += ucount[i];
+			}
+			/* the file's own count: right too when its ranges
+			 * met a quote and it was read whole */
+			calib_summary_get_info(out[f], &in);
+			row += in.n;
+			calib_summary_free(out[f]);
+			out[f] = NULL;
+		}
+		failed = run_units(paths, n, u, nu, ro, mo, so, ufirst, ffirst,
+		    NULL, out, err);
+	}
+	free(ucount);
+	free(ufirst);
+	free(ffirst);
+	return failed;
+}
+
+int
+cli_read_summaries(char *const *paths, int n, const calib_read_options *ro,
+    const calib_metric_options *mo, const calib_summary_options *so,
+    calib_summary **out, calib_error *err)
+{
+	struct unit *u = NULL;
+	long long *load = calloc((size_t)cli_mpi_size, sizeof(long long));
+	int nu = 0, i, f, failed, bad = 0;
+
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	if (so->replicates > 0 && cli_mpi_size == 1) {
+		/* one rank: the files in turn, in one pass */
+		calib_summary_options o = *so;
+		calib_summary_info in;
+		free(load);
+		for (i = 0; i < n; i++) {
+			if (calib_summarize_ext(paths[i], ro, mo, &o, &out[i],
+			    err) != CALIB_OK)
+				return i;
+			calib_summary_get_info(out[i], &in);
+			o.first_row += in.n;
+		}
+		return -1;
+	}
+	if (load == NULL)
+		bad = 1;
+	for (f = 0; f < n && !bad; f++)
+		if (plan_file(paths[f], f, &u, &nu, load) != 0)
+			bad = 1;
+	/* Every rank planned the same units from the same files. */
+	MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+	if (bad) {
+		free(u);
+		free(load);
+		memset(err, 0, sizeof(*err));
+		err->status = CALIB_E_NOMEM;
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		return 0;
+	}
+	if (so->replicates > 0)
+		failed = run_replicates(paths, n, u, nu, ro, mo, so, out, err);
+	else
+		failed = run_units(paths, n, u, nu, ro, mo, NULL, NULL, NULL,
+		    NULL, out, err);
 	free(u);
 	free(load);
 	return failed;

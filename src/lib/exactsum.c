@@ -79,6 +79,30 @@ ci_xsum_merge(ci_xsum *dst, const ci_xsum *src)
 	ci_xsum_normalize(dst);
 }
 
+/* The top digit of a once normalised; a sum fresh from normalisation
+ * (every merge ends with one, and decoding gives one) needs no copy. */
+static int64_t
+top_digit(const ci_xsum *a)
+{
+	ci_xsum s;
+
+	if (a->left == CI_XSUM_BURST && a->ones == 0)
+		return a->d[TOP];
+	s = *a;
+	ci_xsum_normalize(&s);
+	return s.d[TOP];
+}
+
+int
+ci_xsum_merge_fits(const ci_xsum *a, const ci_xsum *b)
+{
+	/* Below the top, normalised digits are in [0, 2^32): their sum
+	 * carries 0 or 1 into the top digit. */
+	int64_t t = top_digit(a) + top_digit(b);
+
+	return t >= -CI_XSUM_TOP_LIMIT && t + 1 <= CI_XSUM_TOP_LIMIT;
+}
+
 int
 ci_xsum_is_zero(const ci_xsum *a)
 {
@@ -193,7 +217,7 @@ ci_xsum_decode(ci_xsum *a, const unsigned char *p, const unsigned char *end)
 		/* Normalised digits are in [0, 2^32); the top one holds the
 		 * sign, and is kept far from overflow so merges stay safe. */
 		if (lo + i < TOP ? u > DIGIT_MASK :
-		    (d > (INT64_C(1) << 40) || d < -(INT64_C(1) << 40)))
+		    (d > CI_XSUM_TOP_LIMIT || d < -CI_XSUM_TOP_LIMIT))
 			return 0;
 		a->d[lo + i] = d;
 	}

@@ -165,6 +165,14 @@ ci_xsum_add_small(ci_xsum *a, ci_xsum_i128 v)
 /* dst += src, exactly. */
 void ci_xsum_merge(ci_xsum *dst, const ci_xsum *src);
 
+/* The stored form keeps the top digit (the sign) within +-2^40, sums
+ * beyond +-2^1077, far past any sum of doubles a summary meets. */
+#define CI_XSUM_TOP_LIMIT (INT64_C(1) << 40)
+
+/* 1 when the exact sum a + b keeps its top digit within the stored
+ * form's limit (so a merged summary can be read back). */
+int ci_xsum_merge_fits(const ci_xsum *a, const ci_xsum *b);
+
 /* The exact sum rounded to the nearest double (ties to even); +-inf when
  * it is beyond the double range. */
 double ci_xsum_round(const ci_xsum *a);

@@ -653,10 +653,65 @@ settings_differ(const ci_settings *a, const char *an, const ci_settings *b,
 	return 0;
 }
 
+/* Where merging b into a would leave a count or a sum beyond what the
+ * format stores, or NULL. */
+static const char *
+acc_overflow(const ci_acc *a, const ci_acc *b)
+{
+	int j;
+
+	if (a->n > UINT64_MAX - b->n)
+		return "row count";
+	if (!ci_xsum_merge_fits(&a->W, &b->W) ||
+	    !ci_xsum_merge_fits(&a->acc, &b->acc) ||
+	    !ci_xsum_merge_fits(&a->score, &b->score) ||
+	    !ci_xsum_merge_fits(&a->outcome, &b->outcome) ||
+	    !ci_xsum_merge_fits(&a->nll, &b->nll) ||
+	    !ci_xsum_merge_fits(&a->brier, &b->brier) ||
+	    !ci_xsum_merge_fits(&a->entropy, &b->entropy) ||
+	    !ci_xsum_merge_fits(&a->btl, &b->btl))
+		return "sum over all rows";
+	for (j = 0; j < a->bins; j++)
+		if (!ci_xsum_merge_fits(&a->bw[j], &b->bw[j]) ||
+		    !ci_xsum_merge_fits(&a->bs[j], &b->bs[j]) ||
+		    !ci_xsum_merge_fits(&a->bo[j], &b->bo[j]) ||
+		    !ci_xsum_merge_fits(&a->bw2[j], &b->bw2[j]))
+			return "bin sum";
+	return NULL;
+}
+
+static const char *
+merge_overflow(const calib_summary *dst, const calib_summary *src)
+{
+	static const ci_xsum zero; /* a cell dst does not have yet */
+	size_t i, n = (size_t)src->cw.k * (size_t)src->cw.bins;
+	const char *what;
+	int j;
+
+	/* every other count is at most the row count */
+	if (dst->dropped > UINT64_MAX - src->dropped)
+		return "dropped-row count";
+	if ((what = acc_overflow(&dst->acc, &src->acc)) != NULL)
+		return what;
+	for (j = 0; j < dst->set.reps; j++)
+		if (acc_overflow(&dst->rep[j], &src->rep[j]) != NULL)
+			return "bootstrap replicate";
+	for (i = 0; i < n; i++) {
+		const ci_cwcell *a = dst->cw.cell[i], *b = src->cw.cell[i];
+		if (b != NULL && (!ci_xsum_merge_fits(a ? &a->w : &zero,
+		    &b->w) || !ci_xsum_merge_fits(a ? &a->s : &zero, &b->s) ||
+		    !ci_xsum_merge_fits(a ? &a->o : &zero, &b->o)))
+			return "classwise sum";
+	}
+	return NULL;
+}
+
 calib_status
 calib_summary_merge(calib_summary *dst, const calib_summary *src,
     calib_error *err)
 {
+	const char *over;
+
 	if (dst == NULL || src == NULL)
 		return ci_error_set(err, CALIB_E_ARG, NULL, 0, 0, NULL,
 		    "no summary given");
@@ -673,6 +728,11 @@ calib_summary_merge(calib_summary *dst, const calib_summary *src,
 		calib_summary_free(c);
 		return st;
 	}
+	if ((over = merge_overflow(dst, src)) != NULL)
+		return ci_error_set(err, CALIB_E_NUMERIC, src->source, 0, 0,
+		    NULL, "merging it would take a %s beyond what a summary "
+		    "holds (counts below 2^64, sums below 2^1077 in "
+		    "magnitude)", over);
 	ci_acc_merge(&dst->acc, &src->acc);
 	{
 		int j;
@@ -1181,6 +1241,17 @@ calib_summary_decode(const unsigned char *buf, size_t len,
 	if (!r.bad && (t.top_only > 1 || t.ignore_label_set > 1 ||
 	    (t.k == 0) != (t.top_only == 1)))
 		rb_fail(&r, "flags");
+	if (!r.bad) {
+		/* What the counts and sums below take at the least (a zero
+		 * sum is 2 bytes): a short file must not make the decoder
+		 * allocate the bins and replicates it claims, so memory
+		 * stays proportional to the file's size. */
+		uint64_t acc_min = 3 * 8 + 8 * 2 + (uint64_t)t.bins * (8 + 4 * 2);
+		uint64_t need = 4 * 8 + acc_min + 8 + (uint64_t)t.reps * acc_min;
+		if ((uint64_t)(r.end - r.p) < need)
+			rb_fail(&r, "counts and sums (fewer bytes left than "
+			    "the bins and replicates need)");
+	}
 	if (r.bad)
 		goto bad;
 	if ((s = ci_summary_new(&t, src)) == NULL) {
@@ -1349,7 +1420,15 @@ calib_summary_bootstrap(const calib_summary *const *runs, int nruns,
 		    "need at least one summary");
 	reps = runs[0]->set.reps;
 	for (r = 1; r < nruns; r++)
-		if (runs[r]->set.reps != reps ||
+		if (runs[r]->acc.n != runs[0]->acc.n) /* worded as on rows */
+			return ci_error_set(err, CALIB_E_MISMATCH,
+			    runs[r]->source, 0, 0, NULL, "has %llu rows but "
+			    "'%s' has %llu (rows are paired by position, so "
+			    "both must hold the same test examples)",
+			    (unsigned long long)runs[r]->acc.n,
+			    runs[0]->source,
+			    (unsigned long long)runs[0]->acc.n);
+		else if (runs[r]->set.reps != reps ||
 		    runs[r]->set.seed != runs[0]->set.seed ||
 		    runs[r]->acc.n != runs[0]->acc.n)
 			return ci_error_set(err, CALIB_E_MISMATCH,

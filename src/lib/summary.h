@@ -80,31 +80,33 @@ void ci_acc_add_preds(ci_acc *a, const calib_preds *p);
  * acc (allocated for p->k classes); -1 when out of memory. */
 int ci_classwise_exact(const calib_preds *p, calib_classwise_acc *acc);
 
-/* A row counted m > 0 times (a bootstrap replicate): weight w m. */
+/* The terms of one row of weight w: the same arithmetic as
+ * calib_bins_compute() and the unbinned means, so every path sums the same
+ * doubles.  ci_acc_row() below is the entry point. */
 static inline void
-ci_acc_row_mult(ci_acc *a, double s, int outcome, int correct, double w,
-    uint32_t m, double nll, double brier, double entropy)
+ci_acc_row_w(ci_acc *a, double s, int outcome, int correct, double w,
+    double nll, double brier, double entropy)
 {
 	int b = ci_bin_index(s, a->bins);
-	double wm = w * m, v;
+	double v;
 
-	a->n += m;
-	a->count[b] += m;
-	ci_xsum_add(&a->bw[b], wm);
-	ci_xsum_add(&a->bs[b], wm * s);
+	a->n++;
+	a->count[b]++;
+	ci_xsum_add(&a->bw[b], w);
+	ci_xsum_add(&a->bs[b], w * s);
 	if (outcome)
-		ci_xsum_add(&a->bo[b], wm);
-	ci_xsum_add(&a->bw2[b], wm * wm);
-	if (wm == 0)
+		ci_xsum_add(&a->bo[b], w);
+	ci_xsum_add(&a->bw2[b], w * w);
+	if (w == 0)
 		return;
 	if (correct)
-		ci_xsum_add(&a->acc, wm);
-	ci_xsum_add(&a->score, wm * s);
+		ci_xsum_add(&a->acc, w);
+	ci_xsum_add(&a->score, w * s);
 	if (outcome)
-		ci_xsum_add(&a->outcome, wm);
-	ci_xsum_add(&a->W, wm);
+		ci_xsum_add(&a->outcome, w);
+	ci_xsum_add(&a->W, w);
 	v = s - (outcome ? 1.0 : 0.0);
-	ci_xsum_add(&a->btl, wm * v * v);
+	ci_xsum_add(&a->btl, w * v * v);
 	if (isnan(nll) || isnan(brier) || isnan(entropy)) {
 		a->nan_terms++;
 		return;
@@ -117,14 +119,13 @@ ci_acc_row_mult(ci_acc *a, double s, int outcome, int correct, double w,
 	if (isinf(v))
 		a->nll_inf++;
 	else
-		ci_xsum_add(&a->nll, wm * v);
-	ci_xsum_add(&a->brier, wm * brier);
-	ci_xsum_add(&a->entropy, wm * entropy);
+		ci_xsum_add(&a->nll, w * v);
+	ci_xsum_add(&a->brier, w * brier);
+	ci_xsum_add(&a->entropy, w * entropy);
 }
 
-/* The terms of one row: the same arithmetic as calib_bins_compute() and
- * the unbinned means, so every path sums the same doubles (w * 1 is w
- * exactly, so this is the multiplicity-1 case bit for bit). */
+/* One row: unweighted rows with all their terms take a short path whose
+ * additions are the same doubles (1 s is s, 1 v v is v v). */
 static inline void
 ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
     double nll, double brier, double entropy)
@@ -133,8 +134,7 @@ ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
 	double v;
 
 	if (w != 1.0 || isnan(nll) || isnan(brier) || isnan(entropy)) {
-		ci_acc_row_mult(a, s, outcome, correct, w, 1, nll, brier,
-		    entropy);
+		ci_acc_row_w(a, s, outcome, correct, w, nll, brier, entropy);
 		return;
 	}
 	/* An unweighted row: the same terms (1 s is s, 1 v v is v v), the
@@ -166,6 +166,22 @@ ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
 		ci_xsum_add(&a->nll, v);
 	ci_xsum_add(&a->brier, brier);
 	ci_xsum_add(&a->entropy, entropy);
+}
+
+/*
+ * A row counted m times (a bootstrap replicate): exactly m copies of it.
+ * Not one row of weight w m: the copies' squared weights sum to m w^2, not
+ * (w m)^2, and each copy's rounded term (w s, w w, ...) is added m times
+ * exactly, where rounding w m s once would not give the sums of the
+ * resample.  m is a Poisson(1) count (at most 30, mean 1), so the loop
+ * costs what one addition per term and row did.
+ */
+static inline void
+ci_acc_row_mult(ci_acc *a, double s, int outcome, int correct, double w,
+    uint32_t m, double nll, double brier, double entropy)
+{
+	while (m-- > 0)
+		ci_acc_row(a, s, outcome, correct, w, nll, brier, entropy);
 }
 
 /* Every replicate's sums for one row at global position row. */
