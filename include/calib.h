@@ -967,6 +967,10 @@ typedef struct calib_metric_options {
 	/* Binning and arithmetic choices (see "Conventions"); NULL (default)
 	 * means calib's.  Only read during the call. */
 	const struct calib_convention *convention;
+	/* Threads for the classwise estimators (classes are spread over
+	 * them): 0 (default) uses the online CPUs, at most 8.  The results
+	 * do not depend on it, to the bit. */
+	int threads;
 } calib_metric_options;
 
 void calib_metric_options_init(calib_metric_options *o);

@@ -661,8 +661,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		return 1;
 	}
 	case CLI_OPT_THREADS:
-		return cli_parse_int(cmd, "threads", arg, 1, 1024,
-		    &r->ro.threads) == 0 ? 1 : -1;
+		if (cli_parse_int(cmd, "threads", arg, 1, 1024,
+		    &r->ro.threads) != 0)
+			return -1;
+		r->mo.threads = r->ro.threads;
+		return 1;
 	case CLI_OPT_LABELS_FILE:
 		r->ro.labels_path = arg;
 		return 1;

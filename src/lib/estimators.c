@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -189,8 +192,12 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	ci_sum bw = { 0, 0 }, bs = { 0, 0 }, bo = { 0, 0 }, W = { 0, 0 };
 	unsigned long long total = 0, cum = 0, t_next;
 	double w2 = 0, lo = 0, last = 0;
-	size_t i, cnt = 0, first = 1;
+	size_t i, cnt = 0, first = 1, hits = 0;
 	int j = 1, nb = 0;
+	/* Every row once with weight 1: the weight, outcome and squared
+	 * weight sums are counts, which the compensated sums would give
+	 * exactly (below 2^53), so counting gives the same bits. */
+	const int plain = w == NULL && mult == NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->binning = CALIB_BIN_MASS;
@@ -205,10 +212,10 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	do { \
 		calib_bin *x = &out->bin[nb++]; \
 		x->count = cnt; \
-		x->weight = ci_sum_get(&bw); \
+		x->weight = plain ? (double)cnt : ci_sum_get(&bw); \
 		x->sum_score = ci_sum_get(&bs); \
-		x->sum_outcome = ci_sum_get(&bo); \
-		x->sum_w2 = w2; \
+		x->sum_outcome = plain ? (double)hits : ci_sum_get(&bo); \
+		x->sum_w2 = plain ? (double)cnt : w2; \
 		x->lo = lo; \
 		x->hi = last; \
 		lo = last; \
@@ -218,6 +225,7 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 		memset(&bo, 0, sizeof(bo)); \
 		w2 = 0; \
 		cnt = 0; \
+		hits = 0; \
 	} while (0)
 	while (j < m && TARGET(j) == 0)
 		j++;
@@ -225,6 +233,15 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	for (i = 0; i < n;) {
 		double v = sv[i];
 		int present = 0;
+		if (plain) {
+			for (; i < n && sv[i] == v; i++) {
+				ci_sum_add(&bs, v);
+				hits += sh[i];
+				cnt++;
+				cum++;
+			}
+			present = 1;
+		}
 		for (; i < n && sv[i] == v; i++) {
 			uint32_t c = mult ? mult[ord[i]] : 1;
 			double wm;
@@ -265,6 +282,201 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	out->n = (size_t)total;
 	out->total_weight = ci_sum_get(&W);
 	return CALIB_OK;
+}
+
+/*
+ * Class k's column in the order of ci_score_order() (by score, ties by
+ * row), with its outcomes and, when rows is not NULL, its row ids, by a
+ * shorter radix sort than ci_score_order()'s.  Every score is in [0, 2)
+ * here, so bits 62 and 63 of its IEEE pattern are 0 and bits 61..30 give
+ * a 32-bit prefix that orders as the value does.  Each row becomes one
+ * 64-bit word, prefix above and (row << 1 | outcome) below, so three
+ * stable passes on 11, 11 and 10 bits of the prefix (8-byte words, a
+ * quarter of the traffic of six passes over 16-byte items) put the rows
+ * in prefix order, ties by row; the runs that share a prefix are then put
+ * in (value, row) order, which is ci_order_cmp()'s.  Returns 1 when it
+ * does not apply (a score outside [0, 2) or 2^31 rows or more: the caller
+ * sorts as before), -1 when out of memory.
+ */
+typedef struct cw_scratch {
+	uint64_t *a, *b;
+	double *col;            /* class k's scores in row order */
+	double *sv;             /* ... in score order */
+	uint8_t *sh;            /* [y = k] in score order */
+	size_t *ord;            /* rows in score order (weighted rows) */
+	ci_order_item *run;     /* a long run of one prefix */
+	size_t run_cap;
+} cw_scratch;
+
+static void
+cw_scratch_free(cw_scratch *s)
+{
+	free(s->a);
+	free(s->b);
+	free(s->col);
+	free(s->sv);
+	free(s->sh);
+	free(s->ord);
+	free(s->run);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+cw_scratch_init(cw_scratch *s, size_t n, int with_rows)
+{
+	size_t m = n ? n : 1;
+
+	memset(s, 0, sizeof(*s));
+	s->a = malloc(m * sizeof(*s->a));
+	s->b = malloc(m * sizeof(*s->b));
+	s->col = malloc(m * sizeof(*s->col));
+	s->sv = malloc(m * sizeof(*s->sv));
+	s->sh = malloc(m);
+	if (with_rows)
+		s->ord = malloc(m * sizeof(*s->ord));
+	if (s->a == NULL || s->b == NULL || s->col == NULL || s->sv == NULL ||
+	    s->sh == NULL || (with_rows && s->ord == NULL)) {
+		cw_scratch_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs longer than this are sorted by qsort(), shorter ones by insertion. */
+#define CW_SHORT_RUN 32
+
+static int
+class_sort_fast(const calib_preds *p, int k, cw_scratch *s)
+{
+	const size_t n = p->n, K = (size_t)p->k;
+	size_t cnt[3][2048], i, j;
+	uint64_t *a = s->a, *b = s->b, any = 0;
+	int pass;
+
+	if (n >= ((size_t)1 << 31))
+		return 1;
+	memset(cnt, 0, sizeof(cnt));
+	for (i = 0; i < n; i++) {
+		double v = p->probs[i * K + (size_t)k];
+		uint64_t bits, w;
+		if (v == 0)
+			v = 0.0;        /* -0.0 sorts as 0 */
+		memcpy(&bits, &v, sizeof(bits));
+		any |= bits;
+		s->col[i] = v;
+		w = (bits >> 30) << 32 | (uint64_t)i << 1 |
+		    (uint64_t)(p->label[i] == k);
+		a[i] = w;
+		cnt[0][(w >> 32) & 2047]++;
+		cnt[1][(w >> 43) & 2047]++;
+		cnt[2][(w >> 54) & 1023]++;
+	}
+	/* NaN, negative or 2 and above: not this sort's keys */
+	if (any >> 62)
+		return 1;
+	for (pass = 0; pass < 3; pass++) {
+		const int shift = 32 + 11 * pass;
+		size_t *c = cnt[pass], sum = 0, d;
+		uint64_t *t;
+		if (n == 0 || c[(a[0] >> shift) & 2047] == n)
+			continue;       /* one digit everywhere: nothing moves */
+		for (d = 0; d < 2048; d++) {
+			size_t x = c[d];
+			c[d] = sum;
+			sum += x;
+		}
+		for (i = 0; i < n; i++)
+			b[c[(a[i] >> shift) & 2047]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 0; i < n; i++) {
+		size_t r = (size_t)((uint32_t)a[i] >> 1);
+		/* the rows come at random: ask for a later one's score now */
+		if (i + 16 < n)
+			__builtin_prefetch(&s->col[(uint32_t)a[i + 16] >> 1]);
+		s->sv[i] = s->col[r];
+		s->sh[i] = (uint8_t)(a[i] & 1);
+		if (s->ord != NULL)
+			s->ord[i] = r;
+	}
+	/* Rows sharing a prefix are in row order; put them in value order,
+	 * ties staying in row order. */
+	for (i = 0; i < n; i = j) {
+		uint64_t pre = a[i] >> 32;
+		for (j = i + 1; j < n && a[j] >> 32 == pre; j++)
+			;
+		if (j - i < 2)
+			continue;
+		if (j - i <= CW_SHORT_RUN) {
+			size_t x, y;
+			for (x = i + 1; x < j; x++) {
+				double v = s->sv[x];
+				uint8_t h = s->sh[x];
+				uint64_t w = a[x];
+				for (y = x; y > i && s->sv[y - 1] > v; y--) {
+					s->sv[y] = s->sv[y - 1];
+					s->sh[y] = s->sh[y - 1];
+					a[y] = a[y - 1];
+				}
+				s->sv[y] = v;
+				s->sh[y] = h;
+				a[y] = w;
+			}
+			if (s->ord != NULL)
+				for (x = i; x < j; x++)
+					s->ord[x] = (size_t)((uint32_t)a[x] >>
+					    1);
+		} else {
+			size_t x, len = j - i;
+			if (s->run_cap < len) {
+				ci_order_item *nr = realloc(s->run,
+				    len * sizeof(*nr));
+				if (nr == NULL)
+					return -1;
+				s->run = nr;
+				s->run_cap = len;
+			}
+			for (x = 0; x < len; x++) {
+				s->run[x].s = s->sv[i + x];
+				s->run[x].i = (size_t)((uint32_t)a[i + x] >> 1);
+			}
+			qsort(s->run, len, sizeof(*s->run), ci_order_cmp);
+			for (x = 0; x < len; x++) {
+				size_t r = s->run[x].i;
+				s->sv[i + x] = s->run[x].s;
+				s->sh[i + x] = p->label[r] == k;
+				a[i + x] = (uint64_t)r << 1;
+				if (s->ord != NULL)
+					s->ord[i + x] = r;
+			}
+		}
+	}
+	return 0;
+}
+
+/* class_sort_fast(), or the general sort where it does not apply. */
+static int
+class_sort(const calib_preds *p, int k, cw_scratch *s)
+{
+	size_t *o, i;
+	int rc = class_sort_fast(p, k, s);
+
+	if (rc <= 0)
+		return rc;
+	for (i = 0; i < p->n; i++)
+		s->col[i] = p->probs[i * (size_t)p->k + (size_t)k];
+	o = ci_score_order_values(p->n, s->col, s->sv);
+	if (o == NULL)
+		return -1;
+	for (i = 0; i < p->n; i++) {
+		s->sh[i] = p->label[o[i]] == k;
+		if (s->ord != NULL)
+			s->ord[i] = o[i];
+	}
+	free(o);
+	return 0;
 }
 
 /* Class k's scores and outcomes in score order, sorted now, into the
@@ -513,6 +725,222 @@ calib_ace(const calib_preds *p, int ranges, double threshold,
 		return CALIB_E_NOMEM;
 	st = ci_ace(p, &c, mult, ranges, threshold, out);
 	ci_class_orders_free(&c);
+	return st;
+}
+
+/*
+ * The classwise estimators of one evaluation of all rows, together: each
+ * class is sorted once and gives every table the estimators asked for,
+ * and the classes are spread over threads.  Each class's numbers are
+ * kept and then summed in class order, the order of ci_classwise_debiased()
+ * and ci_ace(), so the results are theirs to the bit whatever the thread
+ * count.  Classes go in chunks so that the kept numbers stay bounded.
+ */
+#define CW_CHUNK 64
+
+typedef struct cw_class {
+	calib_status st;
+	double d, ece;          /* ci_debiased_sum(), calib_ece() */
+	double *gap, *tgap;     /* |O - S| / W of the occupied ranges */
+	int ngap, ntgap;
+} cw_class;
+
+typedef struct cw_job {
+	const calib_preds *p;
+	unsigned want;
+	int m;
+	double thr;
+	int k0, k1, nthreads;
+	cw_class *cls;          /* k1 - k0 */
+} cw_job;
+
+typedef struct cw_worker {
+	cw_job *job;
+	int t;
+	cw_scratch s;
+} cw_worker;
+
+static int
+cw_gaps(const calib_bins *b, double *gap)
+{
+	int j, n = 0;
+
+	for (j = 0; j < b->m; j++)
+		if (b->bin[j].weight > 0)
+			gap[n++] = fabs(b->bin[j].sum_outcome -
+			    b->bin[j].sum_score) / b->bin[j].weight;
+	return n;
+}
+
+static void
+cw_one(const cw_job *J, cw_scratch *s, int k, cw_class *r)
+{
+	const calib_preds *p = J->p;
+	calib_bins b;
+	int rc = class_sort(p, k, s);
+
+	if (rc != 0) {
+		r->st = CALIB_E_NOMEM;
+		return;
+	}
+	if (J->want & (CI_CW_DEBIASED | CI_CW_ACE | CI_CW_ECE)) {
+		r->st = mass_bins_sorted(p->n, s->sv, s->sh, s->ord, p->weight,
+		    NULL, J->m, &b);
+		if (r->st != CALIB_OK)
+			return;
+		if (J->want & CI_CW_DEBIASED)
+			r->d = ci_debiased_sum(&b);
+		if (J->want & CI_CW_ECE)
+			r->ece = calib_ece(&b);
+		if (J->want & CI_CW_ACE)
+			r->ngap = cw_gaps(&b, r->gap);
+		calib_bins_release(&b);
+	}
+	if (J->want & CI_CW_TACE) {
+		/* the rows above the threshold are a suffix of the sorted
+		 * column; the others are not there at all (as with a
+		 * multiplicity of 0) */
+		size_t lo = 0, hi = p->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->sv[mid] > J->thr)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		r->st = mass_bins_sorted(p->n - lo, s->sv + lo, s->sh + lo,
+		    s->ord ? s->ord + lo : NULL, p->weight, NULL, J->m, &b);
+		if (r->st != CALIB_OK)
+			return;
+		r->ntgap = cw_gaps(&b, r->tgap);
+		calib_bins_release(&b);
+	}
+}
+
+static void *
+cw_main(void *arg)
+{
+	cw_worker *w = arg;
+	cw_job *J = w->job;
+	int k;
+
+	for (k = J->k0 + w->t; k < J->k1; k += J->nthreads)
+		cw_one(J, &w->s, k, &J->cls[k - J->k0]);
+	return NULL;
+}
+
+static int
+cw_threads(int asked, int k)
+{
+	long n = asked;
+
+	if (n <= 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n < 1)
+			n = 1;
+	}
+	if (n > 8)
+		n = 8;
+	if (n > k)
+		n = k;
+	return n < 1 ? 1 : (int)n;
+}
+
+calib_status
+ci_classwise_all(const calib_preds *p, unsigned want, int m, double thr,
+    int threads, ci_cw_values *out)
+{
+	ci_sum deb = { 0, 0 }, ace = { 0, 0 }, tace = { 0, 0 }, ece = { 0, 0 };
+	size_t pairs = 0, tpairs = 0;
+	int deb_nan = 0, nt, t, k0, i;
+	cw_worker W[8];
+	cw_class *cls = NULL;
+	double *gaps = NULL;
+	calib_status st = CALIB_OK;
+	cw_job J;
+
+	out->debiased = out->ace = out->tace = out->ece = NAN;
+	if (p->probs == NULL || m < 1)
+		return CALIB_E_ARG;
+	nt = cw_threads(threads, p->k);
+	memset(W, 0, sizeof(W));
+	cls = calloc(CW_CHUNK, sizeof(*cls));
+	gaps = malloc((size_t)CW_CHUNK * 2 * (size_t)m * sizeof(*gaps));
+	if (cls == NULL || gaps == NULL)
+		goto nomem;
+	for (t = 0; t < nt; t++)
+		if (cw_scratch_init(&W[t].s, p->n, p->weight != NULL) != 0)
+			goto nomem;
+	J.p = p;
+	J.want = want;
+	J.m = m;
+	J.thr = thr;
+	J.cls = cls;
+	for (k0 = 0; k0 < p->k; k0 += CW_CHUNK) {
+		pthread_t tid[8];
+		int started = 0;
+		J.k0 = k0;
+		J.k1 = p->k - k0 < CW_CHUNK ? p->k : k0 + CW_CHUNK;
+		J.nthreads = nt;
+		for (i = 0; i < J.k1 - k0; i++) {
+			memset(&cls[i], 0, sizeof(cls[i]));
+			cls[i].gap = gaps + (size_t)i * 2 * (size_t)m;
+			cls[i].tgap = cls[i].gap + m;
+		}
+		for (t = 0; t < nt; t++) {
+			W[t].job = &J;
+			W[t].t = t;
+		}
+		for (t = 1; t < nt; t++) {
+			if (pthread_create(&tid[t], NULL, cw_main, &W[t]) != 0)
+				break;
+			started = t;
+		}
+		cw_main(&W[0]);
+		/* threads that could not start: this one does their share */
+		for (t = started + 1; t < nt; t++)
+			cw_main(&W[t]);
+		for (t = 1; t <= started; t++)
+			pthread_join(tid[t], NULL);
+		for (i = 0; i < J.k1 - k0; i++) {
+			const cw_class *r = &cls[i];
+			int j;
+			if (r->st != CALIB_OK) {
+				st = r->st;
+				goto done;
+			}
+			if (want & CI_CW_DEBIASED && !deb_nan) {
+				if (isnan(r->d))
+					deb_nan = 1;
+				else
+					ci_sum_add(&deb, r->d > 0 ? r->d : 0);
+			}
+			if (want & CI_CW_ECE)
+				ci_sum_add(&ece, r->ece);
+			for (j = 0; j < r->ngap; j++)
+				ci_sum_add(&ace, r->gap[j]);
+			pairs += (size_t)r->ngap;
+			for (j = 0; j < r->ntgap; j++)
+				ci_sum_add(&tace, r->tgap[j]);
+			tpairs += (size_t)r->ntgap;
+		}
+	}
+	if (want & CI_CW_DEBIASED && !deb_nan)
+		out->debiased = sqrt(ci_sum_get(&deb) / p->k);
+	if (want & CI_CW_ECE)
+		out->ece = ci_sum_get(&ece) / p->k;
+	if (want & CI_CW_ACE && pairs)
+		out->ace = ci_sum_get(&ace) / (double)pairs;
+	if (want & CI_CW_TACE && tpairs)
+		out->tace = ci_sum_get(&tace) / (double)tpairs;
+	goto done;
+nomem:
+	st = CALIB_E_NOMEM;
+done:
+	for (t = 0; t < 8; t++)
+		cw_scratch_free(&W[t].s);
+	free(cls);
+	free(gaps);
 	return st;
 }
 

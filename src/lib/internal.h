@@ -329,6 +329,21 @@ calib_status ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
 calib_status ci_ace(const calib_preds *p, ci_class_orders *c,
     const uint32_t *mult, int ranges, double threshold, double *out);
 
+/* The classwise estimators of all rows (no multiplicities) in one go:
+ * CI_CW_* says which; the others are NaN.  Equal to
+ * ci_classwise_debiased(), ci_ace() (threshold thr for TACE) and the
+ * equal-mass classwise ECE to the bit, for any thread count (0: the
+ * online CPUs, at most 8). */
+#define CI_CW_DEBIASED 1u
+#define CI_CW_ACE 2u
+#define CI_CW_TACE 4u
+#define CI_CW_ECE 8u
+typedef struct ci_cw_values {
+	double debiased, ace, tace, ece;
+} ci_cw_values;
+calib_status ci_classwise_all(const calib_preds *p, unsigned want, int m,
+    double thr, int threads, ci_cw_values *out);
+
 calib_status ci_corp(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, int curve,
     calib_corp *out);
@@ -389,6 +404,10 @@ typedef struct ci_eval {
 	int own_cls;
 	int keep_orders;         /* sort even what one evaluation would not:
 	                          * the orders will be reused */
+	int threads;             /* for ci_classwise_all() (1 but in
+	                          * ci_metrics_compute()) */
+	int have_cw;
+	ci_cw_values cwv;
 } ci_eval;
 
 void ci_eval_init(ci_eval *e, const calib_preds *p,
