@@ -139,7 +139,7 @@ int
 ci_class_orders_build(const calib_preds *p, int with_order,
     ci_class_orders *c)
 {
-	size_t n = p->n, i;
+	size_t n = p->n;
 	int k;
 
 	memset(c, 0, sizeof(*c));
@@ -157,20 +157,10 @@ ci_class_orders_build(const calib_preds *p, int with_order,
 	c->own_order = 1;
 	if (c->order == NULL || c->scol == NULL || c->shit == NULL)
 		goto fail;
-	for (k = 0; k < p->k; k++) {
-		size_t *o;
-		for (i = 0; i < n; i++)
-			c->col[i] = p->probs[i * (size_t)p->k + (size_t)k];
-		o = ci_score_order(n, c->col);
-		if (o == NULL)
+	for (k = 0; k < p->k; k++)
+		if (ci_class_sorted(p, k, c->order + (size_t)k * n, c->scol +
+		    (size_t)k * n, c->shit + (size_t)k * n) != 0)
 			goto fail;
-		memcpy(c->order + (size_t)k * n, o, n * sizeof(size_t));
-		for (i = 0; i < n; i++) {
-			c->scol[(size_t)k * n + i] = c->col[o[i]];
-			c->shit[(size_t)k * n + i] = p->label[o[i]] == k;
-		}
-		free(o);
-	}
 	return 0;
 fail:
 	ci_class_orders_free(c);
@@ -306,6 +296,7 @@ typedef struct cw_scratch {
 	size_t *ord;            /* rows in score order (weighted rows) */
 	ci_order_item *run;     /* a long run of one prefix */
 	size_t run_cap;
+	int own_out;            /* sv, sh and ord are ours to free */
 } cw_scratch;
 
 static void
@@ -314,15 +305,21 @@ cw_scratch_free(cw_scratch *s)
 	free(s->a);
 	free(s->b);
 	free(s->col);
-	free(s->sv);
-	free(s->sh);
-	free(s->ord);
+	if (s->own_out) {
+		free(s->sv);
+		free(s->sh);
+		free(s->ord);
+	}
 	free(s->run);
 	memset(s, 0, sizeof(*s));
 }
 
+/* Scratch for columns of n rows; the sorted columns go to sv, sh and ord
+ * when given (ord may stay NULL), else into arrays of its own (ord only
+ * with_rows). */
 static int
-cw_scratch_init(cw_scratch *s, size_t n, int with_rows)
+cw_scratch_init(cw_scratch *s, size_t n, int with_rows, double *sv,
+    uint8_t *sh, size_t *ord)
 {
 	size_t m = n ? n : 1;
 
@@ -330,12 +327,23 @@ cw_scratch_init(cw_scratch *s, size_t n, int with_rows)
 	s->a = malloc(m * sizeof(*s->a));
 	s->b = malloc(m * sizeof(*s->b));
 	s->col = malloc(m * sizeof(*s->col));
-	s->sv = malloc(m * sizeof(*s->sv));
-	s->sh = malloc(m);
-	if (with_rows)
-		s->ord = malloc(m * sizeof(*s->ord));
-	if (s->a == NULL || s->b == NULL || s->col == NULL || s->sv == NULL ||
-	    s->sh == NULL || (with_rows && s->ord == NULL)) {
+	if (sv != NULL) {
+		s->sv = sv;
+		s->sh = sh;
+		s->ord = ord;
+	} else {
+		s->own_out = 1;
+		s->sv = malloc(m * sizeof(*s->sv));
+		s->sh = malloc(m);
+		if (with_rows)
+			s->ord = malloc(m * sizeof(*s->ord));
+		if (s->sv == NULL || s->sh == NULL ||
+		    (with_rows && s->ord == NULL)) {
+			cw_scratch_free(s);
+			return -1;
+		}
+	}
+	if (s->a == NULL || s->b == NULL || s->col == NULL) {
 		cw_scratch_free(s);
 		return -1;
 	}
@@ -477,6 +485,20 @@ class_sort(const calib_preds *p, int k, cw_scratch *s)
 	}
 	free(o);
 	return 0;
+}
+
+int
+ci_class_sorted(const calib_preds *p, int k, size_t *ord, double *sv,
+    uint8_t *sh)
+{
+	cw_scratch s;
+	int rc;
+
+	if (cw_scratch_init(&s, p->n, 1, sv, sh, ord) != 0)
+		return -1;
+	rc = class_sort(p, k, &s);
+	cw_scratch_free(&s);
+	return rc;
 }
 
 /* Class k's scores and outcomes in score order, sorted now, into the
@@ -869,7 +891,8 @@ ci_classwise_all(const calib_preds *p, unsigned want, int m, double thr,
 	if (cls == NULL || gaps == NULL)
 		goto nomem;
 	for (t = 0; t < nt; t++)
-		if (cw_scratch_init(&W[t].s, p->n, p->weight != NULL) != 0)
+		if (cw_scratch_init(&W[t].s, p->n, p->weight != NULL, NULL,
+		    NULL, NULL) != 0)
 			goto nomem;
 	J.p = p;
 	J.want = want;

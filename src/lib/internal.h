@@ -315,6 +315,11 @@ typedef struct ci_class_orders {
 	uint8_t *hit;
 } ci_class_orders;
 
+/* Class k's rows in ci_score_order()'s order (by p_ik, ties by row) into
+ * ord, its scores in that order into sv and [y = k] into sh (n each);
+ * -1 when out of memory. */
+int ci_class_sorted(const calib_preds *p, int k, size_t *ord, double *sv,
+    uint8_t *sh);
 int ci_class_orders_build(const calib_preds *p, int with_order,
     ci_class_orders *c);
 void ci_class_orders_free(ci_class_orders *c);

@@ -1,0 +1,233 @@
+/*
+ * t-classwise.c - the classwise estimators computed together
+ * (ci_classwise_all(): one sort per class, classes over threads) against
+ * the per-estimator routines, to the bit, for several thread counts; and
+ * the per-class sort against a comparison sort by (score, row).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calib.h"
+#include "../src/lib/internal.h"
+#include "tap.h"
+
+static uint64_t rng_state = 88172645463325252ULL;
+
+static double
+unif(void)
+{
+	/* xorshift64: the test needs varied rows, not good randomness */
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/*
+ * n rows of k classes of one of several kinds: 0 continuous softmax rows,
+ * 1 scores rounded to 2 decimals (long runs of ties), 2 scores a few ulps
+ * apart (rows that share the sort's 32-bit prefix: short and long runs
+ * that the prefix alone does not order), 3 mostly exact 0 and 1.
+ */
+static calib_preds *
+make(size_t n, int k, int kind, int weighted)
+{
+	double *x = malloc((n ? n : 1) * (size_t)k * sizeof(double));
+	double *w = weighted ? malloc((n ? n : 1) * sizeof(double)) : NULL;
+	int32_t *y = malloc((n ? n : 1) * sizeof(int32_t));
+	calib_read_options o;
+	calib_preds *p = NULL;
+	calib_error err;
+	size_t i;
+	int j;
+
+	for (i = 0; i < n; i++) {
+		double s = 0;
+		for (j = 0; j < k; j++) {
+			double v;
+			switch (kind) {
+			case 0:
+				v = exp(4 * unif());
+				break;
+			case 1:
+				v = round(unif() * 100) / 100 + 0.01;
+				break;
+			case 2:
+				/* 0.25 + up to 2000 ulps, or a ulp-spaced
+				 * cluster of 20 */
+				v = 0.25 + ldexp(floor(unif() * (j ? 2000 : 20)),
+				    -54);
+				break;
+			default:
+				v = unif() < 0.5 ? 0 : 1;
+				break;
+			}
+			x[i * (size_t)k + (size_t)j] = v;
+			s += v;
+		}
+		if (!(s > 0)) {
+			x[i * (size_t)k] = 1;
+			s = 1;
+		}
+		/* kind 2 keeps its close values: the last class takes the
+		 * rest */
+		if (kind == 2) {
+			double r = 0;
+			for (j = 0; j < k - 1; j++)
+				r += x[i * (size_t)k + (size_t)j] /= 4;
+			x[i * (size_t)k + (size_t)(k - 1)] = 1 - r;
+		} else {
+			double r = 0;
+			for (j = 0; j < k - 1; j++)
+				r += x[i * (size_t)k + (size_t)j] /= s;
+			x[i * (size_t)k + (size_t)(k - 1)] = r < 1 ? 1 - r : 0;
+		}
+		y[i] = (int32_t)(unif() * k);
+		if (w)
+			w[i] = unif() < 0.1 ? 0 : 0.5 + unif();
+	}
+	calib_read_options_init(&o);
+	o.keep = CALIB_KEEP_PROBS;
+	o.sum_tol = 1e-3;
+	if (calib_preds_from_arrays("t", n, k, x, y, w, &o, &p, &err) !=
+	    CALIB_OK)
+		diag("from_arrays failed: %s", err.message);
+	free(x);
+	free(w);
+	free(y);
+	return p;
+}
+
+static int
+same(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+static int
+cmp_row(const void *x, const void *y, void *ctx)
+{
+	const double *s = ctx;
+	size_t a = *(const size_t *)x, b = *(const size_t *)y;
+
+	if (s[a] != s[b])
+		return s[a] < s[b] ? -1 : 1;
+	return (a > b) - (a < b);
+}
+
+/* Each class's sort equals qsort by (score, row). */
+static void
+check_sort(const calib_preds *p, const char *what)
+{
+	size_t n = p->n, i, bad = 0;
+	size_t *ord = malloc((n ? n : 1) * sizeof(size_t));
+	size_t *ref = malloc((n ? n : 1) * sizeof(size_t));
+	double *sv = malloc((n ? n : 1) * sizeof(double));
+	double *col = malloc((n ? n : 1) * sizeof(double));
+	uint8_t *sh = malloc(n ? n : 1);
+	int k;
+
+	for (k = 0; k < p->k; k++) {
+		if (ci_class_sorted(p, k, ord, sv, sh) != 0) {
+			bad++;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			col[i] = p->probs[i * (size_t)p->k + (size_t)k];
+			ref[i] = i;
+		}
+		qsort_r(ref, n, sizeof(*ref), cmp_row, col);
+		for (i = 0; i < n; i++)
+			if (ord[i] != ref[i] || sv[i] != col[ref[i]] ||
+			    sh[i] != (p->label[ref[i]] == k))
+				bad++;
+	}
+	ok(bad == 0, "%s: every class sorted by (score, row) (%zu wrong)",
+	    what, bad);
+	free(ord);
+	free(ref);
+	free(sv);
+	free(col);
+	free(sh);
+}
+
+/* ci_classwise_all() against the estimators one at a time. */
+static void
+check_all(const calib_preds *p, int m, double thr, const char *what)
+{
+	ci_class_orders c;
+	double deb, ace, tace, ece;
+	int threads[] = { 1, 2, 3, 8 }, t, good = 1;
+
+	if (ci_class_orders_build(p, 0, &c) != 0) {
+		ok(0, "%s: out of memory", what);
+		return;
+	}
+	ci_classwise_debiased(p, &c, NULL, m, &deb);
+	ci_ace(p, &c, NULL, m, -1, &ace);
+	ci_ace(p, &c, NULL, m, thr, &tace);
+	ci_classwise_ece_mass(p, &c, NULL, m, &ece);
+	ci_class_orders_free(&c);
+	for (t = 0; t < 4; t++) {
+		ci_cw_values v;
+		unsigned want;
+		/* all four, and each alone */
+		for (want = 0; want < 5; want++) {
+			unsigned wm = want == 4 ? CI_CW_DEBIASED | CI_CW_ACE |
+			    CI_CW_TACE | CI_CW_ECE : 1u << want;
+			if (ci_classwise_all(p, wm, m, thr, threads[t], &v) !=
+			    CALIB_OK) {
+				good = 0;
+				continue;
+			}
+			if ((wm & CI_CW_DEBIASED && !same(v.debiased, deb)) ||
+			    (wm & CI_CW_ACE && !same(v.ace, ace)) ||
+			    (wm & CI_CW_TACE && !same(v.tace, tace)) ||
+			    (wm & CI_CW_ECE && !same(v.ece, ece))) {
+				diag("%s, %d threads, want %u: %.17g %.17g "
+				    "%.17g %.17g against %.17g %.17g %.17g "
+				    "%.17g", what, threads[t], wm, v.debiased,
+				    v.ace, v.tace, v.ece, deb, ace, tace, ece);
+				good = 0;
+			}
+		}
+	}
+	ok(good, "%s: together equals one at a time, to the bit, on 1-8 "
+	    "threads (%.6g %.6g %.6g %.6g)", what, deb, ace, tace, ece);
+}
+
+int
+main(void)
+{
+	static const size_t sizes[] = { 1, 7, 300, 5000, 70000 };
+	static const char *kinds[] = { "continuous", "2 decimals",
+	    "ulps apart", "0 and 1" };
+	int kind, si, weighted;
+
+	for (kind = 0; kind < 4; kind++)
+		for (si = 0; si < 5; si++)
+			for (weighted = 0; weighted < 2; weighted++) {
+				char what[128];
+				int k = si % 2 ? 3 : 10;
+				calib_preds *p = make(sizes[si], k, kind,
+				    weighted);
+				snprintf(what, sizeof(what), "%s, %zu x %d%s",
+				    kinds[kind], sizes[si], k, weighted ?
+				    ", weighted" : "");
+				if (p == NULL) {
+					ok(0, "%s: built", what);
+					continue;
+				}
+				if (!weighted)
+					check_sort(p, what);
+				/* the TACE threshold on a tied value too */
+				check_all(p, si == 0 ? 1 : 15, kind == 1 ? 0.25 :
+				    1e-3, what);
+				calib_preds_free(p);
+			}
+	return done_testing();
+}
