@@ -109,6 +109,15 @@ same(double a, double b)
 }
 
 static int
+cmp_ul(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
 cmp_row(const void *x, const void *y, void *ctx)
 {
 	const double *s = ctx;
@@ -200,6 +209,87 @@ check_all(const calib_preds *p, int m, double thr, const char *what)
 	    "threads (%.6g %.6g %.6g %.6g)", what, deb, ace, tace, ece);
 }
 
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The calibration test's replicates: each from its own stream, so the
+ * p-value does not depend on the threads; on calibrated data it is
+ * uniform (KS distance below the 0.1 % critical value 1.95 / sqrt(200)),
+ * weighted or not, with strata both wide (dense scores near 1) and narrow.
+ */
+static void
+check_test(void)
+{
+	enum { N = 4000, SEEDS = 200 };
+	double *s = malloc(N * sizeof(double)), *w = malloc(N * sizeof(double));
+	uint8_t *o = malloc(N);
+	double pv[2][SEEDS];
+	int sd, i, wt, t, same_all = 1, distinct = 1;
+	unsigned long prev = 0;
+
+	for (wt = 0; wt < 2; wt++) {
+		double D = 0;
+		for (sd = 0; sd < SEEDS; sd++) {
+			for (i = 0; i < N; i++) {
+				/* half dense near 1, half spread */
+				s[i] = i % 2 ? 0.95 + 0.05 * unif() : unif();
+				o[i] = unif() < s[i];
+				w[i] = 1;
+			}
+			ci_calibration_test(N, s, o, wt ? w : NULL, NULL, NULL,
+			    15, sd % 2 ? CALIB_BIN_MASS : CALIB_BIN_WIDTH, 99,
+			    (unsigned long)sd + 1, 1, &pv[wt][sd]);
+			if (sd < 5)
+				for (t = 2; t <= 8; t *= 2) {
+					double v;
+					ci_calibration_test(N, s, o, wt ? w :
+					    NULL, NULL, NULL, 15, sd % 2 ?
+					    CALIB_BIN_MASS : CALIB_BIN_WIDTH, 99,
+					    (unsigned long)sd + 1, t, &v);
+					if (!same(v, pv[wt][sd]))
+						same_all = 0;
+				}
+		}
+		qsort(pv[wt], SEEDS, sizeof(double), cmp_d);
+		for (sd = 0; sd < SEEDS; sd++) {
+			double hi = (sd + 1.0) / SEEDS - pv[wt][sd];
+			double lo = pv[wt][sd] - (double)sd / SEEDS;
+			if (hi > D)
+				D = hi;
+			if (lo > D)
+				D = lo;
+		}
+		ok(D < 0.138, "calibration test%s: p-values of calibrated "
+		    "data uniform, KS D = %.4f over %d seeds", wt ?
+		    " (weighted rows)" : "", D, SEEDS);
+	}
+	ok(same_all, "calibration test: the same p-value on 1, 2, 4 and 8 "
+	    "threads");
+	/* replicate streams: no two of the first 10000 share a seed */
+	{
+		unsigned long *rs = malloc(10000 * sizeof(*rs));
+		for (i = 0; i < 10000; i++)
+			rs[i] = ci_test_replicate_seed(1, i);
+		qsort(rs, 10000, sizeof(*rs), cmp_ul);
+		for (i = 1; i < 10000; i++)
+			if (rs[i] == rs[i - 1])
+				distinct = 0;
+		prev = ci_test_replicate_seed(2, 0);
+		free(rs);
+	}
+	ok(distinct && prev != ci_test_replicate_seed(1, 0),
+	    "replicate seeds differ by replicate and by seed");
+	free(s);
+	free(w);
+	free(o);
+}
+
 int
 main(void)
 {
@@ -229,5 +319,6 @@ main(void)
 				    1e-3, what);
 				calib_preds_free(p);
 			}
+	check_test();
 	return done_testing();
 }

@@ -1125,147 +1125,253 @@ bin_of(const calib_bins *b, double s)
 /*
  * Unweighted rows: a bin's number of successes, sum_i Bernoulli(s_i), is
  * drawn exactly by thinning, stratum by stratum.  The bin's rows, sorted
- * by score, are cut into strata of at most 256; in a stratum with scores
- * in [s_lo, s_hi] every row is a candidate with probability s_hi (their
- * number N1 ~ Binomial(n, s_hi), a uniformly random subset); each
- * candidate is marked with probability q = 1 - s_lo/s_hi (M ~ Binomial(N1,
- * q), a uniformly random subset of the rows, drawn by Floyd's algorithm);
- * a marked row fails with probability (1 - s_i/s_hi)/q.  Row i then
- * succeeds with probability s_hi - s_hi q (1 - s_i/s_hi)/q = s_i,
- * independently of the others, and the count is N1 minus the failures.
- * The work per stratum is two binomial draws plus about n (s_hi - s_lo)
- * rows, so a replicate costs far less than a pass over the rows.
+ * by score, are cut into strata; in a stratum with scores in [s_lo, s_hi]
+ * every row is a candidate with probability s_hi (their number N1 ~
+ * Binomial(n, s_hi), a uniformly random subset); each candidate is marked
+ * with probability q = 1 - s_lo/s_hi (M ~ Binomial(N1, q), a uniformly
+ * random subset of the rows, drawn by Floyd's algorithm); a marked row
+ * fails with probability (1 - s_i/s_hi)/q.  Row i then succeeds with
+ * probability s_hi - s_hi q (1 - s_i/s_hi)/q = s_i, independently of the
+ * others, and the count is N1 minus the failures.  The work per stratum
+ * is two binomial draws plus about n (s_hi - s_lo) marked rows, so a
+ * stratum grows until it expects STRATUM_MARKS marked rows (a binomial
+ * draw costs several uniform ones) or holds STRATUM_MAX rows: wide
+ * strata where the scores are dense, narrow ones where they are spread.
+ * A replicate costs far less than a pass over the rows.
  */
-#define STRATUM 256
+#define STRATUM_MAX 65536
+#define STRATUM_MARKS 4.0
+
+/* The strata of the rows in score order, shared by every replicate. */
+typedef struct ct_strata {
+	size_t total, ns;       /* rows (with multiplicity), strata */
+	double *val;            /* the scores, in strata */
+	size_t *sst;            /* stratum g's rows: sst[g] .. sst[g+1] */
+	double *slo, *shi;
+	size_t *bfirst;         /* bin j's strata: bfirst[j] .. bfirst[j+1] */
+} ct_strata;
+
+static void
+ct_strata_free(ct_strata *t)
+{
+	free(t->val);
+	free(t->sst);
+	free(t->slo);
+	free(t->shi);
+	free(t->bfirst);
+}
 
 static calib_status
-fast_resamples(size_t n, const double *s, const uint32_t *mult,
-    const uint32_t *idx, const size_t *order, int nb, const double *S,
-    double obs, int resamples, gsl_rng *rng, long *ge)
+ct_strata_build(size_t n, const double *s, const uint32_t *mult,
+    const uint32_t *idx, const size_t *order, int nb, ct_strata *T)
 {
-	size_t total = 0, i, ns = 0, *sst = NULL, *picked = NULL;
-	size_t *bfirst = NULL, *own = NULL;
-	double *val = NULL, *slo = NULL, *shi = NULL;
-	uint8_t *mark = NULL;
-	int r, j;
+	size_t i, k = 0, inb = 0, cap;
+	int cur = -1;
 
-	if (order == NULL) {
-		own = ci_score_order(n, s);
-		if (own == NULL)
-			return CALIB_E_NOMEM;
-		order = own;
-	}
+	memset(T, 0, sizeof(*T));
 	for (i = 0; i < n; i++)
-		total += mult ? mult[i] : 1;
-	val = malloc((total ? total : 1) * sizeof(double));
-	mark = calloc(total ? total : 1, 1);
-	picked = malloc((STRATUM + 1) * sizeof(size_t));
-	/* at most total / STRATUM + nb strata */
-	sst = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(size_t));
-	slo = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(double));
-	shi = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(double));
-	bfirst = malloc(((size_t)nb + 1) * sizeof(size_t));
-	if (val == NULL || mark == NULL || picked == NULL || sst == NULL ||
-	    slo == NULL || shi == NULL || bfirst == NULL)
-		goto nomem;
+		T->total += mult ? mult[i] : 1;
+	/* a stratum starts a bin, follows a full one, or follows one of at
+	 * least STRATUM_MARKS rows (as s_hi - s_lo <= 1) */
+	cap = T->total / (size_t)STRATUM_MARKS + T->total / STRATUM_MAX +
+	    (size_t)nb + 2;
+	T->val = malloc((T->total ? T->total : 1) * sizeof(double));
+	T->sst = malloc(cap * sizeof(size_t));
+	T->slo = malloc(cap * sizeof(double));
+	T->shi = malloc(cap * sizeof(double));
+	T->bfirst = malloc(((size_t)nb + 1) * sizeof(size_t));
+	if (T->val == NULL || T->sst == NULL || T->slo == NULL ||
+	    T->shi == NULL || T->bfirst == NULL) {
+		ct_strata_free(T);
+		return CALIB_E_NOMEM;
+	}
 	/* rows in score order are in bin order too: bins hold score ranges */
-	{
-		size_t k = 0, inb = 0;
-		int cur = -1;
-		for (i = 0; i < n; i++) {
-			size_t rr = order[i];
-			uint32_t c = mult ? mult[rr] : 1, t;
-			for (t = 0; t < c; t++) {
-				if ((int)idx[rr] != cur) {
-					while (cur < (int)idx[rr])
-						bfirst[++cur] = ns;
-					inb = 0;
-				}
-				if (inb % STRATUM == 0) {
-					sst[ns] = k;
-					slo[ns] = s[rr];
-					ns++;
-				}
-				shi[ns - 1] = s[rr];
-				val[k++] = s[rr];
-				inb++;
+	for (i = 0; i < n; i++) {
+		size_t rr = order[i];
+		uint32_t c = mult ? mult[rr] : 1, t;
+		for (t = 0; t < c; t++) {
+			double v = s[rr];
+			if ((int)idx[rr] != cur) {
+				while (cur < (int)idx[rr])
+					T->bfirst[++cur] = T->ns;
+				inb = 0;
 			}
-		}
-		while (cur < nb)
-			bfirst[++cur] = ns;
-		sst[ns] = k;
-	}
-	for (r = 0; r < resamples; r++) {
-		double e = 0;
-		for (j = 0; j < nb; j++) {
-			size_t g, x = 0;
-			for (g = bfirst[j]; g < bfirst[j + 1]; g++) {
-				size_t nm = sst[g + 1] - sst[g], n1, m, t;
-				double q, hi = shi[g], *v = val + sst[g];
-				uint8_t *mk = mark + sst[g];
-				if (!(hi > 0))
-					continue;
-				n1 = gsl_ran_binomial(rng, hi, (unsigned)nm);
-				q = 1 - slo[g] / hi;
-				m = q > 0 && n1 > 0 ? gsl_ran_binomial(rng, q,
-				    (unsigned)n1) : 0;
-				x += n1;
-				/* Floyd: m distinct rows of nm, uniformly */
-				for (t = nm - m; t < nm; t++) {
-					size_t u = (size_t)gsl_rng_uniform_int(rng,
-					    (unsigned long)t + 1);
-					size_t pick = mk[u] ? t : u;
-					mk[pick] = 1;
-					picked[t - (nm - m)] = pick;
-					if (gsl_rng_uniform(rng) * q <
-					    1 - v[pick] / hi)
-						x--;
-				}
-				for (t = 0; t < m; t++)
-					mk[picked[t]] = 0;
+			if (inb == 0 || inb == STRATUM_MAX ||
+			    (double)(inb + 1) * (v - T->slo[T->ns - 1]) >
+			    STRATUM_MARKS) {
+				T->sst[T->ns] = k;
+				T->slo[T->ns] = v;
+				T->ns++;
+				inb = 0;
 			}
-			if (bfirst[j + 1] > bfirst[j])
-				e += fabs((double)x - S[j]);
+			T->shi[T->ns - 1] = v;
+			T->val[k++] = v;
+			inb++;
 		}
-		if (e >= obs)
-			(*ge)++;
 	}
-	free(own);
-	free(val);
-	free(mark);
-	free(picked);
-	free(sst);
-	free(slo);
-	free(shi);
-	free(bfirst);
+	while (cur < nb)
+		T->bfirst[++cur] = T->ns;
+	T->sst[T->ns] = k;
 	return CALIB_OK;
-nomem:
-	free(own);
-	free(val);
+}
+
+/* One replicate's sum_j |O_j - S_j| by thinning (mark: total zeros,
+ * left zero; picked: STRATUM_MAX + 1). */
+static double
+ct_thinned(const ct_strata *T, int nb, const double *S, gsl_rng *rng,
+    uint8_t *mark, size_t *picked)
+{
+	double e = 0;
+	int j;
+
+	for (j = 0; j < nb; j++) {
+		size_t g, x = 0;
+		for (g = T->bfirst[j]; g < T->bfirst[j + 1]; g++) {
+			size_t nm = T->sst[g + 1] - T->sst[g], n1, m, t;
+			double q, hi = T->shi[g];
+			const double *v = T->val + T->sst[g];
+			uint8_t *mk = mark + T->sst[g];
+			if (!(hi > 0))
+				continue;
+			n1 = gsl_ran_binomial(rng, hi, (unsigned)nm);
+			q = 1 - T->slo[g] / hi;
+			m = q > 0 && n1 > 0 ? gsl_ran_binomial(rng, q,
+			    (unsigned)n1) : 0;
+			x += n1;
+			/* Floyd: m distinct rows of nm, uniformly */
+			for (t = nm - m; t < nm; t++) {
+				size_t u = (size_t)gsl_rng_uniform_int(rng,
+				    (unsigned long)t + 1);
+				size_t pick = mk[u] ? t : u;
+				mk[pick] = 1;
+				picked[t - (nm - m)] = pick;
+				if (gsl_rng_uniform(rng) * q < 1 - v[pick] / hi)
+					x--;
+			}
+			for (t = 0; t < m; t++)
+				mk[picked[t]] = 0;
+		}
+		if (T->bfirst[j + 1] > T->bfirst[j])
+			e += fabs((double)x - S[j]);
+	}
+	return e;
+}
+
+/* Weighted rows: every outcome drawn as [U < s_i], rows in file order. */
+static double
+ct_weighted(size_t n, const double *s, const double *w, const uint32_t *mult,
+    const uint32_t *idx, int nb, const double *S, gsl_rng *rng, double *O)
+{
+	double e = 0;
+	size_t i;
+	int j;
+
+	memset(O, 0, (size_t)nb * sizeof(double));
+	for (i = 0; i < n; i++) {
+		uint32_t c = mult ? mult[i] : 1, k;
+		/* a row resampled c times draws c outcomes */
+		for (k = 0; k < c; k++)
+			if (gsl_rng_uniform(rng) < s[i])
+				O[idx[i]] += w[i];
+	}
+	for (j = 0; j < nb; j++)
+		e += fabs(O[j] - S[j]);
+	return e;
+}
+
+/* splitmix64's output function: replicate r's seed from (seed, r). */
+static uint64_t
+ct_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+unsigned long
+ci_test_replicate_seed(unsigned long seed, int r)
+{
+	uint64_t z = ct_mix(ct_mix((uint64_t)seed + 0x9e3779b97f4a7c15ULL) +
+	    (uint64_t)r);
+	/* gsl_rng_mt19937 reads 32 bits of its seed */
+	return (unsigned long)(z >> 32);
+}
+
+typedef struct ct_job {
+	size_t n;
+	const double *s, *w, *S;
+	const uint32_t *mult, *idx;
+	const ct_strata *T;
+	int nb, resamples, nthreads;
+	unsigned long seed;
+	double obs;
+} ct_job;
+
+typedef struct ct_worker {
+	const ct_job *J;
+	int t;
+	calib_status st;
+	long ge;
+} ct_worker;
+
+static void *
+ct_main(void *arg)
+{
+	ct_worker *W = arg;
+	const ct_job *J = W->J;
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	uint8_t *mark = NULL;
+	size_t *picked = NULL;
+	double *O = NULL;
+	int r;
+
+	if (J->w == NULL) {
+		mark = calloc(J->T->total ? J->T->total : 1, 1);
+		picked = malloc((STRATUM_MAX + 1) * sizeof(size_t));
+	} else
+		O = malloc(((size_t)J->nb + 1) * sizeof(double));
+	if (rng == NULL || (J->w == NULL && (mark == NULL || picked == NULL)) ||
+	    (J->w != NULL && O == NULL)) {
+		W->st = CALIB_E_NOMEM;
+		goto done;
+	}
+	for (r = W->t; r < J->resamples; r += J->nthreads) {
+		double e;
+		gsl_rng_set(rng, ci_test_replicate_seed(J->seed, r));
+		e = J->w == NULL ? ct_thinned(J->T, J->nb, J->S, rng, mark,
+		    picked) : ct_weighted(J->n, J->s, J->w, J->mult, J->idx,
+		    J->nb, J->S, rng, O);
+		if (e >= J->obs)
+			W->ge++;
+	}
+done:
+	gsl_rng_free(rng);
 	free(mark);
 	free(picked);
-	free(sst);
-	free(slo);
-	free(shi);
-	free(bfirst);
-	return CALIB_E_NOMEM;
+	free(O);
+	return NULL;
 }
 
 calib_status
 ci_calibration_test(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, int m,
-    calib_binning binning, int resamples, unsigned long seed, double *out)
+    calib_binning binning, int resamples, unsigned long seed, int threads,
+    double *out)
 {
 	calib_bins b;
 	calib_status st;
 	uint32_t *idx = NULL;
 	double *O = NULL, *S = NULL, obs, W;
-	gsl_rng *rng = NULL;
-	size_t i;
+	size_t i, *own = NULL;
+	ct_strata T;
+	ct_worker Wk[8];
+	pthread_t tid[8];
+	ct_job J;
 	long ge = 0;
-	int r, j;
+	int j, t, nt, started = 0;
 
 	*out = NAN;
+	memset(&T, 0, sizeof(T));
 	if (resamples < 1 || m < 1)
 		return CALIB_E_ARG;
 	st = ci_bin_arrays(n, s, o, w, mult, m, binning, NULL, order, &b);
@@ -1274,8 +1380,7 @@ ci_calibration_test(size_t n, const double *s, const uint8_t *o,
 	idx = malloc((n ? n : 1) * sizeof(*idx));
 	O = calloc((size_t)b.m + 1, sizeof(double));
 	S = calloc((size_t)b.m + 1, sizeof(double));
-	rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (idx == NULL || O == NULL || S == NULL || rng == NULL) {
+	if (idx == NULL || O == NULL || S == NULL) {
 		st = CALIB_E_NOMEM;
 		goto done;
 	}
@@ -1295,32 +1400,60 @@ ci_calibration_test(size_t n, const double *s, const uint8_t *o,
 	obs = 0;
 	for (j = 0; j < b.m; j++)
 		obs += fabs(O[j] - S[j]);
-	gsl_rng_set(rng, seed);
 	if (w == NULL) {
-		st = fast_resamples(n, s, mult, idx, order, b.m, S, obs,
-		    resamples, rng, &ge);
-		if (st != CALIB_OK)
-			goto done;
-	} else
-		for (r = 0; r < resamples; r++) {
-			double e = 0;
-			memset(O, 0, (size_t)b.m * sizeof(double));
-			for (i = 0; i < n; i++) {
-				uint32_t c = mult ? mult[i] : 1, k;
-				double wi = w[i];
-				/* a row resampled c times draws c outcomes */
-				for (k = 0; k < c; k++)
-					if (gsl_rng_uniform(rng) < s[i])
-						O[idx[i]] += wi;
+		if (order == NULL) {
+			own = ci_score_order(n, s);
+			if (own == NULL) {
+				st = CALIB_E_NOMEM;
+				goto done;
 			}
-			for (j = 0; j < b.m; j++)
-				e += fabs(O[j] - S[j]);
-			if (e >= obs)
-				ge++;
+			order = own;
 		}
-	*out = (double)(ge + 1) / (double)(resamples + 1);
+		if ((st = ct_strata_build(n, s, mult, idx, order, b.m, &T)) !=
+		    CALIB_OK)
+			goto done;
+	}
+	/* Replicate r draws from its own stream, seeded by (seed, r), so the
+	 * replicates can go to any thread and the p-value is the same. */
+	J.n = n;
+	J.s = s;
+	J.w = w;
+	J.S = S;
+	J.mult = mult;
+	J.idx = idx;
+	J.T = &T;
+	J.nb = b.m;
+	J.resamples = resamples;
+	J.seed = seed;
+	J.obs = obs;
+	nt = cw_threads(threads, resamples);
+	J.nthreads = nt;
+	memset(Wk, 0, sizeof(Wk));
+	for (t = 0; t < nt; t++) {
+		Wk[t].J = &J;
+		Wk[t].t = t;
+	}
+	for (t = 1; t < nt; t++) {
+		if (pthread_create(&tid[t], NULL, ct_main, &Wk[t]) != 0)
+			break;
+		started = t;
+	}
+	ct_main(&Wk[0]);
+	/* threads that could not start: this one does their share */
+	for (t = started + 1; t < nt; t++)
+		ct_main(&Wk[t]);
+	for (t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	for (t = 0; t < nt; t++) {
+		if (Wk[t].st != CALIB_OK && st == CALIB_OK)
+			st = Wk[t].st;
+		ge += Wk[t].ge;
+	}
+	if (st == CALIB_OK)
+		*out = (double)(ge + 1) / (double)(resamples + 1);
 done:
-	gsl_rng_free(rng);
+	ct_strata_free(&T);
+	free(own);
 	free(idx);
 	free(O);
 	free(S);
@@ -1335,7 +1468,7 @@ calib_calibration_test(const calib_preds *p, int bins, calib_binning binning,
 	if (p == NULL || p_value == NULL)
 		return CALIB_E_ARG;
 	return ci_calibration_test(p->n, p->score, p->outcome, p->weight, mult,
-	    NULL, bins, binning, resamples, seed, p_value);
+	    NULL, bins, binning, resamples, seed, 0, p_value);
 }
 
 /* ---- ECE-sweep ------------------------------------------------------ */

@@ -355,7 +355,10 @@ calib_status ci_corp(size_t n, const double *s, const uint8_t *o,
 
 calib_status ci_calibration_test(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, int m,
-    calib_binning binning, int resamples, unsigned long seed, double *out);
+    calib_binning binning, int resamples, unsigned long seed, int threads,
+    double *out);
+/* The 32-bit seed of replicate r's gsl_rng_mt19937 stream. */
+unsigned long ci_test_replicate_seed(unsigned long seed, int r);
 
 /* ECE-sweep looks at b = 1 .. this many bins at most. */
 #define CI_SWEEP_MAX 10000

@@ -497,7 +497,7 @@ m_calibration_p_value(ci_eval *e, double *v)
 		return st;
 	return ci_calibration_test(e->p->n, e->p->score, e->p->outcome,
 	    e->p->weight, e->mult, order, e->o->bins, e->o->binning,
-	    e->o->test_resamples, e->o->test_seed, v);
+	    e->o->test_resamples, e->o->test_seed, e->threads, v);
 }
 
 static calib_status
