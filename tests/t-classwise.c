@@ -154,8 +154,19 @@ check_sort(const calib_preds *p, const char *what)
 			if (ord[i] != ref[i] || sv[i] != col[ref[i]] ||
 			    sh[i] != (p->label[ref[i]] == k))
 				bad++;
+		/* and the top-label order's routine on the column */
+		{
+			size_t *o = ci_score_order_values(n, col, sv);
+			if (o == NULL)
+				bad++;
+			for (i = 0; o != NULL && i < n; i++)
+				if (o[i] != ref[i] || sv[i] != col[ref[i]])
+					bad++;
+			free(o);
+		}
 	}
-	ok(bad == 0, "%s: every class sorted by (score, row) (%zu wrong)",
+	ok(bad == 0, "%s: every class sorted by (score, row), per class "
+	    "and as a top-label column (%zu wrong)",
 	    what, bad);
 	free(ord);
 	free(ref);

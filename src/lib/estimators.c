@@ -276,17 +276,8 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 
 /*
  * Class k's column in the order of ci_score_order() (by score, ties by
- * row), with its outcomes and, when rows is not NULL, its row ids, by a
- * shorter radix sort than ci_score_order()'s.  Every score is in [0, 2)
- * here, so bits 62 and 63 of its IEEE pattern are 0 and bits 61..30 give
- * a 32-bit prefix that orders as the value does.  Each row becomes one
- * 64-bit word, prefix above and (row << 1 | outcome) below, so three
- * stable passes on 11, 11 and 10 bits of the prefix (8-byte words, a
- * quarter of the traffic of six passes over 16-byte items) put the rows
- * in prefix order, ties by row; the runs that share a prefix are then put
- * in (value, row) order, which is ci_order_cmp()'s.  Returns 1 when it
- * does not apply (a score outside [0, 2) or 2^31 rows or more: the caller
- * sorts as before), -1 when out of memory.
+ * row), with its outcomes and, for weighted rows, its row ids, by
+ * ci_prefix_sort(); the scratch is one thread's.
  */
 typedef struct cw_scratch {
 	uint64_t *a, *b;
@@ -350,118 +341,21 @@ cw_scratch_init(cw_scratch *s, size_t n, int with_rows, double *sv,
 	return 0;
 }
 
-/* Runs longer than this are sorted by qsort(), shorter ones by insertion. */
-#define CW_SHORT_RUN 32
-
 static int
 class_sort_fast(const calib_preds *p, int k, cw_scratch *s)
 {
-	const size_t n = p->n, K = (size_t)p->k;
-	size_t cnt[3][2048], i, j;
-	uint64_t *a = s->a, *b = s->b, any = 0;
-	int pass;
+	ci_sort_scratch sc;
+	int rc;
 
-	if (n >= ((size_t)1 << 31))
-		return 1;
-	memset(cnt, 0, sizeof(cnt));
-	for (i = 0; i < n; i++) {
-		double v = p->probs[i * K + (size_t)k];
-		uint64_t bits, w;
-		if (v == 0)
-			v = 0.0;        /* -0.0 sorts as 0 */
-		memcpy(&bits, &v, sizeof(bits));
-		any |= bits;
-		s->col[i] = v;
-		w = (bits >> 30) << 32 | (uint64_t)i << 1 |
-		    (uint64_t)(p->label[i] == k);
-		a[i] = w;
-		cnt[0][(w >> 32) & 2047]++;
-		cnt[1][(w >> 43) & 2047]++;
-		cnt[2][(w >> 54) & 1023]++;
-	}
-	/* NaN, negative or 2 and above: not this sort's keys */
-	if (any >> 62)
-		return 1;
-	for (pass = 0; pass < 3; pass++) {
-		const int shift = 32 + 11 * pass;
-		size_t *c = cnt[pass], sum = 0, d;
-		uint64_t *t;
-		if (n == 0 || c[(a[0] >> shift) & 2047] == n)
-			continue;       /* one digit everywhere: nothing moves */
-		for (d = 0; d < 2048; d++) {
-			size_t x = c[d];
-			c[d] = sum;
-			sum += x;
-		}
-		for (i = 0; i < n; i++)
-			b[c[(a[i] >> shift) & 2047]++] = a[i];
-		t = a;
-		a = b;
-		b = t;
-	}
-	for (i = 0; i < n; i++) {
-		size_t r = (size_t)((uint32_t)a[i] >> 1);
-		/* the rows come at random: ask for a later one's score now */
-		if (i + 16 < n)
-			__builtin_prefetch(&s->col[(uint32_t)a[i + 16] >> 1]);
-		s->sv[i] = s->col[r];
-		s->sh[i] = (uint8_t)(a[i] & 1);
-		if (s->ord != NULL)
-			s->ord[i] = r;
-	}
-	/* Rows sharing a prefix are in row order; put them in value order,
-	 * ties staying in row order. */
-	for (i = 0; i < n; i = j) {
-		uint64_t pre = a[i] >> 32;
-		for (j = i + 1; j < n && a[j] >> 32 == pre; j++)
-			;
-		if (j - i < 2)
-			continue;
-		if (j - i <= CW_SHORT_RUN) {
-			size_t x, y;
-			for (x = i + 1; x < j; x++) {
-				double v = s->sv[x];
-				uint8_t h = s->sh[x];
-				uint64_t w = a[x];
-				for (y = x; y > i && s->sv[y - 1] > v; y--) {
-					s->sv[y] = s->sv[y - 1];
-					s->sh[y] = s->sh[y - 1];
-					a[y] = a[y - 1];
-				}
-				s->sv[y] = v;
-				s->sh[y] = h;
-				a[y] = w;
-			}
-			if (s->ord != NULL)
-				for (x = i; x < j; x++)
-					s->ord[x] = (size_t)((uint32_t)a[x] >>
-					    1);
-		} else {
-			size_t x, len = j - i;
-			if (s->run_cap < len) {
-				ci_order_item *nr = realloc(s->run,
-				    len * sizeof(*nr));
-				if (nr == NULL)
-					return -1;
-				s->run = nr;
-				s->run_cap = len;
-			}
-			for (x = 0; x < len; x++) {
-				s->run[x].s = s->sv[i + x];
-				s->run[x].i = (size_t)((uint32_t)a[i + x] >> 1);
-			}
-			qsort(s->run, len, sizeof(*s->run), ci_order_cmp);
-			for (x = 0; x < len; x++) {
-				size_t r = s->run[x].i;
-				s->sv[i + x] = s->run[x].s;
-				s->sh[i + x] = p->label[r] == k;
-				a[i + x] = (uint64_t)r << 1;
-				if (s->ord != NULL)
-					s->ord[i + x] = r;
-			}
-		}
-	}
-	return 0;
+	sc.a = s->a;
+	sc.b = s->b;
+	sc.run = s->run;
+	sc.run_cap = s->run_cap;
+	rc = ci_prefix_sort(p->n, p->probs + k, (size_t)p->k, p->label, k,
+	    s->col, &sc, s->sv, s->sh, s->ord);
+	s->run = sc.run;
+	s->run_cap = sc.run_cap;
+	return rc;
 }
 
 /* class_sort_fast(), or the general sort where it does not apply. */

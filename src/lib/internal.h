@@ -295,6 +295,23 @@ size_t *ci_score_order(size_t n, const double *s);
 /* The same, and the scores in that order into sorted (n values, or NULL);
  * sorted may not be s. */
 size_t *ci_score_order_values(size_t n, const double *s, double *sorted);
+/*
+ * The same order by a shorter radix sort, for scores in [0, 2) and fewer
+ * than 2^31 rows (else 1: sort another way; -1 when out of memory): the
+ * n scores x[i * stride], into sv in (score, row) order (-0.0 as 0) with
+ * their rows into ord and [label == k] into sh (each may be NULL but sv;
+ * label NULL: sh all 0).  col (n, or NULL) receives the scores in row
+ * order when stride > 1, so the sorted values are gathered from a
+ * compact array.  a and b in the scratch hold n words each; run grows.
+ */
+typedef struct ci_sort_scratch {
+	uint64_t *a, *b;
+	ci_order_item *run;
+	size_t run_cap;
+} ci_sort_scratch;
+int ci_prefix_sort(size_t n, const double *x, size_t stride,
+    const int32_t *label, int k, double *col, ci_sort_scratch *sc,
+    double *sv, uint8_t *sh, size_t *ord);
 calib_status ci_smece(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, double sigma,
     double hint, double *value, double *sigma_used);
