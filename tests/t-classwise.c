@@ -154,6 +154,28 @@ check_sort(const calib_preds *p, const char *what)
 			if (ord[i] != ref[i] || sv[i] != col[ref[i]] ||
 			    sh[i] != (p->label[ref[i]] == k))
 				bad++;
+		/* without the rows: the values from the sort's words */
+		{
+			ci_sort_scratch sc;
+			uint8_t *h2 = malloc(n ? n : 1);
+			sc.a = malloc((n ? n : 1) * sizeof(uint64_t));
+			sc.b = malloc((n ? n : 1) * sizeof(uint64_t));
+			sc.run = NULL;
+			sc.run_cap = 0;
+			if (h2 == NULL || sc.a == NULL || sc.b == NULL ||
+			    ci_prefix_sort(n, p->probs + k, (size_t)p->k,
+			    p->label, k, NULL, &sc, sv, h2, NULL) != 0)
+				bad++;
+			else
+				for (i = 0; i < n; i++)
+					if (sv[i] != col[ref[i]] || h2[i] !=
+					    (p->label[ref[i]] == k))
+						bad++;
+			free(h2);
+			free(sc.a);
+			free(sc.b);
+			free(sc.run);
+		}
 		/* and the top-label order's routine on the column */
 		{
 			size_t *o = ci_score_order_values(n, col, sv);
@@ -165,8 +187,8 @@ check_sort(const calib_preds *p, const char *what)
 			free(o);
 		}
 	}
-	ok(bad == 0, "%s: every class sorted by (score, row), per class "
-	    "and as a top-label column (%zu wrong)",
+	ok(bad == 0, "%s: every class sorted by (score, row), with and "
+	    "without rows, and as a top-label column (%zu wrong)",
 	    what, bad);
 	free(ord);
 	free(ref);

@@ -317,7 +317,9 @@ cw_scratch_init(cw_scratch *s, size_t n, int with_rows, double *sv,
 	memset(s, 0, sizeof(*s));
 	s->a = malloc(m * sizeof(*s->a));
 	s->b = malloc(m * sizeof(*s->b));
-	s->col = malloc(m * sizeof(*s->col));
+	/* the column in row order: only to look the values up by row */
+	if (with_rows)
+		s->col = malloc(m * sizeof(*s->col));
 	if (sv != NULL) {
 		s->sv = sv;
 		s->sh = sh;
@@ -334,7 +336,7 @@ cw_scratch_init(cw_scratch *s, size_t n, int with_rows, double *sv,
 			return -1;
 		}
 	}
-	if (s->a == NULL || s->b == NULL || s->col == NULL) {
+	if (s->a == NULL || s->b == NULL || (with_rows && s->col == NULL)) {
 		cw_scratch_free(s);
 		return -1;
 	}
@@ -367,6 +369,9 @@ class_sort(const calib_preds *p, int k, cw_scratch *s)
 
 	if (rc <= 0)
 		return rc;
+	if (s->col == NULL && (s->col = malloc((p->n ? p->n : 1) *
+	    sizeof(*s->col))) == NULL)
+		return -1;
 	for (i = 0; i < p->n; i++)
 		s->col[i] = p->probs[i * (size_t)p->k + (size_t)k];
 	o = ci_score_order_values(p->n, s->col, s->sv);

@@ -300,9 +300,10 @@ size_t *ci_score_order_values(size_t n, const double *s, double *sorted);
  * than 2^31 rows (else 1: sort another way; -1 when out of memory): the
  * n scores x[i * stride], into sv in (score, row) order (-0.0 as 0) with
  * their rows into ord and [label == k] into sh (each may be NULL but sv;
- * label NULL: sh all 0).  col (n, or NULL) receives the scores in row
- * order when stride > 1, so the sorted values are gathered from a
- * compact array.  a and b in the scratch hold n words each; run grows.
+ * label NULL: sh all 0).  With ord, col (n, or NULL) receives the scores
+ * in row order, so the sorted values are gathered from a compact array;
+ * without, the values need no gathering and col is not used.  a and b in
+ * the scratch hold n words each; run grows.
  */
 typedef struct ci_sort_scratch {
 	uint64_t *a, *b;

@@ -346,14 +346,18 @@ typedef struct radix_item {
 /*
  * Scores in [0, 2) have bits 62 and 63 of their IEEE pattern at 0, and
  * bits 61..30 give a 32-bit prefix that orders as the value does.  Each
- * row becomes one 64-bit word, prefix above and (row << 1 | outcome)
- * below, so three stable passes on 11, 11 and 10 bits of the prefix
+ * row becomes one 64-bit word, the prefix above, and below the outcome
+ * (bit 0) and either the row (when the rows are wanted) or the value's
+ * last 30 bits, which with the prefix give the value back without
+ * looking it up.  Three stable passes on 11, 11 and 10 bits of the prefix
  * (8-byte words: a quarter of the traffic of six passes over 16-byte
- * items) put the rows in prefix order, ties by row; the few rows that
- * share a prefix are then put in (value, row) order, ci_order_cmp()'s.
+ * items), started from the rows in order, put the rows in prefix order,
+ * ties by row; the few rows that share a prefix are then put in (value,
+ * row) order, ci_order_cmp()'s, by a stable sort on the value.
  */
 /* Runs longer than this are sorted by qsort(), shorter ones by insertion. */
 #define SHORT_RUN 32
+#define LOW30 ((1u << 30) - 1)
 
 int
 ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
@@ -362,7 +366,10 @@ ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
 {
 	size_t cnt[3][2048], i, j;
 	uint64_t *a = sc->a, *b = sc->b, any = 0;
+	/* with rows the values are looked up; without, the words hold them */
+	const int rows = ord != NULL;
 	const double *val = col ? col : x;
+	const size_t vs = col ? 1 : stride;
 	int pass;
 
 	if (n >= ((size_t)1 << 31))
@@ -375,10 +382,11 @@ ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
 			v = 0.0;        /* -0.0 sorts as 0 */
 		memcpy(&bits, &v, sizeof(bits));
 		any |= bits;
-		if (col != NULL)
+		if (rows && col != NULL)
 			col[i] = v;
-		w = (bits >> 30) << 32 | (uint64_t)i << 1 |
-		    (uint64_t)(label != NULL && label[i] == k);
+		w = (bits >> 30) << 32 | (rows ? (uint64_t)i :
+		    (bits & LOW30)) << 1 | (uint64_t)(label != NULL &&
+		    label[i] == k);
 		a[i] = w;
 		cnt[0][(w >> 32) & 2047]++;
 		cnt[1][(w >> 43) & 2047]++;
@@ -405,18 +413,24 @@ ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
 		b = t;
 	}
 	for (i = 0; i < n; i++) {
-		size_t r = (size_t)((uint32_t)a[i] >> 1);
 		double v;
-		/* the rows come at random: ask for a later one's score now */
-		if (i + 16 < n)
-			__builtin_prefetch(&val[(size_t)((uint32_t)a[i + 16] >>
-			    1) * (col ? 1 : stride)]);
-		v = col ? col[r] : x[r * stride];
+		if (rows) {
+			size_t r = (size_t)((uint32_t)a[i] >> 1);
+			/* the rows come at random: ask for a later one's
+			 * score now */
+			if (i + 16 < n)
+				__builtin_prefetch(&val[(size_t)((uint32_t)
+				    a[i + 16] >> 1) * vs]);
+			v = val[r * vs];
+			ord[i] = r;
+		} else {
+			uint64_t bits = (a[i] >> 32) << 30 |
+			    (uint64_t)((uint32_t)a[i] >> 1);
+			memcpy(&v, &bits, sizeof(v));
+		}
 		sv[i] = v == 0 ? 0.0 : v;
 		if (sh != NULL)
 			sh[i] = (uint8_t)(a[i] & 1);
-		if (ord != NULL)
-			ord[i] = r;
 	}
 	/* Rows sharing a prefix are in row order; put them in value order,
 	 * ties staying in row order. */
@@ -441,10 +455,12 @@ ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
 			for (p = i; p < j; p++) {
 				if (sh != NULL)
 					sh[p] = (uint8_t)(a[p] & 1);
-				if (ord != NULL)
+				if (rows)
 					ord[p] = (size_t)((uint32_t)a[p] >> 1);
 			}
 		} else {
+			/* by value, ties by place in the run, which is row
+			 * order */
 			size_t p, len = j - i;
 			if (sc->run_cap < len) {
 				ci_order_item *nr = realloc(sc->run,
@@ -456,17 +472,20 @@ ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
 			}
 			for (p = 0; p < len; p++) {
 				sc->run[p].s = sv[i + p];
-				sc->run[p].i = (size_t)((uint32_t)a[i + p] >> 1);
+				sc->run[p].i = p;
 			}
 			qsort(sc->run, len, sizeof(*sc->run), ci_order_cmp);
+			/* b is free now: the words of the run, reordered */
+			for (p = 0; p < len; p++)
+				b[p] = a[i + sc->run[p].i];
 			for (p = 0; p < len; p++) {
-				size_t r = sc->run[p].i;
+				a[i + p] = b[p];
 				sv[i + p] = sc->run[p].s;
 				if (sh != NULL)
-					sh[i + p] = label != NULL &&
-					    label[r] == k;
-				if (ord != NULL)
-					ord[i + p] = r;
+					sh[i + p] = (uint8_t)(b[p] & 1);
+				if (rows)
+					ord[i + p] = (size_t)((uint32_t)b[p] >>
+					    1);
 			}
 		}
 	}
