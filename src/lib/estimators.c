@@ -521,42 +521,54 @@ calib_classwise_debiased_l2(const calib_preds *p, int m,
  */
 static double
 mass_ece_sorted(size_t n, const double *sv, const uint8_t *sh,
-    const size_t *ord, const double *w, const uint32_t *mult, int m)
+    const size_t *ord, const double *w, const uint32_t *mult, int m,
+    unsigned long long total)
 {
 	ci_sum bw = { 0, 0 }, bs = { 0, 0 }, bo = { 0, 0 }, W = { 0, 0 };
 	ci_sum e = { 0, 0 };
-	unsigned long long total = 0, cum = 0, t_next;
+	unsigned long long cum = 0, t_next, nw = 0, no = 0;
 	size_t i;
 	int j = 1;
 
-	for (i = 0; i < n; i++)
-		total += mult ? mult[ord[i]] : 1;
 #define TARGET(j) (((unsigned long long)(j) * total) / (unsigned)m)
+	/* Without weights the bin weight and outcome sums add whole counts,
+	 * which the compensated sums would give exactly (below 2^53): they
+	 * are counted, the same numbers for less work. */
+#define BW() (w ? ci_sum_get(&bw) : (double)nw)
+#define BO() (w ? ci_sum_get(&bo) : (double)no)
 	while (j < m && TARGET(j) == 0)
 		j++;
 	t_next = j < m ? TARGET(j) : total;
 	for (i = 0; i < n;) {
 		double v = sv[i];
+		if (w == NULL)
+			for (; i < n && sv[i] == v; i++) {
+				uint32_t c = mult ? mult[ord[i]] : 1;
+				ci_sum_add(&bs, (double)c * v);
+				nw += c;
+				no += sh[i] ? c : 0;
+				cum += c;
+			}
 		for (; i < n && sv[i] == v; i++) {
 			/* no branch on c == 0 (a third of a resample's
 			 * rows, at random): adding an exact 0 leaves a
 			 * compensated sum as it was */
 			uint32_t c = mult ? mult[ord[i]] : 1;
-			double wm = (w ? w[ord[i]] : 1.0) * c;
+			double wm = w[ord[i]] * c;
 			ci_sum_add(&bw, wm);
 			ci_sum_add(&bs, wm * v);
 			ci_sum_add(&bo, sh[i] ? wm : 0.0);
 			cum += c;
 		}
 		if (i < n && j < m && t_next <= cum) {
-			double bwv = ci_sum_get(&bw);
+			double bwv = BW();
 			ci_sum_add(&W, bwv);
 			if (bwv > 0)
-				ci_sum_add(&e, fabs(ci_sum_get(&bo) -
-				    ci_sum_get(&bs)));
+				ci_sum_add(&e, fabs(BO() - ci_sum_get(&bs)));
 			memset(&bw, 0, sizeof(bw));
 			memset(&bs, 0, sizeof(bs));
 			memset(&bo, 0, sizeof(bo));
+			nw = no = 0;
 			while (j < m && TARGET(j) <= cum)
 				j++;
 			t_next = j < m ? TARGET(j) : total;
@@ -564,11 +576,13 @@ mass_ece_sorted(size_t n, const double *sv, const uint8_t *sh,
 	}
 #undef TARGET
 	{
-		double bwv = ci_sum_get(&bw);
+		double bwv = BW();
 		ci_sum_add(&W, bwv);
 		if (bwv > 0)
-			ci_sum_add(&e, fabs(ci_sum_get(&bo) - ci_sum_get(&bs)));
+			ci_sum_add(&e, fabs(BO() - ci_sum_get(&bs)));
 	}
+#undef BW
+#undef BO
 	return ci_sum_get(&W) > 0 ? ci_sum_get(&e) / ci_sum_get(&W) : NAN;
 }
 
@@ -581,10 +595,16 @@ ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
 
 	*out = NAN;
 	if (c->scol != NULL) {
+		/* every class holds every row: one count for all */
+		unsigned long long rows = 0;
+		size_t i;
+		for (i = 0; i < p->n; i++)
+			rows += mult ? mult[i] : 1;
 		for (k = 0; k < p->k; k++)
 			ci_sum_add(&total, mass_ece_sorted(p->n, c->scol +
 			    (size_t)k * p->n, c->shit + (size_t)k * p->n,
-			    c->order + (size_t)k * p->n, p->weight, mult, m));
+			    c->order + (size_t)k * p->n, p->weight, mult, m,
+			    rows));
 		*out = ci_sum_get(&total) / p->k;
 		return CALIB_OK;
 	}
