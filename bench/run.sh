@@ -33,6 +33,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 py=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 [ -x /usr/bin/time ] || { echo "$0: needs GNU time (apt-get install time)" >&2; exit 2; }
+# The binary behind a libtool wrapper (./src/calib in a build tree), with
+# the library it was built with: the wrapper's shell costs time an
+# installed calib does not.
+if [ -x "$(dirname "$calib")/.libs/calib" ] && [ "$(head -c 2 "$calib")" = '#!' ]; then
+	top=$(cd "$(dirname "$calib")/.." && pwd)
+	calib=$(dirname "$calib")/.libs/calib
+	LD_LIBRARY_PATH=$top/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	export LD_LIBRARY_PATH
+fi
 "$py" -c 'import pandas, numpy' 2>/dev/null ||
 	{ echo "$0: needs python3 with pandas and numpy (apt-get install python3-pandas)" >&2; exit 2; }
 mkdir -p "$dir"

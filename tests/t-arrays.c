@@ -77,6 +77,142 @@ write_npy_f32(const char *path, const float *v, size_t n, size_t k)
 	return fclose(fp);
 }
 
+/* Every metric of a and b, bit for bit (NaN equals NaN). */
+static int
+same_metrics(const calib_metrics *a, const calib_metrics *b)
+{
+	int id;
+
+	if (a->n != b->n || a->classes != b->classes || a->bins != b->bins ||
+	    a->computed != b->computed)
+		return 0;
+	for (id = 0; id < calib_metric_count(); id++) {
+		double x = calib_metrics_value(a, id), y = calib_metrics_value(b,
+		    id);
+		if (memcmp(&x, &y, sizeof(x)) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Summaries of a .npy are summed straight from the mapped file, chunk by
+ * chunk over the threads, never as a matrix in memory.  With more rows
+ * than one round of chunks (64Ki rows each, two per thread), every thread
+ * count must give the same summary bytes, the metrics the in-memory read
+ * gives (calib_read() then calib_metrics_compute()), and the metrics of a
+ * CSV holding the same doubles (float32 values printed with %.17g read
+ * back exactly).  Rows 7 and 11 of every 1000 carry weight 0 and 2.5.
+ */
+static void
+many_rows(const char *dir)
+{
+	enum { N = 300007, K = 5 };
+	char sp[512], lp[512], wp[512], cp[512];
+	float *v = malloc((size_t)N * K * sizeof(float));
+	float *w = malloc((size_t)N * sizeof(float));
+	unsigned char *enc[4] = { NULL, NULL, NULL, NULL };
+	size_t elen[4] = { 0, 0, 0, 0 };
+	calib_metrics m[4], mem, csv;
+	calib_read_options o;
+	calib_metric_options mo;
+	calib_summary *s = NULL;
+	calib_preds *p = NULL;
+	calib_error err;
+	FILE *lf, *cf;
+	uint64_t r = 88172645463325252u;
+	size_t i;
+	int c, t, good = 1;
+
+	snprintf(sp, sizeof(sp), "%s/many.npy", dir);
+	snprintf(lp, sizeof(lp), "%s/many-y.txt", dir);
+	snprintf(wp, sizeof(wp), "%s/many-w.npy", dir);
+	snprintf(cp, sizeof(cp), "%s/many.csv", dir);
+	lf = fopen(lp, "w");
+	cf = fopen(cp, "w");
+	if (v == NULL || w == NULL || lf == NULL || cf == NULL) {
+		ok(0, "set up %d rows", N);
+		goto out;
+	}
+	fputs("label,weight,p_a,p_b,p_c,p_d,p_e\n", cf);
+	for (i = 0; i < (size_t)N; i++) {
+		float raw[K], tot = 0;
+		int y;
+		for (c = 0; c < K; c++) {
+			r ^= r << 13;
+			r ^= r >> 7;
+			r ^= r << 17;
+			/* a few exact zeros and ones, the rest spread out */
+			raw[c] = (r % 97 == 0) ? 0.0f :
+			    (float)((r >> 11) % 100000) * (1.0f + (float)c);
+		}
+		/* p_y > 0: a finite NLL sum */
+		y = (int)((r >> 40) % K);
+		if (raw[y] == 0)
+			raw[y] = 3;
+		for (c = 0; c < K; c++)
+			tot += raw[c];
+		w[i] = i % 1000 == 7 ? 0.0f : i % 1000 == 11 ? 2.5f : 1.0f;
+		fprintf(lf, "%d\n", y);
+		fprintf(cf, "%d,%.17g", y, (double)w[i]);
+		for (c = 0; c < K; c++) {
+			v[i * K + (size_t)c] = raw[c] / tot;
+			fprintf(cf, ",%.17g", (double)v[i * K + (size_t)c]);
+		}
+		fputc('\n', cf);
+	}
+	if (fclose(lf) != 0 || fclose(cf) != 0 ||
+	    write_npy_f32(sp, v, N, K) != 0 || write_npy_f32(wp, w, N, 0) != 0) {
+		ok(0, "wrote %d rows", N);
+		goto out;
+	}
+	calib_read_options_init(&o);
+	calib_metric_options_init(&mo);
+	o.kind = CALIB_SCORES_PROBS;
+	o.labels_path = lp;
+	o.weights_path = wp;
+	for (t = 0; t < 4; t++) {
+		o.threads = t == 3 ? 8 : t + 1;
+		if (calib_summarize(sp, &o, &mo, &s, &err) != CALIB_OK ||
+		    calib_summary_encode(s, &enc[t], &elen[t], &err) !=
+		    CALIB_OK || calib_summary_metrics(s, &mo, &m[t], &err) !=
+		    CALIB_OK) {
+			good = 0;
+			diag("threads %d: %s", o.threads, err.message);
+		}
+		calib_summary_free(s);
+		s = NULL;
+	}
+	for (t = 1; t < 4 && good; t++)
+		if (elen[t] != elen[0] || memcmp(enc[t], enc[0], elen[0]) != 0 ||
+		    !same_metrics(&m[t], &m[0]))
+			good = 0;
+	ok(good && m[0].n == N, "%d x %d .npy summarized with 1, 2, 3 and 8 "
+	    "threads: the same summary bytes and metrics", N, K);
+	o.threads = 2;
+	ok(calib_read(sp, &o, &p, &err) == CALIB_OK &&
+	    calib_metrics_compute(p, &mo, NULL, &mem) == CALIB_OK &&
+	    same_metrics(&mem, &m[0]), "... the metrics of the rows read into "
+	    "memory");
+	calib_preds_free(p);
+	p = NULL;
+	o.labels_path = o.weights_path = NULL;
+	o.kind = CALIB_SCORES_AUTO;
+	ok(calib_summarize(cp, &o, &mo, &s, &err) == CALIB_OK &&
+	    calib_summary_metrics(s, &mo, &csv, &err) == CALIB_OK &&
+	    same_metrics(&csv, &m[0]), "... and of a CSV of the same doubles");
+	calib_summary_free(s);
+out:
+	for (t = 0; t < 4; t++)
+		free(enc[t]);
+	free(v);
+	free(w);
+	unlink(sp);
+	unlink(lp);
+	unlink(wp);
+	unlink(cp);
+}
+
 /*
  * Damaged NumPy files: every fixture with bytes flipped, truncated or
  * zeroed at deterministic positions must read or fail cleanly (under
@@ -303,6 +439,7 @@ main(void)
 		snprintf(mut, sizeof(mut), "%s/mutant", dir);
 		unlink(mut);
 	}
+	many_rows(dir);
 	for (j = 0; j < 2; j++) {
 		const char *nm = j ? lpath : path;
 		unlink(nm);

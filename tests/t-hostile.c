@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../src/lib/internal.h"
+#include "../src/lib/recal-map.h"
 #include "tap.h"
 
 static void

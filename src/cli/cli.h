@@ -375,18 +375,19 @@ struct cli_settings {
 /* nll_clip: NaN where no NLL is reported (bin tables). */
 void cli_settings_get(struct cli_settings *s, const calib_preds *p,
     double nll_clip);
-/* As JSON members, each preceded by a comma; omit is a mask of
- * CLI_SET_* keys the output already has. */
+/* As members of w's open object; omit is a mask of CLI_SET_* keys the
+ * output already has. */
 enum { CLI_SET_TARGET = 1, CLI_SET_TEMPERATURE = 2 };
-void cli_settings_json(FILE *fp, const struct cli_settings *s,
+struct jw;
+void cli_settings_json(struct jw *w, const struct cli_settings *s,
     unsigned omit);
 /* CSV/TSV header names and values, each preceded by delim. */
 void cli_settings_header(FILE *fp, char delim);
 void cli_settings_fields(FILE *fp, const struct cli_settings *s, char delim);
-/* Text for the reports: ",\"convention\":\"NAME\"" and, when choices
- * were set by hand (calib_convention.hand), ",\"convention_choices\":
- * {...}" with each of them; c NULL means calib. */
-void cli_json_convention(FILE *fp, const calib_convention *c);
+/* Members of w's open object for the reports: "convention": NAME and,
+ * when choices were set by hand (calib_convention.hand),
+ * "convention_choices": {...} with each of them; c NULL means calib. */
+void cli_json_convention(struct jw *w, const calib_convention *c);
 /* One line for text headers: "NAME" or "NAME, edges=linspace, ..." */
 void cli_convention_text(char *buf, size_t size, const calib_convention *c);
 
@@ -448,17 +449,17 @@ size_t cli_utf8_len(const char *s);
  * reported (and reset) by cli_out_commit() as a warning. */
 void cli_replaced_add(size_t n);
 size_t cli_replaced_take(void);
+/* The one CSV field writer: pre (a fixed prefix such as "p_", or "")
+ * then s, quoted (RFC 4180: the field in '"', each '"' doubled) when s
+ * holds delim, a double quote or a line end. */
+void cli_csv_field(FILE *fp, const char *pre, const char *s, char delim);
 /* s in single quotes for a POSIX shell (malloc'd; NULL if out of memory). */
 char *cli_shell_quote(const char *s);
 
 /* Numbers for machine-readable output: the shortest text that reads back
- * as the same double; "null" for NaN and infinities. */
+ * as the same double; "null" for NaN and infinities.  JSON goes through
+ * json-writer.h, which uses this rule and escapes strings. */
 void cli_fmt_number(char *buf, size_t size, double v);
-/* cli_fmt_number() written to fp. */
-void cli_json_number(FILE *fp, double v);
-/* A JSON string literal: valid UTF-8 whatever s holds (bytes that are not
- * UTF-8 become U+FFFD, counted by cli_replaced_add()). */
-void cli_json_string(FILE *fp, const char *s);
 /* A run's name from its file: "runs/hard.csv.gz" -> "hard" ("standard
  * input" for "-"); malloc'd, NULL when out of memory. */
 char *cli_file_stem(const char *path);

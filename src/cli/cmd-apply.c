@@ -33,25 +33,6 @@ usage(FILE *fp)
 	    cli_progname, cli_read_help);
 }
 
-/* A CSV field, quoted when it holds a comma, a quote or a line end. */
-static void
-put_field(FILE *fp, const char *pre, const char *s)
-{
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fprintf(fp, "%s%s", pre, s);
-		return;
-	}
-	fputc('"', fp);
-	for (; *pre != '\0'; pre++)
-		fputc(*pre, fp);
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
-}
-
 static void
 write_preds(FILE *fp, const calib_preds *p)
 {
@@ -60,7 +41,7 @@ write_preds(FILE *fp, const calib_preds *p)
 
 	/* The row id (--id-col, pandas' index) comes first, as read. */
 	if (p->id_text != NULL) {
-		put_field(fp, "", p->id_name);
+		cli_csv_field(fp, "", p->id_name, ',');
 		fputc(',', fp);
 	}
 	fputs("label", fp);
@@ -69,7 +50,7 @@ write_preds(FILE *fp, const calib_preds *p)
 	} else {
 		for (c = 0; c < p->k; c++) {
 			fputc(',', fp);
-			put_field(fp, "p_", p->class_names[c]);
+			cli_csv_field(fp, "p_", p->class_names[c], ',');
 		}
 	}
 	if (p->weight != NULL)
@@ -78,10 +59,10 @@ write_preds(FILE *fp, const calib_preds *p)
 	for (i = 0; i < p->n; i++) {
 		const double *q = p->probs + i * (size_t)p->k;
 		if (p->id_text != NULL) {
-			put_field(fp, "", p->id_text + p->id_off[i]);
+			cli_csv_field(fp, "", p->id_text + p->id_off[i], ',');
 			fputc(',', fp);
 		}
-		put_field(fp, "", p->class_names[p->label[i]]);
+		cli_csv_field(fp, "", p->class_names[p->label[i]], ',');
 		if (p->single_column)
 			fprintf(fp, ",%.17g", q[1]);
 		else

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json-writer.h"
 
 enum { FMT_TEXT, FMT_TAP, FMT_JUNIT, FMT_JSON, FMT_GITHUB, FMT_COUNT };
 static const char *const fmt_names[FMT_COUNT] = {
@@ -523,60 +524,57 @@ report_junit(FILE *fp, const struct check *K)
 static void
 report_json(FILE *fp, const struct check *K)
 {
+	struct jw w;
 	int i;
 
-	fputs("{\"file\":", fp);
-	cli_json_string(fp, K->file);
-	fputs(",\"baseline\":", fp);
-	if (K->baseline != NULL)
-		cli_json_string(fp, K->baseline);
-	else
-		fputs("null", fp);
-	fprintf(fp, ",\"bootstrap\":%d,\"ci_level\":", K->boot_n);
-	cli_json_number(fp, K->level);
-	cli_json_convention(fp, K->r.mo.convention);
-	fprintf(fp, ",\"strict\":%s,\"passed\":%s,\"failures\":%d,"
-	    "\"within_noise\":%d,\"error\":", K->strict ? "true" : "false",
-	    K->failed || K->error ? "false" : "true", K->failed, K->noisy);
+	jw_init(&w, fp, 0);
+	jw_object_begin(&w);
+	jw_string_member(&w, "file", K->file);
+	jw_string_member(&w, "baseline", K->baseline);
+	jw_int_member(&w, "bootstrap", K->boot_n);
+	jw_number_member(&w, "ci_level", K->level);
+	cli_json_convention(&w, K->r.mo.convention);
+	jw_bool_member(&w, "strict", K->strict);
+	jw_bool_member(&w, "passed", !(K->failed || K->error));
+	jw_int_member(&w, "failures", K->failed);
+	jw_int_member(&w, "within_noise", K->noisy);
 	if (K->error != NULL) {
-		fputs("{\"file\":", fp);
-		cli_json_string(fp, error_file(K));
-		fprintf(fp, ",\"line\":%lu,\"column\":%u,\"message\":",
-		    K->error->line, K->error->column);
-		cli_json_string(fp, K->error->message);
-		fputc('}', fp);
+		jw_object_member(&w, "error");
+		jw_string_member(&w, "file", error_file(K));
+		jw_uint_member(&w, "line", K->error->line);
+		jw_uint_member(&w, "column", K->error->column);
+		jw_string_member(&w, "message", K->error->message);
+		jw_object_end(&w);
 	} else {
-		fputs("null", fp);
+		jw_null_member(&w, "error");
 	}
-	fputs(",\"assertions\":[", fp);
+	jw_array_member(&w, "assertions");
 	for (i = 0; i < K->nitems && K->error == NULL; i++) {
 		const struct item *it = &K->items[i];
-		fprintf(fp, "%s{\"kind\":\"%s\",\"metric\":\"%s\",\"bound\":",
-		    i ? "," : "", kind_name(it->a.kind), it->a.metric);
-		cli_json_number(fp, it->a.bound);
-		fputs(",\"value\":", fp);
-		cli_json_number(fp, it->value);
-		fputs(",\"ci\":", fp);
+		jw_object_begin(&w);
+		jw_string_member(&w, "kind", kind_name(it->a.kind));
+		jw_string_member(&w, "metric", it->a.metric);
+		jw_number_member(&w, "bound", it->a.bound);
+		jw_number_member(&w, "value", it->value);
 		if (isnan(it->lo) || isnan(it->hi)) {
-			fputs("null", fp);
+			jw_null_member(&w, "ci");
 		} else {
-			fputc('[', fp);
-			cli_json_number(fp, it->lo);
-			fputc(',', fp);
-			cli_json_number(fp, it->hi);
-			fputc(']', fp);
+			jw_array_member(&w, "ci");
+			jw_number(&w, it->lo);
+			jw_number(&w, it->hi);
+			jw_array_end(&w);
 		}
-		fprintf(fp, ",\"passed\":%s,\"within_noise\":%s,\"message\":",
-		    it->pass ? "true" : "false", it->noisy ? "true" : "false");
-		cli_json_string(fp, it->text);
-		fputs(",\"source\":", fp);
-		cli_json_string(fp, it->source);
-		fputc('}', fp);
+		jw_bool_member(&w, "passed", it->pass);
+		jw_bool_member(&w, "within_noise", it->noisy);
+		jw_string_member(&w, "message", it->text);
+		jw_string_member(&w, "source", it->source);
+		jw_object_end(&w);
 	}
-	fprintf(fp, "],\"version\":\"%s\"", PACKAGE_VERSION);
+	jw_array_end(&w);
+	jw_string_member(&w, "version", PACKAGE_VERSION);
 	if (K->have_set)
-		cli_settings_json(fp, &K->set, 0);
-	fputs("}\n", fp);
+		cli_settings_json(&w, &K->set, 0);
+	jw_object_end(&w);
 }
 
 /* Workflow-command escaping: '%' and line ends everywhere, and ':' and ','

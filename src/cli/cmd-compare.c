@@ -15,6 +15,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "cli.h"
+#include "json-writer.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
 enum {
@@ -501,101 +502,104 @@ write_text_groups(FILE *fp, const struct ctx *C)
 }
 
 static void
-json_diff(FILE *fp, const struct diff *x)
+json_diff(struct jw *w, const struct diff *x)
 {
-	fputs("{\"difference\":", fp);
-	cli_json_number(fp, x->d);
-	fputs(",\"ci\":[", fp);
-	cli_json_number(fp, x->lo);
-	fputc(',', fp);
-	cli_json_number(fp, x->hi);
-	fprintf(fp, "],\"verdict\":\"%s\"}", verdict_word(x));
+	jw_object_begin(w);
+	jw_number_member(w, "difference", x->d);
+	jw_array_member(w, "ci");
+	jw_number(w, x->lo);
+	jw_number(w, x->hi);
+	jw_array_end(w);
+	jw_string_member(w, "verdict", verdict_word(x));
+	jw_object_end(w);
+}
+
+/* Each metric's value in vals (NM of them, in INFO order) as members. */
+static void
+json_metrics(struct jw *w, const char *key, const double *vals)
+{
+	int j;
+
+	jw_object_member(w, key);
+	for (j = 0; j < NM; j++)
+		jw_number_member(w, INFO(j)->name, vals[j]);
+	jw_object_end(w);
 }
 
 static void
 write_json(FILE *fp, const struct ctx *C)
 {
+	struct jw w;
+	double v[MAXM];
 	int i, j, g;
 
-	fprintf(fp, "{\"version\":\"%s\",\"rows\":%zu,\"bins\":%d,"
-	    "\"binning\":\"%s\",\"ci_level\":", PACKAGE_VERSION,
-	    C->runs[0].p->n, C->r.mo.bins, C->r.mo.binning == CALIB_BIN_WIDTH ?
+	jw_init(&w, fp, 0);
+	jw_object_begin(&w);
+	jw_string_member(&w, "version", PACKAGE_VERSION);
+	jw_uint_member(&w, "rows", C->runs[0].p->n);
+	jw_int_member(&w, "bins", C->r.mo.bins);
+	jw_string_member(&w, "binning", C->r.mo.binning == CALIB_BIN_WIDTH ?
 	    "width" : "mass");
-	cli_json_number(fp, C->level);
-	cli_json_convention(fp, C->r.mo.convention);
-	if (C->ngroups == 0)
-		fprintf(fp, ",\"interval\":\"paired bootstrap percentile\","
-		    "\"bootstrap\":%d,\"seed\":%lu", C->have_boot ? C->boot_n : 0,
-		    C->seed);
-	else
-		fprintf(fp, ",\"interval\":\"Welch t over runs\"");
-	fputs(",\"runs\":[", fp);
-	for (i = 0; i < C->nruns; i++) {
-		fputs(i ? ",{\"name\":" : "{\"name\":", fp);
-		cli_json_string(fp, C->runs[i].name);
-		fputs(",\"file\":", fp);
-		cli_json_string(fp, C->runs[i].file);
-		fputs(",\"recalibration\":", fp);
-		if (C->runs[i].recal != NULL)
-			cli_json_string(fp, C->runs[i].recal);
-		else
-			fputs("null", fp);
-		fputs(",\"metrics\":{", fp);
-		for (j = 0; j < NM; j++) {
-			fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
-			cli_json_number(fp, metric(&C->runs[i].m, j));
-		}
-		fputc('}', fp);
-		if (C->ngroups == 0) {
-			fprintf(fp, ",\"side\":\"%s\",\"overconfidence_ci\":[",
-			    side_word(&C->side[i]));
-			cli_json_number(fp, C->side[i].lo);
-			fputc(',', fp);
-			cli_json_number(fp, C->side[i].hi);
-			fputc(']', fp);
-		}
-		{
-			struct cli_settings set;
-			cli_settings_get(&set, C->runs[i].p, C->r.mo.nll_clip);
-			cli_settings_json(fp, &set, 0);
-		}
-		fputc('}', fp);
+	jw_number_member(&w, "ci_level", C->level);
+	cli_json_convention(&w, C->r.mo.convention);
+	if (C->ngroups == 0) {
+		jw_string_member(&w, "interval", "paired bootstrap percentile");
+		jw_int_member(&w, "bootstrap", C->have_boot ? C->boot_n : 0);
+		jw_uint_member(&w, "seed", C->seed);
+	} else {
+		jw_string_member(&w, "interval", "Welch t over runs");
 	}
-	fputc(']', fp);
+	jw_array_member(&w, "runs");
+	for (i = 0; i < C->nruns; i++) {
+		struct cli_settings set;
+
+		jw_object_begin(&w);
+		jw_string_member(&w, "name", C->runs[i].name);
+		jw_string_member(&w, "file", C->runs[i].file);
+		jw_string_member(&w, "recalibration", C->runs[i].recal);
+		for (j = 0; j < NM; j++)
+			v[j] = metric(&C->runs[i].m, j);
+		json_metrics(&w, "metrics", v);
+		if (C->ngroups == 0) {
+			jw_string_member(&w, "side", side_word(&C->side[i]));
+			jw_array_member(&w, "overconfidence_ci");
+			jw_number(&w, C->side[i].lo);
+			jw_number(&w, C->side[i].hi);
+			jw_array_end(&w);
+		}
+		cli_settings_get(&set, C->runs[i].p, C->r.mo.nll_clip);
+		cli_settings_json(&w, &set, 0);
+		jw_object_end(&w);
+	}
+	jw_array_end(&w);
 	if (C->ngroups > 0) {
-		fputs(",\"groups\":[", fp);
+		jw_array_member(&w, "groups");
 		for (g = 0; g < C->ngroups; g++) {
 			const struct group *G = &C->groups[g];
-			fputs(g ? ",{\"name\":" : "{\"name\":", fp);
-			cli_json_string(fp, G->name);
-			fprintf(fp, ",\"runs\":%d,\"mean\":{", G->count);
-			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
-				cli_json_number(fp, G->mean[j]);
-			}
-			fputs("},\"sd\":{", fp);
-			for (j = 0; j < NM; j++) {
-				fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
-				cli_json_number(fp, G->sd[j]);
-			}
-			fputs("}}", fp);
+			jw_object_begin(&w);
+			jw_string_member(&w, "name", G->name);
+			jw_int_member(&w, "runs", G->count);
+			json_metrics(&w, "mean", G->mean);
+			json_metrics(&w, "sd", G->sd);
+			jw_object_end(&w);
 		}
-		fputc(']', fp);
+		jw_array_end(&w);
 	}
-	fputs(",\"comparisons\":[", fp);
+	jw_array_member(&w, "comparisons");
 	for (i = 0; i < C->npairs; i++) {
-		fputs(i > 0 ? ",{\"run\":" : "{\"run\":", fp);
-		cli_json_string(fp, unit_name(C, C->pair[i][0]));
-		fputs(",\"baseline\":", fp);
-		cli_json_string(fp, unit_name(C, C->pair[i][1]));
-		fputs(",\"metrics\":{", fp);
+		jw_object_begin(&w);
+		jw_string_member(&w, "run", unit_name(C, C->pair[i][0]));
+		jw_string_member(&w, "baseline", unit_name(C, C->pair[i][1]));
+		jw_object_member(&w, "metrics");
 		for (j = 0; j < NM; j++) {
-			fprintf(fp, "%s\"%s\":", j ? "," : "", INFO(j)->name);
-			json_diff(fp, &C->cmp[(size_t)i * NM + (size_t)j]);
+			jw_key(&w, INFO(j)->name);
+			json_diff(&w, &C->cmp[(size_t)i * NM + (size_t)j]);
 		}
-		fputs("}}", fp);
+		jw_object_end(&w);
+		jw_object_end(&w);
 	}
-	fputs("]}\n", fp);
+	jw_array_end(&w);
+	jw_object_end(&w);
 }
 
 static void
@@ -951,21 +955,17 @@ sweep_value(const struct ctx *C, const struct sweep_point *P, int id,
 	}
 }
 
-/* A CSV field, quoted (RFC 4180) when it holds a comma, quote or newline. */
+/* ",v", with v empty when it is not finite. */
 static void
-csv_field(FILE *fp, const char *s)
+put_number(FILE *fp, double v)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, fp);
-		return;
+	char buf[40];
+
+	fputc(',', fp);
+	if (isfinite(v)) {
+		cli_fmt_number(buf, sizeof(buf), v);
+		fputs(buf, fp);
 	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
 }
 
 /* sweep.csv: value, series, then each metric with its interval. */
@@ -991,18 +991,12 @@ write_sweep_table(FILE *fp, const struct ctx *C, const struct sweep_point *P,
 		for (k = 0; k < C->nsweep_m; k++) {
 			double v, lo, hi;
 			sweep_value(C, &P[i], C->sweep_m[k], &v, &lo, &hi);
-			fputc(',', fp);
-			if (isfinite(v))
-				cli_json_number(fp, v);
-			fputc(',', fp);
-			if (isfinite(lo))
-				cli_json_number(fp, lo);
-			fputc(',', fp);
-			if (isfinite(hi))
-				cli_json_number(fp, hi);
+			put_number(fp, v);
+			put_number(fp, lo);
+			put_number(fp, hi);
 		}
 		fputc(',', fp);
-		csv_field(fp, name);
+		cli_csv_field(fp, "", name, ',');
 		fputc('\n', fp);
 	}
 }

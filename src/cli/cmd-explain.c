@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json-writer.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
 enum { OPT_MAX_ROWS = CLI_OPT_CMD_BASE };
@@ -342,53 +343,57 @@ write_json(FILE *fp, const struct explain *e)
 {
 	const calib_preds *p = e->p;
 	char buf[1200];
+	struct jw w;
 	size_t i;
 	int j, k;
 
-	fputs("{\"file\":", fp);
-	cli_json_string(fp, e->file);
-	fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"bins\":%d,\"target\":",
-	    p->n, p->k, e->m);
-	cli_json_string(fp, cli_target_text(p));
-	fputs(",\"conventions\":[", fp);
+	jw_init(&w, fp, 0);
+	jw_object_begin(&w);
+	jw_string_member(&w, "file", e->file);
+	jw_uint_member(&w, "n", p->n);
+	jw_int_member(&w, "classes", p->k);
+	jw_int_member(&w, "bins", e->m);
+	jw_string_member(&w, "target", cli_target_text(p));
+	jw_array_member(&w, "conventions");
 	for (k = 0; k < e->nconv; k++) {
 		const struct conv_result *r = &e->cr[k];
-		fprintf(fp, "%s{\"name\":", k ? "," : "");
-		cli_json_string(fp, r->name);
-		fputs(",\"ece\":", fp);
-		cli_json_number(fp, r->m.ece);
-		fputs(",\"mce\":", fp);
-		cli_json_number(fp, r->m.mce);
-		fputs(",\"rmsce\":", fp);
-		cli_json_number(fp, r->m.rmsce);
-		fputs(",\"counts\":[", fp);
+		jw_object_begin(&w);
+		jw_string_member(&w, "name", r->name);
+		jw_number_member(&w, "ece", r->m.ece);
+		jw_number_member(&w, "mce", r->m.mce);
+		jw_number_member(&w, "rmsce", r->m.rmsce);
+		jw_array_member(&w, "counts");
 		for (j = 0; j < r->b.m; j++)
-			fprintf(fp, "%s%zu", j ? "," : "", r->b.bin[j].count);
-		fputs("]}", fp);
+			jw_uint(&w, r->b.bin[j].count);
+		jw_array_end(&w);
+		jw_object_end(&w);
 	}
-	fputs("],\"on_edge\":{", fp);
+	jw_array_end(&w);
+	jw_object_member(&w, "on_edge");
 	for (j = 0; j < NKINDS; j++)
-		fprintf(fp, "%s\"%s\":%zu", j ? "," : "", edge_kind_keys[j],
-		    e->on_edge[j]);
-	fprintf(fp, "},\"at_zero\":%zu,\"at_one\":%zu,\"rows_differing\":%zu,"
-	    "\"rows\":[", e->at_zero, e->at_one, e->ndiff);
+		jw_uint_member(&w, edge_kind_keys[j], e->on_edge[j]);
+	jw_object_end(&w);
+	jw_uint_member(&w, "at_zero", e->at_zero);
+	jw_uint_member(&w, "at_one", e->at_one);
+	jw_uint_member(&w, "rows_differing", e->ndiff);
+	jw_array_member(&w, "rows");
 	for (i = 0; i < e->kept; i++) {
 		size_t r = e->diff[i];
-		fprintf(fp, "%s{\"row\":%zu,\"score\":", i ? "," : "", r + 1);
-		cli_json_number(fp, p->score[r]);
+		jw_object_begin(&w);
+		jw_uint_member(&w, "row", r + 1);
+		jw_number_member(&w, "score", p->score[r]);
 		exact_decimal(buf, sizeof(buf), p->score[r]);
-		fputs(",\"exact\":", fp);
-		cli_json_string(fp, buf);
-		fputs(",\"bins\":{", fp);
-		for (k = 0; k < e->nconv; k++) {
-			fprintf(fp, "%s", k ? "," : "");
-			cli_json_string(fp, e->cr[k].name);
-			fprintf(fp, ":%d", e->diff_bins[i * (size_t)e->nconv +
-			    (size_t)k] + 1);
-		}
-		fputs("}}", fp);
+		jw_string_member(&w, "exact", buf);
+		jw_object_member(&w, "bins");
+		for (k = 0; k < e->nconv; k++)
+			jw_int_member(&w, e->cr[k].name, e->diff_bins[i *
+			    (size_t)e->nconv + (size_t)k] + 1);
+		jw_object_end(&w);
+		jw_object_end(&w);
 	}
-	fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+	jw_array_end(&w);
+	jw_string_member(&w, "version", PACKAGE_VERSION);
+	jw_object_end(&w);
 }
 
 static int

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json-writer.h"
 
 enum { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_TSV, FMT_MARKDOWN };
 enum { NORM_ALL, NORM_L1, NORM_L2, NORM_MAX };
@@ -334,70 +335,49 @@ static void
 write_json(FILE *fp, const struct result *res, int nres,
     const calib_convention *conv, const struct boot *bt)
 {
-	char buf[64];
+	char key[64];
+	struct jw w;
 	int i, j;
 
+	jw_init(&w, fp, 0);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
-		fputs("{\"file\":", fp);
-		cli_json_string(fp, res[i].file);
-		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"bins\":%d,"
-		    "\"binning\":\"%s\"", m->n, m->classes, m->bins,
-		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");
-		cli_json_convention(fp, conv);
+		jw_object_begin(&w);
+		jw_string_member(&w, "file", res[i].file);
+		jw_uint_member(&w, "n", m->n);
+		jw_int_member(&w, "classes", m->classes);
+		jw_int_member(&w, "bins", m->bins);
+		jw_string_member(&w, "binning", m->binning == CALIB_BIN_WIDTH ?
+		    "width" : "mass");
+		cli_json_convention(&w, conv);
 		for (j = 0; j < calib_metric_count(); j++) {
+			const char *name = calib_metric_info_get(j)->name;
 			if (!(m->computed >> j & 1))
 				continue;
-			cli_fmt_number(buf, sizeof(buf),
-			    calib_metrics_value(m, j));
-			fprintf(fp, ",\"%s\":%s",
-			    calib_metric_info_get(j)->name, buf);
+			jw_number_member(&w, name, calib_metrics_value(m, j));
 			if (bt->n) {
-				cli_fmt_number(buf, sizeof(buf), res[i].lo[j]);
-				fprintf(fp, ",\"%s_lo\":%s",
-				    calib_metric_info_get(j)->name, buf);
-				cli_fmt_number(buf, sizeof(buf), res[i].hi[j]);
-				fprintf(fp, ",\"%s_hi\":%s",
-				    calib_metric_info_get(j)->name, buf);
+				snprintf(key, sizeof(key), "%s_lo", name);
+				jw_number_member(&w, key, res[i].lo[j]);
+				snprintf(key, sizeof(key), "%s_hi", name);
+				jw_number_member(&w, key, res[i].hi[j]);
 			}
 		}
 		if (bt->n) {
-			int first = 1;
-			fprintf(fp, ",\"bootstrap\":%d,\"seed\":%lu,"
-			    "\"ci_level\":", bt->n, bt->seed);
-			cli_json_number(fp, bt->level);
-			fputs(",\"outside_interval\":[", fp);
+			jw_int_member(&w, "bootstrap", bt->n);
+			jw_uint_member(&w, "seed", bt->seed);
+			jw_number_member(&w, "ci_level", bt->level);
+			jw_array_member(&w, "outside_interval");
 			for (j = 0; j < calib_metric_count(); j++)
 				if ((m->computed >> j & 1) &&
-				    outside(&res[i], j)) {
-					fprintf(fp, "%s\"%s\"", first ? "" : ",",
+				    outside(&res[i], j))
+					jw_string(&w,
 					    calib_metric_info_get(j)->name);
-					first = 0;
-				}
-			fputc(']', fp);
+			jw_array_end(&w);
 		}
-		fprintf(fp, ",\"version\":\"%s\"", PACKAGE_VERSION);
-		cli_settings_json(fp, &res[i].set, 0);
-		fputs("}\n", fp);
+		jw_string_member(&w, "version", PACKAGE_VERSION);
+		cli_settings_json(&w, &res[i].set, 0);
+		jw_object_end(&w);
 	}
-}
-
-/* CSV fields are quoted when they hold the delimiter, a quote or a newline. */
-static void
-write_field(FILE *fp, const char *s, char delim)
-{
-	if (strchr(s, delim) == NULL && strchr(s, '"') == NULL &&
-	    strchr(s, '\n') == NULL && strchr(s, '\r') == NULL) {
-		fputs(s, fp);
-		return;
-	}
-	fputc('"', fp);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', fp);
-		fputc(*s, fp);
-	}
-	fputc('"', fp);
 }
 
 static void
@@ -433,7 +413,7 @@ write_delimited(FILE *fp, const struct result *res, int nres, char delim,
 	fputc('\n', fp);
 	for (i = 0; i < nres; i++) {
 		const calib_metrics *m = &res[i].m;
-		write_field(fp, res[i].file, delim);
+		cli_csv_field(fp, "", res[i].file, delim);
 		fprintf(fp, "%c%zu%c%d%c%d%c%s", delim, m->n, delim, m->classes,
 		    delim, m->bins, delim,
 		    m->binning == CALIB_BIN_WIDTH ? "width" : "mass");

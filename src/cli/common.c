@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "json-writer.h"
 
 const char *cli_progname = "calib";
 int cli_mpi_rank = 0;
@@ -912,7 +913,7 @@ hand_choices(const calib_convention *c, int *which)
 }
 
 void
-cli_json_convention(FILE *fp, const calib_convention *c)
+cli_json_convention(struct jw *w, const calib_convention *c)
 {
 	calib_convention def;
 	char v[64];
@@ -922,21 +923,17 @@ cli_json_convention(FILE *fp, const calib_convention *c)
 		calib_convention_init(&def);
 		c = &def;
 	}
-	fputs(",\"convention\":", fp);
-	cli_json_string(fp, c->name);
+	jw_string_member(w, "convention", c->name);
 	n = hand_choices(c, which);
 	if (n == 0)
 		return;
-	fputs(",\"convention_choices\":{", fp);
+	jw_object_member(w, "convention_choices");
 	for (i = 0; i < n; i++) {
 		const char *name = calib_convention_choices[which[i]];
 		calib_convention_get(c, name, v, sizeof(v));
-		fprintf(fp, "%s", i ? "," : "");
-		cli_json_string(fp, name);
-		fputc(':', fp);
-		cli_json_string(fp, v);
+		jw_string_member(w, name, v);
 	}
-	fputc('}', fp);
+	jw_object_end(w);
 }
 
 void
@@ -984,34 +981,21 @@ cli_settings_get(struct cli_settings *s, const calib_preds *p,
 }
 
 void
-cli_settings_json(FILE *fp, const struct cli_settings *s, unsigned omit)
+cli_settings_json(struct jw *w, const struct cli_settings *s, unsigned omit)
 {
-	if (!(omit & CLI_SET_TARGET)) {
-		fputs(",\"target\":", fp);
-		cli_json_string(fp, s->target);
-	}
-	fputs(",\"binary\":", fp);
-	if (s->binary != NULL)
-		cli_json_string(fp, s->binary);
-	else
-		fputs("null", fp);
-	if (!(omit & CLI_SET_TEMPERATURE)) {
-		fputs(",\"temperature\":", fp);
-		cli_json_number(fp, s->temperature);
-	}
-	fprintf(fp, ",\"calibrated\":%s", s->calibrated ? "true" : "false");
-	if (!isnan(s->nll_clip)) {
-		fputs(",\"nll_clip\":", fp);
-		cli_json_number(fp, s->nll_clip);
-	}
-	fputs(",\"sum_tol\":", fp);
-	cli_json_number(fp, s->sum_tol);
-	fprintf(fp, ",\"renormalized_rows\":%zu,\"dropped_rows\":%zu",
-	    s->renormalized_rows, s->dropped_rows);
-	fputs(",\"scores\":", fp);
-	cli_json_string(fp, s->scores);
-	fputs(",\"format\":", fp);
-	cli_json_string(fp, s->format);
+	if (!(omit & CLI_SET_TARGET))
+		jw_string_member(w, "target", s->target);
+	jw_string_member(w, "binary", s->binary);
+	if (!(omit & CLI_SET_TEMPERATURE))
+		jw_number_member(w, "temperature", s->temperature);
+	jw_bool_member(w, "calibrated", s->calibrated);
+	if (!isnan(s->nll_clip))
+		jw_number_member(w, "nll_clip", s->nll_clip);
+	jw_number_member(w, "sum_tol", s->sum_tol);
+	jw_uint_member(w, "renormalized_rows", s->renormalized_rows);
+	jw_uint_member(w, "dropped_rows", s->dropped_rows);
+	jw_string_member(w, "scores", s->scores);
+	jw_string_member(w, "format", s->format);
 }
 
 void
@@ -1071,15 +1055,6 @@ cli_fmt_number(char *buf, size_t size, double v)
 		if (strtod(buf, NULL) == v)
 			break;
 	}
-}
-
-void
-cli_json_number(FILE *fp, double v)
-{
-	char buf[40];
-
-	cli_fmt_number(buf, sizeof(buf), v);
-	fputs(buf, fp);
 }
 
 /* ---- progress ------------------------------------------------------ */

@@ -2,7 +2,7 @@
  * output.c - everything calib writes that a hostile input could subvert:
  * output files (never replacing a device, a FIFO or an input), the files
  * left behind when a signal ends the run, untrusted text on the terminal,
- * and strings in JSON and XML reports.
+ * and strings in XML reports (JSON ones: json-writer.c).
  */
 #include "config.h"
 
@@ -499,32 +499,18 @@ cli_put_text(FILE *fp, const char *s)
 }
 
 void
-cli_json_string(FILE *fp, const char *s)
+cli_csv_field(FILE *fp, const char *pre, const char *s, char delim)
 {
+	if (strchr(s, delim) == NULL && strpbrk(s, "\"\r\n") == NULL) {
+		fprintf(fp, "%s%s", pre, s);
+		return;
+	}
 	fputc('"', fp);
-	while (*s != '\0') {
-		unsigned char c = (unsigned char)*s;
-		size_t n = cli_utf8_len(s);
-
-		if (n == 0) {
-			fputs("\\ufffd", fp);
-			cli_replaced_add(1);
-			s++;
-			continue;
-		}
-		if (c == '"' || c == '\\')
-			fprintf(fp, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", fp);
-		else if (c == '\t')
-			fputs("\\t", fp);
-		else if (c == '\r')
-			fputs("\\r", fp);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(fp, "\\u%04x", c);
-		else
-			fwrite(s, 1, n, fp);
-		s += n;
+	fputs(pre, fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			fputc('"', fp);
+		fputc(*s, fp);
 	}
 	fputc('"', fp);
 }

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "json-writer.h"
 
 #define BINS_HELP \
 "  --bins M              number of bins (default 15)\n" \
@@ -462,77 +463,73 @@ write_delimited(FILE *fp, const calib_reliability *rel, char sep,
 }
 
 static void
-json_num(FILE *fp, const char *key, double v)
-{
-	char buf[40];
-
-	cli_fmt_number(buf, sizeof(buf), v);
-	fprintf(fp, ",\"%s\":%s", key, buf);
-}
-
-static void
 write_json(FILE *fp, const char *file, const calib_preds *p,
     const calib_reliability *rel)
 {
 	const calib_bins *b = &rel->table;
 	struct cli_table_summary s;
+	struct cli_settings set;
+	struct jw w;
 	char tbuf[160];
 	int j;
 
 	cli_table_summary(rel, &s);
-	fputs("{\"file\":", fp);
-	cli_json_string(fp, file);
-	fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"target\":", b->n, p->k);
-	cli_json_string(fp, cli_table_target(p, tbuf, sizeof(tbuf)));
+	jw_init(&w, fp, 0);
+	jw_object_begin(&w);
+	jw_string_member(&w, "file", file);
+	jw_uint_member(&w, "n", b->n);
+	jw_int_member(&w, "classes", p->k);
+	jw_string_member(&w, "target", cli_table_target(p, tbuf, sizeof(tbuf)));
 	if (p->target == CALIB_TARGET_TOP)
-		fputs(",\"class\":null", fp);
+		jw_null_member(&w, "class");
 	else
-		fprintf(fp, ",\"class\":%d", p->target);
-	fprintf(fp, ",\"bins\":%d,\"binning\":\"%s\"", b->m,
-	    b->binning == CALIB_BIN_WIDTH ? "width" : "mass");
-	json_num(fp, "temperature", p->temperature);
-	cli_json_convention(fp, &rel->convention);
-	fprintf(fp, ",\"interval\":\"%s\"", cli_table_interval_name(rel));
-	json_num(fp, "level", rel->level);
-	fprintf(fp, ",\"band\":\"%s\"", cli_table_band_name(rel));
-	if (rel->band == CALIB_BAND_RESAMPLE)
-		fprintf(fp, ",\"resamples\":%d,\"seed\":%lu", rel->resamples,
-		    rel->seed);
-	else
-		fputs(",\"resamples\":null,\"seed\":null", fp);
-	json_num(fp, "ece", s.ece);
-	json_num(fp, "mce", s.mce);
-	json_num(fp, "oe", s.oe);
-	json_num(fp, "accuracy", s.accuracy);
-	json_num(fp, "confidence", s.confidence);
-	fputs(",\"table\":[", fp);
+		jw_int_member(&w, "class", p->target);
+	jw_int_member(&w, "bins", b->m);
+	jw_string_member(&w, "binning", b->binning == CALIB_BIN_WIDTH ?
+	    "width" : "mass");
+	jw_number_member(&w, "temperature", p->temperature);
+	cli_json_convention(&w, &rel->convention);
+	jw_string_member(&w, "interval", cli_table_interval_name(rel));
+	jw_number_member(&w, "level", rel->level);
+	jw_string_member(&w, "band", cli_table_band_name(rel));
+	if (rel->band == CALIB_BAND_RESAMPLE) {
+		jw_int_member(&w, "resamples", rel->resamples);
+		jw_uint_member(&w, "seed", rel->seed);
+	} else {
+		jw_null_member(&w, "resamples");
+		jw_null_member(&w, "seed");
+	}
+	jw_number_member(&w, "ece", s.ece);
+	jw_number_member(&w, "mce", s.mce);
+	jw_number_member(&w, "oe", s.oe);
+	jw_number_member(&w, "accuracy", s.accuracy);
+	jw_number_member(&w, "confidence", s.confidence);
+	jw_array_member(&w, "table");
 	for (j = 0; j < b->m; j++) {
 		const calib_bin *x = &b->bin[j];
 		const calib_bin_uncertainty *u = &rel->u[j];
 		struct row r = bin_row(x);
 
-		fprintf(fp, "%s{\"bin\":%d", j ? "," : "", j + 1);
-		json_num(fp, "lo", x->lo);
-		json_num(fp, "hi", x->hi);
-		fprintf(fp, ",\"count\":%zu", x->count);
-		json_num(fp, "weight", x->weight);
-		json_num(fp, "conf", r.conf);
-		json_num(fp, "acc", r.acc);
-		json_num(fp, "gap", r.gap);
-		json_num(fp, "acc_lo", u->acc_lo);
-		json_num(fp, "acc_hi", u->acc_hi);
-		json_num(fp, "band_lo", u->band_lo);
-		json_num(fp, "band_hi", u->band_hi);
-		fputc('}', fp);
+		jw_object_begin(&w);
+		jw_int_member(&w, "bin", j + 1);
+		jw_number_member(&w, "lo", x->lo);
+		jw_number_member(&w, "hi", x->hi);
+		jw_uint_member(&w, "count", x->count);
+		jw_number_member(&w, "weight", x->weight);
+		jw_number_member(&w, "conf", r.conf);
+		jw_number_member(&w, "acc", r.acc);
+		jw_number_member(&w, "gap", r.gap);
+		jw_number_member(&w, "acc_lo", u->acc_lo);
+		jw_number_member(&w, "acc_hi", u->acc_hi);
+		jw_number_member(&w, "band_lo", u->band_lo);
+		jw_number_member(&w, "band_hi", u->band_hi);
+		jw_object_end(&w);
 	}
-	fprintf(fp, "],\"version\":\"%s\"", PACKAGE_VERSION);
-	{
-		struct cli_settings set;
-		cli_settings_get(&set, p, NAN);
-		cli_settings_json(fp, &set, CLI_SET_TARGET |
-		    CLI_SET_TEMPERATURE);
-	}
-	fputs("}\n", fp);
+	jw_array_end(&w);
+	jw_string_member(&w, "version", PACKAGE_VERSION);
+	cli_settings_get(&set, p, NAN);
+	cli_settings_json(&w, &set, CLI_SET_TARGET | CLI_SET_TEMPERATURE);
+	jw_object_end(&w);
 }
 
 void
@@ -585,24 +582,28 @@ cli_curve_write(FILE *fp, int fmt, const char *file, const calib_preds *p,
 	int j;
 
 	if (fmt == CLI_TABLE_JSON) {
-		fputs("{\"file\":", fp);
-		cli_json_string(fp, file);
-		fprintf(fp, ",\"n\":%zu,\"classes\":%d,\"target\":", p->n, p->k);
-		cli_json_string(fp, cli_table_target(p, tbuf, sizeof(tbuf)));
-		fprintf(fp, ",\"curve\":\"%s\"", c->kind);
+		struct jw w;
+		jw_init(&w, fp, 0);
+		jw_object_begin(&w);
+		jw_string_member(&w, "file", file);
+		jw_uint_member(&w, "n", p->n);
+		jw_int_member(&w, "classes", p->k);
+		jw_string_member(&w, "target", cli_table_target(p, tbuf,
+		    sizeof(tbuf)));
+		jw_string_member(&w, "curve", c->kind);
 		for (j = 0; j < c->nvals; j++)
-			json_num(fp, c->valname[j], c->val[j]);
-		fputs(",\"table\":[", fp);
+			jw_number_member(&w, c->valname[j], c->val[j]);
+		jw_array_member(&w, "table");
 		for (r = 0; r < c->rows; r++) {
-			fputs(r ? ",{" : "{", fp);
-			for (j = 0; j < c->ncols; j++) {
-				cli_fmt_number(buf, sizeof(buf), c->col[j][r]);
-				fprintf(fp, "%s\"%s\":%s", j ? "," : "",
-				    c->colname[j], buf);
-			}
-			fputc('}', fp);
+			jw_object_begin(&w);
+			for (j = 0; j < c->ncols; j++)
+				jw_number_member(&w, c->colname[j],
+				    c->col[j][r]);
+			jw_object_end(&w);
 		}
-		fprintf(fp, "],\"version\":\"%s\"}\n", PACKAGE_VERSION);
+		jw_array_end(&w);
+		jw_string_member(&w, "version", PACKAGE_VERSION);
+		jw_object_end(&w);
 		return;
 	}
 	if (fmt == CLI_TABLE_CSV || fmt == CLI_TABLE_TSV) {

@@ -11,10 +11,41 @@
 #define DIGIT_MASK UINT64_C(0xffffffff)
 #define TOP (CI_XSUM_DIGITS - 1)
 
+#ifdef CI_XSUM_FAST
+/* Add v 2^(off - 1075) to the digits, 32 bits at a time: each digit gets
+ * less than 2^32, which the bound before propagation leaves room for. */
+static void
+fold(ci_xsum *a, ci_xsum_i128 v, int off)
+{
+	__extension__ unsigned __int128 mag = v < 0 ? -(unsigned __int128)v :
+	    (unsigned __int128)v;
+	int64_t sg = v < 0 ? -1 : 1;
+	int ix = off / 32, sh = off % 32;
+
+	a->d[ix] += sg * (int64_t)(((uint64_t)mag & (DIGIT_MASK >> sh)) << sh);
+	mag >>= 32 - sh;
+	while (mag != 0) {
+		a->d[++ix] += sg * (int64_t)((uint64_t)mag & DIGIT_MASK);
+		mag >>= 32;
+	}
+}
+#endif
+
 void
 ci_xsum_normalize(ci_xsum *a)
 {
 	int i;
+
+#ifdef CI_XSUM_FAST
+	if (a->small != 0) {
+		fold(a, a->small, 1075 - 63);
+		a->small = 0;
+	}
+	if (a->big != 0) {
+		fold(a, a->big, 1075 - 52);
+		a->big = 0;
+	}
+#endif
 
 	if (a->ones != 0) {
 		/* 1 = 2^19 in units of digit 33 (2^(32*33 - 1075) = 2^-19). */

@@ -25,50 +25,53 @@ extern const double ci_pow10_exact[23];
  * the caller checks what follows.
  */
 static inline const char *
-ci_scan_number(const char *p, const char *e, double *v)
+ci_scan_number_in(const char *p, const char *e, double *v, const int bounded)
 {
 	uint64_t m = 0;
 	int nd = 0, exp10 = 0, any = 0, neg = 0;
 
 	if (!CI_FAST_EXACT)
 		return NULL;
-	if (p < e && (*p == '-' || *p == '+')) {
+	if ((!bounded || p < e) && (*p == '-' || *p == '+')) {
 		neg = *p == '-';
 		p++;
 	}
-	for (; p < e && (unsigned)(*p - '0') < 10; p++) {
-		unsigned d = (unsigned)(*p - '0');
-		any = 1;
-		if (m == 0 && d == 0)
-			continue;
-		if (nd == 19)
-			return NULL;
-		m = m * 10 + d;
-		nd++;
-	}
-	if (p < e && *p == '.') {
-		for (p++; p < e && (unsigned)(*p - '0') < 10; p++) {
-			unsigned d = (unsigned)(*p - '0');
-			any = 1;
-			exp10--;
-			if (m == 0 && d == 0)
-				continue;
+	/* nd counts the digits from the first nonzero one (leading zeros
+	 * leave m at 0 and are not counted); with nd == 19 another digit
+	 * could overflow m, so the text goes to the slow path.  While m is 0,
+	 * nd is 0, so the test needs no m == 0 case. */
+	{
+		const char *ds = p;
+		for (; (!bounded || p < e) && (unsigned)(*p - '0') < 10; p++) {
 			if (nd == 19)
 				return NULL;
-			m = m * 10 + d;
-			nd++;
+			m = m * 10 + (unsigned)(*p - '0');
+			nd += m != 0;
 		}
+		any = p > ds;
+	}
+	if ((!bounded || p < e) && *p == '.') {
+		const char *fs = ++p;
+		for (; (!bounded || p < e) && (unsigned)(*p - '0') < 10; p++) {
+			if (nd == 19)
+				return NULL;
+			m = m * 10 + (unsigned)(*p - '0');
+			nd += m != 0;
+		}
+		/* every fraction digit scales by 1/10 */
+		exp10 = -(int)(p - fs);
+		any |= p > fs;
 	}
 	if (!any)
 		return NULL;
-	if (p < e && (*p == 'e' || *p == 'E')) {
+	if ((!bounded || p < e) && (*p == 'e' || *p == 'E')) {
 		int eneg = 0, ev = 0, edig = 0;
 		p++;
-		if (p < e && (*p == '-' || *p == '+')) {
+		if ((!bounded || p < e) && (*p == '-' || *p == '+')) {
 			eneg = *p == '-';
 			p++;
 		}
-		for (; p < e && (unsigned)(*p - '0') < 10; p++, edig++) {
+		for (; (!bounded || p < e) && (unsigned)(*p - '0') < 10; p++, edig++) {
 			if (ev > 10000)
 				return NULL;
 			ev = ev * 10 + (*p - '0');
@@ -90,6 +93,24 @@ ci_scan_number(const char *p, const char *e, double *v)
 		*v = neg ? -d : d;
 	}
 	return p;
+}
+
+static inline const char *
+ci_scan_number(const char *p, const char *e, double *v)
+{
+	return ci_scan_number_in(p, e, v, 1);
+}
+
+/*
+ * ci_scan_number() for text known to be terminated: the byte at e exists
+ * and is '\n', '\r' or '\0', none of which can continue a number, so
+ * every scan stops at e at the latest without testing the bound (the CSV
+ * reader's blocks guarantee it; see parse_block()).  Same results.
+ */
+static inline const char *
+ci_scan_number_nt(const char *p, const char *e, double *v)
+{
+	return ci_scan_number_in(p, e, v, 0);
 }
 
 #endif /* CALIB_FASTNUM_H */

@@ -84,6 +84,10 @@ typedef struct ci_row {
 	double weight;
 	double nll, brier, entropy;
 	int tied, renormalized, zero_prob;
+	/* The row's k probabilities: probs when given, else x itself (used
+	 * as given) or the work area; valid until either changes.  NULL for
+	 * a top-label-only row. */
+	const double *p;
 } ci_row;
 
 /* Problem found while finishing a row: which score column (0-based class,
@@ -101,7 +105,8 @@ void ci_layout_release(ci_layout *L);
 /*
  * Turn the raw scores x[0..k) (single_column: x[0] only) of one row into
  * probabilities and the per-row terms.  probs and logits receive k values
- * when not NULL.  Returns 0, or -1 with *pb filled.
+ * when not NULL (r->p points at the probabilities either way).  Returns 0,
+ * or -1 with *pb filled.
  */
 int ci_row_finish(const ci_layout *L, const calib_read_options *o,
     double *x, int32_t label, double weight, ci_row *r, double *probs,
@@ -115,51 +120,9 @@ int ci_row_finish(const ci_layout *L, const calib_read_options *o,
  * stored logits sees the same doubles as one applied while reading.
  */
 double ci_softmax(const double *z, int k, double *p, int *top, int *tied);
-/*
- * z_i / T for every logit.  When that overflows for some finite z_i (a tiny
- * T), the logits are shifted first, (z_i - max z) / T, which has the same
- * softmax and stays finite at the top (0) instead of making inf - inf.
- */
-void ci_divide_logits(double *z, int k, double T);
 
-/* recal.c and model.c */
-
-/*
- * The fitted map.  Binning maps (histogram, isotonic) are step functions:
- * nsteps values, and for everything but equal-width histograms the upper
- * edge of each step.  A step with weight 0 leaves its scores unchanged.
- */
-struct calib_model {
-	calib_method method;
-	int k;
-	char **class_names;
-	char *source;           /* where it was parsed from, for messages */
-	double temperature;
-	double *w, *b;          /* vector scaling, k each */
-	double pa, pb, pc;      /* platt (a, b), beta (a, b, c) */
-	calib_binning binning;  /* histogram */
-	int nsteps;
-	double *edge;           /* NULL for equal-width bins */
-	double *value;
-	double *weight;
-};
-
-/* 1 when the model maps logits to logits (temperature, vector, platt,
- * beta), 0 when it maps probabilities to probabilities. */
-int ci_model_maps_logits(const calib_model *m);
-/* Logit maps: z[0..k) in place. */
-void ci_model_logits(const calib_model *m, double *z);
-/* Probability maps: p = softmax(z) in place; top is its argmax. */
-void ci_model_probs(const calib_model *m, double *p, int top);
-/* The score s_i the binning maps see: P(class 1) for K = 2, else p[top]. */
-double ci_model_score(int k, const double *p, int top);
-/* The logit t of P(class 1) of a binary row, clipped as documented. */
-double ci_binary_logit(const double *z);
-/* Allocation helpers shared by fitting and parsing. */
-calib_model *ci_model_new(calib_method method, int k,
-    char *const *class_names);
-int ci_model_alloc_steps(calib_model *m, int nsteps, int with_edges);
-/* Check a model against a file's classes; fills err on mismatch. */
+/* recal-map.c (the map and its use are private to recal-map.h): check a
+ * model against a file's classes; fills err on mismatch. */
 calib_status ci_model_check_classes(const calib_model *m, int k,
     char *const *names, const char *file, calib_error *err);
 
@@ -199,8 +162,8 @@ calib_status ci_bin_arrays(size_t n, const double *score,
 static inline int
 ci_bin_index(double s, int m)
 {
-	double M = (double)m, prod, err, f;
-	int b;
+	double M = (double)m, prod;
+	long t;
 
 	if (!(s > 0))
 		return 0;
@@ -209,21 +172,15 @@ ci_bin_index(double s, int m)
 	prod = s * M;
 	/* 0 < prod <= M: truncation is the floor (and, unlike floor() and
 	 * fma() on baseline x86-64, needs no library call). */
-	f = (double)(long)prod;
+	t = (long)prod;
 	/* Rounding is monotonic and integers up to M are representable, so a
-	 * non-integral rounded product has the same ceiling as the real one;
-	 * an integral one is exceeded exactly when the error is positive. */
-	if (prod > f) {
-		b = (int)f + 1;
-	} else {
-		err = fma(s, M, -prod);
-		b = (int)f + (err > 0);
-	}
-	if (b < 1)
-		b = 1;
-	if (b > m)
-		b = m;
-	return b - 1;
+	 * non-integral rounded product has the same ceiling, t + 1, as the
+	 * real one (and is below M: bin t); an integral one, t >= 1, is
+	 * exceeded exactly when the error is positive (bin t, else t - 1;
+	 * for prod = M the error is negative, as s < 1). */
+	if ((double)t != prod)
+		return (int)t;
+	return (int)t - (fma(s, M, -prod) <= 0);
 }
 
 /* convention.c */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "recal-map.h"
 
 #define CI_MODEL_VERSION 1
 /* Model files are read whole; past this size they are refused (1 GiB holds

@@ -297,12 +297,25 @@ is_minus_inf(const char *s, size_t len)
 	    (len == 9 && strncasecmp(s, "-infinity", 9) == 0);
 }
 
+/* The end of the field at p: the next delimiter or line end (not past
+ * e). */
+static const char *
+field_end(const char *p, const char *e, char delim)
+{
+	while (p < e && *p != delim && *p != '\n' && *p != '\r')
+		p++;
+	return p;
+}
+
 /*
- * The fast path: a plain row of unquoted fields.  Returns 1 with the values
- * filled in, or 0 to send the row to the reference path, which finds and
- * words any error.
+ * The fast path: a plain row of unquoted fields starting at s, in a block
+ * that ends at e (where parse_block() put a terminator byte).  The row's
+ * end is found while its fields are read, not searched for first: returns
+ * the line end (the '\n', the '\r' of a "\r\n", or e) with the values
+ * filled in, or NULL to send the row to the reference path, which finds
+ * and words any error.
  */
-static int
+static const char *
 fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
     int32_t *label, double *weight)
 {
@@ -313,35 +326,43 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 	for (c = 0; c < C->ncols; c++) {
 		int role = C->col_role[c];
 		if (role == CI_COL_LABEL || role == CI_COL_SKIP) {
-			const char *fe = memchr(p, delim, (size_t)(e - p));
+			const char *fe = field_end(p, e, delim);
 			int idx;
-			if (fe == NULL)
-				fe = e;
 			if (role == CI_COL_LABEL) {
 				/* libcsv unquotes and trims blanks: a label
 				 * so written is for the reference path */
 				if (fe == p || *p == ' ' || *p == '\t' ||
 				    fe[-1] == ' ' || fe[-1] == '\t' ||
 				    memchr(p, '"', (size_t)(fe - p)) != NULL)
-					return 0;
-				idx = csv_label(C, p, (size_t)(fe - p));
+					return NULL;
+				/* a one-digit class index, as most files
+				 * write it: what csv_label() gives, without
+				 * its calls */
+				if (fe - p == 1 && C->L.integer_labels &&
+				    C->o->positive == NULL &&
+				    (unsigned)(*p - '0') < 10 &&
+				    *p - '0' < C->L.k)
+					idx = *p - '0';
+				else
+					idx = csv_label(C, p, (size_t)(fe - p));
 				if (idx < 0 && idx != CI_LABEL_DROP)
-					return 0;
+					return NULL;
 				*label = idx;
 			}
 			p = fe;
 		} else {
 			double v;
-			const char *stop = ci_scan_number(p, e, &v);
-			if (stop == NULL || (stop != e && *stop != delim)) {
+			/* every scan stops at a line end or at the block's
+			 * terminator, *e */
+			const char *stop = ci_scan_number_nt(p, e, &v);
+			if (stop == NULL || (stop != e && *stop != delim &&
+			    *stop != '\n' && *stop != '\r')) {
 				/* Long or unusual but possibly valid: convert
 				 * this field alone with strtod. */
-				const char *fe = memchr(p, delim, (size_t)(e - p));
-				if (fe == NULL)
-					fe = e;
+				const char *fe = field_end(p, e, delim);
 				if (ci_parse_number(p, (size_t)(fe - p), &v) !=
 				    CI_NUM_OK)
-					return 0;
+					return NULL;
 				stop = fe;
 			}
 			if (role >= 0)
@@ -352,13 +373,16 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 		}
 		if (c + 1 < C->ncols) {
 			if (p >= e || *p != delim)
-				return 0;
+				return NULL;
 			p++;
-		} else if (p != e) {
-			return 0;
 		}
 	}
-	return 1;
+	/* the line end, as parse_block() finds it: '\n', or one '\r'
+	 * before '\n' or the block's end, or the block's end */
+	if (p == e || *p == '\n' || (*p == '\r' && (p + 1 == e ||
+	    p[1] == '\n')))
+		return p;
+	return NULL;
 }
 
 static const char *
@@ -542,8 +566,11 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		B->dropped++;
 		return 1;
 	}
-	if (ci_rows_reserve(r, r->n + 1, k, C->L.has_weight || C->reps > 0,
-	    C->keep_probs, C->keep_logits) != 0) {
+	/* A summary without replicates keeps no rows (nor probabilities:
+	 * keep_probs and keep_logits are off). */
+	if ((!C->summary || C->reps > 0) && ci_rows_reserve(r, r->n + 1, k,
+	    C->L.has_weight || C->reps > 0, C->keep_probs, C->keep_logits) !=
+	    0) {
 		block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
 		return 0;
 	}
@@ -557,9 +584,9 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		r->n++;
 		return 1;
 	}
-	/* Classwise sums go into the thread's exact cells (emit below), so
-	 * the probabilities are kept only when asked for. */
-	probs = C->keep_probs ? r->probs + r->n * (size_t)k : S->probs;
+	/* Classwise sums go into the thread's exact cells (emit below, from
+	 * row.p), so the probabilities are kept only when asked for. */
+	probs = C->keep_probs ? r->probs + r->n * (size_t)k : NULL;
 	logits = C->keep_logits ? r->logits + r->n * (size_t)k : NULL;
 	if (ci_row_finish(&C->L, C->o, x, label, weight, &row, probs, logits,
 	    S->work, &pb) != 0) {
@@ -610,7 +637,7 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 	B->renorm += (size_t)row.renormalized;
 	B->zero += row.zero_prob && weight > 0;
 	if (C->cw_bins > 0) {
-		ci_cwx_add(&S->cwx, probs, label, weight);
+		ci_cwx_add(&S->cwx, row.p, label, weight);
 		if (S->cwx.oom) {
 			block_fail(B, CALIB_E_NOMEM, line, -1, "out of memory");
 			return 0;
@@ -776,28 +803,45 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 		squeeze_blanks(B);
 		end = B->buf + B->len;
 	}
+	/* The byte after the data exists (fill_block()) and is no longer
+	 * needed (what followed the cut is carried over): a terminator there
+	 * lets fast_row() scan numbers without testing the line end. */
+	B->buf[B->len] = '\0';
 	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
-		const char *le = e;
+		const char *nl, *e, *next, *le = NULL;
 		unsigned long span = 1;
 
-		if (le > s && le[-1] == '\r')
-			le--;
-		if (le == s) {
-			block_fail(B, CALIB_E_FORMAT, line, -1,
-			    "empty line (expected %d fields)", C->ncols);
-			break;
-		}
-		if ((size_t)(e - s) > C->max_record) {
-			block_fail(B, CALIB_E_FORMAT, line, -1, "a line of more "
-			    "than %zu bytes (expected a line end; --max-record-bytes "
-			    "raises the limit)", C->max_record);
-			break;
-		}
 		weight = 1.0;
-		if (C->o->reference_parser ||
-		    !fast_row(C, s, le, S->x, &label, &weight)) {
+		if (!C->o->reference_parser &&
+		    (le = fast_row(C, s, end, S->x, &label, &weight)) != NULL) {
+			/* e at the '\n' (or the block's end), as below */
+			e = le < end && *le == '\r' ? le + 1 : le;
+			next = e < end ? e + 1 : end;
+			if ((size_t)(e - s) > C->max_record)
+				le = NULL; /* worded below */
+		}
+		if (le == NULL) {
+			/* The reference path: the line first, then its
+			 * fields, with every problem worded. */
+			nl = memchr(s, '\n', (size_t)(end - s));
+			e = nl ? nl : end;
+			next = nl ? nl + 1 : end;
+			le = e;
+			if (le > s && le[-1] == '\r')
+				le--;
+			if (le == s) {
+				block_fail(B, CALIB_E_FORMAT, line, -1,
+				    "empty line (expected %d fields)", C->ncols);
+				break;
+			}
+			if ((size_t)(e - s) > C->max_record) {
+				block_fail(B, CALIB_E_FORMAT, line, -1, "a line "
+				    "of more than %zu bytes (expected a line "
+				    "end; --max-record-bytes raises the limit)",
+				    C->max_record);
+				break;
+			}
+			weight = 1.0;
 			if (memchr(s, '"', (size_t)(e - s)) != NULL) {
 				/* A quoted field may hold newlines. */
 				const char *re = record_end(s, end);
@@ -1256,9 +1300,11 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 
 	B->len = 0;
 	B->overflow = 0;
-	if (B->cap < *carry_len + CI_CHUNK) {
-		size_t nc = B->cap ? B->cap : CI_BLOCK + CI_CHUNK;
-		while (nc < *carry_len + CI_CHUNK)
+	/* One byte more than the data, always: parse_block() puts a
+	 * terminator after the last line there. */
+	if (B->cap < *carry_len + CI_CHUNK + 1) {
+		size_t nc = B->cap ? B->cap : CI_BLOCK + CI_CHUNK + 1;
+		while (nc < *carry_len + CI_CHUNK + 1)
 			nc *= 2;
 		if (ci_grow((void **)&B->buf, nc, 1))
 			return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0,
@@ -1280,7 +1326,7 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 		}
 		if (in->eof)
 			break;
-		if (B->cap - B->len < CI_CHUNK) {
+		if (B->cap - B->len < CI_CHUNK + 1) {
 			if (ci_grow((void **)&B->buf, B->cap * 2, 1))
 				return ci_error_set(err, CALIB_E_NOMEM, C->file,
 				    0, 0, NULL, "out of memory");
@@ -1756,7 +1802,7 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	    (st = ci_classwise_budget(C.L.k, C.summary ? C.cw_bins :
 	    opt->classwise_bins, shown, err)) != CALIB_OK)
 		goto done;
-	for (i = 0; i < T; i++)
+	for (i = 0; i < T; i++) {
 		if (scratch_init(&S[i], C.L.k) != 0 || (C.cw_bins > 0 &&
 		    ci_cwx_init(&S[i].cwx, C.L.k, C.cw_bins) != 0) ||
 		    (C.summary && ci_acc_init(&S[i].acc, smo->bins,
@@ -1765,6 +1811,9 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 			    "out of memory");
 			goto done;
 		}
+		if (C.cw_bins > 0)
+			ci_cwx_stage(&S[i].cwx);
+	}
 	if (!C.summary && C.cw_bins > 0 && ci_classwise_alloc(&P->classwise,
 	    C.L.k, C.cw_bins) != 0) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,

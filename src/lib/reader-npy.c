@@ -488,7 +488,7 @@ score_layout(const ci_view *s, const char *shown, const char *what,
 
 calib_status
 ci_read_npy(ci_blob *b, const char *shown, const calib_read_options *o,
-    calib_preds *P, calib_error *err)
+    const ci_sumreq *sum, calib_preds *P, calib_error *err)
 {
 	ci_table t;
 	ci_layout L;
@@ -498,6 +498,7 @@ ci_read_npy(ci_blob *b, const char *shown, const calib_read_options *o,
 
 	memset(&t, 0, sizeof(t));
 	memset(&L, 0, sizeof(L));
+	t.sum = sum;
 	P->format = "npy";
 	st = ci_npy_view(b->data, b->len, shown, "", &t.scores, err);
 	if (st != CALIB_OK)

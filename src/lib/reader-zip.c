@@ -418,7 +418,7 @@ find(zip_archive *Z, const char *key)
 /* Members confidence and correct: a top-label-only file. */
 static calib_status
 read_top_only(zip_archive *Z, const char *shown, const calib_read_options *o,
-    calib_preds *P, calib_error *err)
+    const ci_sumreq *sum, calib_preds *P, calib_error *err)
 {
 	ci_table t;
 	ci_layout L;
@@ -427,6 +427,7 @@ read_top_only(zip_archive *Z, const char *shown, const calib_read_options *o,
 
 	memset(&t, 0, sizeof(t));
 	memset(&L, 0, sizeof(L));
+	t.sum = sum;
 	if ((st = member_view(Z, find(Z, o->confidence_col), shown, &t.scores,
 	    err)) != CALIB_OK ||
 	    (st = member_view(Z, find(Z, o->correct_col), shown, &correct,
@@ -462,7 +463,7 @@ read_top_only(zip_archive *Z, const char *shown, const calib_read_options *o,
 
 calib_status
 ci_read_npz(ci_blob *b, const char *shown, const calib_read_options *o,
-    calib_preds *P, calib_error *err)
+    const ci_sumreq *sum, calib_preds *P, calib_error *err)
 {
 	static const char *const score_keys[] = { "logits", "probs",
 	    "probabilities", "scores", NULL };
@@ -483,6 +484,7 @@ ci_read_npz(ci_blob *b, const char *shown, const calib_read_options *o,
 	memset(&Z, 0, sizeof(Z));
 	memset(&t, 0, sizeof(t));
 	memset(&L, 0, sizeof(L));
+	t.sum = sum;
 	P->format = "npz";
 	Z.buf = b->data;
 	Z.len = b->len;
@@ -513,7 +515,7 @@ ci_read_npz(ci_blob *b, const char *shown, const calib_read_options *o,
 			if (find(&Z, score_keys[c]) != NULL)
 				break;
 		if (score_keys[c] == NULL) {
-			st = read_top_only(&Z, shown, o, P, err);
+			st = read_top_only(&Z, shown, o, sum, P, err);
 			goto done;
 		}
 	}

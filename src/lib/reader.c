@@ -640,8 +640,10 @@ open_and_pick(const char *path, const char *shown, ci_input *in, char **head,
 /*
  * The reader behind calib_read() (sout NULL: rows kept in *out) and
  * calib_summarize_ext() (out NULL: the summary in *sout).  A plain CSV file
- * is summarized as a stream, keeping no rows; other formats (and labels
- * from another file) are read whole and summarized from memory.
+ * is summarized as a stream, keeping no rows; NumPy arrays are summed
+ * straight from the mapped (or inflated) arrays by ci_build(), keeping no
+ * rows either; a CSV with labels from another file is read whole and
+ * summarized from memory.
  */
 static calib_status
 read_any(const char *path, const calib_read_options *opt,
@@ -651,6 +653,7 @@ read_any(const char *path, const calib_read_options *opt,
 	calib_read_options defaults;
 	ci_input in;
 	ci_blob blob;
+	ci_sumreq sreq;
 	calib_preds *P = NULL;
 	char *head = NULL;
 	size_t head_len = 0;
@@ -702,10 +705,18 @@ read_any(const char *path, const calib_read_options *opt,
 		st = load_blob(&in, head, head_len, shown, &blob, err);
 		if (st != CALIB_OK)
 			break;
+		if (sout != NULL) {
+			/* Summed straight from the mapped arrays (ci_build). */
+			sreq.mo = mo;
+			sreq.so = so;
+			sreq.out = sout;
+		}
 		if (fmt == CI_FORMAT_NPY)
-			st = ci_read_npy(&blob, shown, opt, P, err);
+			st = ci_read_npy(&blob, shown, opt,
+			    sout != NULL ? &sreq : NULL, P, err);
 		else
-			st = ci_read_npz(&blob, shown, opt, P, err);
+			st = ci_read_npz(&blob, shown, opt,
+			    sout != NULL ? &sreq : NULL, P, err);
 		break;
 	default:
 		st = unsupported(fmt, shown, err);
@@ -780,7 +791,9 @@ calib_summarize_ext(const char *path, const calib_read_options *ro,
 	if (so != NULL && (so->replicates < 0 || so->replicates > 100000))
 		return ci_error_set(err, CALIB_E_ARG, path, 0, 0, NULL,
 		    "bootstrap replicates must be 0..100000");
-	/* Formats read whole are summarized from the matrix. */
+	/* Paths that read the rows into memory first (a CSV with labels from
+	 * another file, bootstrap replicates of arrays) are summarized from
+	 * the matrix. */
 	o = *ro;
 	o.keep |= CALIB_KEEP_PROBS;
 	return read_any(path, &o, mo, so, NULL, out, err);
@@ -1089,6 +1102,7 @@ typedef struct build_chunk {
 	double sum_maxdev, sum_first;
 	size_t sum_row;
 	ci_cwx cwx;              /* exact: summed over every use */
+	ci_acc acc;              /* summary mode: the top-label sums */
 	calib_status st;
 	calib_error err;
 } build_chunk;
@@ -1100,6 +1114,7 @@ typedef struct build_job {
 	const char *shown;
 	ci_rows *all;
 	int cw_bins;
+	int summary;             /* rows go into chunk->acc, not all */
 	build_chunk *chunk;
 	int nchunks;
 	atomic_int next;
@@ -1130,8 +1145,7 @@ load_row(const ci_view *v, size_t i, int nx, double *x)
 
 /* Rows of one chunk, written compactly from all->[c->start]. */
 static void
-build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
-    double *probs)
+build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work)
 {
 	const ci_table *t = J->t;
 	const ci_layout *L = J->L;
@@ -1153,7 +1167,7 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 		ci_row row;
 		ci_row_problem pb;
 		double w = t->weights ? ci_view_get(t->weights, i, 0) : 1.0;
-		double *pr = all->probs ? all->probs + at * (size_t)k : probs;
+		double *pr = all->probs ? all->probs + at * (size_t)k : NULL;
 		double *lg = all->logits ? all->logits + at * (size_t)k : NULL;
 		int label, finite = 0;
 
@@ -1211,21 +1225,27 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work,
 			    pb.message);
 			return;
 		}
-		all->score[at] = row.score;
-		all->outcome[at] = row.outcome;
-		all->label[at] = row.label;
-		all->pred[at] = row.pred;
-		if (L->has_weight)
-			all->weight[at] = w;
-		all->nll[at] = row.nll;
-		all->brier[at] = row.brier;
-		all->entropy[at] = row.entropy;
+		if (J->summary) {
+			ci_acc_row(&c->acc, row.score, row.outcome,
+			    row.pred == row.label, w, row.nll, row.brier,
+			    row.entropy);
+		} else {
+			all->score[at] = row.score;
+			all->outcome[at] = row.outcome;
+			all->label[at] = row.label;
+			all->pred[at] = row.pred;
+			if (L->has_weight)
+				all->weight[at] = w;
+			all->nll[at] = row.nll;
+			all->brier[at] = row.brier;
+			all->entropy[at] = row.entropy;
+		}
 		c->kept++;
 		c->tied += (size_t)row.tied;
 		c->renorm += (size_t)row.renormalized;
 		c->zero += row.zero_prob && w > 0;
 		if (c->cwx.bins > 0 && !L->top_only)
-			ci_cwx_add(&c->cwx, pr, label, w);
+			ci_cwx_add(&c->cwx, row.p, label, w);
 	}
 }
 
@@ -1236,20 +1256,18 @@ build_worker(void *arg)
 	const int k = J->L->k;
 	double *x = malloc((size_t)(k + 2) * sizeof(double));
 	double *work = malloc((size_t)(2 * k + 4) * sizeof(double));
-	double *probs = malloc((size_t)(k + 2) * sizeof(double));
 	int i;
 
 	while ((i = atomic_fetch_add(&J->next, 1)) < J->nchunks) {
 		build_chunk *c = &J->chunk[i];
-		if (x == NULL || work == NULL || probs == NULL)
+		if (x == NULL || work == NULL)
 			c->st = ci_error_set(&c->err, CALIB_E_NOMEM, J->shown, 0,
 			    0, NULL, "out of memory");
 		else
-			build_chunk_rows(J, c, x, work, probs);
+			build_chunk_rows(J, c, x, work);
 	}
 	free(x);
 	free(work);
-	free(probs);
 	return NULL;
 }
 
@@ -1275,6 +1293,68 @@ compact_rows(ci_rows *a, size_t to, size_t from, size_t n, int k)
 		memmove(a->logits + to * (size_t)k,
 		    a->logits + from * (size_t)k,
 		    n * (size_t)k * sizeof(double));
+}
+
+/*
+ * The summary of rows summed by the chunks of J (ci_build()'s summary
+ * mode) into *J->t->sum->out: what ci_summary_from_preds() gives from
+ * the same rows in memory, with the same checks as ci_preds_finish().
+ * The chunks' classwise cells are merged into J->chunk[0] already.
+ */
+static calib_status
+build_summary(const char *shown, build_job *J, int slots, const ci_layout *L,
+    const calib_read_options *o, const calib_preds *P, calib_error *err)
+{
+	const ci_sumreq *q = J->t->sum;
+	ci_settings set;
+	calib_summary *s;
+	calib_status st;
+	double W;
+	int i;
+
+	ci_summary_settings(&set, L, o, q->mo, q->so);
+	set.format = P->format == NULL ? 0 : strcmp(P->format, "npy") == 0 ?
+	    1 : strcmp(P->format, "npz") == 0 ? 2 : 0;
+	if ((st = ci_summary_model(&set, o, err)) != CALIB_OK)
+		return st;
+	if ((s = ci_summary_new(&set, shown)) == NULL)
+		return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+		    "out of memory");
+	for (i = 0; i < slots; i++)
+		ci_acc_merge(&s->acc, &J->chunk[i].acc);
+	if (J->cw_bins > 0) {
+		/* The summary's cells are read directly (encoding). */
+		ci_cwx_unstage(&J->chunk[0].cwx);
+		if (J->chunk[0].cwx.oom) {
+			calib_summary_free(s);
+			return ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0,
+			    NULL, "out of memory");
+		}
+		ci_cwx_free(&s->cw);
+		s->cw = J->chunk[0].cwx;
+		memset(&J->chunk[0].cwx, 0, sizeof(J->chunk[0].cwx));
+	}
+	/* The sum of every kept row's weight (zero terms add nothing), as
+	 * ci_preds_finish() totals it. */
+	W = ci_xsum_round(&s->acc.W);
+	if (isinf(W) || !(W > 0)) {
+		calib_summary_free(s);
+		if (isinf(W))
+			return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0,
+			    o->weight_col, "the weights add up to more than "
+			    "the largest double (about 1.8e308; expected a "
+			    "finite total weight: scale the weights down)");
+		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0,
+		    L->has_weight ? o->weight_col : NULL, "%s",
+		    L->has_weight ? "all weights are zero (expected a "
+		    "positive total weight)" : "no data rows");
+	}
+	s->tied = P->tied_rows;
+	s->renormalized = P->renormalized_rows;
+	s->zero_prob = P->zero_prob_rows;
+	s->dropped = P->dropped_rows;
+	*q->out = s;
+	return CALIB_OK;
 }
 
 calib_status
@@ -1331,8 +1411,13 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 	J.o = o;
 	J.shown = shown;
 	J.all = &all;
-	J.cw_bins = (o->keep & CALIB_KEEP_PROBS) == 0 && !L->top_only ?
-	    o->classwise_bins : 0;
+	J.summary = t->sum != NULL && (t->sum->so == NULL ||
+	    t->sum->so->replicates == 0);
+	if (J.summary)
+		J.cw_bins = L->top_only ? 0 : t->sum->mo->bins;
+	else
+		J.cw_bins = (o->keep & CALIB_KEEP_PROBS) == 0 &&
+		    !L->top_only ? o->classwise_bins : 0;
 	if (L->top_only && t->correct->n != n)
 		return ci_error_set(err, CALIB_E_MISMATCH, shown, 0, 0, NULL,
 		    "%zu correct values for %zu confidences (expected one "
@@ -1345,21 +1430,31 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 		    "out of memory");
 		goto done;
 	}
-	if (J.cw_bins > 0) {
-		if (ci_classwise_alloc(&P->classwise, k, J.cw_bins) != 0) {
+	for (i = 0; i < slots && J.summary; i++)
+		if (ci_acc_init(&J.chunk[i].acc, t->sum->mo->bins,
+		    t->sum->mo->nll_clip) != 0) {
 			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
 			    "out of memory");
 			goto done;
 		}
-		for (i = 0; i < slots; i++)
+	if (J.cw_bins > 0) {
+		if (!J.summary &&
+		    ci_classwise_alloc(&P->classwise, k, J.cw_bins) != 0) {
+			st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
+			    "out of memory");
+			goto done;
+		}
+		for (i = 0; i < slots; i++) {
 			if (ci_cwx_init(&J.chunk[i].cwx, k, J.cw_bins) != 0) {
 				st = ci_error_set(err, CALIB_E_NOMEM, shown, 0,
 				    0, NULL, "out of memory");
 				goto done;
 			}
+			ci_cwx_stage(&J.chunk[i].cwx);
+		}
 	}
 	/* The row count is known: no growth, no slack. */
-	if (ci_rows_reserve(&all, n, k, L->has_weight,
+	if (!J.summary && ci_rows_reserve(&all, n, k, L->has_weight,
 	    (o->keep & CALIB_KEEP_PROBS) != 0 && !L->top_only,
 	    (o->keep & CALIB_KEEP_LOGITS) != 0 && !L->top_only) != 0) {
 		st = ci_error_set(err, CALIB_E_NOMEM, shown, 0, 0, NULL,
@@ -1406,7 +1501,8 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 				st = c->st;
 				goto done;
 			}
-			compact_rows(&all, kept, c->start, c->kept, k);
+			if (!J.summary)
+				compact_rows(&all, kept, c->start, c->kept, k);
 			kept += c->kept;
 			dropped += c->dropped;
 			P->tied_rows += c->tied;
@@ -1427,7 +1523,8 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 			    "out of memory");
 			goto done;
 		}
-		ci_cwx_round(&J.chunk[0].cwx, &P->classwise);
+		if (!J.summary)
+			ci_cwx_round(&J.chunk[0].cwx, &P->classwise);
 	}
 	if (sum_fail > 0) {
 		st = ci_error_set(err, CALIB_E_FORMAT, shown,
@@ -1448,13 +1545,19 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 		    o->ignore_label);
 		goto done;
 	}
+	if (J.summary) {
+		st = build_summary(shown, &J, slots, L, o, P, err);
+		goto done;
+	}
 	st = ci_preds_finish(L, o, shown, &all, P, err);
 	if (st == CALIB_OK && L->top_only)
 		ci_preds_top_only(P);
 done:
 	if (J.chunk != NULL)
-		for (i = 0; i < slots; i++)
+		for (i = 0; i < slots; i++) {
 			ci_cwx_free(&J.chunk[i].cwx);
+			ci_acc_free(&J.chunk[i].acc);
+		}
 	free(J.chunk);
 	ci_rows_free(&all);
 	return st;

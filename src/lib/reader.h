@@ -118,6 +118,17 @@ double ci_view_get(const ci_view *v, size_t i, size_t j);
  * 5.5, beyond int64). */
 int ci_view_int(const ci_view *v, size_t i, int64_t *out);
 
+/*
+ * A summary asked of a reader (calib_summarize()): the metric options
+ * giving the bins and the clip, the bootstrap options (NULL: none) and
+ * where the summary goes.
+ */
+typedef struct ci_sumreq {
+	const calib_metric_options *mo;
+	const calib_summary_options *so;
+	calib_summary **out;
+} ci_sumreq;
+
 /* What a binary-format reader hands to ci_build(). */
 typedef struct ci_table {
 	ci_view scores;          /* n x K scores, or n: P(class 1) or its logit */
@@ -128,12 +139,18 @@ typedef struct ci_table {
 	                          * holds the confidences */
 	int from_logits;         /* -inf scores are ln 0 (recalibration) */
 	unsigned long first_line; /* added to the row index in messages */
+	const ci_sumreq *sum;    /* not NULL: only the summary's exact sums
+	                          * are kept, in *sum->out, and P gets no
+	                          * rows (see ci_build()) */
 } ci_table;
 
 /*
  * Rows of t through ci_row_finish() into P.  L gives k, single_column,
  * kind and the class names (ci_layout_build_names() done); ci_build()
- * takes the names over.
+ * takes the names over.  With t->sum (and no bootstrap replicates, whose
+ * counts follow the kept rows' global order) the rows are summed into
+ * per-chunk exact sums instead and never stored: memory stays bounded by
+ * the chunks, whatever the number of rows.  P's format must be set.
  */
 calib_status ci_build(const char *shown, const ci_table *t, ci_layout *L,
     const calib_read_options *o, calib_preds *P, calib_error *err);
@@ -162,16 +179,18 @@ calib_status ci_npy_view(const unsigned char *buf, size_t len,
 void ci_error_by_row(calib_error *err);
 /* Read a bare .npy file (the blob) into P. */
 calib_status ci_read_npy(ci_blob *b, const char *shown,
-    const calib_read_options *o, calib_preds *P, calib_error *err);
+    const calib_read_options *o, const ci_sumreq *sum, calib_preds *P,
+    calib_error *err);
 
 /* The layout of a scores view: K classes, or one binary column. */
 calib_status ci_npz_layout(const ci_view *s, const char *shown,
     const char *what, const calib_read_options *o, calib_score_kind kind,
     ci_layout *L, calib_error *err);
 
-/* reader-zip.c: read a .npz file (the blob) into P. */
+/* reader-zip.c: read a .npz file (the blob) into P (sum: see ci_table). */
 calib_status ci_read_npz(ci_blob *b, const char *shown,
-    const calib_read_options *o, calib_preds *P, calib_error *err);
+    const calib_read_options *o, const ci_sumreq *sum, calib_preds *P,
+    calib_error *err);
 
 /*
  * reader.c: the labels (or weights) kept in another file, as a view of

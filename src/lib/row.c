@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "recal-map.h"
 
 static uint64_t
 name_hash(const char *s, size_t len)
@@ -149,25 +150,73 @@ ci_softmax(const double *z, int k, double *p, int *top, int *tied)
 	return log(S);
 }
 
-void
-ci_divide_logits(double *z, int k, double T)
+/*
+ * The common row, probabilities used as given (no temperature, no model)
+ * that pass the range and sum checks with the margin explained below: the
+ * same operations in the same order as the general path, without its
+ * copies and tests.  Returns -1, having written nothing, for any other
+ * row: the general path then finishes it or says what is wrong.
+ */
+static int
+row_as_given(int k, const calib_read_options *o, const double *x,
+    int32_t label, double weight, ci_row *r, double *probs, double *logits,
+    double *lp)
 {
-	double m = -INFINITY;
-	int i, shift = 0;
+	double plain = 0, ent = 0, brier = 0, bv, d;
+	int i, pred = 0, tied = 0;
 
-	for (i = 0; i < k; i++) {
-		if (isfinite(z[i]) && !isfinite(z[i] / T))
-			shift = 1;
-		if (z[i] > m)
-			m = z[i];
+	/* The range check, the plain sum and argmax() in one pass; argmax
+	 * without branches: which class is larger is as good as random, and
+	 * a mispredicted branch costs more than the selects. */
+	if (!(x[0] >= 0 && x[0] <= 1))
+		return -1;
+	plain = bv = x[0];
+	for (i = 1; i < k; i++) {
+		double v = x[i];
+		int gt = v > bv;
+		if (!(v >= 0 && v <= 1))
+			return -1;
+		plain += v;
+		tied = gt ? 0 : (tied | (v == bv));
+		pred = gt ? i : pred;
+		bv = gt ? v : bv;
 	}
-	if (!shift || !isfinite(m)) {
-		for (i = 0; i < k; i++)
-			z[i] /= T;
-		return;
-	}
+	if (!(fabs(plain - 1) + 4.0 * k * DBL_EPSILON * plain <= o->sum_tol))
+		return -1;
+	/* The logs first, independent of one another, then the sums in the
+	 * general path's order. */
 	for (i = 0; i < k; i++)
-		z[i] = (z[i] - m) / T;
+		lp[i] = log(x[i]);
+	for (i = 0; i < k; i++) {
+		if (x[i] > 0)
+			ent -= x[i] * lp[i];
+		d = x[i] - (i == label ? 1.0 : 0.0);
+		brier += d * d;
+	}
+	if (logits != NULL)
+		for (i = 0; i < k; i++)
+			logits[i] = lp[i];
+	if (probs != NULL)
+		for (i = 0; i < k; i++)
+			probs[i] = x[i];
+	r->p = probs != NULL ? probs : x;
+	r->label = label;
+	r->pred = pred;
+	r->weight = weight;
+	r->tied = tied;
+	r->renormalized = 0;
+	r->nll = x[label] > 0 ? -lp[label] : INFINITY;
+	r->zero_prob = isinf(r->nll);
+	r->brier = brier;
+	r->entropy = ent > 0 ? ent : 0;
+	if (o->target == CALIB_TARGET_TOP) {
+		r->score = x[pred];
+		r->outcome = pred == label;
+	} else {
+		r->score = x[o->target];
+		r->outcome = label == o->target;
+	}
+	return 0;
 }
 
 int
@@ -182,8 +231,12 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	double nll, ent, d, brier = 0;
 	int i, pred, tied, from_probs, as_given = 0;
 
-	memset(r, 0, sizeof(*r));
 	pb->sum = NAN;
+	if (!L->top_only && !L->single_column &&
+	    L->kind == CALIB_SCORES_PROBS && T == 1 && M == NULL &&
+	    row_as_given(k, o, x, label, weight, r, probs, logits, work) == 0)
+		return 0;
+	memset(r, 0, sizeof(*r));
 	if (L->top_only) {
 		/* Only the top label's confidence and correctness: the
 		 * per-row terms of the full vector do not exist. */
@@ -345,6 +398,7 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	}
 	if (probs != NULL)
 		memcpy(probs, p, (size_t)k * sizeof(*p));
+	r->p = probs != NULL ? probs : p;
 
 	r->label = label;
 	r->pred = pred;

@@ -43,7 +43,40 @@ ci_cwx_free(ci_cwx *c)
 		for (i = 0; i < n; i++)
 			free(c->cell[i]);
 	free(c->cell);
+	free(c->sw);
+	free(c->so);
+#ifdef CI_XSUM_FAST
+	free(c->ss);
+#endif
 	memset(c, 0, sizeof(*c));
+}
+
+/* Cells staged at most: 32 bytes each, so at most 1 MiB per ci_cwx. */
+#define CWX_STAGE_MAX ((size_t)1 << 15)
+/* Rows staged between flushes: the score sums stay below 2^93. */
+#define CWX_STAGE_ROWS (UINT64_C(1) << 30)
+
+void
+ci_cwx_stage(ci_cwx *c)
+{
+#ifdef CI_XSUM_FAST
+	size_t n = (size_t)c->k * (size_t)c->bins;
+
+	if (c->sw != NULL || n == 0 || n > CWX_STAGE_MAX)
+		return;
+	c->sw = calloc(n, sizeof(*c->sw));
+	c->so = calloc(n, sizeof(*c->so));
+	c->ss = calloc(n, sizeof(*c->ss));
+	if (c->sw == NULL || c->so == NULL || c->ss == NULL) {
+		free(c->sw);
+		free(c->so);
+		free(c->ss);
+		c->sw = c->so = NULL;
+		c->ss = NULL;
+	}
+#else
+	(void)c;
+#endif
 }
 
 static ci_cwcell *
@@ -63,21 +96,115 @@ cell_get(ci_cwx *c, size_t i)
 	return c->cell[i];
 }
 
+/* Add staged cell i of src to x. */
+static void
+add_staged(ci_cwcell *x, const ci_cwx *src, size_t i)
+{
+	ci_xsum_add_count(&x->w, src->sw[i]);
+	ci_xsum_add_count(&x->o, src->so[i]);
+#ifdef CI_XSUM_FAST
+	if (src->ss[i] != 0)
+		ci_xsum_add_small(&x->s, src->ss[i]);
+#endif
+}
+
+void
+ci_cwx_flush(ci_cwx *c)
+{
+	size_t i, n = (size_t)c->k * (size_t)c->bins;
+	ci_cwcell *x;
+
+	if (c->sw == NULL || c->staged == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		/* a staged score implies a staged weight */
+		if (c->sw[i] == 0 && c->so[i] == 0)
+			continue;
+		if ((x = c->cell[i]) == NULL && (x = cell_get(c, i)) == NULL)
+			return;
+		add_staged(x, c, i);
+		c->sw[i] = c->so[i] = 0;
+#ifdef CI_XSUM_FAST
+		c->ss[i] = 0;
+#endif
+	}
+	c->staged = 0;
+}
+
+void
+ci_cwx_unstage(ci_cwx *c)
+{
+	ci_cwx_flush(c);
+	free(c->sw);
+	free(c->so);
+	c->sw = c->so = NULL;
+#ifdef CI_XSUM_FAST
+	free(c->ss);
+	c->ss = NULL;
+#endif
+}
+
 void
 ci_cwx_add(ci_cwx *c, const double *probs, int32_t label, double w)
 {
-	const int m = c->bins;
+	const int m = c->bins, K = c->k;
+	ci_cwcell **row = c->cell, *x;
 	int k;
 
-	for (k = 0; k < c->k; k++) {
-		ci_cwcell *x = cell_get(c, (size_t)k * (size_t)m +
-		    (size_t)ci_bin_index(probs[k], m));
-		if (x == NULL)
+	/* The cells exist after the first rows: look them up inline, and
+	 * keep the label's outcome out of the loop. */
+#ifdef CI_XSUM_FAST
+	if (w == 1.0 && c->sw != NULL) {
+		size_t base = 0, i;
+		for (k = 0; k < K; k++, base += (size_t)m) {
+			double p = probs[k];
+			i = base + (size_t)ci_bin_index(p, m);
+			c->sw[i]++;
+			if (p >= 0x1p-11 && p < 1.0) {
+				c->ss[i] += (int64_t)(p * 0x1p63);
+			} else {
+				if ((x = c->cell[i]) == NULL &&
+				    (x = cell_get(c, i)) == NULL)
+					return;
+				ci_xsum_add(&x->s, p);
+			}
+		}
+		if (label >= 0 && label < K)
+			c->so[(size_t)label * (size_t)m +
+			    (size_t)ci_bin_index(probs[label], m)]++;
+		if (++c->staged >= CWX_STAGE_ROWS)
+			ci_cwx_flush(c);
+		return;
+	}
+#endif
+	if (w == 1.0) {
+		/* Unweighted rows (w p is p): most files. */
+		for (k = 0; k < K; k++, row += m) {
+			double p = probs[k];
+			if ((x = row[ci_bin_index(p, m)]) == NULL &&
+			    (x = cell_get(c, (size_t)(row - c->cell) +
+			    (size_t)ci_bin_index(p, m))) == NULL)
+				return;
+			ci_xsum_add_one(&x->w);
+			ci_xsum_add(&x->s, p);
+		}
+	} else {
+		for (k = 0; k < K; k++, row += m) {
+			double p = probs[k];
+			if ((x = row[ci_bin_index(p, m)]) == NULL &&
+			    (x = cell_get(c, (size_t)(row - c->cell) +
+			    (size_t)ci_bin_index(p, m))) == NULL)
+				return;
+			ci_xsum_add(&x->w, w);
+			ci_xsum_add(&x->s, w * p);
+		}
+	}
+	if (label >= 0 && label < K) {
+		size_t i = (size_t)label * (size_t)m +
+		    (size_t)ci_bin_index(probs[label], m);
+		if ((x = c->cell[i]) == NULL && (x = cell_get(c, i)) == NULL)
 			return;
-		ci_xsum_add(&x->w, w);
-		ci_xsum_add(&x->s, w * probs[k]);
-		if (k == label)
-			ci_xsum_add(&x->o, w);
+		ci_xsum_add(&x->o, w);
 	}
 }
 
@@ -90,13 +217,19 @@ ci_cwx_merge(ci_cwx *dst, const ci_cwx *src)
 		dst->oom = 1;
 	for (i = 0; i < n; i++) {
 		ci_cwcell *x;
-		if (src->cell[i] == NULL)
+		int staged = src->sw != NULL && src->staged > 0 &&
+		    (src->sw[i] != 0 || src->so[i] != 0);
+		if (src->cell[i] == NULL && !staged)
 			continue;
 		if ((x = cell_get(dst, i)) == NULL)
 			return -1;
-		ci_xsum_merge(&x->w, &src->cell[i]->w);
-		ci_xsum_merge(&x->s, &src->cell[i]->s);
-		ci_xsum_merge(&x->o, &src->cell[i]->o);
+		if (src->cell[i] != NULL) {
+			ci_xsum_merge(&x->w, &src->cell[i]->w);
+			ci_xsum_merge(&x->s, &src->cell[i]->s);
+			ci_xsum_merge(&x->o, &src->cell[i]->o);
+		}
+		if (staged)
+			add_staged(x, src, i);
 	}
 	return dst->oom ? -1 : 0;
 }
@@ -108,6 +241,19 @@ ci_cwx_round(const ci_cwx *c, calib_classwise_acc *acc)
 
 	for (i = 0; i < n; i++) {
 		const ci_cwcell *x = c->cell[i];
+		ci_cwcell t;
+		if (c->sw != NULL && c->staged > 0 &&
+		    (c->sw[i] != 0 || c->so[i] != 0)) {
+			if (x != NULL) {
+				t = *x;
+			} else {
+				ci_xsum_init(&t.w);
+				ci_xsum_init(&t.s);
+				ci_xsum_init(&t.o);
+			}
+			add_staged(&t, c, i);
+			x = &t;
+		}
 		acc->weight[i] = x ? ci_xsum_round(&x->w) : 0;
 		acc->sum_score[i] = x ? ci_xsum_round(&x->s) : 0;
 		acc->sum_outcome[i] = x ? ci_xsum_round(&x->o) : 0;

@@ -25,10 +25,31 @@ typedef struct ci_cwx {
 	int k, bins;
 	ci_cwcell **cell;
 	int oom;
+	/*
+	 * Staging (ci_cwx_stage()): an unweighted row adds 1 to k cells'
+	 * weight and p to their score sums, scattered over k cells of about
+	 * 2 KiB.  Staged, the counts and the probabilities in [2^-11, 1) (as
+	 * whole multiples of 2^-63, the small lane of ci_xsum) go into dense
+	 * arrays of a few bytes per cell instead, and are added to the cells
+	 * by ci_cwx_flush().  Everything reading the cells counts what is
+	 * staged, so staging changes no result.
+	 */
+	uint64_t *sw, *so;    /* staged weight and outcome counts */
+#ifdef CI_XSUM_FAST
+	ci_xsum_i128 *ss;     /* staged score sums, in units of 2^-63 */
+#endif
+	uint64_t staged;      /* rows staged since the last flush */
 } ci_cwx;
 
 int ci_cwx_init(ci_cwx *c, int k, int bins);
 void ci_cwx_free(ci_cwx *c);
+/* Stage c's unweighted rows when its cells are few enough (a no-op
+ * otherwise, or when out of memory). */
+void ci_cwx_stage(ci_cwx *c);
+/* Add the staged sums to the cells (c->oom when a cell cannot be had). */
+void ci_cwx_flush(ci_cwx *c);
+/* Flush, then stop staging. */
+void ci_cwx_unstage(ci_cwx *c);
 int ci_cwx_merge(ci_cwx *dst, const ci_cwx *src);
 /* Add one row's k probabilities (label: its class). */
 void ci_cwx_add(ci_cwx *c, const double *probs, int32_t label, double w);
@@ -108,7 +129,43 @@ static inline void
 ci_acc_row(ci_acc *a, double s, int outcome, int correct, double w,
     double nll, double brier, double entropy)
 {
-	ci_acc_row_mult(a, s, outcome, correct, w, 1, nll, brier, entropy);
+	int b;
+	double v;
+
+	if (w != 1.0 || isnan(nll) || isnan(brier) || isnan(entropy)) {
+		ci_acc_row_mult(a, s, outcome, correct, w, 1, nll, brier,
+		    entropy);
+		return;
+	}
+	/* An unweighted row: the same terms (1 s is s, 1 v v is v v), the
+	 * ones counted without testing each. */
+	b = ci_bin_index(s, a->bins);
+	a->n++;
+	a->count[b]++;
+	ci_xsum_add_one(&a->bw[b]);
+	ci_xsum_add(&a->bs[b], s);
+	if (outcome) {
+		ci_xsum_add_one(&a->bo[b]);
+		ci_xsum_add_one(&a->outcome);
+	}
+	ci_xsum_add_one(&a->bw2[b]);
+	if (correct)
+		ci_xsum_add_one(&a->acc);
+	ci_xsum_add(&a->score, s);
+	ci_xsum_add_one(&a->W);
+	v = s - (outcome ? 1.0 : 0.0);
+	ci_xsum_add(&a->btl, v * v);
+	v = nll;
+	if (v > a->nll_hi)
+		v = a->nll_hi;
+	if (v < a->nll_lo)
+		v = a->nll_lo;
+	if (isinf(v))
+		a->nll_inf++;
+	else
+		ci_xsum_add(&a->nll, v);
+	ci_xsum_add(&a->brier, brier);
+	ci_xsum_add(&a->entropy, entropy);
 }
 
 /* Every replicate's sums for one row at global position row. */
