@@ -6,22 +6,37 @@
 #      --max classwise_ece=0.01 on the 10,000 x 100 CIFAR-100 file under
 #      20 s (skipped when ../shared/data/real is absent).
 #
-# Usage: bench/estimators.sh [-n RUNS] [-d DIR] [CALIB]
-#   -n RUNS  timed runs per command; the median is reported (default 3)
+# Usage: bench/estimators.sh [-n RUNS] [-t "THREADS..."] [-c] [-d DIR] [CALIB]
+#   -n RUNS  paired runs per estimator (default 5)
+#   -t LIST  the --threads values to measure (default "1 2")
+#   -c       also count instructions under callgrind (valgrind; slow: about
+#            half a minute per estimator)
 #   -d DIR   where the generated file lives (default /tmp/calib-bench)
-#   CALIB    the calib binary (default: ./src/calib)
+#   CALIB    the calib binary (default: ./src/calib; a libtool wrapper is
+#            looked through, so the shell it runs is not timed)
 #
-# Needs GNU time (/usr/bin/time) and awk.  Wall-clock seconds; run it on a
-# quiet machine.  Not part of `make check`: timings belong in a benchmark.
+# Each estimator runs in pairs with the read (--metrics accuracy), the two
+# one after the other, so both see the same load; the table gives the
+# medians of user CPU seconds, CPU (user + system) and wall seconds, and
+# the median over the pairs of the estimator's CPU and wall over the
+# read's.  On a shared machine the CPU figures are the fair ones; with
+# --threads 2 the wall is what two cores give.  Needs GNU time
+# (/usr/bin/time) and awk.  Not part of `make check`: timings belong in a
+# benchmark.
 set -eu
 
-runs=3
+runs=5
+threads="1 2"
+cg=0
 dir=/tmp/calib-bench
-while getopts n:d: opt; do
+while getopts n:t:cd: opt; do
 	case $opt in
 	n) runs=$OPTARG ;;
+	t) threads=$OPTARG ;;
+	c) cg=1 ;;
 	d) dir=$OPTARG ;;
-	*) echo "usage: $0 [-n RUNS] [-d DIR] [CALIB]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n RUNS] [-t THREADS] [-c] [-d DIR] [CALIB]" >&2
+	   exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -32,6 +47,13 @@ shared=${SHARED:-$here/../../shared/data/real}
 [ -d "$shared" ] || shared=$here/../../../shared/data/real
 [ -x /usr/bin/time ] || { echo "$0: needs GNU time (apt-get install time)" >&2; exit 2; }
 mkdir -p "$dir"
+# An uninstalled libtool build: time the program, not the wrapper script.
+if head -c 4096 "$calib" 2>/dev/null | grep -q "libtool"; then
+	cdir=$(cd "$(dirname "$calib")" && pwd)
+	LD_LIBRARY_PATH=$cdir/../.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	export LD_LIBRARY_PATH
+	calib=$cdir/.libs/$(basename "$calib")
+fi
 
 # 1,000,000 rows x 10 classes: overconfident softmax rows, %.6g, seeded.
 big=$dir/est-1m-10.csv
@@ -53,32 +75,87 @@ if [ ! -s "$big" ]; then
 	}' >"$big"
 fi
 
-# median wall seconds of $runs runs of a command
-med() {
-	i=0; : >"$dir/times"
-	while [ $i -lt "$runs" ]; do
-		/usr/bin/time -f %e -o "$dir/t1" "$@" >/dev/null 2>&1
-		cat "$dir/t1" >>"$dir/times"; i=$((i + 1))
-	done
-	sort -n "$dir/times" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+# one run: "user system wall" appended to file $1
+one() {
+	out=$1
+	shift
+	/usr/bin/time -f "%U %S %e" -o "$dir/t1" "$@" >/dev/null 2>&1
+	cat "$dir/t1" >>"$out"
 }
 
-echo "# calib $($calib --version 2>/dev/null | head -n 1); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# 1. $big: $(wc -l <"$big") lines; median of $runs runs, wall seconds"
-base=$(med "$calib" metrics --metrics accuracy "$big")
-printf "%-24s %8s %8s\n" metric seconds "x read"
-printf "%-24s %8s %8s\n" "(read: accuracy)" "$base" 1.00
-for m in smece debiased_l2 classwise_debiased_l2 ace tace uce brier_top_label \
-    corp_mcb calibration_p_value ece_sweep skce; do
-	t=$(med "$calib" metrics --metrics "$m" "$big")
-	printf "%-24s %8s %8.2f\n" "$m" "$t" "$(awk -v a="$t" -v b="$base" 'BEGIN { print a / b }')"
+# medians of user, user + system, wall of file $1
+meds() {
+	awk '{ u[NR] = $1; c[NR] = $1 + $2; w[NR] = $3 }
+	function med(a, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+	END { printf "%.2f %.2f %.2f", med(u, NR), med(c, NR), med(w, NR) }' "$1"
+}
+
+# median over the pairs of (CPU, wall) of $2 over those of $1
+ratios() {
+	paste -d' ' "$1" "$2" | awk '{ c[NR] = ($4 + $5) / ($1 + $2)
+		w[NR] = $3 > 0 ? $6 / $3 : 0 }
+	function med(a, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+	END { printf "%.2f %.2f", med(c, NR), med(w, NR) }'
+}
+
+echo "# calib $("$calib" --version 2>/dev/null | head -n 1); $(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# 1. $big: $(wc -l <"$big") lines; $runs pairs (read, estimator), medians"
+for t in $threads; do
+	printf "\n--threads %s\n%-24s %6s %6s %6s | %8s %8s\n" "$t" metric user cpu wall \
+	    "cpu/read" "wall/rd"
+	: >"$dir/all-read"
+	for m in smece debiased_l2 classwise_debiased_l2 ace tace uce \
+	    brier_top_label corp_mcb calibration_p_value ece_sweep skce; do
+		: >"$dir/read"
+		: >"$dir/est"
+		i=0
+		while [ $i -lt "$runs" ]; do
+			one "$dir/read" "$calib" metrics --threads "$t" --metrics accuracy "$big"
+			one "$dir/est" "$calib" metrics --threads "$t" --metrics "$m" "$big"
+			i=$((i + 1))
+		done
+		cat "$dir/read" >>"$dir/all-read"
+		set -- $(meds "$dir/est") $(ratios "$dir/read" "$dir/est")
+		printf "%-24s %6s %6s %6s | %8s %8s\n" "$m" "$1" "$2" "$3" "$4" "$5"
+	done
+	set -- $(meds "$dir/all-read")
+	printf "%-24s %6s %6s %6s | %8s %8s\n" "(read: accuracy)" "$1" "$2" "$3" 1.00 1.00
 done
+
+if [ $cg -eq 1 ]; then
+	command -v valgrind >/dev/null || { echo "# -c: valgrind not found" >&2; exit 2; }
+	printf "\n# instructions (callgrind, --threads 1, all threads counted)\n"
+	printf "%-24s %14s %8s\n" metric instructions "x read"
+	base=
+	for m in accuracy smece debiased_l2 classwise_debiased_l2 ace tace \
+	    calibration_p_value ece_sweep skce; do
+		valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" \
+		    "$calib" metrics --threads 1 --metrics "$m" "$big" \
+		    >/dev/null 2>"$dir/cg.err"
+		ir=$(awk '/^summary:/ { print $2 }' "$dir/cg.out")
+		[ -n "$base" ] || base=$ir
+		printf "%-24s %14s %8.2f\n" "$m" "$ir" "$(awk -v a="$ir" -v b="$base" 'BEGIN { print a / b }')"
+	done
+	rm -f "$dir/cg.out"
+fi
 
 f=$shared/cifar100_wrn16-4-netcal_test.csv.gz
 if [ -r "$f" ]; then
-	echo "# 2. calib check $(basename "$f") --bootstrap 2000 --binning mass --max classwise_ece=0.01"
-	t=$(med "$calib" check "$f" --bootstrap 2000 --binning mass --max classwise_ece=0.01)
-	echo "wall seconds: $t (target < 20)"
+	printf "\n# 2. calib check %s --bootstrap 2000 --binning mass --max classwise_ece=0.01\n" "$(basename "$f")"
+	: >"$dir/chk"
+	i=0
+	while [ $i -lt "$runs" ] && [ $i -lt 3 ]; do
+		one "$dir/chk" "$calib" check "$f" --bootstrap 2000 --binning mass --max classwise_ece=0.01
+		i=$((i + 1))
+	done
+	set -- $(meds "$dir/chk")
+	echo "user $1 s, cpu $2 s, wall $3 s (target: wall < 20 s)"
 else
-	echo "# 2. skipped: $f not found"
+	printf "\n# 2. skipped: %s not found\n" "$f"
 fi

@@ -821,8 +821,10 @@ void calib_corp_release(calib_corp *c);
  * independently, R = resamples times, and recompute the ECE.  The p-value
  * is (1 + #{replicates with ECE* >= observed ECE}) / (R + 1), which is
  * valid (never below its level under calibration) for every R.  Random
- * numbers come from gsl_rng_mt19937 seeded with seed: the same input and
- * seed give the same p-value.  A row with multiplicity c draws c
+ * numbers: replicate r (0 .. R-1) draws from its own gsl_rng_mt19937
+ * stream, seeded with a hash of (seed, r), so the replicates run on the
+ * online CPUs (at most 8) and the same input and seed give the same
+ * p-value whatever the thread count.  A row with multiplicity c draws c
  * outcomes.  With weights every outcome is drawn as [U < s_i], rows in
  * file order.  Without, only each bin's number of successes matters, and
  * it is drawn exactly (the same distribution) by thinning, in time
@@ -967,6 +969,11 @@ typedef struct calib_metric_options {
 	/* Binning and arithmetic choices (see "Conventions"); NULL (default)
 	 * means calib's.  Only read during the call. */
 	const struct calib_convention *convention;
+	/* Threads for the classwise estimators (classes are spread over
+	 * them) and the calibration test (its replicates): 0 (default) uses
+	 * the online CPUs, at most 8.  The results do not depend on it, to
+	 * the bit. */
+	int threads;
 } calib_metric_options;
 
 void calib_metric_options_init(calib_metric_options *o);

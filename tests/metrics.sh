@@ -293,4 +293,33 @@ check_status 2 "--digits 0"
 run metrics --digits 18 "$M3"
 check_status 2 "--digits 18"
 
+# The classwise estimators (classes spread over threads) and the
+# calibration test (replicates over threads) give the same bytes for any
+# --threads, weighted or not, with ties and equal-mass bins.
+awk 'BEGIN { srand(11); printf "label,weight"
+	for (j = 0; j < 12; j++) printf ",p_%d", j
+	printf "\n"
+	for (i = 0; i < 3000; i++) { s = 0
+		for (j = 0; j < 12; j++) { e[j] = int(rand() * 20) + 1; s += e[j] }
+		printf "%d,%g", int(rand() * 12), i % 7 ? 1 + (i % 3) : 0
+		for (j = 0; j < 12; j++) printf ",%.17g", e[j] / s
+		printf "\n" } }' >"$T/cw.csv"
+cut -d, -f1,3- "$T/cw.csv" >"$T/cw-plain.csv"
+L=classwise_ece,classwise_debiased_l2,ace,tace,calibration_p_value
+for f in cw cw-plain; do
+	for bn in width mass; do
+		run metrics -f json --binning $bn --metrics $L --threads 1 \
+		    --test-resamples 300 "$T/$f.csv"
+		cp "$T/out" "$T/t1"
+		same=1
+		for th in 2 3 8; do
+			run metrics -f json --binning $bn --metrics $L \
+			    --threads $th --test-resamples 300 "$T/$f.csv"
+			cmp -s "$T/out" "$T/t1" || same=0
+		done
+		grep -q '"ace":0\.[0-9]' "$T/t1" && [ $same -eq 1 ]
+		ok $? "$f, $bn bins: classwise estimators and calibration test identical on 1, 2, 3 and 8 threads"
+	done
+done
+
 done_testing

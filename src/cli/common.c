@@ -231,8 +231,9 @@ cli_parse_seed(const char *cmd, const char *arg, unsigned long *out)
 "                        max(p,1-p) against accuracy) or positive (p\n" \
 "                        against the fraction of positives)\n"
 #define READ_HELP_MISC \
-"  --threads N           parsing threads (default: all CPUs); results are\n" \
-"                        identical for any N\n" \
+"  --threads N           threads for parsing, the classwise estimators and\n" \
+"                        the calibration test (default: all CPUs);\n" \
+"                        results are identical for any N\n" \
 "  --labels FILE         true labels from FILE: a .npy array, one label\n" \
 "                        per line, or a CSV file's --label-col column\n" \
 "  --weights FILE        sample weights from FILE, read the same way\n" \
@@ -662,8 +663,11 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 		return 1;
 	}
 	case CLI_OPT_THREADS:
-		return cli_parse_int(cmd, "threads", arg, 1, 1024,
-		    &r->ro.threads) == 0 ? 1 : -1;
+		if (cli_parse_int(cmd, "threads", arg, 1, 1024,
+		    &r->ro.threads) != 0)
+			return -1;
+		r->mo.threads = r->ro.threads;
+		return 1;
 	case CLI_OPT_LABELS_FILE:
 		r->ro.labels_path = arg;
 		return 1;

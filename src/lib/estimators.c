@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -136,7 +139,7 @@ int
 ci_class_orders_build(const calib_preds *p, int with_order,
     ci_class_orders *c)
 {
-	size_t n = p->n, i;
+	size_t n = p->n;
 	int k;
 
 	memset(c, 0, sizeof(*c));
@@ -154,20 +157,10 @@ ci_class_orders_build(const calib_preds *p, int with_order,
 	c->own_order = 1;
 	if (c->order == NULL || c->scol == NULL || c->shit == NULL)
 		goto fail;
-	for (k = 0; k < p->k; k++) {
-		size_t *o;
-		for (i = 0; i < n; i++)
-			c->col[i] = p->probs[i * (size_t)p->k + (size_t)k];
-		o = ci_score_order(n, c->col);
-		if (o == NULL)
+	for (k = 0; k < p->k; k++)
+		if (ci_class_sorted(p, k, c->order + (size_t)k * n, c->scol +
+		    (size_t)k * n, c->shit + (size_t)k * n) != 0)
 			goto fail;
-		memcpy(c->order + (size_t)k * n, o, n * sizeof(size_t));
-		for (i = 0; i < n; i++) {
-			c->scol[(size_t)k * n + i] = c->col[o[i]];
-			c->shit[(size_t)k * n + i] = p->label[o[i]] == k;
-		}
-		free(o);
-	}
 	return 0;
 fail:
 	ci_class_orders_free(c);
@@ -189,8 +182,12 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	ci_sum bw = { 0, 0 }, bs = { 0, 0 }, bo = { 0, 0 }, W = { 0, 0 };
 	unsigned long long total = 0, cum = 0, t_next;
 	double w2 = 0, lo = 0, last = 0;
-	size_t i, cnt = 0, first = 1;
+	size_t i, cnt = 0, first = 1, hits = 0;
 	int j = 1, nb = 0;
+	/* Every row once with weight 1: the weight, outcome and squared
+	 * weight sums are counts, which the compensated sums would give
+	 * exactly (below 2^53), so counting gives the same bits. */
+	const int plain = w == NULL && mult == NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->binning = CALIB_BIN_MASS;
@@ -205,10 +202,10 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	do { \
 		calib_bin *x = &out->bin[nb++]; \
 		x->count = cnt; \
-		x->weight = ci_sum_get(&bw); \
+		x->weight = plain ? (double)cnt : ci_sum_get(&bw); \
 		x->sum_score = ci_sum_get(&bs); \
-		x->sum_outcome = ci_sum_get(&bo); \
-		x->sum_w2 = w2; \
+		x->sum_outcome = plain ? (double)hits : ci_sum_get(&bo); \
+		x->sum_w2 = plain ? (double)cnt : w2; \
 		x->lo = lo; \
 		x->hi = last; \
 		lo = last; \
@@ -218,6 +215,7 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 		memset(&bo, 0, sizeof(bo)); \
 		w2 = 0; \
 		cnt = 0; \
+		hits = 0; \
 	} while (0)
 	while (j < m && TARGET(j) == 0)
 		j++;
@@ -225,6 +223,15 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	for (i = 0; i < n;) {
 		double v = sv[i];
 		int present = 0;
+		if (plain) {
+			for (; i < n && sv[i] == v; i++) {
+				ci_sum_add(&bs, v);
+				hits += sh[i];
+				cnt++;
+				cum++;
+			}
+			present = 1;
+		}
 		for (; i < n && sv[i] == v; i++) {
 			uint32_t c = mult ? mult[ord[i]] : 1;
 			double wm;
@@ -265,6 +272,132 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	out->n = (size_t)total;
 	out->total_weight = ci_sum_get(&W);
 	return CALIB_OK;
+}
+
+/*
+ * Class k's column in the order of ci_score_order() (by score, ties by
+ * row), with its outcomes and, for weighted rows, its row ids, by
+ * ci_prefix_sort(); the scratch is one thread's.
+ */
+typedef struct cw_scratch {
+	uint64_t *a, *b;
+	double *col;            /* class k's scores in row order */
+	double *sv;             /* ... in score order */
+	uint8_t *sh;            /* [y = k] in score order */
+	size_t *ord;            /* rows in score order (weighted rows) */
+	ci_order_item *run;     /* a long run of one prefix */
+	size_t run_cap;
+	int own_out;            /* sv, sh and ord are ours to free */
+} cw_scratch;
+
+static void
+cw_scratch_free(cw_scratch *s)
+{
+	free(s->a);
+	free(s->b);
+	free(s->col);
+	if (s->own_out) {
+		free(s->sv);
+		free(s->sh);
+		free(s->ord);
+	}
+	free(s->run);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Scratch for columns of n rows; the sorted columns go to sv, sh and ord
+ * when given (ord may stay NULL), else into arrays of its own (ord only
+ * with_rows). */
+static int
+cw_scratch_init(cw_scratch *s, size_t n, int with_rows, double *sv,
+    uint8_t *sh, size_t *ord)
+{
+	size_t m = n ? n : 1;
+
+	memset(s, 0, sizeof(*s));
+	s->a = malloc(m * sizeof(*s->a));
+	s->b = malloc(m * sizeof(*s->b));
+	/* the column in row order: only to look the values up by row */
+	if (with_rows)
+		s->col = malloc(m * sizeof(*s->col));
+	if (sv != NULL) {
+		s->sv = sv;
+		s->sh = sh;
+		s->ord = ord;
+	} else {
+		s->own_out = 1;
+		s->sv = malloc(m * sizeof(*s->sv));
+		s->sh = malloc(m);
+		if (with_rows)
+			s->ord = malloc(m * sizeof(*s->ord));
+		if (s->sv == NULL || s->sh == NULL ||
+		    (with_rows && s->ord == NULL)) {
+			cw_scratch_free(s);
+			return -1;
+		}
+	}
+	if (s->a == NULL || s->b == NULL || (with_rows && s->col == NULL)) {
+		cw_scratch_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+class_sort_fast(const calib_preds *p, int k, cw_scratch *s)
+{
+	ci_sort_scratch sc;
+	int rc;
+
+	sc.a = s->a;
+	sc.b = s->b;
+	sc.run = s->run;
+	sc.run_cap = s->run_cap;
+	rc = ci_prefix_sort(p->n, p->probs + k, (size_t)p->k, p->label, k,
+	    s->col, &sc, s->sv, s->sh, s->ord);
+	s->run = sc.run;
+	s->run_cap = sc.run_cap;
+	return rc;
+}
+
+/* class_sort_fast(), or the general sort where it does not apply. */
+static int
+class_sort(const calib_preds *p, int k, cw_scratch *s)
+{
+	size_t *o, i;
+	int rc = class_sort_fast(p, k, s);
+
+	if (rc <= 0)
+		return rc;
+	if (s->col == NULL && (s->col = malloc((p->n ? p->n : 1) *
+	    sizeof(*s->col))) == NULL)
+		return -1;
+	for (i = 0; i < p->n; i++)
+		s->col[i] = p->probs[i * (size_t)p->k + (size_t)k];
+	o = ci_score_order_values(p->n, s->col, s->sv);
+	if (o == NULL)
+		return -1;
+	for (i = 0; i < p->n; i++) {
+		s->sh[i] = p->label[o[i]] == k;
+		if (s->ord != NULL)
+			s->ord[i] = o[i];
+	}
+	free(o);
+	return 0;
+}
+
+int
+ci_class_sorted(const calib_preds *p, int k, size_t *ord, double *sv,
+    uint8_t *sh)
+{
+	cw_scratch s;
+	int rc;
+
+	if (cw_scratch_init(&s, p->n, 1, sv, sh, ord) != 0)
+		return -1;
+	rc = class_sort(p, k, &s);
+	cw_scratch_free(&s);
+	return rc;
 }
 
 /* Class k's scores and outcomes in score order, sorted now, into the
@@ -388,42 +521,54 @@ calib_classwise_debiased_l2(const calib_preds *p, int m,
  */
 static double
 mass_ece_sorted(size_t n, const double *sv, const uint8_t *sh,
-    const size_t *ord, const double *w, const uint32_t *mult, int m)
+    const size_t *ord, const double *w, const uint32_t *mult, int m,
+    unsigned long long total)
 {
 	ci_sum bw = { 0, 0 }, bs = { 0, 0 }, bo = { 0, 0 }, W = { 0, 0 };
 	ci_sum e = { 0, 0 };
-	unsigned long long total = 0, cum = 0, t_next;
+	unsigned long long cum = 0, t_next, nw = 0, no = 0;
 	size_t i;
 	int j = 1;
 
-	for (i = 0; i < n; i++)
-		total += mult ? mult[ord[i]] : 1;
 #define TARGET(j) (((unsigned long long)(j) * total) / (unsigned)m)
+	/* Without weights the bin weight and outcome sums add whole counts,
+	 * which the compensated sums would give exactly (below 2^53): they
+	 * are counted, the same numbers for less work. */
+#define BW() (w ? ci_sum_get(&bw) : (double)nw)
+#define BO() (w ? ci_sum_get(&bo) : (double)no)
 	while (j < m && TARGET(j) == 0)
 		j++;
 	t_next = j < m ? TARGET(j) : total;
 	for (i = 0; i < n;) {
 		double v = sv[i];
+		if (w == NULL)
+			for (; i < n && sv[i] == v; i++) {
+				uint32_t c = mult ? mult[ord[i]] : 1;
+				ci_sum_add(&bs, (double)c * v);
+				nw += c;
+				no += sh[i] ? c : 0;
+				cum += c;
+			}
 		for (; i < n && sv[i] == v; i++) {
 			/* no branch on c == 0 (a third of a resample's
 			 * rows, at random): adding an exact 0 leaves a
 			 * compensated sum as it was */
 			uint32_t c = mult ? mult[ord[i]] : 1;
-			double wm = (w ? w[ord[i]] : 1.0) * c;
+			double wm = w[ord[i]] * c;
 			ci_sum_add(&bw, wm);
 			ci_sum_add(&bs, wm * v);
 			ci_sum_add(&bo, sh[i] ? wm : 0.0);
 			cum += c;
 		}
 		if (i < n && j < m && t_next <= cum) {
-			double bwv = ci_sum_get(&bw);
+			double bwv = BW();
 			ci_sum_add(&W, bwv);
 			if (bwv > 0)
-				ci_sum_add(&e, fabs(ci_sum_get(&bo) -
-				    ci_sum_get(&bs)));
+				ci_sum_add(&e, fabs(BO() - ci_sum_get(&bs)));
 			memset(&bw, 0, sizeof(bw));
 			memset(&bs, 0, sizeof(bs));
 			memset(&bo, 0, sizeof(bo));
+			nw = no = 0;
 			while (j < m && TARGET(j) <= cum)
 				j++;
 			t_next = j < m ? TARGET(j) : total;
@@ -431,11 +576,13 @@ mass_ece_sorted(size_t n, const double *sv, const uint8_t *sh,
 	}
 #undef TARGET
 	{
-		double bwv = ci_sum_get(&bw);
+		double bwv = BW();
 		ci_sum_add(&W, bwv);
 		if (bwv > 0)
-			ci_sum_add(&e, fabs(ci_sum_get(&bo) - ci_sum_get(&bs)));
+			ci_sum_add(&e, fabs(BO() - ci_sum_get(&bs)));
 	}
+#undef BW
+#undef BO
 	return ci_sum_get(&W) > 0 ? ci_sum_get(&e) / ci_sum_get(&W) : NAN;
 }
 
@@ -448,10 +595,16 @@ ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
 
 	*out = NAN;
 	if (c->scol != NULL) {
+		/* every class holds every row: one count for all */
+		unsigned long long rows = 0;
+		size_t i;
+		for (i = 0; i < p->n; i++)
+			rows += mult ? mult[i] : 1;
 		for (k = 0; k < p->k; k++)
 			ci_sum_add(&total, mass_ece_sorted(p->n, c->scol +
 			    (size_t)k * p->n, c->shit + (size_t)k * p->n,
-			    c->order + (size_t)k * p->n, p->weight, mult, m));
+			    c->order + (size_t)k * p->n, p->weight, mult, m,
+			    rows));
 		*out = ci_sum_get(&total) / p->k;
 		return CALIB_OK;
 	}
@@ -513,6 +666,223 @@ calib_ace(const calib_preds *p, int ranges, double threshold,
 		return CALIB_E_NOMEM;
 	st = ci_ace(p, &c, mult, ranges, threshold, out);
 	ci_class_orders_free(&c);
+	return st;
+}
+
+/*
+ * The classwise estimators of one evaluation of all rows, together: each
+ * class is sorted once and gives every table the estimators asked for,
+ * and the classes are spread over threads.  Each class's numbers are
+ * kept and then summed in class order, the order of ci_classwise_debiased()
+ * and ci_ace(), so the results are theirs to the bit whatever the thread
+ * count.  Classes go in chunks so that the kept numbers stay bounded.
+ */
+#define CW_CHUNK 64
+
+typedef struct cw_class {
+	calib_status st;
+	double d, ece;          /* ci_debiased_sum(), calib_ece() */
+	double *gap, *tgap;     /* |O - S| / W of the occupied ranges */
+	int ngap, ntgap;
+} cw_class;
+
+typedef struct cw_job {
+	const calib_preds *p;
+	unsigned want;
+	int m;
+	double thr;
+	int k0, k1, nthreads;
+	cw_class *cls;          /* k1 - k0 */
+} cw_job;
+
+typedef struct cw_worker {
+	cw_job *job;
+	int t;
+	cw_scratch s;
+} cw_worker;
+
+static int
+cw_gaps(const calib_bins *b, double *gap)
+{
+	int j, n = 0;
+
+	for (j = 0; j < b->m; j++)
+		if (b->bin[j].weight > 0)
+			gap[n++] = fabs(b->bin[j].sum_outcome -
+			    b->bin[j].sum_score) / b->bin[j].weight;
+	return n;
+}
+
+static void
+cw_one(const cw_job *J, cw_scratch *s, int k, cw_class *r)
+{
+	const calib_preds *p = J->p;
+	calib_bins b;
+	int rc = class_sort(p, k, s);
+
+	if (rc != 0) {
+		r->st = CALIB_E_NOMEM;
+		return;
+	}
+	if (J->want & (CI_CW_DEBIASED | CI_CW_ACE | CI_CW_ECE)) {
+		r->st = mass_bins_sorted(p->n, s->sv, s->sh, s->ord, p->weight,
+		    NULL, J->m, &b);
+		if (r->st != CALIB_OK)
+			return;
+		if (J->want & CI_CW_DEBIASED)
+			r->d = ci_debiased_sum(&b);
+		if (J->want & CI_CW_ECE)
+			r->ece = calib_ece(&b);
+		if (J->want & CI_CW_ACE)
+			r->ngap = cw_gaps(&b, r->gap);
+		calib_bins_release(&b);
+	}
+	if (J->want & CI_CW_TACE) {
+		/* the rows above the threshold are a suffix of the sorted
+		 * column; the others are not there at all (as with a
+		 * multiplicity of 0) */
+		size_t lo = 0, hi = p->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->sv[mid] > J->thr)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		r->st = mass_bins_sorted(p->n - lo, s->sv + lo, s->sh + lo,
+		    s->ord ? s->ord + lo : NULL, p->weight, NULL, J->m, &b);
+		if (r->st != CALIB_OK)
+			return;
+		r->ntgap = cw_gaps(&b, r->tgap);
+		calib_bins_release(&b);
+	}
+}
+
+static void *
+cw_main(void *arg)
+{
+	cw_worker *w = arg;
+	cw_job *J = w->job;
+	int k;
+
+	for (k = J->k0 + w->t; k < J->k1; k += J->nthreads)
+		cw_one(J, &w->s, k, &J->cls[k - J->k0]);
+	return NULL;
+}
+
+static int
+cw_threads(int asked, int k)
+{
+	long n = asked;
+
+	if (n <= 0) {
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+		if (n < 1)
+			n = 1;
+	}
+	if (n > 8)
+		n = 8;
+	if (n > k)
+		n = k;
+	return n < 1 ? 1 : (int)n;
+}
+
+calib_status
+ci_classwise_all(const calib_preds *p, unsigned want, int m, double thr,
+    int threads, ci_cw_values *out)
+{
+	ci_sum deb = { 0, 0 }, ace = { 0, 0 }, tace = { 0, 0 }, ece = { 0, 0 };
+	size_t pairs = 0, tpairs = 0;
+	int deb_nan = 0, nt, t, k0, i;
+	cw_worker W[8];
+	cw_class *cls = NULL;
+	double *gaps = NULL;
+	calib_status st = CALIB_OK;
+	cw_job J;
+
+	out->debiased = out->ace = out->tace = out->ece = NAN;
+	if (p->probs == NULL || m < 1)
+		return CALIB_E_ARG;
+	nt = cw_threads(threads, p->k);
+	memset(W, 0, sizeof(W));
+	cls = calloc(CW_CHUNK, sizeof(*cls));
+	gaps = malloc((size_t)CW_CHUNK * 2 * (size_t)m * sizeof(*gaps));
+	if (cls == NULL || gaps == NULL)
+		goto nomem;
+	for (t = 0; t < nt; t++)
+		if (cw_scratch_init(&W[t].s, p->n, p->weight != NULL, NULL,
+		    NULL, NULL) != 0)
+			goto nomem;
+	J.p = p;
+	J.want = want;
+	J.m = m;
+	J.thr = thr;
+	J.cls = cls;
+	for (k0 = 0; k0 < p->k; k0 += CW_CHUNK) {
+		pthread_t tid[8];
+		int started = 0;
+		J.k0 = k0;
+		J.k1 = p->k - k0 < CW_CHUNK ? p->k : k0 + CW_CHUNK;
+		J.nthreads = nt;
+		for (i = 0; i < J.k1 - k0; i++) {
+			memset(&cls[i], 0, sizeof(cls[i]));
+			cls[i].gap = gaps + (size_t)i * 2 * (size_t)m;
+			cls[i].tgap = cls[i].gap + m;
+		}
+		for (t = 0; t < nt; t++) {
+			W[t].job = &J;
+			W[t].t = t;
+		}
+		for (t = 1; t < nt; t++) {
+			if (pthread_create(&tid[t], NULL, cw_main, &W[t]) != 0)
+				break;
+			started = t;
+		}
+		cw_main(&W[0]);
+		/* threads that could not start: this one does their share */
+		for (t = started + 1; t < nt; t++)
+			cw_main(&W[t]);
+		for (t = 1; t <= started; t++)
+			pthread_join(tid[t], NULL);
+		for (i = 0; i < J.k1 - k0; i++) {
+			const cw_class *r = &cls[i];
+			int j;
+			if (r->st != CALIB_OK) {
+				st = r->st;
+				goto done;
+			}
+			if (want & CI_CW_DEBIASED && !deb_nan) {
+				if (isnan(r->d))
+					deb_nan = 1;
+				else
+					ci_sum_add(&deb, r->d > 0 ? r->d : 0);
+			}
+			if (want & CI_CW_ECE)
+				ci_sum_add(&ece, r->ece);
+			for (j = 0; j < r->ngap; j++)
+				ci_sum_add(&ace, r->gap[j]);
+			pairs += (size_t)r->ngap;
+			for (j = 0; j < r->ntgap; j++)
+				ci_sum_add(&tace, r->tgap[j]);
+			tpairs += (size_t)r->ntgap;
+		}
+	}
+	if (want & CI_CW_DEBIASED && !deb_nan)
+		out->debiased = sqrt(ci_sum_get(&deb) / p->k);
+	if (want & CI_CW_ECE)
+		out->ece = ci_sum_get(&ece) / p->k;
+	if (want & CI_CW_ACE && pairs)
+		out->ace = ci_sum_get(&ace) / (double)pairs;
+	if (want & CI_CW_TACE && tpairs)
+		out->tace = ci_sum_get(&tace) / (double)tpairs;
+	goto done;
+nomem:
+	st = CALIB_E_NOMEM;
+done:
+	for (t = 0; t < 8; t++)
+		cw_scratch_free(&W[t].s);
+	free(cls);
+	free(gaps);
 	return st;
 }
 
@@ -674,147 +1044,253 @@ bin_of(const calib_bins *b, double s)
 /*
  * Unweighted rows: a bin's number of successes, sum_i Bernoulli(s_i), is
  * drawn exactly by thinning, stratum by stratum.  The bin's rows, sorted
- * by score, are cut into strata of at most 256; in a stratum with scores
- * in [s_lo, s_hi] every row is a candidate with probability s_hi (their
- * number N1 ~ Binomial(n, s_hi), a uniformly random subset); each
- * candidate is marked with probability q = 1 - s_lo/s_hi (M ~ Binomial(N1,
- * q), a uniformly random subset of the rows, drawn by Floyd's algorithm);
- * a marked row fails with probability (1 - s_i/s_hi)/q.  Row i then
- * succeeds with probability s_hi - s_hi q (1 - s_i/s_hi)/q = s_i,
- * independently of the others, and the count is N1 minus the failures.
- * The work per stratum is two binomial draws plus about n (s_hi - s_lo)
- * rows, so a replicate costs far less than a pass over the rows.
+ * by score, are cut into strata; in a stratum with scores in [s_lo, s_hi]
+ * every row is a candidate with probability s_hi (their number N1 ~
+ * Binomial(n, s_hi), a uniformly random subset); each candidate is marked
+ * with probability q = 1 - s_lo/s_hi (M ~ Binomial(N1, q), a uniformly
+ * random subset of the rows, drawn by Floyd's algorithm); a marked row
+ * fails with probability (1 - s_i/s_hi)/q.  Row i then succeeds with
+ * probability s_hi - s_hi q (1 - s_i/s_hi)/q = s_i, independently of the
+ * others, and the count is N1 minus the failures.  The work per stratum
+ * is two binomial draws plus about n (s_hi - s_lo) marked rows, so a
+ * stratum grows until it expects STRATUM_MARKS marked rows (a binomial
+ * draw costs several uniform ones) or holds STRATUM_MAX rows: wide
+ * strata where the scores are dense, narrow ones where they are spread.
+ * A replicate costs far less than a pass over the rows.
  */
-#define STRATUM 256
+#define STRATUM_MAX 65536
+#define STRATUM_MARKS 4.0
+
+/* The strata of the rows in score order, shared by every replicate. */
+typedef struct ct_strata {
+	size_t total, ns;       /* rows (with multiplicity), strata */
+	double *val;            /* the scores, in strata */
+	size_t *sst;            /* stratum g's rows: sst[g] .. sst[g+1] */
+	double *slo, *shi;
+	size_t *bfirst;         /* bin j's strata: bfirst[j] .. bfirst[j+1] */
+} ct_strata;
+
+static void
+ct_strata_free(ct_strata *t)
+{
+	free(t->val);
+	free(t->sst);
+	free(t->slo);
+	free(t->shi);
+	free(t->bfirst);
+}
 
 static calib_status
-fast_resamples(size_t n, const double *s, const uint32_t *mult,
-    const uint32_t *idx, const size_t *order, int nb, const double *S,
-    double obs, int resamples, gsl_rng *rng, long *ge)
+ct_strata_build(size_t n, const double *s, const uint32_t *mult,
+    const uint32_t *idx, const size_t *order, int nb, ct_strata *T)
 {
-	size_t total = 0, i, ns = 0, *sst = NULL, *picked = NULL;
-	size_t *bfirst = NULL, *own = NULL;
-	double *val = NULL, *slo = NULL, *shi = NULL;
-	uint8_t *mark = NULL;
-	int r, j;
+	size_t i, k = 0, inb = 0, cap;
+	int cur = -1;
 
-	if (order == NULL) {
-		own = ci_score_order(n, s);
-		if (own == NULL)
-			return CALIB_E_NOMEM;
-		order = own;
-	}
+	memset(T, 0, sizeof(*T));
 	for (i = 0; i < n; i++)
-		total += mult ? mult[i] : 1;
-	val = malloc((total ? total : 1) * sizeof(double));
-	mark = calloc(total ? total : 1, 1);
-	picked = malloc((STRATUM + 1) * sizeof(size_t));
-	/* at most total / STRATUM + nb strata */
-	sst = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(size_t));
-	slo = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(double));
-	shi = malloc((total / STRATUM + (size_t)nb + 2) * sizeof(double));
-	bfirst = malloc(((size_t)nb + 1) * sizeof(size_t));
-	if (val == NULL || mark == NULL || picked == NULL || sst == NULL ||
-	    slo == NULL || shi == NULL || bfirst == NULL)
-		goto nomem;
+		T->total += mult ? mult[i] : 1;
+	/* a stratum starts a bin, follows a full one, or follows one of at
+	 * least STRATUM_MARKS rows (as s_hi - s_lo <= 1) */
+	cap = T->total / (size_t)STRATUM_MARKS + T->total / STRATUM_MAX +
+	    (size_t)nb + 2;
+	T->val = malloc((T->total ? T->total : 1) * sizeof(double));
+	T->sst = malloc(cap * sizeof(size_t));
+	T->slo = malloc(cap * sizeof(double));
+	T->shi = malloc(cap * sizeof(double));
+	T->bfirst = malloc(((size_t)nb + 1) * sizeof(size_t));
+	if (T->val == NULL || T->sst == NULL || T->slo == NULL ||
+	    T->shi == NULL || T->bfirst == NULL) {
+		ct_strata_free(T);
+		return CALIB_E_NOMEM;
+	}
 	/* rows in score order are in bin order too: bins hold score ranges */
-	{
-		size_t k = 0, inb = 0;
-		int cur = -1;
-		for (i = 0; i < n; i++) {
-			size_t rr = order[i];
-			uint32_t c = mult ? mult[rr] : 1, t;
-			for (t = 0; t < c; t++) {
-				if ((int)idx[rr] != cur) {
-					while (cur < (int)idx[rr])
-						bfirst[++cur] = ns;
-					inb = 0;
-				}
-				if (inb % STRATUM == 0) {
-					sst[ns] = k;
-					slo[ns] = s[rr];
-					ns++;
-				}
-				shi[ns - 1] = s[rr];
-				val[k++] = s[rr];
-				inb++;
+	for (i = 0; i < n; i++) {
+		size_t rr = order[i];
+		uint32_t c = mult ? mult[rr] : 1, t;
+		for (t = 0; t < c; t++) {
+			double v = s[rr];
+			if ((int)idx[rr] != cur) {
+				while (cur < (int)idx[rr])
+					T->bfirst[++cur] = T->ns;
+				inb = 0;
 			}
-		}
-		while (cur < nb)
-			bfirst[++cur] = ns;
-		sst[ns] = k;
-	}
-	for (r = 0; r < resamples; r++) {
-		double e = 0;
-		for (j = 0; j < nb; j++) {
-			size_t g, x = 0;
-			for (g = bfirst[j]; g < bfirst[j + 1]; g++) {
-				size_t nm = sst[g + 1] - sst[g], n1, m, t;
-				double q, hi = shi[g], *v = val + sst[g];
-				uint8_t *mk = mark + sst[g];
-				if (!(hi > 0))
-					continue;
-				n1 = gsl_ran_binomial(rng, hi, (unsigned)nm);
-				q = 1 - slo[g] / hi;
-				m = q > 0 && n1 > 0 ? gsl_ran_binomial(rng, q,
-				    (unsigned)n1) : 0;
-				x += n1;
-				/* Floyd: m distinct rows of nm, uniformly */
-				for (t = nm - m; t < nm; t++) {
-					size_t u = (size_t)gsl_rng_uniform_int(rng,
-					    (unsigned long)t + 1);
-					size_t pick = mk[u] ? t : u;
-					mk[pick] = 1;
-					picked[t - (nm - m)] = pick;
-					if (gsl_rng_uniform(rng) * q <
-					    1 - v[pick] / hi)
-						x--;
-				}
-				for (t = 0; t < m; t++)
-					mk[picked[t]] = 0;
+			if (inb == 0 || inb == STRATUM_MAX ||
+			    (double)(inb + 1) * (v - T->slo[T->ns - 1]) >
+			    STRATUM_MARKS) {
+				T->sst[T->ns] = k;
+				T->slo[T->ns] = v;
+				T->ns++;
+				inb = 0;
 			}
-			if (bfirst[j + 1] > bfirst[j])
-				e += fabs((double)x - S[j]);
+			T->shi[T->ns - 1] = v;
+			T->val[k++] = v;
+			inb++;
 		}
-		if (e >= obs)
-			(*ge)++;
 	}
-	free(own);
-	free(val);
-	free(mark);
-	free(picked);
-	free(sst);
-	free(slo);
-	free(shi);
-	free(bfirst);
+	while (cur < nb)
+		T->bfirst[++cur] = T->ns;
+	T->sst[T->ns] = k;
 	return CALIB_OK;
-nomem:
-	free(own);
-	free(val);
+}
+
+/* One replicate's sum_j |O_j - S_j| by thinning (mark: total zeros,
+ * left zero; picked: STRATUM_MAX + 1). */
+static double
+ct_thinned(const ct_strata *T, int nb, const double *S, gsl_rng *rng,
+    uint8_t *mark, size_t *picked)
+{
+	double e = 0;
+	int j;
+
+	for (j = 0; j < nb; j++) {
+		size_t g, x = 0;
+		for (g = T->bfirst[j]; g < T->bfirst[j + 1]; g++) {
+			size_t nm = T->sst[g + 1] - T->sst[g], n1, m, t;
+			double q, hi = T->shi[g];
+			const double *v = T->val + T->sst[g];
+			uint8_t *mk = mark + T->sst[g];
+			if (!(hi > 0))
+				continue;
+			n1 = gsl_ran_binomial(rng, hi, (unsigned)nm);
+			q = 1 - T->slo[g] / hi;
+			m = q > 0 && n1 > 0 ? gsl_ran_binomial(rng, q,
+			    (unsigned)n1) : 0;
+			x += n1;
+			/* Floyd: m distinct rows of nm, uniformly */
+			for (t = nm - m; t < nm; t++) {
+				size_t u = (size_t)gsl_rng_uniform_int(rng,
+				    (unsigned long)t + 1);
+				size_t pick = mk[u] ? t : u;
+				mk[pick] = 1;
+				picked[t - (nm - m)] = pick;
+				if (gsl_rng_uniform(rng) * q < 1 - v[pick] / hi)
+					x--;
+			}
+			for (t = 0; t < m; t++)
+				mk[picked[t]] = 0;
+		}
+		if (T->bfirst[j + 1] > T->bfirst[j])
+			e += fabs((double)x - S[j]);
+	}
+	return e;
+}
+
+/* Weighted rows: every outcome drawn as [U < s_i], rows in file order. */
+static double
+ct_weighted(size_t n, const double *s, const double *w, const uint32_t *mult,
+    const uint32_t *idx, int nb, const double *S, gsl_rng *rng, double *O)
+{
+	double e = 0;
+	size_t i;
+	int j;
+
+	memset(O, 0, (size_t)nb * sizeof(double));
+	for (i = 0; i < n; i++) {
+		uint32_t c = mult ? mult[i] : 1, k;
+		/* a row resampled c times draws c outcomes */
+		for (k = 0; k < c; k++)
+			if (gsl_rng_uniform(rng) < s[i])
+				O[idx[i]] += w[i];
+	}
+	for (j = 0; j < nb; j++)
+		e += fabs(O[j] - S[j]);
+	return e;
+}
+
+/* splitmix64's output function: replicate r's seed from (seed, r). */
+static uint64_t
+ct_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+unsigned long
+ci_test_replicate_seed(unsigned long seed, int r)
+{
+	uint64_t z = ct_mix(ct_mix((uint64_t)seed + 0x9e3779b97f4a7c15ULL) +
+	    (uint64_t)r);
+	/* gsl_rng_mt19937 reads 32 bits of its seed */
+	return (unsigned long)(z >> 32);
+}
+
+typedef struct ct_job {
+	size_t n;
+	const double *s, *w, *S;
+	const uint32_t *mult, *idx;
+	const ct_strata *T;
+	int nb, resamples, nthreads;
+	unsigned long seed;
+	double obs;
+} ct_job;
+
+typedef struct ct_worker {
+	const ct_job *J;
+	int t;
+	calib_status st;
+	long ge;
+} ct_worker;
+
+static void *
+ct_main(void *arg)
+{
+	ct_worker *W = arg;
+	const ct_job *J = W->J;
+	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+	uint8_t *mark = NULL;
+	size_t *picked = NULL;
+	double *O = NULL;
+	int r;
+
+	if (J->w == NULL) {
+		mark = calloc(J->T->total ? J->T->total : 1, 1);
+		picked = malloc((STRATUM_MAX + 1) * sizeof(size_t));
+	} else
+		O = malloc(((size_t)J->nb + 1) * sizeof(double));
+	if (rng == NULL || (J->w == NULL && (mark == NULL || picked == NULL)) ||
+	    (J->w != NULL && O == NULL)) {
+		W->st = CALIB_E_NOMEM;
+		goto done;
+	}
+	for (r = W->t; r < J->resamples; r += J->nthreads) {
+		double e;
+		gsl_rng_set(rng, ci_test_replicate_seed(J->seed, r));
+		e = J->w == NULL ? ct_thinned(J->T, J->nb, J->S, rng, mark,
+		    picked) : ct_weighted(J->n, J->s, J->w, J->mult, J->idx,
+		    J->nb, J->S, rng, O);
+		if (e >= J->obs)
+			W->ge++;
+	}
+done:
+	gsl_rng_free(rng);
 	free(mark);
 	free(picked);
-	free(sst);
-	free(slo);
-	free(shi);
-	free(bfirst);
-	return CALIB_E_NOMEM;
+	free(O);
+	return NULL;
 }
 
 calib_status
 ci_calibration_test(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, int m,
-    calib_binning binning, int resamples, unsigned long seed, double *out)
+    calib_binning binning, int resamples, unsigned long seed, int threads,
+    double *out)
 {
 	calib_bins b;
 	calib_status st;
 	uint32_t *idx = NULL;
 	double *O = NULL, *S = NULL, obs, W;
-	gsl_rng *rng = NULL;
-	size_t i;
+	size_t i, *own = NULL;
+	ct_strata T;
+	ct_worker Wk[8];
+	pthread_t tid[8];
+	ct_job J;
 	long ge = 0;
-	int r, j;
+	int j, t, nt, started = 0;
 
 	*out = NAN;
+	memset(&T, 0, sizeof(T));
 	if (resamples < 1 || m < 1)
 		return CALIB_E_ARG;
 	st = ci_bin_arrays(n, s, o, w, mult, m, binning, NULL, order, &b);
@@ -823,8 +1299,7 @@ ci_calibration_test(size_t n, const double *s, const uint8_t *o,
 	idx = malloc((n ? n : 1) * sizeof(*idx));
 	O = calloc((size_t)b.m + 1, sizeof(double));
 	S = calloc((size_t)b.m + 1, sizeof(double));
-	rng = gsl_rng_alloc(gsl_rng_mt19937);
-	if (idx == NULL || O == NULL || S == NULL || rng == NULL) {
+	if (idx == NULL || O == NULL || S == NULL) {
 		st = CALIB_E_NOMEM;
 		goto done;
 	}
@@ -844,32 +1319,60 @@ ci_calibration_test(size_t n, const double *s, const uint8_t *o,
 	obs = 0;
 	for (j = 0; j < b.m; j++)
 		obs += fabs(O[j] - S[j]);
-	gsl_rng_set(rng, seed);
 	if (w == NULL) {
-		st = fast_resamples(n, s, mult, idx, order, b.m, S, obs,
-		    resamples, rng, &ge);
-		if (st != CALIB_OK)
-			goto done;
-	} else
-		for (r = 0; r < resamples; r++) {
-			double e = 0;
-			memset(O, 0, (size_t)b.m * sizeof(double));
-			for (i = 0; i < n; i++) {
-				uint32_t c = mult ? mult[i] : 1, k;
-				double wi = w[i];
-				/* a row resampled c times draws c outcomes */
-				for (k = 0; k < c; k++)
-					if (gsl_rng_uniform(rng) < s[i])
-						O[idx[i]] += wi;
+		if (order == NULL) {
+			own = ci_score_order(n, s);
+			if (own == NULL) {
+				st = CALIB_E_NOMEM;
+				goto done;
 			}
-			for (j = 0; j < b.m; j++)
-				e += fabs(O[j] - S[j]);
-			if (e >= obs)
-				ge++;
+			order = own;
 		}
-	*out = (double)(ge + 1) / (double)(resamples + 1);
+		if ((st = ct_strata_build(n, s, mult, idx, order, b.m, &T)) !=
+		    CALIB_OK)
+			goto done;
+	}
+	/* Replicate r draws from its own stream, seeded by (seed, r), so the
+	 * replicates can go to any thread and the p-value is the same. */
+	J.n = n;
+	J.s = s;
+	J.w = w;
+	J.S = S;
+	J.mult = mult;
+	J.idx = idx;
+	J.T = &T;
+	J.nb = b.m;
+	J.resamples = resamples;
+	J.seed = seed;
+	J.obs = obs;
+	nt = cw_threads(threads, resamples);
+	J.nthreads = nt;
+	memset(Wk, 0, sizeof(Wk));
+	for (t = 0; t < nt; t++) {
+		Wk[t].J = &J;
+		Wk[t].t = t;
+	}
+	for (t = 1; t < nt; t++) {
+		if (pthread_create(&tid[t], NULL, ct_main, &Wk[t]) != 0)
+			break;
+		started = t;
+	}
+	ct_main(&Wk[0]);
+	/* threads that could not start: this one does their share */
+	for (t = started + 1; t < nt; t++)
+		ct_main(&Wk[t]);
+	for (t = 1; t <= started; t++)
+		pthread_join(tid[t], NULL);
+	for (t = 0; t < nt; t++) {
+		if (Wk[t].st != CALIB_OK && st == CALIB_OK)
+			st = Wk[t].st;
+		ge += Wk[t].ge;
+	}
+	if (st == CALIB_OK)
+		*out = (double)(ge + 1) / (double)(resamples + 1);
 done:
-	gsl_rng_free(rng);
+	ct_strata_free(&T);
+	free(own);
 	free(idx);
 	free(O);
 	free(S);
@@ -884,7 +1387,7 @@ calib_calibration_test(const calib_preds *p, int bins, calib_binning binning,
 	if (p == NULL || p_value == NULL)
 		return CALIB_E_ARG;
 	return ci_calibration_test(p->n, p->score, p->outcome, p->weight, mult,
-	    NULL, bins, binning, resamples, seed, p_value);
+	    NULL, bins, binning, resamples, seed, 0, p_value);
 }
 
 /* ---- ECE-sweep ------------------------------------------------------ */

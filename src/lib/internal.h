@@ -252,6 +252,24 @@ size_t *ci_score_order(size_t n, const double *s);
 /* The same, and the scores in that order into sorted (n values, or NULL);
  * sorted may not be s. */
 size_t *ci_score_order_values(size_t n, const double *s, double *sorted);
+/*
+ * The same order by a shorter radix sort, for scores in [0, 2) and fewer
+ * than 2^31 rows (else 1: sort another way; -1 when out of memory): the
+ * n scores x[i * stride], into sv in (score, row) order (-0.0 as 0) with
+ * their rows into ord and [label == k] into sh (each may be NULL but sv;
+ * label NULL: sh all 0).  With ord, col (n, or NULL) receives the scores
+ * in row order, so the sorted values are gathered from a compact array;
+ * without, the values need no gathering and col is not used.  a and b in
+ * the scratch hold n words each; run grows.
+ */
+typedef struct ci_sort_scratch {
+	uint64_t *a, *b;
+	ci_order_item *run;
+	size_t run_cap;
+} ci_sort_scratch;
+int ci_prefix_sort(size_t n, const double *x, size_t stride,
+    const int32_t *label, int k, double *col, ci_sort_scratch *sc,
+    double *sv, uint8_t *sh, size_t *ord);
 calib_status ci_smece(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, double sigma,
     double hint, double *value, double *sigma_used);
@@ -272,6 +290,11 @@ typedef struct ci_class_orders {
 	uint8_t *hit;
 } ci_class_orders;
 
+/* Class k's rows in ci_score_order()'s order (by p_ik, ties by row) into
+ * ord, its scores in that order into sv and [y = k] into sh (n each);
+ * -1 when out of memory. */
+int ci_class_sorted(const calib_preds *p, int k, size_t *ord, double *sv,
+    uint8_t *sh);
 int ci_class_orders_build(const calib_preds *p, int with_order,
     ci_class_orders *c);
 void ci_class_orders_free(ci_class_orders *c);
@@ -286,13 +309,31 @@ calib_status ci_classwise_ece_mass(const calib_preds *p, ci_class_orders *c,
 calib_status ci_ace(const calib_preds *p, ci_class_orders *c,
     const uint32_t *mult, int ranges, double threshold, double *out);
 
+/* The classwise estimators of all rows (no multiplicities) in one go:
+ * CI_CW_* says which; the others are NaN.  Equal to
+ * ci_classwise_debiased(), ci_ace() (threshold thr for TACE) and the
+ * equal-mass classwise ECE to the bit, for any thread count (0: the
+ * online CPUs, at most 8). */
+#define CI_CW_DEBIASED 1u
+#define CI_CW_ACE 2u
+#define CI_CW_TACE 4u
+#define CI_CW_ECE 8u
+typedef struct ci_cw_values {
+	double debiased, ace, tace, ece;
+} ci_cw_values;
+calib_status ci_classwise_all(const calib_preds *p, unsigned want, int m,
+    double thr, int threads, ci_cw_values *out);
+
 calib_status ci_corp(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, int curve,
     calib_corp *out);
 
 calib_status ci_calibration_test(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, int m,
-    calib_binning binning, int resamples, unsigned long seed, double *out);
+    calib_binning binning, int resamples, unsigned long seed, int threads,
+    double *out);
+/* The 32-bit seed of replicate r's gsl_rng_mt19937 stream. */
+unsigned long ci_test_replicate_seed(unsigned long seed, int r);
 
 /* ECE-sweep looks at b = 1 .. this many bins at most. */
 #define CI_SWEEP_MAX 10000
@@ -346,6 +387,10 @@ typedef struct ci_eval {
 	int own_cls;
 	int keep_orders;         /* sort even what one evaluation would not:
 	                          * the orders will be reused */
+	int threads;             /* for ci_classwise_all() (1 but in
+	                          * ci_metrics_compute()) */
+	int have_cw;
+	ci_cw_values cwv;
 } ci_eval;
 
 void ci_eval_init(ci_eval *e, const calib_preds *p,

@@ -158,6 +158,7 @@ ci_eval_init(ci_eval *e, const calib_preds *p, const calib_metric_options *o,
 	e->o = o;
 	e->mult = mult;
 	e->k = p ? p->k : 0;
+	e->threads = 1;
 	if (cells != NULL && (o->binning != CALIB_BIN_WIDTH ||
 	    cells->m != o->bins || cells->conv !=
 	    (calib_convention_is_default(o->convention) ? NULL :
@@ -226,6 +227,7 @@ ci_eval_reset(ci_eval *e, const uint32_t *mult)
 	e->have_corp = 0;
 	e->have_sweep = 0;
 	e->have_skce = 0;
+	e->have_cw = 0;
 	/* exact sums of all rows are not those of a resample */
 	if (e->own_acc != NULL) {
 		ci_acc_free(e->own_acc);
@@ -495,7 +497,7 @@ m_calibration_p_value(ci_eval *e, double *v)
 		return st;
 	return ci_calibration_test(e->p->n, e->p->score, e->p->outcome,
 	    e->p->weight, e->mult, order, e->o->bins, e->o->binning,
-	    e->o->test_resamples, e->o->test_seed, v);
+	    e->o->test_resamples, e->o->test_seed, e->threads, v);
 }
 
 static calib_status
@@ -568,8 +570,36 @@ m_skce_p_value(ci_eval *e, double *v)
 	return st;
 }
 
+static unsigned cw_selected(const ci_eval *e);
+
+/*
+ * All rows, counted once, and no sorted columns to keep for a bootstrap:
+ * the classwise estimators the selection asks for, all in one pass over
+ * the classes (ci_classwise_all()), on the first of them.
+ */
+static int
+cw_together(const ci_eval *e)
+{
+	return e->mult == NULL && !e->keep_orders && (e->cls == NULL ||
+	    e->cls->scol == NULL);
+}
+
+static calib_status
+eval_cw(ci_eval *e, unsigned which)
+{
+	calib_status st;
+
+	if (e->have_cw)
+		return CALIB_OK;
+	st = ci_classwise_all(e->p, cw_selected(e) | which, e->o->bins,
+	    e->o->tace_threshold, e->threads, &e->cwv);
+	if (st == CALIB_OK)
+		e->have_cw = 1;
+	return st;
+}
+
 /* The classwise estimators need the matrix; without it they are NaN. */
-#define CLASSWISE(fn, call) \
+#define CLASSWISE(fn, which, field, call) \
 	static calib_status \
 	fn(ci_eval *e, double *v) \
 	{ \
@@ -578,15 +608,21 @@ m_skce_p_value(ci_eval *e, double *v)
 		*v = NAN; \
 		if (e->p->probs == NULL) \
 			return CALIB_OK; \
+		if (cw_together(e)) { \
+			st = eval_cw(e, which); \
+			*v = e->cwv.field; \
+			return st; \
+		} \
 		if ((st = eval_cls(e, &c)) != CALIB_OK) \
 			return st; \
 		return call; \
 	}
-CLASSWISE(m_classwise_debiased_l2, ci_classwise_debiased(e->p, c, e->mult,
-    e->o->bins, v))
-CLASSWISE(m_ace, ci_ace(e->p, c, e->mult, e->o->bins, -1, v))
-CLASSWISE(m_tace, ci_ace(e->p, c, e->mult, e->o->bins, e->o->tace_threshold,
+CLASSWISE(m_classwise_debiased_l2, CI_CW_DEBIASED, debiased,
+    ci_classwise_debiased(e->p, c, e->mult, e->o->bins, v))
+CLASSWISE(m_ace, CI_CW_ACE, ace, ci_ace(e->p, c, e->mult, e->o->bins, -1,
     v))
+CLASSWISE(m_tace, CI_CW_TACE, tace, ci_ace(e->p, c, e->mult, e->o->bins,
+    e->o->tace_threshold, v))
 #undef CLASSWISE
 
 static calib_status
@@ -606,6 +642,11 @@ m_classwise_ece(ci_eval *e, double *v)
 	if (e->o->binning == CALIB_BIN_MASS && e->p->probs != NULL) {
 		/* equal-mass: per class, from rows sorted once */
 		ci_class_orders *c;
+		if (cw_together(e)) {
+			st = eval_cw(e, CI_CW_ECE);
+			*v = e->cwv.ece;
+			return st;
+		}
 		if ((st = eval_cls(e, &c)) != CALIB_OK)
 			return st;
 		return ci_classwise_ece_mass(e->p, c, e->mult, e->o->bins, v);
@@ -718,6 +759,36 @@ static const ci_metric table[] = {
 #undef SORTED
 
 #define NMETRICS ((int)(sizeof(table) / sizeof(table[0])))
+
+/* Which of the classwise estimators ci_classwise_all() gives the
+ * selection asks for: classwise ECE only where m_classwise_ece() would
+ * take its equal-mass branch. */
+static unsigned
+cw_selected(const ci_eval *e)
+{
+	calib_metric_set want = e->o->select ? e->o->select :
+	    calib_metric_default_set();
+	unsigned w = 0;
+	int i;
+
+	for (i = 0; i < NMETRICS; i++) {
+		if (!(want >> i & 1))
+			continue;
+		if (table[i].fn == m_classwise_debiased_l2)
+			w |= CI_CW_DEBIASED;
+		else if (table[i].fn == m_ace)
+			w |= CI_CW_ACE;
+		else if (table[i].fn == m_tace)
+			w |= CI_CW_TACE;
+		else if (table[i].fn == m_classwise_ece && e->p != NULL &&
+		    !(e->cells != NULL && e->cells->conv != NULL &&
+		    e->cells->cls) &&
+		    calib_convention_is_default(e->o->convention) &&
+		    e->o->binning == CALIB_BIN_MASS && e->p->probs != NULL)
+			w |= CI_CW_ECE;
+	}
+	return w;
+}
 
 int
 calib_metric_count(void)
@@ -923,6 +994,7 @@ ci_metrics_compute(const calib_preds *p, const calib_metric_options *o,
 	if (p == NULL || o == NULL || out == NULL)
 		return CALIB_E_ARG;
 	ci_eval_init(&e, p, o, mult, cells);
+	e.threads = o->threads;
 	st = ci_eval_metrics(&e, out);
 	ci_eval_release(&e);
 	return st;

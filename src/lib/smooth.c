@@ -343,6 +343,155 @@ typedef struct radix_item {
 	size_t row;
 } radix_item;
 
+/*
+ * Scores in [0, 2) have bits 62 and 63 of their IEEE pattern at 0, and
+ * bits 61..30 give a 32-bit prefix that orders as the value does.  Each
+ * row becomes one 64-bit word, the prefix above, and below the outcome
+ * (bit 0) and either the row (when the rows are wanted) or the value's
+ * last 30 bits, which with the prefix give the value back without
+ * looking it up.  Three stable passes on 11, 11 and 10 bits of the prefix
+ * (8-byte words: a quarter of the traffic of six passes over 16-byte
+ * items), started from the rows in order, put the rows in prefix order,
+ * ties by row; the few rows that share a prefix are then put in (value,
+ * row) order, ci_order_cmp()'s, by a stable sort on the value.
+ */
+/* Runs longer than this are sorted by qsort(), shorter ones by insertion. */
+#define SHORT_RUN 32
+#define LOW30 ((1u << 30) - 1)
+
+int
+ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
+    int k, double *col, ci_sort_scratch *sc, double *sv, uint8_t *sh,
+    size_t *ord)
+{
+	size_t cnt[3][2048], i, j;
+	uint64_t *a = sc->a, *b = sc->b, any = 0;
+	/* with rows the values are looked up; without, the words hold them */
+	const int rows = ord != NULL;
+	const double *val = col ? col : x;
+	const size_t vs = col ? 1 : stride;
+	int pass;
+
+	if (n >= ((size_t)1 << 31))
+		return 1;
+	memset(cnt, 0, sizeof(cnt));
+	for (i = 0; i < n; i++) {
+		double v = x[i * stride];
+		uint64_t bits, w;
+		if (v == 0)
+			v = 0.0;        /* -0.0 sorts as 0 */
+		memcpy(&bits, &v, sizeof(bits));
+		any |= bits;
+		if (rows && col != NULL)
+			col[i] = v;
+		w = (bits >> 30) << 32 | (rows ? (uint64_t)i :
+		    (bits & LOW30)) << 1 | (uint64_t)(label != NULL &&
+		    label[i] == k);
+		a[i] = w;
+		cnt[0][(w >> 32) & 2047]++;
+		cnt[1][(w >> 43) & 2047]++;
+		cnt[2][(w >> 54) & 1023]++;
+	}
+	/* NaN, negative or 2 and above: not this sort's keys */
+	if (any >> 62)
+		return 1;
+	for (pass = 0; pass < 3; pass++) {
+		const int shift = 32 + 11 * pass;
+		size_t *c = cnt[pass], sum = 0, d;
+		uint64_t *t;
+		if (n == 0 || c[(a[0] >> shift) & 2047] == n)
+			continue;       /* one digit everywhere: nothing moves */
+		for (d = 0; d < 2048; d++) {
+			size_t y = c[d];
+			c[d] = sum;
+			sum += y;
+		}
+		for (i = 0; i < n; i++)
+			b[c[(a[i] >> shift) & 2047]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 0; i < n; i++) {
+		double v;
+		if (rows) {
+			size_t r = (size_t)((uint32_t)a[i] >> 1);
+			/* the rows come at random: ask for a later one's
+			 * score now */
+			if (i + 16 < n)
+				__builtin_prefetch(&val[(size_t)((uint32_t)
+				    a[i + 16] >> 1) * vs]);
+			v = val[r * vs];
+			ord[i] = r;
+		} else {
+			uint64_t bits = (a[i] >> 32) << 30 |
+			    (uint64_t)((uint32_t)a[i] >> 1);
+			memcpy(&v, &bits, sizeof(v));
+		}
+		sv[i] = v == 0 ? 0.0 : v;
+		if (sh != NULL)
+			sh[i] = (uint8_t)(a[i] & 1);
+	}
+	/* Rows sharing a prefix are in row order; put them in value order,
+	 * ties staying in row order. */
+	for (i = 0; i < n; i = j) {
+		uint64_t pre = a[i] >> 32;
+		for (j = i + 1; j < n && a[j] >> 32 == pre; j++)
+			;
+		if (j - i < 2)
+			continue;
+		if (j - i <= SHORT_RUN) {
+			size_t p, q;
+			for (p = i + 1; p < j; p++) {
+				double v = sv[p];
+				uint64_t w = a[p];
+				for (q = p; q > i && sv[q - 1] > v; q--) {
+					sv[q] = sv[q - 1];
+					a[q] = a[q - 1];
+				}
+				sv[q] = v;
+				a[q] = w;
+			}
+			for (p = i; p < j; p++) {
+				if (sh != NULL)
+					sh[p] = (uint8_t)(a[p] & 1);
+				if (rows)
+					ord[p] = (size_t)((uint32_t)a[p] >> 1);
+			}
+		} else {
+			/* by value, ties by place in the run, which is row
+			 * order */
+			size_t p, len = j - i;
+			if (sc->run_cap < len) {
+				ci_order_item *nr = realloc(sc->run,
+				    len * sizeof(*nr));
+				if (nr == NULL)
+					return -1;
+				sc->run = nr;
+				sc->run_cap = len;
+			}
+			for (p = 0; p < len; p++) {
+				sc->run[p].s = sv[i + p];
+				sc->run[p].i = p;
+			}
+			qsort(sc->run, len, sizeof(*sc->run), ci_order_cmp);
+			/* b is free now: the words of the run, reordered */
+			for (p = 0; p < len; p++)
+				b[p] = a[i + sc->run[p].i];
+			for (p = 0; p < len; p++) {
+				a[i + p] = b[p];
+				sv[i + p] = sc->run[p].s;
+				if (sh != NULL)
+					sh[i + p] = (uint8_t)(b[p] & 1);
+				if (rows)
+					ord[i + p] = (size_t)((uint32_t)b[p] >>
+					    1);
+			}
+		}
+	}
+	return 0;
+}
+
 size_t *
 ci_score_order(size_t n, const double *s)
 {
@@ -367,6 +516,27 @@ ci_score_order_values(size_t n, const double *s, double *sorted)
 			for (i = 0; i < n; i++)
 				sorted[i] = s[o[i]];
 		return o;
+	}
+	{
+		/* scores in [0, 2): three passes over 8-byte words */
+		ci_sort_scratch sc;
+		double *sv = sorted ? sorted : malloc(n * sizeof(*sv));
+		int rc = -1;
+		sc.a = malloc(n * sizeof(*sc.a));
+		sc.b = malloc(n * sizeof(*sc.b));
+		sc.run = NULL;
+		sc.run_cap = 0;
+		if (sv != NULL && sc.a != NULL && sc.b != NULL)
+			rc = ci_prefix_sort(n, s, 1, NULL, 0, NULL, &sc, sv,
+			    NULL, o);
+		free(sc.a);
+		free(sc.b);
+		free(sc.run);
+		if (sv != sorted)
+			free(sv);
+		if (rc == 0)
+			return o;
+		/* else as below (on -1, with less memory at hand) */
 	}
 	a = malloc(n * sizeof(*a));
 	b = malloc(n * sizeof(*b));
