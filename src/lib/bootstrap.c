@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pthread.h>
-#include <unistd.h>
-
 #include <gsl/gsl_rng.h>
 
 #include "internal.h"
@@ -183,23 +180,6 @@ boot_main(void *arg)
 	return NULL;
 }
 
-static int
-boot_threads(int asked, int replicates)
-{
-	long n = asked;
-
-	if (n <= 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		if (n < 1)
-			n = 1;
-	}
-	if (n > 8)
-		n = 8;
-	if (n > replicates)
-		n = replicates;
-	return n < 1 ? 1 : (int)n;
-}
-
 calib_status
 calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
     const calib_bootstrap_options *o, calib_bootstrap *out, calib_error *err)
@@ -227,7 +207,7 @@ calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
 	out->rep = calloc((size_t)nruns * (size_t)(o->replicates ? o->replicates : 1),
 	    sizeof(*out->rep));
 	if (o->replicates > 0) {
-		nthreads = boot_threads(o->threads, o->replicates);
+		nthreads = ci_team_size(o->threads, o->replicates);
 		/* a batch of resamples in memory: at most about 64 MB of
 		 * counts, and at least one per thread */
 		batch = (size_t)16 * 1024 * 1024 / (n ? n : 1);
@@ -297,10 +277,9 @@ calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
 	}
 	for (j = 0; j < o->replicates; j += (int)batch) {
 		boot_job J;
-		boot_worker W[8];
-		pthread_t tid[8];
+		boot_worker W[CI_TEAM_MAX];
 		int cnt = o->replicates - j < (int)batch ? o->replicates - j :
-		    (int)batch, b, started = 0;
+		    (int)batch, b;
 
 		memset(mult, 0, n * (size_t)cnt * sizeof(*mult));
 		/* n draws with replacement, as counts per row: the same
@@ -325,17 +304,7 @@ calib_bootstrap_paired(const calib_preds *const *runs, int nruns,
 			W[t].t = t;
 			W[t].st = CALIB_OK;
 		}
-		for (t = 1; t < nthreads; t++) {
-			if (pthread_create(&tid[t], NULL, boot_main, &W[t]) != 0)
-				break;
-			started = t;
-		}
-		/* threads that could not start: this one does their share */
-		boot_main(&W[0]);
-		for (t = started + 1; t < nthreads; t++)
-			boot_main(&W[t]);
-		for (t = 1; t <= started; t++)
-			pthread_join(tid[t], NULL);
+		ci_team_run(boot_main, W, sizeof(W[0]), nthreads);
 		for (t = 0; t < nthreads; t++)
 			if (W[t].st != CALIB_OK) {
 				st = W[t].st;

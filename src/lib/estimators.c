@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pthread.h>
-#include <unistd.h>
-
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -770,23 +767,6 @@ cw_main(void *arg)
 	return NULL;
 }
 
-static int
-cw_threads(int asked, int k)
-{
-	long n = asked;
-
-	if (n <= 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		if (n < 1)
-			n = 1;
-	}
-	if (n > 8)
-		n = 8;
-	if (n > k)
-		n = k;
-	return n < 1 ? 1 : (int)n;
-}
-
 calib_status
 ci_classwise_all(const calib_preds *p, unsigned want, int m, double thr,
     int threads, ci_cw_values *out)
@@ -794,7 +774,7 @@ ci_classwise_all(const calib_preds *p, unsigned want, int m, double thr,
 	ci_sum deb = { 0, 0 }, ace = { 0, 0 }, tace = { 0, 0 }, ece = { 0, 0 };
 	size_t pairs = 0, tpairs = 0;
 	int deb_nan = 0, nt, t, k0, i;
-	cw_worker W[8];
+	cw_worker W[CI_TEAM_MAX];
 	cw_class *cls = NULL;
 	double *gaps = NULL;
 	calib_status st = CALIB_OK;
@@ -803,7 +783,7 @@ ci_classwise_all(const calib_preds *p, unsigned want, int m, double thr,
 	out->debiased = out->ace = out->tace = out->ece = NAN;
 	if (p->probs == NULL || m < 1)
 		return CALIB_E_ARG;
-	nt = cw_threads(threads, p->k);
+	nt = ci_team_size(threads, p->k);
 	memset(W, 0, sizeof(W));
 	cls = calloc(CW_CHUNK, sizeof(*cls));
 	gaps = malloc((size_t)CW_CHUNK * 2 * (size_t)m * sizeof(*gaps));
@@ -819,8 +799,6 @@ ci_classwise_all(const calib_preds *p, unsigned want, int m, double thr,
 	J.thr = thr;
 	J.cls = cls;
 	for (k0 = 0; k0 < p->k; k0 += CW_CHUNK) {
-		pthread_t tid[8];
-		int started = 0;
 		J.k0 = k0;
 		J.k1 = p->k - k0 < CW_CHUNK ? p->k : k0 + CW_CHUNK;
 		J.nthreads = nt;
@@ -833,17 +811,7 @@ ci_classwise_all(const calib_preds *p, unsigned want, int m, double thr,
 			W[t].job = &J;
 			W[t].t = t;
 		}
-		for (t = 1; t < nt; t++) {
-			if (pthread_create(&tid[t], NULL, cw_main, &W[t]) != 0)
-				break;
-			started = t;
-		}
-		cw_main(&W[0]);
-		/* threads that could not start: this one does their share */
-		for (t = started + 1; t < nt; t++)
-			cw_main(&W[t]);
-		for (t = 1; t <= started; t++)
-			pthread_join(tid[t], NULL);
+		ci_team_run(cw_main, W, sizeof(W[0]), nt);
 		for (i = 0; i < J.k1 - k0; i++) {
 			const cw_class *r = &cls[i];
 			int j;
@@ -1283,11 +1251,10 @@ ci_calibration_test(size_t n, const double *s, const uint8_t *o,
 	double *O = NULL, *S = NULL, obs, W;
 	size_t i, *own = NULL;
 	ct_strata T;
-	ct_worker Wk[8];
-	pthread_t tid[8];
+	ct_worker Wk[CI_TEAM_MAX];
 	ct_job J;
 	long ge = 0;
-	int j, t, nt, started = 0;
+	int j, t, nt;
 
 	*out = NAN;
 	memset(&T, 0, sizeof(T));
@@ -1345,24 +1312,14 @@ ci_calibration_test(size_t n, const double *s, const uint8_t *o,
 	J.resamples = resamples;
 	J.seed = seed;
 	J.obs = obs;
-	nt = cw_threads(threads, resamples);
+	nt = ci_team_size(threads, resamples);
 	J.nthreads = nt;
 	memset(Wk, 0, sizeof(Wk));
 	for (t = 0; t < nt; t++) {
 		Wk[t].J = &J;
 		Wk[t].t = t;
 	}
-	for (t = 1; t < nt; t++) {
-		if (pthread_create(&tid[t], NULL, ct_main, &Wk[t]) != 0)
-			break;
-		started = t;
-	}
-	ct_main(&Wk[0]);
-	/* threads that could not start: this one does their share */
-	for (t = started + 1; t < nt; t++)
-		ct_main(&Wk[t]);
-	for (t = 1; t <= started; t++)
-		pthread_join(tid[t], NULL);
+	ci_team_run(ct_main, Wk, sizeof(Wk[0]), nt);
 	for (t = 0; t < nt; t++) {
 		if (Wk[t].st != CALIB_OK && st == CALIB_OK)
 			st = Wk[t].st;

@@ -470,4 +470,16 @@ ci_sum_get(const ci_sum *a)
 	return isfinite(a->s) ? a->s + a->c : a->s;
 }
 
+/* Teams of threads (team.c).  At most CI_TEAM_MAX workers: callers keep
+ * per-worker state in arrays of that size. */
+#define CI_TEAM_MAX 8
+/* Workers for items units of work: asked (<= 0: the online CPUs), at most
+ * CI_TEAM_MAX and items, at least 1. */
+int ci_team_size(int asked, long items);
+/* fn(&workers[t]) for t = 0..n-1 (workers is an array of n records of
+ * size bytes): worker 0 on this thread, the others on new threads; the
+ * share of a thread that cannot be created is done here.  Returns when
+ * every share is done. */
+void ci_team_run(void *(*fn)(void *), void *workers, size_t size, int n);
+
 #endif /* CALIB_INTERNAL_H */
