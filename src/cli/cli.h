@@ -285,6 +285,12 @@ int cli_read_option(const char *cmd, int opt, const char *arg,
  */
 calib_preds *cli_read_preds(const char *path, const struct cli_read *r,
     unsigned keep);
+/* The read options every read of r shares, from r->ro into *ro: the label
+ * and weight files and the model noted as inputs (never written over by
+ * -o), --calibrate's model loaded (*model, for the caller to free after the
+ * read) and --binary positive's target.  -1 after printing why. */
+int cli_read_setup(const struct cli_read *r, calib_read_options *ro,
+    calib_model **model);
 /* The reader's warnings and notes about p, read with ro (ties,
  * renormalised and dropped rows, top-label-only input, an index column). */
 void cli_read_notes(const calib_preds *p, const calib_read_options *ro);

@@ -803,31 +803,47 @@ cli_read_option(const char *cmd, int opt, const char *arg, struct cli_read *r)
 
 static int said_top_only, said_index;
 
+int
+cli_read_setup(const struct cli_read *r, calib_read_options *ro,
+    calib_model **model)
+{
+	calib_error err;
+
+	*ro = r->ro;
+	*model = NULL;
+	cli_note_input(ro->labels_path);
+	cli_note_input(ro->weights_path);
+	if (r->calibrate != NULL) {
+		cli_note_input(r->calibrate);
+		if (ro->temperature != 1) {
+			cli_error("--temperature and --calibrate cannot be "
+			    "combined (the model replaces the temperature)");
+			return -1;
+		}
+		if (calib_model_load(r->calibrate, model, &err) != CALIB_OK) {
+			cli_lib_error(&err);
+			return -1;
+		}
+		ro->calibrate = *model;
+	}
+	if (r->binary == CLI_BINARY_POSITIVE && ro->target == CALIB_TARGET_TOP)
+		ro->target = 1;
+	return 0;
+}
+
+
 calib_preds *
 cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 {
-	calib_read_options ro = r->ro;
+	calib_read_options ro;
 	calib_preds *p = NULL;
 	calib_model *model = NULL;
 	calib_error err;
 	calib_status st;
 
 	cli_note_input(path);
-	cli_note_input(ro.labels_path);
-	cli_note_input(ro.weights_path);
-	if (r->calibrate != NULL) {
-		cli_note_input(r->calibrate);
-		if (ro.temperature != 1) {
-			cli_error("--temperature and --calibrate cannot be "
-			    "combined (the model replaces the temperature)");
-			return NULL;
-		}
-		if (calib_model_load(r->calibrate, &model, &err) != CALIB_OK) {
-			cli_lib_error(&err);
-			return NULL;
-		}
-		ro.calibrate = model;
-	}
+	if (cli_read_setup(r, &ro, &model) != 0)
+		return NULL;
 	ro.keep |= keep;
 	ro.classwise_bins = r->mo.bins;
 	/* Equal-mass classwise bins need every class's scores sorted, and a
@@ -835,8 +851,6 @@ cli_read_preds(const char *path, const struct cli_read *r, unsigned keep)
 	if (r->mo.binning == CALIB_BIN_MASS ||
 	    !calib_convention_is_default(r->mo.convention))
 		ro.keep |= CALIB_KEEP_PROBS;
-	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
-		ro.target = 1;
 	{
 		char what[600];
 		snprintf(what, sizeof(what), "reading %s", path);

@@ -69,7 +69,7 @@ cli_summarize(const char *path, const struct cli_read *r)
 calib_summary *
 cli_summarize_files(char *const *paths, int n, const struct cli_read *r)
 {
-	calib_read_options ro = r->ro;
+	calib_read_options ro;
 	calib_summary *s = NULL, **each;
 	calib_summary_info in;
 	calib_model *model = NULL;
@@ -79,24 +79,8 @@ cli_summarize_files(char *const *paths, int n, const struct cli_read *r)
 	/* Never written over by -o (see cli_out_open). */
 	for (i = 0; i < n; i++)
 		cli_note_input(paths[i]);
-	cli_note_input(ro.labels_path);
-	cli_note_input(ro.weights_path);
-
-	if (r->calibrate != NULL) {
-		cli_note_input(r->calibrate);
-		if (ro.temperature != 1) {
-			cli_error("--temperature and --calibrate cannot be "
-			    "combined (the model replaces the temperature)");
-			return NULL;
-		}
-		if (calib_model_load(r->calibrate, &model, &err) != CALIB_OK) {
-			cli_lib_error(&err);
-			return NULL;
-		}
-		ro.calibrate = model;
-	}
-	if (r->binary == CLI_BINARY_POSITIVE && ro.target == CALIB_TARGET_TOP)
-		ro.target = 1;
+	if (cli_read_setup(r, &ro, &model) != 0)
+		return NULL;
 	if ((each = calloc((size_t)n, sizeof(*each))) == NULL) {
 		calib_model_free(model);
 		cli_error("out of memory");
