@@ -257,6 +257,18 @@ ok $s "the same Poisson intervals from the merged shards as from one pass"
 [ $s -eq 0 ] || diag "$(diff "$T/a" "$T/b")"
 grep -q "Poisson bootstrap intervals, 100 replicates" "$T/b"
 ok $? "the report names the Poisson bootstrap"
+# A bound inside the interval: a summary's pass is "within noise" exactly
+# as the file's is - the warning on stderr and the JSON count.
+b=$("$CALIB" metrics -f json --metrics ece "$T/wide.csv" | sed 's/.*"ece":\([^,}]*\).*/\1/')
+"$CALIB" check --bootstrap 100 --seed 9 --bootstrap-method poisson \
+	--max "ece=$b" --json "$T/nf.json" "$T/wide.csv" >/dev/null 2>"$T/ef"
+"$CALIB" check --bootstrap 100 --seed 9 --bootstrap-method poisson \
+	--max "ece=$b" --json "$T/ns.json" "$T/pall.calsum" >/dev/null 2>"$T/es"
+grep -q "holds only within noise" "$T/es" &&
+	cmp -s "$T/ef" "$T/es" &&
+	grep -q '"within_noise":1' "$T/ns.json" &&
+	grep -q '"within_noise":1' "$T/nf.json"
+ok $? "a pass within noise is flagged and warned on summaries as on the file"
 # Classwise ECE has no Poisson replicates (README: "A bootstrap that
 # merges"): the report says its point value decided, on rows and on
 # summaries alike.

@@ -238,27 +238,6 @@ get(const calib_metrics *m, const char *name)
 	return v;
 }
 
-/* The item's value, its interval (with --bootstrap) and verdict from the
- * point estimates and replicates in bs: run now, baseline run 0 when
- * have_old.  Rows and summaries are judged by this one rule. */
-static void
-judge(struct check *K, struct item *it, const calib_bootstrap *bs, int now,
-    int have_old)
-{
-	int rel = it->a.kind >= CALIB_ASSERT_MAX_INCREASE;
-
-	it->now = get(&bs->point[now], it->a.metric);
-	it->before = have_old ? get(&bs->point[0], it->a.metric) : NAN;
-	it->value = rel ? it->now - it->before : it->now;
-	it->lo = it->hi = NAN;
-	if (K->boot_n > 0)
-		calib_bootstrap_interval(bs, it->a.metric, now, rel ? 0 : -1,
-		    K->level, &it->lo, &it->hi);
-	it->pass = calib_assertion_holds(&it->a, it->value, it->lo, it->hi,
-	    K->strict);
-	K->failed += !it->pass;
-}
-
 /*
  * The comparison as words: "<=" or ">" for a point estimate or an interval
  * wholly on one side; with an interval across the bound, "straddles" and
@@ -354,6 +333,34 @@ kind_name(calib_assert_kind k)
 	static const char *const n[] = { "max", "min", "max-increase",
 	    "max-decrease" };
 	return n[k];
+}
+
+/* The item's value, its interval (with --bootstrap), verdict and words
+ * from the point estimates and replicates in bs: run now, baseline run 0
+ * when have_old.  A pass whose interval straddles the bound is flagged and
+ * warned about.  Rows and summaries are judged by this one rule. */
+static void
+judge(struct check *K, struct item *it, const calib_bootstrap *bs, int now,
+    int have_old)
+{
+	int rel = it->a.kind >= CALIB_ASSERT_MAX_INCREASE;
+
+	it->now = get(&bs->point[now], it->a.metric);
+	it->before = have_old ? get(&bs->point[0], it->a.metric) : NAN;
+	it->value = rel ? it->now - it->before : it->now;
+	it->lo = it->hi = NAN;
+	if (K->boot_n > 0)
+		calib_bootstrap_interval(bs, it->a.metric, now, rel ? 0 : -1,
+		    K->level, &it->lo, &it->hi);
+	it->pass = calib_assertion_holds(&it->a, it->value, it->lo, it->hi,
+	    K->strict);
+	K->failed += !it->pass;
+	it->noisy = it->pass && straddles(it);
+	K->noisy += it->noisy;
+	describe(K, it);
+	if (it->noisy)
+		cli_warn("%s %s=%g holds only within noise: %s",
+		    kind_name(it->a.kind), it->a.metric, it->a.bound, it->text);
 }
 
 /* ---- reports ----------------------------------------------------- */
@@ -841,7 +848,6 @@ evaluate_summaries(struct check *K)
 	for (i = 0; i < K->nitems; i++) {
 		struct item *it = &K->items[i];
 		judge(K, it, &bs, now, old != NULL);
-		describe(K, it);
 	}
 	rc = CLI_OK;
 done:
@@ -919,13 +925,6 @@ evaluate(struct check *K)
 	for (i = 0; i < K->nitems; i++) {
 		struct item *it = &K->items[i];
 		judge(K, it, &bs, now, old != NULL);
-		it->noisy = it->pass && straddles(it);
-		K->noisy += it->noisy;
-		describe(K, it);
-		if (it->noisy)
-			cli_warn("%s %s=%g holds only within noise: %s",
-			    kind_name(it->a.kind), it->a.metric, it->a.bound,
-			    it->text);
 	}
 
 done:
