@@ -63,6 +63,53 @@ put(const char *path, const uint8_t *d, size_t n, int gz)
 	}
 }
 
+/* calib_summarize() sums arrays straight from the mapped file in chunks
+ * over the threads: 1 and 3 threads must agree on the status, the error
+ * and, when it succeeds, every byte of the summary. */
+static void
+summarize_ways(calib_read_options *o)
+{
+	calib_metric_options mo;
+	calib_summary *s[2] = { NULL, NULL };
+	calib_error err[2];
+	calib_status st[2];
+	unsigned char *buf[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 };
+	int i;
+
+	calib_metric_options_init(&mo);
+	for (i = 0; i < 2; i++) {
+		memset(&err[i], 0, sizeof(err[i]));
+		o->threads = i == 0 ? 1 : 3;
+		st[i] = calib_summarize(scores_path, o, &mo, &s[i], &err[i]);
+		FUZZ_ASSERT((st[i] == CALIB_OK) == (s[i] != NULL));
+		if (st[i] != CALIB_OK)
+			FUZZ_ASSERT(err[i].message[0] != '\0');
+		else
+			FUZZ_ASSERT(calib_summary_encode(s[i], &buf[i],
+			    &len[i], &err[i]) == CALIB_OK);
+	}
+	if (st[0] != st[1] || (st[0] != CALIB_OK &&
+	    (err[0].line != err[1].line || err[0].column != err[1].column ||
+	    strcmp(err[0].message, err[1].message) != 0))) {
+		fprintf(stderr, "summarize: 1 and 3 threads disagree:\n"
+		    "  %d %lu:%u %s\n  %d %lu:%u %s\n", st[0], err[0].line,
+		    err[0].column, err[0].message, st[1], err[1].line,
+		    err[1].column, err[1].message);
+		abort();
+	}
+	if (st[0] == CALIB_OK && (len[0] != len[1] ||
+	    memcmp(buf[0], buf[1], len[0]) != 0)) {
+		fprintf(stderr, "summarize: 1 and 3 threads give different "
+		    "summaries\n");
+		abort();
+	}
+	for (i = 0; i < 2; i++) {
+		free(buf[i]);
+		calib_summary_free(s[i]);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -143,5 +190,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		calib_preds_free(p);
 	}
 	calib_preds_free(base);
+	summarize_ways(&o);
 	return 0;
 }
