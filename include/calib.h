@@ -1545,8 +1545,10 @@ calib_status calib_summary_decode(const unsigned char *buf, size_t len,
 calib_status calib_summary_load(const char *path, calib_summary **out,
     calib_error *err);
 
-/* 1 when the file at path begins with CALIB_SUMMARY_MAGIC, 0 when it does
- * not or cannot be read ("-" is never sniffed: it gives 0). */
+/* 1 when path is a regular file that begins with CALIB_SUMMARY_MAGIC, 0
+ * otherwise.  "-", pipes and other special files are never sniffed (it
+ * gives 0): reading them would consume the bytes.  The prediction reader
+ * refuses a summary that reaches it that way, with a message saying so. */
 int calib_summary_sniff(const char *path);
 
 void calib_summary_free(calib_summary *s);

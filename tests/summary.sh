@@ -310,4 +310,25 @@ for cmd in diagram hist; do
 	ok $? "$cmd on a summary keeps the same table as on the file (no gnuplot)"
 done
 
+# Summaries are sniffed only on regular files: a pipe keeps its bytes for
+# the reader (bash's <(...), mkfifo), and a summary that comes through one
+# is refused with the way out.
+if command -v mkfifo >/dev/null 2>&1 && mkfifo "$T/fifo.csv"; then
+	cat "$T/wide.csv" >"$T/fifo.csv" &
+	"$CALIB" metrics -f json "$T/fifo.csv" >"$T/fifo.json" 2>"$T/fifo.err"
+	s=$?
+	wait
+	"$CALIB" metrics -f json "$T/wide.csv" >"$T/plain.json"
+	[ $s -eq 0 ] && nofile "$T/wide.csv" "$T/fifo.csv" "$T/fifo.json" >"$T/a" &&
+		nofile "$T/wide.csv" "$T/fifo.csv" "$T/plain.json" >"$T/b" &&
+		cmp -s "$T/a" "$T/b"
+	ok $? "a prediction file through a named pipe reads whole (nothing sniffed away)"
+	[ $s -eq 0 ] || diag "$(cat "$T/fifo.err")"
+else
+	skip "a prediction file through a named pipe" "mkfifo not available"
+fi
+run metrics - <"$T/pall.calsum"
+check_status 2 "a summary on standard input is refused"
+check_contains "$T/err" "<stdin>: a calib summary (.calsum), which is read only from a regular file" "naming the way out"
+
 done_testing

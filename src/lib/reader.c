@@ -533,7 +533,8 @@ typedef enum ci_format {
 	CI_FORMAT_PARQUET,
 	CI_FORMAT_HDF5,
 	CI_FORMAT_ARROW,
-	CI_FORMAT_PICKLE
+	CI_FORMAT_PICKLE,
+	CI_FORMAT_SUMMARY
 } ci_format;
 
 /*
@@ -560,6 +561,8 @@ pick_format(const unsigned char *h, size_t len)
 	 * format is a pickle too. */
 	if (len >= 2 && h[0] == 0x80 && h[1] >= 2 && h[1] <= 5)
 		return CI_FORMAT_PICKLE;
+	if (len >= 8 && memcmp(h, CALIB_SUMMARY_MAGIC, 8) == 0)
+		return CI_FORMAT_SUMMARY;
 	return CI_FORMAT_CSV;
 }
 
@@ -569,6 +572,12 @@ unsupported(ci_format f, const char *shown, calib_error *err)
 {
 	const char *what = "", *how = "";
 
+	/* Summaries are recognised by the commands only on regular files
+	 * (calib_summary_sniff() never reads a pipe): name the way out. */
+	if (f == CI_FORMAT_SUMMARY)
+		return ci_error_set(err, CALIB_E_FORMAT, shown, 0, 0, NULL,
+		    "a calib summary (.calsum), which is read only from a "
+		    "regular file: save it to a file and name that file");
 	switch (f) {
 	case CI_FORMAT_PARQUET:
 		what = "a Parquet file";

@@ -5,12 +5,16 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zlib.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "summary.h"
 
@@ -1386,16 +1390,32 @@ int
 calib_summary_sniff(const char *path)
 {
 	unsigned char m[8];
-	FILE *fp;
-	int yes;
+	struct stat sb;
+	ssize_t r;
+	size_t got = 0;
+	int fd;
 
 	if (path == NULL || strcmp(path, "-") == 0)
 		return 0;
-	if ((fp = fopen(path, "rb")) == NULL)
+	/* Only a regular file can be looked at and then read again: a pipe
+	 * (mkfifo, bash's <(...)) would lose the bytes read here, and the
+	 * prediction reader would start in the middle of the file.  Not even
+	 * opened: opening a FIFO's read end and closing it again would let
+	 * its writer in, only to fail its first write. */
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
 		return 0;
-	yes = fread(m, 1, 8, fp) == 8 && memcmp(m, CALIB_SUMMARY_MAGIC, 8) == 0;
-	fclose(fp);
-	return yes;
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return 0;
+	while (got < sizeof(m)) {
+		r = read(fd, m + got, sizeof(m) - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	return got == sizeof(m) && memcmp(m, CALIB_SUMMARY_MAGIC, 8) == 0;
 }
 
 /* ---- the Poisson bootstrap of summaries --------------------------- */
