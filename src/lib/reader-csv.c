@@ -355,6 +355,13 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 				if (idx < 0 && idx != CI_LABEL_DROP)
 					return NULL;
 				*label = idx;
+			} else if (fe > p && memchr(p, '"', (size_t)(fe - p)) !=
+			    NULL) {
+				/* a quoted field may hold the delimiter or a
+				 * newline, and field_end() would stop there:
+				 * in the last column, at a newline that does
+				 * not end the record */
+				return NULL;
 			}
 			p = fe;
 		} else {
