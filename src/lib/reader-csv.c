@@ -63,6 +63,7 @@ typedef struct rd_ctx {
 	int deferred;      /* labels from another file: rows kept raw */
 	int keep_ids;      /* CALIB_KEEP_IDS with an id column */
 	int keep_probs, keep_logits, cw_bins;
+	int no_terms;      /* CALIB_OMIT_ROW_TERMS: no nll, brier, entropy */
 	size_t max_record;
 	/* calib_summarize(): rows go into per-thread exact sums only */
 	int summary;
@@ -628,9 +629,11 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		r->pred[r->n] = row.pred;
 		if (C->L.has_weight)
 			r->weight[r->n] = weight;
-		r->nll[r->n] = row.nll;
-		r->brier[r->n] = row.brier;
-		r->entropy[r->n] = row.entropy;
+		if (!C->no_terms) {
+			r->nll[r->n] = row.nll;
+			r->brier[r->n] = row.brier;
+			r->entropy[r->n] = row.entropy;
+		}
 		r->n++;
 	}
 	B->tied += (size_t)row.tied;
@@ -1480,9 +1483,11 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 	memcpy(all->pred + at, B->r.pred, n * sizeof(int32_t));
 	if (C->L.has_weight)
 		memcpy(all->weight + at, B->r.weight, n * sizeof(double));
-	memcpy(all->nll + at, B->r.nll, n * sizeof(double));
-	memcpy(all->brier + at, B->r.brier, n * sizeof(double));
-	memcpy(all->entropy + at, B->r.entropy, n * sizeof(double));
+	if (!C->no_terms) {
+		memcpy(all->nll + at, B->r.nll, n * sizeof(double));
+		memcpy(all->brier + at, B->r.brier, n * sizeof(double));
+		memcpy(all->entropy + at, B->r.entropy, n * sizeof(double));
+	}
 	if (C->keep_probs)
 		memcpy(all->probs + at * (size_t)k, B->r.probs,
 		    n * (size_t)k * sizeof(double));
@@ -1796,6 +1801,9 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		C.rep = rep;
 	}
 	header_lines = lines_done;
+	/* a summary's replicates need the row terms, whatever keep says */
+	C.no_terms = (opt->keep & CALIB_OMIT_ROW_TERMS) != 0 && !C.summary;
+	all.no_terms = C.no_terms;
 	C.keep_ids = (opt->keep & CALIB_KEEP_IDS) != 0 && C.id_col >= 0 &&
 	    !C.deferred;
 	if ((C.summary ? C.cw_bins : opt->classwise_bins) > 0 &&
@@ -1830,6 +1838,8 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		    "out of memory");
 		goto done;
 	}
+	for (i = 0; i < nslots; i++)
+		blocks[i].r.no_terms = C.no_terms;
 
 	while (carry_len > 0 || !in->eof) {
 		rd_pool pool;
