@@ -189,6 +189,19 @@ run metrics -f json --id-col image_id --ignore-col 'feat_*' "$T/extra.csv"
 numbers "$T/out" | cmp -s - "$T/plain.json"
 ok $? "--id-col and --ignore-col 'feat_*': identical"
 
+# an ignored last column may hold a quoted newline (the record goes on)
+printf 'label,p_0,p_1,note\n0,0.2,0.8,"a\nb"\n1,0.4,0.6,x\n' >"$T/qnl.csv"
+run metrics -f json --ignore-col note "$T/qnl.csv"
+check_status 0 "a quoted newline in an ignored last column is read"
+printf 'label,p_0,p_1\n0,0.2,0.8\n1,0.4,0.6\n' >"$T/qnl-plain.csv"
+"$CALIB" metrics -f json "$T/qnl-plain.csv" | numbers - >"$T/qnl-plain.json"
+numbers "$T/out" | cmp -s - "$T/qnl-plain.json"
+ok $? "... and gives the numbers of the file without that column"
+printf 'label,p_0,p_1,note\n0,0.2,0.8,a"b\n' >"$T/qbad.csv"
+run metrics --ignore-col note "$T/qbad.csv"
+check_status 2 "a stray quote in an ignored column is still malformed CSV"
+check_contains "$T/err" "qbad.csv:2: malformed CSV" "... named at its line"
+
 printf 'image_id,label,p_0,p_1\nimg_001,0,0.4,0.6\nimg_002,1,0.7,x\n' >"$T/id.csv"
 run metrics --id-col image_id "$T/id.csv"
 check_contains "$T/err" "id.csv:3:4 (column 'p_1'): 'x': expected a decimal number (row id 'img_002')" \

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gsl/gsl_rng.h>
@@ -20,8 +22,6 @@
 
 #include "calib.h"
 #include "tap.h"
-
-static char tmpdir[256];
 
 static int
 same_array(const void *a, const void *b, size_t bytes)
@@ -95,6 +95,47 @@ read_with(const char *path, const calib_read_options *base, int threads,
 	return p;
 }
 
+static char tmpdir[256];
+
+/*
+ * Read path through a named pipe, which a child fills: a regular file is
+ * mapped and parsed in place, a pipe is read in chunks and carried over
+ * between blocks; both must see the same blocks.
+ */
+static calib_preds *
+read_via_fifo(const char *path, const calib_read_options *base, int threads,
+    calib_error *err)
+{
+	char fifo[512];
+	calib_read_options o = *base;
+	calib_preds *p = NULL;
+	calib_status st;
+	pid_t pid;
+
+	snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+	unlink(fifo);
+	if (mkfifo(fifo, 0600) != 0)
+		return NULL;
+	if ((pid = fork()) == 0) {
+		FILE *in = fopen(path, "rb"), *out = fopen(fifo, "wb");
+		char buf[65536];
+		size_t n;
+		signal(SIGPIPE, SIG_DFL);
+		while (in && out && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+			if (fwrite(buf, 1, n, out) != n)
+				break;
+		if (out != NULL)
+			fclose(out);
+		_exit(0);
+	}
+	o.threads = threads;
+	st = calib_read(fifo, &o, &p, err);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	unlink(fifo);
+	return st == CALIB_OK ? p : NULL;
+}
+
 /* Read path every way; all must agree with one thread on the fast path. */
 static void
 check_file(const char *path, const calib_read_options *o, const char *what)
@@ -119,6 +160,16 @@ check_file(const char *path, const calib_read_options *o, const char *what)
 		    ways[i].threads, ways[i].threads > 1 ? "s" : "",
 		    ways[i].reference ? "reference" : "fast", d ? ": " : "",
 		    d ? d : "");
+		calib_preds_free(p);
+	}
+	{
+		calib_preds *p = read_via_fifo(path, o, 2, &err);
+		const char *d = p ? differs(base, p) : "read failed";
+		if (!ok(d == NULL, "%s: read through a pipe, not mapped, "
+		    "identical%s%s", what, d ? ": " : "", d ? d : "") &&
+		    p == NULL)
+			diag("  %s:%lu:%u: %s", err.file, err.line, err.column,
+			    err.message);
 		calib_preds_free(p);
 	}
 	calib_preds_free(base);
@@ -341,14 +392,23 @@ check_error_line(gsl_rng *r)
 		}
 	}
 	fclose(f);
-	for (t = 1; t <= 4; t++) {
+	for (t = 1; t <= 5; t++) {
 		calib_read_options o;
 		calib_error err;
 		calib_preds *p = NULL;
+		calib_status st;
 		calib_read_options_init(&o);
-		o.threads = t == 4 ? 2 : t;
+		o.threads = t >= 4 ? 2 : t;
 		o.reference_parser = t == 4;
-		if (calib_read(path, &o, &p, &err) != CALIB_E_FORMAT ||
+		memset(&err, 0, sizeof(err));
+		if (t == 5) {
+			/* the same through a pipe (not mapped) */
+			p = read_via_fifo(path, &o, 2, &err);
+			st = p == NULL ? err.status : CALIB_OK;
+		} else {
+			st = calib_read(path, &o, &p, &err);
+		}
+		if (st != CALIB_E_FORMAT ||
 		    err.line != want || err.column != 3) {
 			good = 0;
 			diag("threads %d ref %d: line %lu col %u (want %lu:3): %s",
@@ -358,7 +418,8 @@ check_error_line(gsl_rng *r)
 		calib_preds_free(p);
 	}
 	ok(good, "an error at line %lu after multi-line records is reported "
-	    "there for every thread count and both paths", want);
+	    "there for every thread count, both paths, mapped or piped",
+	    want);
 }
 
 int

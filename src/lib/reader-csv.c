@@ -22,6 +22,10 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +104,11 @@ typedef struct rd_scratch {
 } rd_scratch;
 
 typedef struct rd_block {
-	char *buf;
-	size_t len, cap;
+	char *buf;                /* the data: mem, or the mapped file */
+	size_t len;
+	char *mem;                /* owned, cap bytes */
+	size_t cap;
+	int mapped;               /* buf is in the read-only mapping */
 	ci_rows r;
 	size_t tied, renorm, zero, dropped;
 	int overflow;             /* cut inside a record over max_record */
@@ -349,6 +356,13 @@ fast_row(const rd_ctx *C, const char *s, const char *e, double *x,
 				if (idx < 0 && idx != CI_LABEL_DROP)
 					return NULL;
 				*label = idx;
+			} else if (fe > p && memchr(p, '"', (size_t)(fe - p)) !=
+			    NULL) {
+				/* a quoted field may hold the delimiter or a
+				 * newline, and field_end() would stop there:
+				 * in the last column, at a newline that does
+				 * not end the record */
+				return NULL;
 			}
 			p = fe;
 		} else {
@@ -809,7 +823,8 @@ parse_block(const rd_ctx *C, rd_scratch *S, rd_block *B)
 	/* The byte after the data exists (fill_block()) and is no longer
 	 * needed (what followed the cut is carried over): a terminator there
 	 * lets fast_row() scan numbers without testing the line end. */
-	B->buf[B->len] = '\0';
+	if (!B->mapped)
+		B->buf[B->len] = '\0';
 	while (s < end) {
 		const char *nl, *e, *next, *le = NULL;
 		unsigned long span = 1;
@@ -1303,17 +1318,19 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 
 	B->len = 0;
 	B->overflow = 0;
+	B->mapped = 0;
 	/* One byte more than the data, always: parse_block() puts a
 	 * terminator after the last line there. */
 	if (B->cap < *carry_len + CI_CHUNK + 1) {
 		size_t nc = B->cap ? B->cap : CI_BLOCK + CI_CHUNK + 1;
 		while (nc < *carry_len + CI_CHUNK + 1)
 			nc *= 2;
-		if (ci_grow((void **)&B->buf, nc, 1))
+		if (ci_grow((void **)&B->mem, nc, 1))
 			return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0,
 			    NULL, "out of memory");
 		B->cap = nc;
 	}
+	B->buf = B->mem;
 	memcpy(B->buf, *carry, *carry_len);
 	B->len = *carry_len;
 	for (;;) {
@@ -1330,10 +1347,11 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 		if (in->eof)
 			break;
 		if (B->cap - B->len < CI_CHUNK + 1) {
-			if (ci_grow((void **)&B->buf, B->cap * 2, 1))
+			if (ci_grow((void **)&B->mem, B->cap * 2, 1))
 				return ci_error_set(err, CALIB_E_NOMEM, C->file,
 				    0, 0, NULL, "out of memory");
 			B->cap *= 2;
+			B->buf = B->mem;
 		}
 		st = ci_input_read(in, B->buf + B->len, CI_CHUNK, &got,
 		    C->file, err);
@@ -1353,6 +1371,114 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 	memcpy(*carry, B->buf + cut, *carry_len);
 	B->len = cut;
 	return CALIB_OK;
+}
+
+/*
+ * A plain regular file is mapped and its blocks parsed in place: no read(2)
+ * copies, and no reading between batches while the other threads wait.
+ * The blocks are cut where fill_block() cuts them (find_cut() sees the
+ * bytes grow by the same CI_CHUNK steps), so every sum is the same as when
+ * the file is read.  A block ending in '\n' is used where it lies: the
+ * parser stops at that '\n' and needs no terminator after it.  The file's
+ * last bytes without a line end, and a record cut for being too long, are
+ * copied to B->mem, which has room for the terminator.
+ */
+typedef struct rd_map {
+	const char *data;         /* the block data: file bytes from base */
+	size_t len, pos;
+	void *base;               /* the mapping, base_len bytes */
+	size_t base_len;
+} rd_map;
+
+static calib_status
+map_block(const rd_ctx *C, rd_map *M, rd_block *B, calib_error *err)
+{
+	const char *buf = M->data + M->pos;
+	const size_t avail = M->len - M->pos;
+	rd_cut sc = { 0, 0, 0 };
+	size_t len = 0, cut = 0;
+
+	B->overflow = 0;
+	for (;;) {
+		if (len >= CI_BLOCK) {
+			if ((cut = find_cut(buf, len, &sc)) > 0)
+				break;
+			if (len - sc.rec_start > C->max_record) {
+				B->overflow = 1;
+				break;
+			}
+		}
+		if (len == avail)
+			break;
+		len += avail - len < CI_CHUNK ? avail - len : CI_CHUNK;
+	}
+	if (cut == 0)
+		cut = len;
+	M->pos += cut;
+	B->len = cut;
+	if (cut > 0 && buf[cut - 1] == '\n' && !B->overflow) {
+		/* read-only: parse_block() writes no terminator here */
+		B->buf = (char *)(uintptr_t)buf;
+		B->mapped = 1;
+		return CALIB_OK;
+	}
+	if (B->cap < cut + 1) {
+		if (ci_grow((void **)&B->mem, cut + 1, 1))
+			return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0,
+			    NULL, "out of memory");
+		B->cap = cut + 1;
+	}
+	memcpy(B->mem, buf, cut);
+	B->buf = B->mem;
+	B->mapped = 0;
+	return CALIB_OK;
+}
+
+/*
+ * Map the rest of in (a plain regular file, not squeezed for blanks) from
+ * where the carry-over bytes start, and check that the mapping holds
+ * them.  Returns 0 with *M set, or -1: the file is then read as before.
+ */
+static int
+map_input(const rd_ctx *C, ci_input *in, const char *carry,
+    size_t carry_len, rd_map *M)
+{
+	struct stat sb;
+	off_t at;
+	size_t start;
+	void *m;
+
+	memset(M, 0, sizeof(*M));
+	if (in->gzip || in->is_stdin || C->blanks ||
+	    fstat(in->fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (uintmax_t)sb.st_size > SIZE_MAX ||
+	    (at = lseek(in->fd, 0, SEEK_CUR)) < 0)
+		return -1;
+	/* the next byte the reader takes is at - avail_in (bytes read to
+	 * look for a magic number and not yet handed out); the carry-over
+	 * comes before it */
+	if ((uintmax_t)at > (uintmax_t)sb.st_size ||
+	    (size_t)at < in->zs.avail_in + carry_len)
+		return -1;
+	start = (size_t)at - in->zs.avail_in - carry_len;
+	if ((size_t)sb.st_size == start)
+		return -1;
+	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, in->fd,
+	    0);
+	if (m == MAP_FAILED)
+		return -1;
+	if (memcmp((const char *)m + start, carry, carry_len) != 0) {
+		/* the file changed under us: read it as it comes */
+		munmap(m, (size_t)sb.st_size);
+		return -1;
+	}
+	(void)posix_madvise(m, (size_t)sb.st_size, POSIX_MADV_SEQUENTIAL);
+	M->base = m;
+	M->base_len = (size_t)sb.st_size;
+	M->data = (const char *)m + start;
+	M->len = (size_t)sb.st_size - start;
+	M->pos = 0;
+	return 0;
 }
 
 /* What merging blocks adds up beyond the rows. */
@@ -1705,10 +1831,12 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	size_t carry_len = head_len, carry_cap = head_cap;
 	unsigned long lines_done = 0, header_lines = 0;
 	calib_status st;
-	int T, nslots = 0, i, started = 0;
+	int T, nslots = 0, i, started = 0, mapped = 0;
 	rd_totals tot;
+	rd_map map;
 
 	memset(&C, 0, sizeof(C));
+	memset(&map, 0, sizeof(map));
 	memset(&tot, 0, sizeof(tot));
 	memset(&all, 0, sizeof(all));
 	memset(&H, 0, sizeof(H));
@@ -1841,12 +1969,15 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	for (i = 0; i < nslots; i++)
 		blocks[i].r.no_terms = C.no_terms;
 
-	while (carry_len > 0 || !in->eof) {
+	mapped = map_input(&C, in, carry, carry_len, &map) == 0;
+	while (mapped ? map.pos < map.len : carry_len > 0 || !in->eof) {
 		rd_pool pool;
 		int nb = 0;
 
-		for (nb = 0; nb < nslots && (carry_len > 0 || !in->eof); nb++) {
-			st = fill_block(&C, in, &blocks[nb], &carry, &carry_len,
+		for (nb = 0; nb < nslots && (mapped ? map.pos < map.len :
+		    carry_len > 0 || !in->eof); nb++) {
+			st = mapped ? map_block(&C, &map, &blocks[nb], err) :
+			    fill_block(&C, in, &blocks[nb], &carry, &carry_len,
 			    &carry_cap, err);
 			if (st != CALIB_OK)
 				goto done;
@@ -2030,12 +2161,14 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 done:
 	if (blocks != NULL)
 		for (i = 0; i < nslots; i++) {
-			free(blocks[i].buf);
+			free(blocks[i].mem);
 			free(blocks[i].ids);
 			free(blocks[i].id_off);
 			ci_rows_free(&blocks[i].r);
 		}
 	free(blocks);
+	if (map.base != NULL)
+		munmap(map.base, map.base_len);
 	free(workers);
 	free(tids);
 	if (S != NULL)
