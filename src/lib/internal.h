@@ -69,6 +69,9 @@ typedef struct ci_layout {
 	int has_weight;
 	int integer_labels;      /* labels may be given as indices */
 	int top_only;            /* x[0] confidence, x[1] correct (0/1) */
+	int no_terms;            /* the row terms are not kept
+	                          * (CALIB_OMIT_ROW_TERMS): rows need not
+	                          * compute them */
 	char **class_names;      /* k names */
 	/* open-addressing table of class names -> index */
 	int *name_slots;

@@ -1932,6 +1932,7 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 	/* a summary's replicates need the row terms, whatever keep says */
 	C.no_terms = (opt->keep & CALIB_OMIT_ROW_TERMS) != 0 && !C.summary;
 	all.no_terms = C.no_terms;
+	C.L.no_terms = C.no_terms;
 	C.keep_ids = (opt->keep & CALIB_KEEP_IDS) != 0 && C.id_col >= 0 &&
 	    !C.deferred;
 	if ((C.summary ? C.cw_bins : opt->classwise_bins) > 0 &&

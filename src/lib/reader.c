@@ -1469,6 +1469,7 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 	}
 	/* A summary's replicates need the row terms, whatever keep says. */
 	all.no_terms = t->sum == NULL && (o->keep & CALIB_OMIT_ROW_TERMS) != 0;
+	L->no_terms = all.no_terms;
 	/* The row count is known: no growth, no slack. */
 	if (!J.summary && ci_rows_reserve(&all, n, k, L->has_weight,
 	    (o->keep & CALIB_KEEP_PROBS) != 0 && !L->top_only,
