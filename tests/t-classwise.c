@@ -65,7 +65,8 @@ make(size_t n, int k, int kind, int weighted)
 			default:
 				/* -0 too: the bin edges keep a run's first
 				 * zero */
-				v = unif() < 0.5 ? (unif() < 0.5 ? -0.0 : 0) : 1;
+				v = unif() < 0.5 ? 1 : unif() < 0.5 ? -0.0 :
+				    0;
 				break;
 			}
 			x[i * (size_t)k + (size_t)j] = v;

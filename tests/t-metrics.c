@@ -484,14 +484,15 @@ test_read_keep(void)
 			mo.binning = bn ? CALIB_BIN_MASS : CALIB_BIN_WIDTH;
 			mo.select = calib_metric_all_set();
 			mo.test_resamples = 50;
-			if (calib_metrics_compute(p, &mo, NULL, &a) != CALIB_OK ||
-			    calib_metrics_compute(q, &mo, NULL, &b) !=
-			    CALIB_OK || a.n != b.n || a.bins != b.bins) {
+			if (calib_metrics_compute(p, &mo, NULL, &a) !=
+			    CALIB_OK || calib_metrics_compute(q, &mo, NULL,
+			    &b) != CALIB_OK || a.n != b.n || a.bins != b.bins) {
 				good = 0;
 				continue;
 			}
 			for (id = 0; id < calib_metric_count(); id++) {
-				const char *nm = calib_metric_info_get(id)->name;
+				const char *nm =
+				    calib_metric_info_get(id)->name;
 				double u = calib_metrics_value(&a, id);
 				double v = calib_metrics_value(&b, id);
 				int terms = !strcmp(nm, "nll") ||
@@ -500,12 +501,14 @@ test_read_keep(void)
 				    !strcmp(nm, "entropy");
 				if (terms ? !(!isnan(u) && isnan(v)) :
 				    !same_bits(u, v)) {
-					diag("%s: %.17g against %.17g", nm, u, v);
+					diag("%s: %.17g against %.17g", nm,
+					    u, v);
 					good = 0;
 				}
 			}
 		}
-		ok(isnan(calib_nll(q, 0, NULL)) && isnan(calib_brier(q, NULL)) &&
+		ok(isnan(calib_nll(q, 0, NULL)) &&
+		    isnan(calib_brier(q, NULL)) &&
 		    isnan(calib_entropy(q, NULL)) &&
 		    same_bits(calib_accuracy(q, NULL), calib_accuracy(p, NULL)),
 		    "the row-term means are NaN without the terms%s",

@@ -497,8 +497,8 @@ main(void)
 			} else {
 				d = "read failed";
 			}
-			ok(d == NULL, "%s: all but the terms as a full read%s%s",
-			    what, d ? ": " : "", d ? d : "");
+			ok(d == NULL, "%s: all but the terms as a full "
+			    "read%s%s", what, d ? ": " : "", d ? d : "");
 			calib_preds_free(f);
 			calib_preds_free(g);
 		}
