@@ -130,6 +130,11 @@ typedef enum calib_score_kind {
 #define CALIB_KEEP_PROBS  0x1u /* the n x K probability matrix */
 #define CALIB_KEEP_LOGITS 0x2u /* the n x K logit matrix (ln p for probability files) */
 #define CALIB_KEEP_IDS    0x4u /* CSV: each row's id (id_col or pandas' index) */
+/* And one bit that drops a default array: the per-row NLL, Brier and
+ * entropy are not stored (nll, brier and entropy are NULL in calib_preds,
+ * and the metrics made of them are NaN), for a read whose metrics do not
+ * use them: calib_metric_read_keep() says when.  Saves 24 bytes a row. */
+#define CALIB_OMIT_ROW_TERMS 0x8u
 
 /* A fitted recalibration map; see "Recalibration" below. */
 typedef struct calib_model calib_model;
@@ -282,7 +287,8 @@ typedef struct calib_preds {
 	double *weight;         /* w_i, or NULL when the file has no weights */
 	double *nll;            /* -ln p_i,y_i; +inf when p_i,y_i = 0 */
 	double *brier;          /* sum_k (p_ik - [y_i = k])^2 */
-	double *entropy;        /* -sum_k p_ik ln p_ik (0 ln 0 = 0), nats */
+	double *entropy;        /* -sum_k p_ik ln p_ik (0 ln 0 = 0), nats;
+	                         * these three NULL with CALIB_OMIT_ROW_TERMS */
 	double *probs;          /* n x k, row-major; NULL unless kept */
 	double *logits;         /* n x k, row-major; NULL unless kept: the
 	                         * file's own logits (ln p for probability
@@ -1025,6 +1031,17 @@ calib_status calib_metrics_compute(const calib_preds *p,
  * summaries").
  */
 int calib_metric_set_merges(calib_metric_set select, calib_binning binning);
+
+/*
+ * The calib_read_options.keep bits a read for calib_metrics_compute() of
+ * select (0: the default set) needs: CALIB_KEEP_PROBS when a metric of it
+ * needs the matrix (needs_probs), and CALIB_OMIT_ROW_TERMS when none uses
+ * the per-row NLL, Brier or entropy, so those arrays are not built.  The
+ * metrics of select are the same, to the bit, as from a read with keep 0
+ * plus CALIB_KEEP_PROBS.  (Equal-mass classwise ECE and conventions need
+ * CALIB_KEEP_PROBS besides; see calib_classwise_ece().)
+ */
+unsigned calib_metric_read_keep(calib_metric_set select);
 
 /* The value of metric id in m (NaN when id is out of range). */
 double calib_metrics_value(const calib_metrics *m, int id);

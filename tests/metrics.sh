@@ -322,4 +322,44 @@ for f in cw cw-plain; do
 	done
 done
 
+# A read builds only what the selected metrics use (no per-row NLL, Brier
+# and entropy for the sorted estimators, no top-label pass when no metric
+# needs it): each metric alone, and a few sets, give the bytes of
+# --metrics all, header included, weighted or not, probabilities or
+# logits, both binnings, 1 and 3 threads.
+names=$("$CALIB" metrics --list | grep -v '^#' | cut -d' ' -f1)
+cp "$DATA/logits.csv" "$T/lg.csv"
+# same_key KEY: $T/out holds KEY, with the value $T/all has
+same_key() {
+	[ -n "$(json_num "$T/out" "$1")" ] &&
+	    [ "$(json_num "$T/out" "$1")" = "$(json_num "$T/all" "$1")" ]
+}
+for f in cw cw-plain lg; do
+	for bn in width mass; do
+		for th in 1 3; do
+			o="-f json --binning $bn --threads $th"
+			o="$o --test-resamples 300"
+			run metrics $o --metrics all "$T/$f.csv"
+			cp "$T/out" "$T/all"
+			bad=
+			for m in $names; do
+				run metrics $o --metrics "$m" "$T/$f.csv"
+				[ "$rc" -eq 0 ] && same_key "$m" &&
+				    same_key n && same_key bins || bad="$bad $m"
+			done
+			for set in ace,tace,classwise_debiased_l2 ace,nll \
+			    skce,entropy,smece brier_per_class,classwise_ece; do
+				run metrics $o --metrics "$set" "$T/$f.csv"
+				for m in $(echo "$set" | tr ',' ' ') n bins; do
+					same_key "$m" || bad="$bad $set:$m"
+				done
+			done
+			d="$f, $bn bins, $th threads: each metric alone and in"
+			[ -z "$bad" ]
+			ok $? "$d sets as in --metrics all"
+			[ -z "$bad" ] || diag "differ:$bad"
+		done
+	done
+done
+
 done_testing

@@ -418,6 +418,108 @@ test_table(void)
 	calib_preds_free(p);
 }
 
+static int
+same_bits(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+/*
+ * calib_metric_read_keep(): the matrix when a metric needs it, and no row
+ * terms when none uses them; a read without them gives every other metric
+ * to the bit, and NaN (not garbage) for the NLL, Brier and entropy.
+ */
+static void
+test_read_keep(void)
+{
+	/* 40 rows of 3 classes, with ties, zeros and two weights */
+	double x[40 * 3], w[40];
+	int32_t y[40];
+	const unsigned pk = CALIB_KEEP_PROBS, om = CALIB_OMIT_ROW_TERMS;
+	calib_metric_set one;
+	calib_read_options o;
+	calib_preds *p, *q;
+	int i, id, wt, bn, good = 1;
+
+	ok(calib_metric_select("ace", &one, NULL) == CALIB_OK &&
+	    calib_metric_read_keep(one) == (pk | om), "ace: the matrix, "
+	    "no row terms");
+	ok(calib_metric_select("ece,smece", &one, NULL) == CALIB_OK &&
+	    calib_metric_read_keep(one) == om, "ece, smece: neither");
+	ok(calib_metric_select("skce,entropy", &one, NULL) == CALIB_OK &&
+	    calib_metric_read_keep(one) == pk, "skce, entropy: the matrix "
+	    "and the row terms");
+	ok(calib_metric_read_keep(0) == 0 &&
+	    calib_metric_read_keep(calib_metric_default_set()) == 0,
+	    "the default set (0 too): the row terms, no matrix");
+	for (i = 0; i < 40; i++) {
+		double a = (i % 5) / 8.0, b = (i % 3) / 8.0;
+		x[3 * i] = a;
+		x[3 * i + 1] = b;
+		x[3 * i + 2] = 1 - a - b;
+		y[i] = (int32_t)((i * 7) % 3);
+		w[i] = i % 4 ? 1 : 2.5;
+	}
+	for (wt = 0; wt < 2; wt++) {
+		calib_read_options_init(&o);
+		o.keep = pk;
+		p = make(40, 3, x, y, wt ? w : NULL, &o);
+		o.keep = pk | om;
+		q = make(40, 3, x, y, wt ? w : NULL, &o);
+		if (p == NULL || q == NULL) {
+			ok(0, "built");
+			calib_preds_free(p);
+			calib_preds_free(q);
+			continue;
+		}
+		ok(p->nll != NULL && q->nll == NULL && q->brier == NULL &&
+		    q->entropy == NULL && q->score != NULL && q->probs != NULL,
+		    "CALIB_OMIT_ROW_TERMS: nll, brier and entropy not built%s",
+		    wt ? " (weighted)" : "");
+		for (bn = 0; bn < 2; bn++) {
+			calib_metric_options mo;
+			calib_metrics a, b;
+			calib_metric_options_init(&mo);
+			mo.bins = 4;
+			mo.binning = bn ? CALIB_BIN_MASS : CALIB_BIN_WIDTH;
+			mo.select = calib_metric_all_set();
+			mo.test_resamples = 50;
+			if (calib_metrics_compute(p, &mo, NULL, &a) !=
+			    CALIB_OK || calib_metrics_compute(q, &mo, NULL,
+			    &b) != CALIB_OK || a.n != b.n || a.bins != b.bins) {
+				good = 0;
+				continue;
+			}
+			for (id = 0; id < calib_metric_count(); id++) {
+				const char *nm =
+				    calib_metric_info_get(id)->name;
+				double u = calib_metrics_value(&a, id);
+				double v = calib_metrics_value(&b, id);
+				int terms = !strcmp(nm, "nll") ||
+				    !strcmp(nm, "brier") ||
+				    !strcmp(nm, "brier_per_class") ||
+				    !strcmp(nm, "entropy");
+				if (terms ? !(!isnan(u) && isnan(v)) :
+				    !same_bits(u, v)) {
+					diag("%s: %.17g against %.17g", nm,
+					    u, v);
+					good = 0;
+				}
+			}
+		}
+		ok(isnan(calib_nll(q, 0, NULL)) &&
+		    isnan(calib_brier(q, NULL)) &&
+		    isnan(calib_entropy(q, NULL)) &&
+		    same_bits(calib_accuracy(q, NULL), calib_accuracy(p, NULL)),
+		    "the row-term means are NaN without the terms%s",
+		    wt ? " (weighted)" : "");
+		calib_preds_free(p);
+		calib_preds_free(q);
+	}
+	ok(good, "without the row terms every other metric is the same, to "
+	    "the bit (both binnings, weighted or not)");
+}
+
 int
 main(void)
 {
@@ -427,5 +529,6 @@ main(void)
 	test_binary();
 	test_edges();
 	test_mass_metrics();
+	test_read_keep();
 	return done_testing();
 }

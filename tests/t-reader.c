@@ -460,6 +460,49 @@ main(void)
 		ko.temperature = 1.7;
 		check_file(a, &ko, "kept matrices, temperature 1.7");
 	}
+	/* Without the row terms: every way agrees, and everything else is
+	 * what a full read gives (probabilities as given, which skip the
+	 * logs; a temperature, which does not; kept logits) */
+	{
+		static const struct {
+			double t;
+			unsigned keep;
+			const char *what;
+		} ways[] = {
+			{ 1, 0, "as given" },
+			{ 1.7, 0, "temperature 1.7" },
+			{ 1, CALIB_KEEP_LOGITS, "logits kept" },
+		};
+		size_t w;
+		for (w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+			calib_read_options fo = o, oo;
+			calib_preds *f, *g;
+			calib_error err;
+			char what[120];
+			const char *d;
+			fo.keep = CALIB_KEEP_PROBS | ways[w].keep;
+			fo.temperature = ways[w].t;
+			oo = fo;
+			oo.keep |= CALIB_OMIT_ROW_TERMS;
+			snprintf(what, sizeof(what), "no row terms, %s",
+			    ways[w].what);
+			check_file(a, &oo, what);
+			f = read_with(a, &fo, 2, 0, &err);
+			g = read_with(a, &oo, 2, 0, &err);
+			if (f != NULL && g != NULL) {
+				calib_preds h = *f;
+				h.nll = h.brier = h.entropy = NULL;
+				d = g->nll || g->brier || g->entropy ?
+				    "terms built" : differs(&h, g);
+			} else {
+				d = "read failed";
+			}
+			ok(d == NULL, "%s: all but the terms as a full "
+			    "read%s%s", what, d ? ": " : "", d ? d : "");
+			calib_preds_free(f);
+			calib_preds_free(g);
+		}
+	}
 
 	path_in_tmp(a, sizeof(a), "messy-comma.csv");
 	gen_messy(a, r, 60000, ',');

@@ -359,7 +359,8 @@ void cli_boot_progress_init(struct cli_boot_progress *pg, const char *what, int 
 void cli_boot_progress(void *ctx, int done, int total);
 void cli_boot_progress_end(struct cli_boot_progress *pg);
 
-/* The keep bits the metrics in set need (CALIB_KEEP_PROBS or 0). */
+/* The keep bits a read for the metrics in set needs
+ * (calib_metric_read_keep()). */
 unsigned cli_metric_keep(calib_metric_set set);
 /*
  * The settings behind a file's numbers, kept after the predictions are

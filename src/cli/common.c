@@ -337,12 +337,8 @@ cli_boot_progress_end(struct cli_boot_progress *pg)
 unsigned
 cli_metric_keep(calib_metric_set set)
 {
-	int i;
-
-	for (i = 0; i < calib_metric_count(); i++)
-		if ((set >> i & 1) && calib_metric_info_get(i)->needs_probs)
-			return CALIB_KEEP_PROBS;
-	return 0;
+	/* the library knows what each metric reads */
+	return calib_metric_read_keep(set);
 }
 
 /* Strings that option values point into, freed at exit so leak checkers

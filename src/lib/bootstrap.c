@@ -114,8 +114,9 @@ poisson_replicates(const calib_preds *const *runs, int nruns,
 					    p->outcome[i], p->pred[i] ==
 					    p->label[i], p->weight ?
 					    p->weight[i] : 1.0, cnt[i],
-					    p->nll[i], p->brier[i],
-					    p->entropy[i]);
+					    p->nll ? p->nll[i] : NAN,
+					    p->brier ? p->brier[i] : NAN,
+					    p->entropy ? p->entropy[i] : NAN);
 			st = ci_summary_eval(&a, p->k, NULL, &o->metric,
 			    &out->rep[(size_t)r * (size_t)B + (size_t)j],
 			    p->source, err);

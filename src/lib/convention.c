@@ -1007,7 +1007,7 @@ ci_conv_nll(const calib_preds *p, const calib_metric_options *o,
 	size_t i;
 	int k, inf = 0;
 
-	if (c->nll_renorm && p->probs == NULL)
+	if (c->nll_renorm ? p->probs == NULL : p->nll == NULL)
 		return NAN;
 	for (i = 0; i < p->n; i++) {
 		double w = p->weight ? p->weight[i] : 1.0, v;

@@ -217,18 +217,50 @@ mass_bins_sorted(size_t n, const double *sv, const uint8_t *sh,
 	while (j < m && TARGET(j) == 0)
 		j++;
 	t_next = j < m ? TARGET(j) : total;
-	for (i = 0; i < n;) {
-		double v = sv[i];
-		int present = 0;
-		if (plain) {
+	if (plain) {
+		/* Every row present, counting 1: a cut can only come once
+		 * the count reaches the next target and the run of that
+		 * row's value is over, so the rows up to the target go in
+		 * without comparing values (on tied scores the compares
+		 * mispredict).  The same sums in the same order as the
+		 * general loop below. */
+		for (i = 0; i < n;) {
+			size_t stop = n, from = i;
+			double v;
+			if (j < m && t_next - cum < n - i)
+				stop = i + (size_t)(t_next - cum);
+			for (; i < stop; i++) {
+				ci_sum_add(&bs, sv[i]);
+				hits += sh[i];
+			}
+			/* the run's first value, as the general loop takes
+			 * it (for the bin edges; it differs only as -0) */
+			v = sv[i - 1];
+			if (v == 0) {
+				size_t r = i - 1;
+				while (r > from && sv[r - 1] == 0)
+					r--;
+				v = sv[r];
+			}
 			for (; i < n && sv[i] == v; i++) {
 				ci_sum_add(&bs, v);
 				hits += sh[i];
-				cnt++;
-				cum++;
 			}
-			present = 1;
+			cnt += i - from;
+			cum += i - from;
+			last = v;
+			first = 0;
+			if (i < n) {
+				STORE();
+				while (j < m && TARGET(j) <= cum)
+					j++;
+				t_next = j < m ? TARGET(j) : total;
+			}
 		}
+	}
+	for (i = plain ? n : 0; i < n;) {
+		double v = sv[i];
+		int present = 0;
 		for (; i < n && sv[i] == v; i++) {
 			uint32_t c = mult ? mult[ord[i]] : 1;
 			double wm;
@@ -285,6 +317,10 @@ typedef struct cw_scratch {
 	ci_order_item *run;     /* a long run of one prefix */
 	size_t run_cap;
 	int own_out;            /* sv, sh and ord are ours to free */
+	/* cw_two(): the second column's words, both columns' digit counts
+	 * (allocated on first use) */
+	uint64_t *a2;
+	size_t (*cnt)[2048];
 } cw_scratch;
 
 static void
@@ -299,6 +335,8 @@ cw_scratch_free(cw_scratch *s)
 		free(s->ord);
 	}
 	free(s->run);
+	free(s->a2);
+	free(s->cnt);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -710,17 +748,13 @@ cw_gaps(const calib_bins *b, double *gap)
 	return n;
 }
 
+/* The tables of one class from its sorted column in s. */
 static void
-cw_one(const cw_job *J, cw_scratch *s, int k, cw_class *r)
+cw_tables(const cw_job *J, cw_scratch *s, cw_class *r)
 {
 	const calib_preds *p = J->p;
 	calib_bins b;
-	int rc = class_sort(p, k, s);
 
-	if (rc != 0) {
-		r->st = CALIB_E_NOMEM;
-		return;
-	}
 	if (J->want & (CI_CW_DEBIASED | CI_CW_ACE | CI_CW_ECE)) {
 		r->st = mass_bins_sorted(p->n, s->sv, s->sh, s->ord, p->weight,
 		    NULL, J->m, &b);
@@ -755,6 +789,67 @@ cw_one(const cw_job *J, cw_scratch *s, int k, cw_class *r)
 	}
 }
 
+static void
+cw_one(const cw_job *J, cw_scratch *s, int k, cw_class *r)
+{
+	if (class_sort(J->p, k, s) != 0) {
+		r->st = CALIB_E_NOMEM;
+		return;
+	}
+	cw_tables(J, s, r);
+}
+
+/*
+ * Two classes of an unweighted file: both columns are read in one sweep
+ * over the rows (the strided reads of the matrix are most of a column's
+ * first pass), then sorted one after the other: the same order, so the
+ * same tables, as cw_one() on each.
+ */
+static void
+cw_two(const cw_job *J, cw_scratch *s, int k1, int k2, cw_class *r1,
+    cw_class *r2)
+{
+	const calib_preds *p = J->p;
+	const size_t n = p->n;
+	ci_sort_scratch sc;
+	int rc;
+
+	if (s->a2 == NULL) {
+		s->a2 = malloc((n ? n : 1) * sizeof(*s->a2));
+		s->cnt = malloc(6 * sizeof(*s->cnt));
+	}
+	if (s->a2 == NULL || s->cnt == NULL || ci_prefix_load2(n, p->probs,
+	    (size_t)p->k, p->label, k1, k2, s->a, s->a2, s->cnt,
+	    s->cnt + 3) != 0) {
+		/* out of memory for the second column, or values the
+		 * prefix sort does not take: one at a time */
+		cw_one(J, s, k1, r1);
+		cw_one(J, s, k2, r2);
+		return;
+	}
+	sc.a = s->a;
+	sc.b = s->b;
+	sc.run = s->run;
+	sc.run_cap = s->run_cap;
+	rc = ci_prefix_sort_loaded(n, s->a, s->b, s->cnt, &sc, s->sv, s->sh);
+	s->run = sc.run;
+	s->run_cap = sc.run_cap;
+	if (rc != 0) {
+		r1->st = r2->st = CALIB_E_NOMEM;
+		return;
+	}
+	cw_tables(J, s, r1);
+	rc = ci_prefix_sort_loaded(n, s->a2, s->b, s->cnt + 3, &sc, s->sv,
+	    s->sh);
+	s->run = sc.run;
+	s->run_cap = sc.run_cap;
+	if (rc != 0) {
+		r2->st = CALIB_E_NOMEM;
+		return;
+	}
+	cw_tables(J, s, r2);
+}
+
 static void *
 cw_main(void *arg)
 {
@@ -762,8 +857,18 @@ cw_main(void *arg)
 	cw_job *J = w->job;
 	int k;
 
-	for (k = J->k0 + w->t; k < J->k1; k += J->nthreads)
-		cw_one(J, &w->s, k, &J->cls[k - J->k0]);
+	for (k = J->k0 + w->t; k < J->k1; k += J->nthreads) {
+		int k2 = k + J->nthreads;
+		/* unweighted rows: the words hold the values, so two
+		 * columns fit the scratch */
+		if (k2 < J->k1 && J->p->weight == NULL) {
+			cw_two(J, &w->s, k, k2, &J->cls[k - J->k0],
+			    &J->cls[k2 - J->k0]);
+			k = k2;
+		} else {
+			cw_one(J, &w->s, k, &J->cls[k - J->k0]);
+		}
+	}
 	return NULL;
 }
 

@@ -69,6 +69,9 @@ typedef struct ci_layout {
 	int has_weight;
 	int integer_labels;      /* labels may be given as indices */
 	int top_only;            /* x[0] confidence, x[1] correct (0/1) */
+	int no_terms;            /* the row terms are not kept
+	                          * (CALIB_OMIT_ROW_TERMS): rows need not
+	                          * compute them */
 	char **class_names;      /* k names */
 	/* open-addressing table of class names -> index */
 	int *name_slots;
@@ -270,6 +273,21 @@ typedef struct ci_sort_scratch {
 int ci_prefix_sort(size_t n, const double *x, size_t stride,
     const int32_t *label, int k, double *col, ci_sort_scratch *sc,
     double *sv, uint8_t *sh, size_t *ord);
+/*
+ * The same for two columns k1 and k2 of the n x stride matrix x (label
+ * not NULL, no rows wanted), in two steps: ci_prefix_load2() reads both
+ * in one sweep over the rows (half the strided reads of two sorts) into
+ * the words a1, a2 and their digit counts cnt1, cnt2 (3 x 2048 each),
+ * and returns 1 when a value is not this sort's key (then sort another
+ * way); ci_prefix_sort_loaded() then sorts one column's words (a, with n
+ * words of scratch b, a and b both free afterwards) into sv and sh as
+ * ci_prefix_sort() does.
+ */
+int ci_prefix_load2(size_t n, const double *x, size_t stride,
+    const int32_t *label, int k1, int k2, uint64_t *a1, uint64_t *a2,
+    size_t (*cnt1)[2048], size_t (*cnt2)[2048]);
+int ci_prefix_sort_loaded(size_t n, uint64_t *a, uint64_t *b,
+    size_t (*cnt)[2048], ci_sort_scratch *sc, double *sv, uint8_t *sh);
 calib_status ci_smece(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, double sigma,
     double hint, double *value, double *sigma_used);

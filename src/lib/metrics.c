@@ -46,6 +46,9 @@ row_means_compute(const calib_preds *p, const uint32_t *mult, double clip,
 	 * [-ln(1 - eps), -ln eps]. */
 	const double hi = clip > 0 ? -log(clip) : INFINITY;
 	const double lo = clip > 0 ? -log1p(-clip) : 0;
+	/* the row terms may not have been built (CALIB_OMIT_ROW_TERMS) */
+	const int terms = p->nll != NULL && p->brier != NULL &&
+	    p->entropy != NULL;
 	size_t i;
 	int inf = 0;
 
@@ -60,6 +63,9 @@ row_means_compute(const calib_preds *p, const uint32_t *mult, double clip,
 		ci_sum_add(&sc, w * p->score[i]);
 		if (p->outcome[i])
 			ci_sum_add(&oc, w);
+		ci_sum_add(&den, w);
+		if (!terms)
+			continue;
 		v = p->nll[i];
 		if (v > hi)
 			v = hi;
@@ -71,7 +77,6 @@ row_means_compute(const calib_preds *p, const uint32_t *mult, double clip,
 			ci_sum_add(&nl, w * v);
 		ci_sum_add(&br, w * p->brier[i]);
 		ci_sum_add(&en, w * p->entropy[i]);
-		ci_sum_add(&den, w);
 	}
 	{
 		double W = ci_sum_get(&den);
@@ -86,6 +91,8 @@ row_means_compute(const calib_preds *p, const uint32_t *mult, double clip,
 		out->nll = inf ? INFINITY : ci_sum_get(&nl) / W;
 		out->brier = ci_sum_get(&br) / W;
 		out->entropy = ci_sum_get(&en) / W;
+		if (!terms)
+			out->nll = out->brier = out->entropy = NAN;
 	}
 }
 
@@ -661,10 +668,18 @@ m_classwise_ece(ci_eval *e, double *v)
 	return st == CALIB_E_NOMEM ? st : CALIB_OK;
 }
 
+/* What a metric's function reads beyond its own work, so that a read and
+ * an evaluation build only what the selection needs. */
+#define NEED_PASS 1u   /* the one pass over the rows: top-label bin table
+                        * or row means (eval_bins(), eval_means(),
+                        * eval_acc()) */
+#define NEED_TERMS 2u  /* the per-row NLL, Brier or entropy */
+
 typedef struct ci_metric {
 	calib_metric_info info;
 	size_t offset;          /* of the value in calib_metrics */
 	calib_status (*fn)(ci_eval *e, double *v);
+	unsigned needs;         /* NEED_* bits */
 } ci_metric;
 
 #define F(field) offsetof(calib_metrics, field)
@@ -676,81 +691,88 @@ typedef struct ci_metric {
 /* In report order.  The one list of metrics. */
 static const ci_metric table[] = {
 	{ { "accuracy", "accuracy", FR, CALIB_DIR_HIGHER, SUMS, 0, 1,
-	    "mean_w [yhat = y]" }, F(accuracy), m_accuracy },
+	    "mean_w [yhat = y]" }, F(accuracy), m_accuracy, NEED_PASS },
 	{ { "mean_confidence", "mean confidence", FR, CALIB_DIR_NONE, SUMS,
-	    0, 1, "mean_w s" }, F(mean_confidence), m_mean_confidence },
+	    0, 1, "mean_w s" }, F(mean_confidence),
+	    m_mean_confidence, NEED_PASS },
 	{ { "overconfidence", "overconfidence", FR, CALIB_DIR_SIGNED, SUMS,
 	    0, 1, "mean_w s - mean_w o" }, F(overconfidence),
-	    m_overconfidence },
+	    m_overconfidence, NEED_PASS },
 	{ { "ece", "ECE", FR, LO, SUMS, 0, 1,
-	    "sum_m (W_m/W) |acc_m - conf_m| over the bins" }, F(ece), m_ece },
+	    "sum_m (W_m/W) |acc_m - conf_m| over the bins" }, F(ece),
+	    m_ece, NEED_PASS },
 	{ { "mce", "MCE", FR, LO, SUMS, 0, 1,
-	    "max_m |acc_m - conf_m|" }, F(mce), m_mce },
+	    "max_m |acc_m - conf_m|" }, F(mce), m_mce, NEED_PASS },
 	{ { "rmsce", "RMSCE", FR, LO, SUMS, 0, 1,
-	    "sqrt(sum_m (W_m/W) (acc_m - conf_m)^2)" }, F(rmsce), m_rmsce },
+	    "sqrt(sum_m (W_m/W) (acc_m - conf_m)^2)" }, F(rmsce),
+	    m_rmsce, NEED_PASS },
 	{ { "classwise_ece", "classwise ECE", FR, LO, SUMS, 0, 1,
 	    "(1/K) sum_k ECE of p_k against [y = k]" }, F(classwise_ece),
-	    m_classwise_ece },
+	    m_classwise_ece, 0 },
 	{ { "oe", "OE", FR, LO, SUMS, 0, 1,
-	    "sum_m (W_m/W) conf_m max(conf_m - acc_m, 0)" }, F(oe), m_oe },
+	    "sum_m (W_m/W) conf_m max(conf_m - acc_m, 0)" }, F(oe),
+	    m_oe, NEED_PASS },
 	{ { "nll", "NLL", CALIB_UNIT_NATS, LO, SUMS, 0, 1,
-	    "mean_w -ln p_y" }, F(nll), m_nll },
+	    "mean_w -ln p_y" }, F(nll), m_nll, NEED_PASS | NEED_TERMS },
 	{ { "brier", "Brier", CALIB_UNIT_SCORE, LO, SUMS, 0, 1,
-	    "mean_w sum_k (p_k - [y = k])^2" }, F(brier), m_brier },
+	    "mean_w sum_k (p_k - [y = k])^2" }, F(brier),
+	    m_brier, NEED_PASS | NEED_TERMS },
 	{ { "brier_per_class", "Brier per class", CALIB_UNIT_SCORE, LO, SUMS,
-	    0, 1, "brier / K" }, F(brier_per_class), m_brier_per_class },
+	    0, 1, "brier / K" }, F(brier_per_class),
+	    m_brier_per_class, NEED_PASS | NEED_TERMS },
 	{ { "entropy", "mean entropy", CALIB_UNIT_NATS, CALIB_DIR_NONE, SUMS,
-	    0, 1, "mean_w -sum_k p_k ln p_k" }, F(entropy), m_entropy },
+	    0, 1, "mean_w -sum_k p_k ln p_k" }, F(entropy),
+	    m_entropy, NEED_PASS | NEED_TERMS },
 	{ { "uce", "UCE", FR, LO, SUMS, 0, 1,
 	    "sum_m (W_m/W) (1 - conf_m) max(acc_m - conf_m, 0)" }, F(uce),
-	    m_uce },
+	    m_uce, NEED_PASS },
 	{ { "brier_top_label", "top-label Brier", CALIB_UNIT_SCORE, LO, SUMS,
 	    0, 1, "mean_w (s - o)^2" }, F(brier_top_label),
-	    m_brier_top_label },
+	    m_brier_top_label, NEED_PASS },
 	{ { "smece", "smooth ECE", FR, LO, SORTED, 0, 0,
 	    "(1/W) int |sum w (s - o) K_sigma(t, s)| dt at the fixed point "
-	    "sigma = smECE" }, F(smece), m_smece },
+	    "sigma = smECE" }, F(smece), m_smece, 0 },
 	{ { "smece_sigma", "smooth ECE kernel width", FR, CALIB_DIR_NONE,
 	    SORTED, 0, 0, "the sigma smece used" }, F(smece_sigma),
-	    m_smece_sigma },
+	    m_smece_sigma, 0 },
 	{ { "debiased_l2", "debiased l2 CE", FR, LO, SORTED, 0, 0,
 	    "sqrt(max(0, sum_b (W_b/W) [(acc_b - conf_b)^2 - "
 	    "acc_b(1-acc_b)/(n_b-1)])), equal-mass bins" }, F(debiased_l2),
-	    m_debiased_l2 },
+	    m_debiased_l2, 0 },
 	{ { "classwise_debiased_l2", "classwise debiased l2 CE", FR, LO,
 	    SORTED, 1, 0, "sqrt((1/K) sum_k max(0, D_k)), equal-mass bins per "
-	    "class" }, F(classwise_debiased_l2), m_classwise_debiased_l2 },
+	    "class" }, F(classwise_debiased_l2), m_classwise_debiased_l2, 0 },
 	{ { "ace", "ACE", FR, LO, SORTED, 1, 0,
 	    "mean over classes and equal-mass ranges of |acc - conf|" },
-	    F(ace), m_ace },
+	    F(ace), m_ace, 0 },
 	{ { "tace", "TACE", FR, LO, SORTED, 1, 0,
 	    "ACE over the predictions above --tace-threshold" }, F(tace),
-	    m_tace },
+	    m_tace, 0 },
 	{ { "corp_mcb", "CORP miscalibration", CALIB_UNIT_SCORE, LO, SORTED,
 	    0, 0, "Brier(s) - Brier(PAV(s)) of the top-label problem" },
-	    F(corp_mcb), m_corp_mcb },
+	    F(corp_mcb), m_corp_mcb, 0 },
 	{ { "corp_dsc", "CORP discrimination", CALIB_UNIT_SCORE,
 	    CALIB_DIR_HIGHER, SORTED, 0, 0,
-	    "Brier(mean o) - Brier(PAV(s))" }, F(corp_dsc), m_corp_dsc },
+	    "Brier(mean o) - Brier(PAV(s))" }, F(corp_dsc), m_corp_dsc, 0 },
 	{ { "corp_unc", "CORP uncertainty", CALIB_UNIT_SCORE, CALIB_DIR_NONE,
-	    SORTED, 0, 0, "mean o (1 - mean o)" }, F(corp_unc), m_corp_unc },
+	    SORTED, 0, 0, "mean o (1 - mean o)" }, F(corp_unc), m_corp_unc, 0 },
 	{ { "calibration_p_value", "calibration test p-value",
 	    CALIB_UNIT_P_VALUE, CALIB_DIR_HIGHER, CALIB_DATA_ROWS, 0, 0,
 	    "(1 + #{ECE* >= ECE}) / (R + 1), outcomes redrawn ~ Bernoulli(s)" },
-	    F(calibration_p_value), m_calibration_p_value },
+	    F(calibration_p_value), m_calibration_p_value, 0 },
 	{ { "ece_sweep", "ECE-sweep", FR, LO, SORTED, 0, 0,
 	    "ECE on the most equal-mass bins with monotone accuracies "
-	    "(first failure)" }, F(ece_sweep), m_ece_sweep },
+	    "(first failure)" }, F(ece_sweep), m_ece_sweep, 0 },
 	{ { "ece_sweep_bins", "ECE-sweep bins", CALIB_UNIT_COUNT,
 	    CALIB_DIR_NONE, SORTED, 0, 0, "the bins ece_sweep used" },
-	    F(ece_sweep_bins), m_ece_sweep_bins },
+	    F(ece_sweep_bins), m_ece_sweep_bins, 0 },
 	{ { "skce", "SKCE", CALIB_UNIT_SCORE, LO, CALIB_DATA_ROWS, 1, 0,
 	    "unbiased linear-time squared kernel calibration error, "
-	    "Gaussian x white kernel" }, F(skce), m_skce },
+	    "Gaussian x white kernel" }, F(skce), m_skce, 0 },
 	{ { "skce_p_value", "SKCE test p-value", CALIB_UNIT_P_VALUE,
 	    CALIB_DIR_HIGHER, CALIB_DATA_ROWS, 1, 0,
 	    "1 - Phi(SKCE / se), asymptotic" }, F(skce_p_value),
-	    m_skce_p_value },
+	    m_skce_p_value, 0 },
 };
 #undef F
 #undef FR
@@ -934,6 +956,24 @@ calib_metrics_get(const calib_metrics *m, const char *name, double *value)
 	return CALIB_OK;
 }
 
+unsigned
+calib_metric_read_keep(calib_metric_set select)
+{
+	calib_metric_set want = select ? select : calib_metric_default_set();
+	unsigned keep = CALIB_OMIT_ROW_TERMS;
+	int i;
+
+	for (i = 0; i < NMETRICS; i++) {
+		if (!(want >> i & 1))
+			continue;
+		if (table[i].info.needs_probs)
+			keep |= CALIB_KEEP_PROBS;
+		if (table[i].needs & NEED_TERMS)
+			keep &= ~CALIB_OMIT_ROW_TERMS;
+	}
+	return keep;
+}
+
 int
 calib_metric_set_merges(calib_metric_set select, calib_binning binning)
 {
@@ -1008,6 +1048,7 @@ ci_eval_metrics(ci_eval *e, calib_metrics *out)
 	    calib_metric_default_set();
 	const calib_bins *b;
 	calib_status st;
+	unsigned needs = 0;
 	int i;
 
 	if (o->bins < 1 || !(o->nll_clip >= 0 && o->nll_clip < 0.5) ||
@@ -1016,14 +1057,29 @@ ci_eval_metrics(ci_eval *e, calib_metrics *out)
 	    o->test_resamples < 1 || !(o->skce_bandwidth >= 0))
 		return CALIB_E_ARG;
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < NMETRICS; i++)
+	for (i = 0; i < NMETRICS; i++) {
 		*(double *)(void *)((char *)out + table[i].offset) = NAN;
-	/* The bin table also gives the header numbers (rows, bins used). */
-	if ((st = eval_bins(e, &b)) != CALIB_OK)
-		return st;
-	out->n = b->n;
+		if (want >> i & 1)
+			needs |= table[i].needs;
+	}
+	if (!(needs & NEED_PASS) && e->p != NULL && e->acc == NULL &&
+	    e->mult == NULL && o->binning == CALIB_BIN_WIDTH &&
+	    calib_convention_is_default(o->convention)) {
+		/* No metric needs the one pass, whose equal-width table
+		 * holds every row once in o->bins bins: the header numbers
+		 * without it (for the sorted estimators, a tenth of their
+		 * time). */
+		out->n = e->p->n;
+		out->bins = o->bins;
+	} else {
+		/* The bin table also gives the header numbers (rows, bins
+		 * used). */
+		if ((st = eval_bins(e, &b)) != CALIB_OK)
+			return st;
+		out->n = b->n;
+		out->bins = b->m;
+	}
 	out->classes = e->k;
-	out->bins = b->m;
 	out->binning = o->binning;
 	for (i = 0; i < NMETRICS; i++) {
 		double v = NAN;

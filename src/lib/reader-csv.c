@@ -67,6 +67,7 @@ typedef struct rd_ctx {
 	int deferred;      /* labels from another file: rows kept raw */
 	int keep_ids;      /* CALIB_KEEP_IDS with an id column */
 	int keep_probs, keep_logits, cw_bins;
+	int no_terms;      /* CALIB_OMIT_ROW_TERMS: no nll, brier, entropy */
 	size_t max_record;
 	/* calib_summarize(): rows go into per-thread exact sums only */
 	int summary;
@@ -125,6 +126,10 @@ typedef struct rd_block {
 	size_t other_len;
 	unsigned long other_line;
 	int other_set;
+	/* merge_block(): where its rows go in the whole (copied by
+	 * copy_rows(), after the batch's blocks are merged) */
+	size_t copy_at;
+	int copy;
 	/* first problem in the block, if any */
 	int failed;
 	calib_status err_status;
@@ -642,9 +647,11 @@ emit_row(const rd_ctx *C, rd_scratch *S, rd_block *B, unsigned long line,
 		r->pred[r->n] = row.pred;
 		if (C->L.has_weight)
 			r->weight[r->n] = weight;
-		r->nll[r->n] = row.nll;
-		r->brier[r->n] = row.brier;
-		r->entropy[r->n] = row.entropy;
+		if (!C->no_terms) {
+			r->nll[r->n] = row.nll;
+			r->brier[r->n] = row.brier;
+			r->entropy[r->n] = row.entropy;
+		}
 		r->n++;
 	}
 	B->tied += (size_t)row.tied;
@@ -1600,21 +1607,8 @@ merge_block(const rd_ctx *C, rd_block *B, calib_preds *P, ci_rows *all,
 	    C->keep_logits) != 0)
 		return ci_error_set(err, CALIB_E_NOMEM, C->file, 0, 0, NULL,
 		    "out of memory");
-	memcpy(all->score + at, B->r.score, n * sizeof(double));
-	memcpy(all->outcome + at, B->r.outcome, n);
-	memcpy(all->label + at, B->r.label, n * sizeof(int32_t));
-	memcpy(all->pred + at, B->r.pred, n * sizeof(int32_t));
-	if (C->L.has_weight)
-		memcpy(all->weight + at, B->r.weight, n * sizeof(double));
-	memcpy(all->nll + at, B->r.nll, n * sizeof(double));
-	memcpy(all->brier + at, B->r.brier, n * sizeof(double));
-	memcpy(all->entropy + at, B->r.entropy, n * sizeof(double));
-	if (C->keep_probs)
-		memcpy(all->probs + at * (size_t)k, B->r.probs,
-		    n * (size_t)k * sizeof(double));
-	if (C->keep_logits)
-		memcpy(all->logits + at * (size_t)k, B->r.logits,
-		    n * (size_t)k * sizeof(double));
+	B->copy_at = at;
+	B->copy = 1;
 	if (C->keep_ids) {
 		size_t i;
 		if (tot->ids_len + B->ids_len > tot->ids_cap) {
@@ -1647,6 +1641,87 @@ counts:
 	P->renormalized_rows += B->renorm;
 	P->zero_prob_rows += B->zero;
 	return CALIB_OK;
+}
+
+/* Block B's rows into the whole at the place merge_block() gave them. */
+static void
+copy_block(const rd_ctx *C, rd_block *B, ci_rows *all)
+{
+	const int k = C->L.k;
+	const size_t n = B->r.n, at = B->copy_at;
+
+	if (!B->copy)
+		return;
+	B->copy = 0;
+	memcpy(all->score + at, B->r.score, n * sizeof(double));
+	memcpy(all->outcome + at, B->r.outcome, n);
+	memcpy(all->label + at, B->r.label, n * sizeof(int32_t));
+	memcpy(all->pred + at, B->r.pred, n * sizeof(int32_t));
+	if (C->L.has_weight)
+		memcpy(all->weight + at, B->r.weight, n * sizeof(double));
+	if (!C->no_terms) {
+		memcpy(all->nll + at, B->r.nll, n * sizeof(double));
+		memcpy(all->brier + at, B->r.brier, n * sizeof(double));
+		memcpy(all->entropy + at, B->r.entropy, n * sizeof(double));
+	}
+	if (C->keep_probs)
+		memcpy(all->probs + at * (size_t)k, B->r.probs,
+		    n * (size_t)k * sizeof(double));
+	if (C->keep_logits)
+		memcpy(all->logits + at * (size_t)k, B->r.logits,
+		    n * (size_t)k * sizeof(double));
+}
+
+/*
+ * The copies of a batch's merged blocks, spread over the threads: the
+ * whole's pages are touched for the first time here, which costs more
+ * than the copy itself, and one thread alone made it the read's serial
+ * part.  Each block goes to its own place, so the order does not matter.
+ */
+typedef struct rd_copy {
+	const rd_ctx *C;
+	rd_block *blocks;
+	int nblocks;
+	ci_rows *all;
+	atomic_int next;
+} rd_copy;
+
+typedef struct rd_copier {
+	rd_copy *job;
+} rd_copier;
+
+static void *
+copy_main(void *arg)
+{
+	rd_copy *J = ((rd_copier *)arg)->job;
+	int i;
+
+	while ((i = atomic_fetch_add(&J->next, 1)) < J->nblocks)
+		copy_block(J->C, &J->blocks[i], J->all);
+	return NULL;
+}
+
+static void
+copy_blocks(const rd_ctx *C, rd_block *blocks, int nb, ci_rows *all, int T)
+{
+	rd_copier w[CI_MAX_THREADS];
+	rd_copy J;
+	int t;
+
+	J.C = C;
+	J.blocks = blocks;
+	J.nblocks = nb;
+	J.all = all;
+	atomic_init(&J.next, 0);
+	if (T > nb)
+		T = nb;
+	if (T > CI_TEAM_MAX)
+		T = CI_TEAM_MAX;
+	if (T < 1)
+		T = 1;
+	for (t = 0; t < T; t++)
+		w[t].job = &J;
+	ci_team_run(copy_main, w, sizeof(w[0]), T);
 }
 
 static void
@@ -1924,6 +1999,10 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		C.rep = rep;
 	}
 	header_lines = lines_done;
+	/* a summary's replicates need the row terms, whatever keep says */
+	C.no_terms = (opt->keep & CALIB_OMIT_ROW_TERMS) != 0 && !C.summary;
+	all.no_terms = C.no_terms;
+	C.L.no_terms = C.no_terms;
 	C.keep_ids = (opt->keep & CALIB_KEEP_IDS) != 0 && C.id_col >= 0 &&
 	    !C.deferred;
 	if ((C.summary ? C.cw_bins : opt->classwise_bins) > 0 &&
@@ -1958,6 +2037,8 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 		    "out of memory");
 		goto done;
 	}
+	for (i = 0; i < nslots; i++)
+		blocks[i].r.no_terms = C.no_terms;
 
 	mapped = map_input(&C, in, carry, carry_len, &map) == 0;
 	while (mapped ? map.pos < map.len : carry_len > 0 || !in->eof) {
@@ -2007,6 +2088,7 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 				goto done;
 			lines_done += blocks[i].nlines;
 		}
+		copy_blocks(&C, blocks, nb, &all, T);
 	}
 	if (tot.sum_fail > 0) {
 		st = sum_report(&C, &tot, err);

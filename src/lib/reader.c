@@ -162,9 +162,9 @@ ci_rows_reserve(ci_rows *r, size_t need, int k, int has_w, int kp, int kl)
 	    ci_grow((void **)&r->label, cap, sizeof(int32_t)) ||
 	    ci_grow((void **)&r->pred, cap, sizeof(int32_t)) ||
 	    (has_w && ci_grow((void **)&r->weight, cap, sizeof(double))) ||
-	    ci_grow((void **)&r->nll, cap, sizeof(double)) ||
+	    (!r->no_terms && (ci_grow((void **)&r->nll, cap, sizeof(double)) ||
 	    ci_grow((void **)&r->brier, cap, sizeof(double)) ||
-	    ci_grow((void **)&r->entropy, cap, sizeof(double)) ||
+	    ci_grow((void **)&r->entropy, cap, sizeof(double)))) ||
 	    (kp && ci_grow((void **)&r->probs, cap * (size_t)k, sizeof(double))) ||
 	    (kl && ci_grow((void **)&r->logits, cap * (size_t)k, sizeof(double))))
 		return -1;
@@ -1245,9 +1245,11 @@ build_chunk_rows(const build_job *J, build_chunk *c, double *x, double *work)
 			all->pred[at] = row.pred;
 			if (L->has_weight)
 				all->weight[at] = w;
-			all->nll[at] = row.nll;
-			all->brier[at] = row.brier;
-			all->entropy[at] = row.entropy;
+			if (!all->no_terms) {
+				all->nll[at] = row.nll;
+				all->brier[at] = row.brier;
+				all->entropy[at] = row.entropy;
+			}
 		}
 		c->kept++;
 		c->tied += (size_t)row.tied;
@@ -1292,9 +1294,12 @@ compact_rows(ci_rows *a, size_t to, size_t from, size_t n, int k)
 	memmove(a->pred + to, a->pred + from, n * sizeof(int32_t));
 	if (a->weight != NULL)
 		memmove(a->weight + to, a->weight + from, n * sizeof(double));
-	memmove(a->nll + to, a->nll + from, n * sizeof(double));
-	memmove(a->brier + to, a->brier + from, n * sizeof(double));
-	memmove(a->entropy + to, a->entropy + from, n * sizeof(double));
+	if (!a->no_terms) {
+		memmove(a->nll + to, a->nll + from, n * sizeof(double));
+		memmove(a->brier + to, a->brier + from, n * sizeof(double));
+		memmove(a->entropy + to, a->entropy + from,
+		    n * sizeof(double));
+	}
 	if (a->probs != NULL)
 		memmove(a->probs + to * (size_t)k, a->probs + from * (size_t)k,
 		    n * (size_t)k * sizeof(double));
@@ -1462,6 +1467,9 @@ ci_build(const char *shown, const ci_table *t, ci_layout *L,
 			ci_cwx_stage(&J.chunk[i].cwx);
 		}
 	}
+	/* A summary's replicates need the row terms, whatever keep says. */
+	all.no_terms = t->sum == NULL && (o->keep & CALIB_OMIT_ROW_TERMS) != 0;
+	L->no_terms = all.no_terms;
 	/* The row count is known: no growth, no slack. */
 	if (!J.summary && ci_rows_reserve(&all, n, k, L->has_weight,
 	    (o->keep & CALIB_KEEP_PROBS) != 0 && !L->top_only,

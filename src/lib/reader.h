@@ -30,6 +30,9 @@ typedef struct ci_rows {
 	uint8_t *outcome;
 	int32_t *label, *pred;
 	double *weight, *nll, *brier, *entropy, *probs, *logits;
+	/* set before the first reserve: nll, brier and entropy are not
+	 * built (CALIB_OMIT_ROW_TERMS) and stay NULL */
+	int no_terms;
 } ci_rows;
 
 int ci_grow(void **a, size_t cap, size_t elem);

@@ -219,6 +219,56 @@ row_as_given(int k, const calib_read_options *o, const double *x,
 	return 0;
 }
 
+/*
+ * row_as_given() for a read that keeps neither the row terms
+ * (CALIB_OMIT_ROW_TERMS) nor the logits: the same checks and the same
+ * top-label numbers, without the logs, the entropy and the Brier term.
+ * The NLL is only told apart as infinite (p_y = 0) or not, for the count
+ * of such rows.
+ */
+static int
+row_no_terms(int k, const calib_read_options *o, const double *x,
+    int32_t label, double weight, ci_row *r, double *probs)
+{
+	double plain, bv;
+	int i, pred = 0, tied = 0;
+
+	if (!(x[0] >= 0 && x[0] <= 1))
+		return -1;
+	plain = bv = x[0];
+	for (i = 1; i < k; i++) {
+		double v = x[i];
+		int gt = v > bv;
+		if (!(v >= 0 && v <= 1))
+			return -1;
+		plain += v;
+		tied = gt ? 0 : (tied | (v == bv));
+		pred = gt ? i : pred;
+		bv = gt ? v : bv;
+	}
+	if (!(fabs(plain - 1) + 4.0 * k * DBL_EPSILON * plain <= o->sum_tol))
+		return -1;
+	if (probs != NULL)
+		memcpy(probs, x, (size_t)k * sizeof(*probs));
+	r->p = probs != NULL ? probs : x;
+	r->label = label;
+	r->pred = pred;
+	r->weight = weight;
+	r->tied = tied;
+	r->renormalized = 0;
+	r->zero_prob = !(x[label] > 0);
+	r->nll = r->zero_prob ? INFINITY : NAN;
+	r->brier = r->entropy = NAN;
+	if (o->target == CALIB_TARGET_TOP) {
+		r->score = x[pred];
+		r->outcome = pred == label;
+	} else {
+		r->score = x[o->target];
+		r->outcome = label == o->target;
+	}
+	return 0;
+}
+
 int
 ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
     int32_t label, double weight, ci_row *r, double *probs, double *logits,
@@ -232,6 +282,10 @@ ci_row_finish(const ci_layout *L, const calib_read_options *o, double *x,
 	int i, pred, tied, from_probs, as_given = 0;
 
 	pb->sum = NAN;
+	if (L->no_terms && logits == NULL && !L->top_only &&
+	    !L->single_column && L->kind == CALIB_SCORES_PROBS && T == 1 &&
+	    M == NULL && row_no_terms(k, o, x, label, weight, r, probs) == 0)
+		return 0;
 	if (!L->top_only && !L->single_column &&
 	    L->kind == CALIB_SCORES_PROBS && T == 1 && M == NULL &&
 	    row_as_given(k, o, x, label, weight, r, probs, logits, work) == 0)

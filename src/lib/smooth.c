@@ -359,22 +359,16 @@ typedef struct radix_item {
 #define SHORT_RUN 32
 #define LOW30 ((1u << 30) - 1)
 
-int
-ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
-    int k, double *col, ci_sort_scratch *sc, double *sv, uint8_t *sh,
-    size_t *ord)
+/* The first pass: the words of column x (stride apart) into a, and the
+ * digit counts; returns the OR of the values' bits. */
+static uint64_t
+prefix_words(size_t n, const double *x, size_t stride, const int32_t *label,
+    int k, double *col, int rows, uint64_t *a, size_t cnt[3][2048])
 {
-	size_t cnt[3][2048], i, j;
-	uint64_t *a = sc->a, *b = sc->b, any = 0;
-	/* with rows the values are looked up; without, the words hold them */
-	const int rows = ord != NULL;
-	const double *val = col ? col : x;
-	const size_t vs = col ? 1 : stride;
-	int pass;
+	uint64_t any = 0;
+	size_t i;
 
-	if (n >= ((size_t)1 << 31))
-		return 1;
-	memset(cnt, 0, sizeof(cnt));
+	memset(cnt, 0, 3 * sizeof(*cnt));
 	for (i = 0; i < n; i++) {
 		double v = x[i * stride];
 		uint64_t bits, w;
@@ -392,9 +386,18 @@ ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
 		cnt[1][(w >> 43) & 2047]++;
 		cnt[2][(w >> 54) & 1023]++;
 	}
-	/* NaN, negative or 2 and above: not this sort's keys */
-	if (any >> 62)
-		return 1;
+	return any;
+}
+
+/* The rest of the sort, from the words in a (b: n words of scratch). */
+static int
+prefix_finish(size_t n, uint64_t *a, uint64_t *b, size_t cnt[3][2048],
+    const double *val, size_t vs, int rows, ci_sort_scratch *sc, double *sv,
+    uint8_t *sh, size_t *ord)
+{
+	size_t i, j;
+	int pass;
+
 	for (pass = 0; pass < 3; pass++) {
 		const int shift = 32 + 11 * pass;
 		size_t *c = cnt[pass], sum = 0, d;
@@ -490,6 +493,71 @@ ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
 		}
 	}
 	return 0;
+}
+
+int
+ci_prefix_sort(size_t n, const double *x, size_t stride, const int32_t *label,
+    int k, double *col, ci_sort_scratch *sc, double *sv, uint8_t *sh,
+    size_t *ord)
+{
+	size_t cnt[3][2048];
+	/* with rows the values are looked up; without, the words hold them */
+	const int rows = ord != NULL;
+
+	if (n >= ((size_t)1 << 31))
+		return 1;
+	/* NaN, negative or 2 and above: not this sort's keys */
+	if (prefix_words(n, x, stride, label, k, col, rows, sc->a, cnt) >> 62)
+		return 1;
+	return prefix_finish(n, sc->a, sc->b, cnt, col ? col : x,
+	    col ? 1 : stride, rows, sc, sv, sh, ord);
+}
+
+int
+ci_prefix_load2(size_t n, const double *x, size_t stride, const int32_t *label,
+    int k1, int k2, uint64_t *a1, uint64_t *a2, size_t (*cnt1)[2048],
+    size_t (*cnt2)[2048])
+{
+	uint64_t any = 0;
+	size_t i;
+
+	if (n >= ((size_t)1 << 31))
+		return 1;
+	memset(cnt1, 0, 3 * sizeof(*cnt1));
+	memset(cnt2, 0, 3 * sizeof(*cnt2));
+	/* prefix_words() for two columns in one sweep over the rows */
+	for (i = 0; i < n; i++) {
+		double v1 = x[i * stride + (size_t)k1];
+		double v2 = x[i * stride + (size_t)k2];
+		uint64_t b1, b2, w1, w2;
+		if (v1 == 0)
+			v1 = 0.0;
+		if (v2 == 0)
+			v2 = 0.0;
+		memcpy(&b1, &v1, sizeof(b1));
+		memcpy(&b2, &v2, sizeof(b2));
+		any |= b1 | b2;
+		w1 = (b1 >> 30) << 32 | (b1 & LOW30) << 1 |
+		    (uint64_t)(label[i] == k1);
+		w2 = (b2 >> 30) << 32 | (b2 & LOW30) << 1 |
+		    (uint64_t)(label[i] == k2);
+		a1[i] = w1;
+		a2[i] = w2;
+		cnt1[0][(w1 >> 32) & 2047]++;
+		cnt1[1][(w1 >> 43) & 2047]++;
+		cnt1[2][(w1 >> 54) & 1023]++;
+		cnt2[0][(w2 >> 32) & 2047]++;
+		cnt2[1][(w2 >> 43) & 2047]++;
+		cnt2[2][(w2 >> 54) & 1023]++;
+	}
+	return any >> 62 ? 1 : 0;
+}
+
+int
+ci_prefix_sort_loaded(size_t n, uint64_t *a, uint64_t *b,
+    size_t (*cnt)[2048], ci_sort_scratch *sc, double *sv, uint8_t *sh)
+{
+	return prefix_finish(n, a, b, cnt, NULL, 0, 0, sc, sv, sh, NULL);
 }
 
 size_t *

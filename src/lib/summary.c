@@ -382,10 +382,13 @@ ci_acc_add_preds(ci_acc *a, const calib_preds *p)
 {
 	size_t i;
 
+	/* Without the row terms (CALIB_OMIT_ROW_TERMS) they are undefined,
+	 * as on a top-label-only file. */
 	for (i = 0; i < p->n; i++)
 		ci_acc_row(a, p->score[i], p->outcome[i],
 		    p->pred[i] == p->label[i], p->weight ? p->weight[i] : 1.0,
-		    p->nll[i], p->brier[i], p->entropy[i]);
+		    p->nll ? p->nll[i] : NAN, p->brier ? p->brier[i] : NAN,
+		    p->entropy ? p->entropy[i] : NAN);
 }
 
 int
