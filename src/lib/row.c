@@ -151,84 +151,16 @@ ci_softmax(const double *z, int k, double *p, int *top, int *tied)
 }
 
 /*
- * The common row, probabilities used as given (no temperature, no model)
- * that pass the range and sum checks with the margin explained below: the
- * same operations in the same order as the general path, without its
- * copies and tests.  Returns -1, having written nothing, for any other
- * row: the general path then finishes it or says what is wrong.
+ * The checks of a row of probabilities used as given (no temperature, no
+ * model): the range check, the plain sum and argmax() in one pass, with
+ * the margin explained in ci_row_finish().  argmax without branches:
+ * which class is larger is as good as random, and a mispredicted branch
+ * costs more than the selects.  Returns -1 for a row that fails them: the
+ * general path then finishes it or says what is wrong.
  */
 static int
-row_as_given(int k, const calib_read_options *o, const double *x,
-    int32_t label, double weight, ci_row *r, double *probs, double *logits,
-    double *lp)
-{
-	double plain = 0, ent = 0, brier = 0, bv, d;
-	int i, pred = 0, tied = 0;
-
-	/* The range check, the plain sum and argmax() in one pass; argmax
-	 * without branches: which class is larger is as good as random, and
-	 * a mispredicted branch costs more than the selects. */
-	if (!(x[0] >= 0 && x[0] <= 1))
-		return -1;
-	plain = bv = x[0];
-	for (i = 1; i < k; i++) {
-		double v = x[i];
-		int gt = v > bv;
-		if (!(v >= 0 && v <= 1))
-			return -1;
-		plain += v;
-		tied = gt ? 0 : (tied | (v == bv));
-		pred = gt ? i : pred;
-		bv = gt ? v : bv;
-	}
-	if (!(fabs(plain - 1) + 4.0 * k * DBL_EPSILON * plain <= o->sum_tol))
-		return -1;
-	/* The logs first, independent of one another, then the sums in the
-	 * general path's order. */
-	for (i = 0; i < k; i++)
-		lp[i] = log(x[i]);
-	for (i = 0; i < k; i++) {
-		if (x[i] > 0)
-			ent -= x[i] * lp[i];
-		d = x[i] - (i == label ? 1.0 : 0.0);
-		brier += d * d;
-	}
-	if (logits != NULL)
-		for (i = 0; i < k; i++)
-			logits[i] = lp[i];
-	if (probs != NULL)
-		for (i = 0; i < k; i++)
-			probs[i] = x[i];
-	r->p = probs != NULL ? probs : x;
-	r->label = label;
-	r->pred = pred;
-	r->weight = weight;
-	r->tied = tied;
-	r->renormalized = 0;
-	r->nll = x[label] > 0 ? -lp[label] : INFINITY;
-	r->zero_prob = isinf(r->nll);
-	r->brier = brier;
-	r->entropy = ent > 0 ? ent : 0;
-	if (o->target == CALIB_TARGET_TOP) {
-		r->score = x[pred];
-		r->outcome = pred == label;
-	} else {
-		r->score = x[o->target];
-		r->outcome = label == o->target;
-	}
-	return 0;
-}
-
-/*
- * row_as_given() for a read that keeps neither the row terms
- * (CALIB_OMIT_ROW_TERMS) nor the logits: the same checks and the same
- * top-label numbers, without the logs, the entropy and the Brier term.
- * The NLL is only told apart as infinite (p_y = 0) or not, for the count
- * of such rows.
- */
-static int
-row_no_terms(int k, const calib_read_options *o, const double *x,
-    int32_t label, double weight, ci_row *r, double *probs)
+given_checks(int k, const calib_read_options *o, const double *x, int *top,
+    int *tie)
 {
 	double plain, bv;
 	int i, pred = 0, tied = 0;
@@ -248,6 +180,16 @@ row_no_terms(int k, const calib_read_options *o, const double *x,
 	}
 	if (!(fabs(plain - 1) + 4.0 * k * DBL_EPSILON * plain <= o->sum_tol))
 		return -1;
+	*top = pred;
+	*tie = tied;
+	return 0;
+}
+
+/* What every row of probabilities used as given gets but the row terms. */
+static void
+given_row(int k, const calib_read_options *o, const double *x, int32_t label,
+    double weight, int pred, int tied, double *probs, ci_row *r)
+{
 	if (probs != NULL)
 		memcpy(probs, x, (size_t)k * sizeof(*probs));
 	r->p = probs != NULL ? probs : x;
@@ -257,8 +199,6 @@ row_no_terms(int k, const calib_read_options *o, const double *x,
 	r->tied = tied;
 	r->renormalized = 0;
 	r->zero_prob = !(x[label] > 0);
-	r->nll = r->zero_prob ? INFINITY : NAN;
-	r->brier = r->entropy = NAN;
 	if (o->target == CALIB_TARGET_TOP) {
 		r->score = x[pred];
 		r->outcome = pred == label;
@@ -266,6 +206,63 @@ row_no_terms(int k, const calib_read_options *o, const double *x,
 		r->score = x[o->target];
 		r->outcome = label == o->target;
 	}
+}
+
+/*
+ * The common row: probabilities used as given that pass given_checks(),
+ * finished by the same operations in the same order as the general path,
+ * without its copies and tests.  Returns -1, having written nothing, for
+ * any other row.
+ */
+static int
+row_as_given(int k, const calib_read_options *o, const double *x,
+    int32_t label, double weight, ci_row *r, double *probs, double *logits,
+    double *lp)
+{
+	double ent = 0, brier = 0, d;
+	int i, pred, tied;
+
+	if (given_checks(k, o, x, &pred, &tied) != 0)
+		return -1;
+	/* The logs first, independent of one another, then the sums in the
+	 * general path's order. */
+	for (i = 0; i < k; i++)
+		lp[i] = log(x[i]);
+	for (i = 0; i < k; i++) {
+		if (x[i] > 0)
+			ent -= x[i] * lp[i];
+		d = x[i] - (i == label ? 1.0 : 0.0);
+		brier += d * d;
+	}
+	if (logits != NULL)
+		for (i = 0; i < k; i++)
+			logits[i] = lp[i];
+	given_row(k, o, x, label, weight, pred, tied, probs, r);
+	/* -ln p_y is finite for every p_y > 0, subnormals included */
+	r->nll = r->zero_prob ? INFINITY : -lp[label];
+	r->brier = brier;
+	r->entropy = ent > 0 ? ent : 0;
+	return 0;
+}
+
+/*
+ * row_as_given() for a read that keeps neither the row terms
+ * (CALIB_OMIT_ROW_TERMS) nor the logits: the same checks and top-label
+ * numbers, without the logs, the entropy and the Brier term.  The NLL is
+ * only told apart as infinite (p_y = 0) or not, for the count of such
+ * rows.
+ */
+static int
+row_no_terms(int k, const calib_read_options *o, const double *x,
+    int32_t label, double weight, ci_row *r, double *probs)
+{
+	int pred, tied;
+
+	if (given_checks(k, o, x, &pred, &tied) != 0)
+		return -1;
+	given_row(k, o, x, label, weight, pred, tied, probs, r);
+	r->nll = r->zero_prob ? INFINITY : NAN;
+	r->brier = r->entropy = NAN;
 	return 0;
 }
 
