@@ -1392,7 +1392,31 @@ typedef struct rd_map {
 	size_t len, pos;
 	void *base;               /* the mapping, base_len bytes */
 	size_t base_len;
+	size_t released;          /* bytes from base given back */
 } rd_map;
+
+/*
+ * The pages before M->pos have been parsed and merged: unmap them from
+ * the process (the page cache keeps them), so that its resident size
+ * stays at a batch of blocks rather than growing to the whole file.
+ */
+static void
+map_release(rd_map *M)
+{
+#ifdef MADV_DONTNEED
+	const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = (uintptr_t)M->base + M->released;
+	uintptr_t to = (uintptr_t)(M->data + M->pos);
+
+	if (page == 0 || (page & (page - 1)) != 0)
+		return;
+	to &= ~(page - 1);
+	if (to > from && madvise((void *)from, to - from, MADV_DONTNEED) == 0)
+		M->released = to - (uintptr_t)M->base;
+#else
+	(void)M;
+#endif
+}
 
 static calib_status
 map_block(const rd_ctx *C, rd_map *M, rd_block *B, calib_error *err)
@@ -2089,6 +2113,8 @@ ci_read_csv(ci_input *in, const char *shown, const calib_read_options *opt,
 			lines_done += blocks[i].nlines;
 		}
 		copy_blocks(&C, blocks, nb, &all, T);
+		if (mapped)
+			map_release(&map);
 	}
 	if (tot.sum_fail > 0) {
 		st = sum_report(&C, &tot, err);
