@@ -405,6 +405,73 @@ test_ace_uce_brier(void)
 	}
 }
 
+/*
+ * Smooth ECE splits each width's pass over the rows between threads at
+ * changes of its grid bin: 300,000 rows (several shares) with scores on a
+ * coarse grid (long runs of one bin, so the split must walk past them),
+ * weighted and not, fixed width and fixed point, must give the same bits
+ * on 1, 2, 3 and 8 threads.
+ */
+static void
+test_smece_threads(void)
+{
+	enum { N = 300000 };
+	double *x = malloc(2 * N * sizeof(double));
+	double *w = malloc(N * sizeof(double));
+	int32_t *y = malloc(N * sizeof(int32_t));
+	uint64_t st = 777;
+	size_t i;
+	int pass, t, good = 1;
+	static const int threads[] = { 2, 3, 8 };
+
+	for (i = 0; i < N; i++) {
+		double u, q;
+		st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+		u = (double)(st >> 11) * 0x1p-53;
+		/* three quarters on 64 grid values, the rest anywhere */
+		q = i % 4 ? 0.5 + floor(u * 64) / 128 : 0.5 + u / 2;
+		x[2 * i] = 1 - q;
+		x[2 * i + 1] = q;
+		st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+		y[i] = (double)(st >> 11) * 0x1p-53 < q * q ? 1 : 0;
+		w[i] = 0.5 + (double)(i % 7);
+	}
+	for (pass = 0; pass < 4; pass++) {
+		calib_preds *p = make(N, 2, x, y, pass & 1 ? w : NULL, 0);
+		calib_metric_options mo;
+		calib_metrics m1, mt;
+		calib_error err;
+		if (p == NULL) {
+			good = 0;
+			continue;
+		}
+		calib_metric_options_init(&mo);
+		calib_metric_select("smece,smece_sigma", &mo.select, &err);
+		mo.smece_sigma = pass & 2 ? 0.03 : 0;
+		mo.threads = 1;
+		calib_metrics_compute(p, &mo, NULL, &m1);
+		for (t = 0; t < 3; t++) {
+			mo.threads = threads[t];
+			calib_metrics_compute(p, &mo, NULL, &mt);
+			if (memcmp(&m1.smece, &mt.smece, sizeof(double)) != 0 ||
+			    memcmp(&m1.smece_sigma, &mt.smece_sigma,
+			    sizeof(double)) != 0 || !(m1.smece > 0)) {
+				good = 0;
+				diag("pass %d, %d threads: %.17g (sigma %.17g) "
+				    "against %.17g (%.17g)", pass, threads[t],
+				    mt.smece, mt.smece_sigma, m1.smece,
+				    m1.smece_sigma);
+			}
+		}
+		calib_preds_free(p);
+	}
+	ok(good, "smooth ECE and its sigma: the same bits on 1, 2, 3 and 8 "
+	    "threads (300,000 rows, runs of one bin, weighted and not, fixed "
+	    "and solved width)");
+	free(x);
+	free(w);
+	free(y);
+}
 
 /* ---- CORP ----------------------------------------------------------- */
 
@@ -686,6 +753,7 @@ int
 main(void)
 {
 	test_smece();
+	test_smece_threads();
 	test_debiased();
 	test_ace_uce_brier();
 	test_corp();

@@ -288,9 +288,11 @@ int ci_prefix_load2(size_t n, const double *x, size_t stride,
     size_t (*cnt1)[2048], size_t (*cnt2)[2048]);
 int ci_prefix_sort_loaded(size_t n, uint64_t *a, uint64_t *b,
     size_t (*cnt)[2048], ci_sort_scratch *sc, double *sv, uint8_t *sh);
+/* threads: workers for each width's pass over the rows (the same bits
+ * for any count); 1 inside a bootstrap's already parallel replicates. */
 calib_status ci_smece(size_t n, const double *s, const uint8_t *o,
     const double *w, const uint32_t *mult, const size_t *order, double sigma,
-    double hint, double *value, double *sigma_used);
+    double hint, int threads, double *value, double *sigma_used);
 
 /* estimators.c */
 /* Per-class sorted rows (order: K blocks of n, or NULL) and scratch

@@ -424,8 +424,8 @@ eval_smece(ci_eval *e)
 	if ((st = eval_order(e, &order)) != CALIB_OK)
 		return st;
 	st = ci_smece(e->p->n, e->p->score, e->p->outcome, e->p->weight,
-	    e->mult, order, e->o->smece_sigma, e->smece_hint, &e->smece,
-	    &e->smece_sigma);
+	    e->mult, order, e->o->smece_sigma, e->smece_hint, e->threads,
+	    &e->smece, &e->smece_sigma);
 	/* a resample's fixed point is near this one: start there */
 	if (st == CALIB_OK && e->smece_hint == 0 && e->smece_sigma > 0)
 		e->smece_hint = e->smece_sigma;

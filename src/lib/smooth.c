@@ -51,19 +51,96 @@ bin_cmp(const void *x, const void *y)
 	return (a->c > b->c) - (a->c < b->c);
 }
 
+/* Rows of one worker's share of sm_build(): whole bins, in order. */
+typedef struct sm_part {
+	const double *s, *coef;
+	const size_t *order;
+	size_t from, to;           /* positions in score order */
+	double sigma;
+	size_t N;
+	sm_bin *bin;               /* its bins, in order */
+	size_t nb;
+	long first, last;          /* their bin numbers */
+	int rc;
+} sm_part;
+
+static long
+sm_bin_of(double s, size_t N)
+{
+	long b = (long)floor(s * (double)N);
+
+	if (b >= (long)N)
+		b = (long)N - 1;
+	return b < 0 ? 0 : b;
+}
+
+static void *
+sm_part_run(void *arg)
+{
+	sm_part *P = arg;
+	size_t j, nb = 0;
+	long prev = -1;
+	sm_bin *base = malloc((P->to > P->from ? P->to - P->from : 1) *
+	    sizeof(*base));
+
+	P->bin = base;
+	P->nb = 0;
+	P->rc = base == NULL ? -1 : 0;
+	for (j = P->from; base != NULL && j < P->to; j++) {
+		size_t r = P->order ? P->order[j] : j;
+		double a = P->coef[r], d, u, t;
+		long b;
+		int m;
+
+		if (a == 0)
+			continue;
+		b = sm_bin_of(P->s[r], P->N);
+		if (b != prev || nb == 0) {
+			/* rows come in score order, so a bin's rows are
+			 * adjacent */
+			if (nb > 0 && b < prev) {
+				P->rc = -2;
+				return NULL;
+			}
+			memset(&base[nb], 0, sizeof(base[nb]));
+			base[nb].c = ((double)b + 0.5) / (double)P->N;
+			if (nb == 0)
+				P->first = b;
+			nb++;
+			prev = b;
+		}
+		d = P->s[r] - base[nb - 1].c;
+		u = d / P->sigma;
+		t = a;
+		for (m = 0; m < SM_P; m++) {
+			base[nb - 1].A[m] += t;
+			t *= u / (m + 1);
+		}
+	}
+	P->nb = nb;
+	P->last = prev;
+	return NULL;
+}
+
+/* Rows per worker below which sm_build() stays on one thread. */
+#define SM_PART_MIN 65536
+
 /*
  * The moments of sum_i coef_i phi(t - s_i) for rows in score order, and of
  * every reflection that reaches [0, 1].  coef: the a_i; rows with mult 0
- * or coef 0 are skipped.
+ * or coef 0 are skipped.  With threads > 1 the rows are split between
+ * workers where the bin changes, so each bin is summed by one worker over
+ * the same rows in the same order: the same bits for any thread count.
  */
 static int
 sm_build(size_t n, const double *s, const double *coef, const size_t *order,
-    double sigma, sm_sum *out)
+    double sigma, int threads, sm_sum *out)
 {
+	sm_part part[CI_TEAM_MAX];
 	size_t N, i, nb = 0, cap, j;
 	sm_bin *base = NULL, *all = NULL;
-	long prev = -1;
-	int k, kmax, sg;
+	int k, kmax, sg, np, t, rc = 0;
+	long lastb = -1;
 
 	memset(out, 0, sizeof(*out));
 	N = (size_t)ceil(4.0 / sigma);
@@ -72,41 +149,56 @@ sm_build(size_t n, const double *s, const double *coef, const size_t *order,
 	out->sigma = sigma;
 	out->h = 1.0 / (double)N;
 	out->reach = SM_REACH * sigma + out->h;
-	base = malloc((n ? n : 1) * sizeof(*base));
-	if (base == NULL)
-		return -1;
-	for (j = 0; j < n; j++) {
-		size_t r = order ? order[j] : j;
-		double a = coef[r], d, u, t;
-		long b;
-		int m;
-
-		if (a == 0)
+	np = ci_team_size(threads, (long)(n / SM_PART_MIN));
+	for (t = 0; t < np; t++) {
+		memset(&part[t], 0, sizeof(part[t]));
+		part[t].s = s;
+		part[t].coef = coef;
+		part[t].order = order;
+		part[t].sigma = sigma;
+		part[t].N = N;
+		part[t].to = n;
+		if (t > 0) {
+			/* from n t / np on, to the first change of bin */
+			j = n / (size_t)np * (size_t)t;
+			if (j < part[t - 1].from)
+				j = part[t - 1].from;
+			while (j > 0 && j < n && sm_bin_of(s[order ? order[j] :
+			    j], N) == sm_bin_of(s[order ? order[j - 1] : j - 1],
+			    N))
+				j++;
+			part[t].from = j;
+			part[t - 1].to = j;
+		}
+	}
+	ci_team_run(sm_part_run, part, sizeof(part[0]), np);
+	for (t = 0; t < np; t++) {
+		if (part[t].rc != 0 && rc == 0)
+			rc = part[t].rc;
+		nb += part[t].nb;
+	}
+	if (rc == 0)
+		base = malloc((nb ? nb : 1) * sizeof(*base));
+	if (rc == 0 && base == NULL)
+		rc = -1;
+	for (t = 0, i = 0; rc == 0 && t < np; t++) {
+		if (part[t].nb == 0)
 			continue;
-		b = (long)floor(s[r] * (double)N);
-		if (b >= (long)N)
-			b = (long)N - 1;
-		if (b < 0)
-			b = 0;
-		if (b != prev || nb == 0) {
-			/* rows come in score order, so a bin's rows are
-			 * adjacent */
-			if (nb > 0 && b < prev) {
-				free(base);
-				return -2;
-			}
-			memset(&base[nb], 0, sizeof(base[nb]));
-			base[nb].c = ((double)b + 0.5) / (double)N;
-			nb++;
-			prev = b;
+		/* the bins of the shares follow one another (scores out of
+		 * order are refused, as within a share) */
+		if (i > 0 && part[t].first <= lastb) {
+			rc = -2;
+			break;
 		}
-		d = s[r] - base[nb - 1].c;
-		u = d / sigma;
-		t = a;
-		for (m = 0; m < SM_P; m++) {
-			base[nb - 1].A[m] += t;
-			t *= u / (m + 1);
-		}
+		memcpy(base + i, part[t].bin, part[t].nb * sizeof(*base));
+		i += part[t].nb;
+		lastb = part[t].last;
+	}
+	for (t = 0; t < np; t++)
+		free(part[t].bin);
+	if (rc != 0) {
+		free(base);
+		return rc;
 	}
 	/* Images: s -> sg * s + 2k.  Keep those whose centre is within reach
 	 * of [0, 1]. */
@@ -304,13 +396,15 @@ typedef struct sm_data {
 	const size_t *order;
 	double *coef;          /* w_i mult_i (s_i - o_i) */
 	double W;
+	int threads;
 } sm_data;
 
 static int
 sm_value(const sm_data *D, double sigma, double *v)
 {
 	sm_sum S;
-	int rc = sm_build(D->n, D->s, D->coef, D->order, sigma, &S);
+	int rc = sm_build(D->n, D->s, D->coef, D->order, sigma, D->threads,
+	    &S);
 
 	if (rc != 0)
 		return rc;
@@ -660,7 +754,7 @@ ci_score_order_values(size_t n, const double *s, double *sorted)
 calib_status
 ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
     const uint32_t *mult, const size_t *order, double sigma, double hint,
-    double *value, double *sigma_used)
+    int threads, double *value, double *sigma_used)
 {
 	sm_data D;
 	ci_sum W = { 0, 0 };
@@ -701,6 +795,7 @@ ci_smece(size_t n, const double *s, const uint8_t *o, const double *w,
 		D.order = NULL;
 		D.coef = cs;
 		D.W = ci_sum_get(&W);
+		D.threads = threads;
 		/* smECE_sigma >= |sum a| / W for every sigma (|int R| <=
 		 * int |R|): where to start looking when nothing better is
 		 * known */
@@ -853,7 +948,7 @@ calib_smece(const calib_preds *p, double sigma, const uint32_t *mult,
 	if (order == NULL)
 		return CALIB_E_NOMEM;
 	st = ci_smece(p->n, p->score, p->outcome, p->weight, mult, order,
-	    sigma, 0, &v, &su);
+	    sigma, 0, 1, &v, &su);
 	free(order);
 	if (value != NULL)
 		*value = v;
@@ -895,7 +990,7 @@ calib_smooth_curve_compute(const calib_preds *p, double sigma, int points,
 	if (order == NULL)
 		return CALIB_E_NOMEM;
 	st = ci_smece(p->n, p->score, p->outcome, p->weight, NULL, order,
-	    sigma, 0, &v, &su);
+	    sigma, 0, 1, &v, &su);
 	if (st != CALIB_OK)
 		goto done;
 	out->smece = v;
@@ -928,9 +1023,9 @@ calib_smooth_curve_compute(const calib_preds *p, double sigma, int points,
 		}
 		goto done;
 	}
-	if ((rc = sm_build(p->n, p->score, cw, order, su, &Sw)) != 0 ||
-	    (rc = sm_build(p->n, p->score, co, order, su, &So)) != 0 ||
-	    (rc = sm_build(p->n, p->score, cs, order, su, &Ss)) != 0) {
+	if ((rc = sm_build(p->n, p->score, cw, order, su, 1, &Sw)) != 0 ||
+	    (rc = sm_build(p->n, p->score, co, order, su, 1, &So)) != 0 ||
+	    (rc = sm_build(p->n, p->score, cs, order, su, 1, &Ss)) != 0) {
 		st = rc == -1 ? CALIB_E_NOMEM : CALIB_E_ARG;
 		goto done;
 	}
