@@ -241,6 +241,41 @@ main(void)
 
 	replicates_are_resamples();
 
+	/* ro->keep is ignored, CALIB_OMIT_ROW_TERMS too: arrays with
+	 * replicates (summarized from the rows in memory) keep every sum */
+	{
+		calib_summary *a = NULL, *b = NULL;
+		const char *what = "summarize failed";
+		int r;
+		snprintf(path, sizeof(path), "%s/tests/data/npy/eval.npz",
+		    dir ? dir : ".");
+		calib_metric_options_init(&mo);
+		calib_summary_options_init(&so);
+		so.replicates = 4;
+		calib_read_options_init(&ro);
+		if (calib_summarize_ext(path, &ro, &mo, &so, &a, &err) ==
+		    CALIB_OK) {
+			ro.keep = CALIB_OMIT_ROW_TERMS;
+			if (calib_summarize_ext(path, &ro, &mo, &so, &b, &err) ==
+			    CALIB_OK)
+				what = acc_diff(&a->acc, &b->acc);
+			for (r = 0; what == NULL && r < so.replicates; r++)
+				what = acc_diff(&a->rep[r], &b->rep[r]);
+			if (what == NULL) {
+				calib_metrics m;
+				if (calib_summary_metrics(b, &mo, &m, &err) !=
+				    CALIB_OK || !(m.nll > 0) ||
+				    !(m.entropy > 0) || !(m.brier > 0))
+					what = "no NLL, Brier or entropy";
+			}
+		}
+		ok(what == NULL, "summarizing eval.npz with replicates and "
+		    "CALIB_OMIT_ROW_TERMS keeps every sum%s%s",
+		    what ? ": " : "", what ? what : "");
+		calib_summary_free(a);
+		calib_summary_free(b);
+	}
+
 	snprintf(path, sizeof(path), "%s/tests/data/weighted.csv",
 	    dir ? dir : ".");
 	calib_read_options_init(&ro);

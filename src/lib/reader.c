@@ -804,7 +804,8 @@ calib_summarize_ext(const char *path, const calib_read_options *ro,
 	 * another file, bootstrap replicates of arrays) are summarized from
 	 * the matrix. */
 	o = *ro;
-	o.keep |= CALIB_KEEP_PROBS;
+	o.keep = CALIB_KEEP_PROBS; /* ro->keep is ignored: a summary keeps
+	                            * every sum, so no CALIB_OMIT_ROW_TERMS */
 	return read_any(path, &o, mo, so, NULL, out, err);
 }
 

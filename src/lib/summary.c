@@ -1572,8 +1572,9 @@ ci_summary_from_preds(const calib_preds *p, const calib_read_options *o,
 	for (i = 0; i < p->n && t.reps > 0; i++)
 		ci_acc_row_replicates(s->rep, t.reps, t.seed, so->first_row + i,
 		    p->score[i], p->outcome[i], p->pred[i] == p->label[i],
-		    p->weight ? p->weight[i] : 1.0, p->nll[i], p->brier[i],
-		    p->entropy[i]);
+		    p->weight ? p->weight[i] : 1.0, p->nll ? p->nll[i] : NAN,
+		    p->brier ? p->brier[i] : NAN,
+		    p->entropy ? p->entropy[i] : NAN);
 	if (!p->top_only && p->probs != NULL) {
 		for (i = 0; i < p->n; i++)
 			ci_cwx_add(&s->cw, p->probs + i * (size_t)p->k,
