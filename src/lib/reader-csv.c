@@ -1307,6 +1307,27 @@ find_cut(const char *buf, size_t len, rd_cut *sc)
 }
 
 /*
+ * Whether the len bytes at buf make a whole block: the cut (*cut) is
+ * found, or the record in progress is over C->max_record bytes (B is
+ * marked overflowing).  Called as the bytes grow by CI_CHUNK steps, by the
+ * read path and the mapped path alike, so both cut in the same places.
+ */
+static int
+block_done(const rd_ctx *C, const char *buf, size_t len, rd_cut *sc,
+    size_t *cut, rd_block *B)
+{
+	if (len < CI_BLOCK)
+		return 0;
+	if ((*cut = find_cut(buf, len, sc)) > 0)
+		return 1;
+	if (len - sc->rec_start > C->max_record) {
+		B->overflow = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Fill block B from the carry-over bytes and the input, ending it at the
  * first record end at or after CI_BLOCK bytes (or at the end of input).
  * The bytes after the cut become the next carry-over.  A record in
@@ -1340,15 +1361,7 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 	for (;;) {
 		size_t got;
 		calib_status st;
-		if (B->len >= CI_BLOCK) {
-			if ((cut = find_cut(B->buf, B->len, &sc)) > 0)
-				break;
-			if (B->len - sc.rec_start > C->max_record) {
-				B->overflow = 1;
-				break;
-			}
-		}
-		if (in->eof)
+		if (block_done(C, B->buf, B->len, &sc, &cut, B) || in->eof)
 			break;
 		if (B->cap - B->len < CI_CHUNK + 1) {
 			if (ci_grow((void **)&B->mem, B->cap * 2, 1))
@@ -1380,7 +1393,7 @@ fill_block(const rd_ctx *C, ci_input *in, rd_block *B, char **carry,
 /*
  * A plain regular file is mapped and its blocks parsed in place: no read(2)
  * copies, and no reading between batches while the other threads wait.
- * The blocks are cut where fill_block() cuts them (find_cut() sees the
+ * The blocks are cut where fill_block() cuts them (block_done() sees the
  * bytes grow by the same CI_CHUNK steps), so every sum is the same as when
  * the file is read.  A block ending in '\n' is used where it lies: the
  * parser stops at that '\n' and needs no terminator after it.  The file's
@@ -1427,19 +1440,8 @@ map_block(const rd_ctx *C, rd_map *M, rd_block *B, calib_error *err)
 	size_t len = 0, cut = 0;
 
 	B->overflow = 0;
-	for (;;) {
-		if (len >= CI_BLOCK) {
-			if ((cut = find_cut(buf, len, &sc)) > 0)
-				break;
-			if (len - sc.rec_start > C->max_record) {
-				B->overflow = 1;
-				break;
-			}
-		}
-		if (len == avail)
-			break;
+	while (!block_done(C, buf, len, &sc, &cut, B) && len < avail)
 		len += avail - len < CI_CHUNK ? avail - len : CI_CHUNK;
-	}
 	if (cut == 0)
 		cut = len;
 	M->pos += cut;
